@@ -1,1 +1,209 @@
-fn main() {}
+//! `measure`: the wasmlab bench. `run` measures and writes results.json, `render` turns it
+//! into the write-up, `exec` runs a wasm module as a process, `env` lists what was found.
+
+mod ctx;
+mod probe;
+mod provenance;
+mod render;
+mod results;
+mod runner;
+mod stats;
+mod tools;
+mod wasm;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Measure the Moscow Time service natively and in WebAssembly, and render the lab write-up"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Take measurements and merge them into the results file.
+    Run(RunArgs),
+    /// Render the report from the results file alone.
+    Render {
+        #[arg(long, default_value = "report/results.json")]
+        results: PathBuf,
+        /// Directory that receives index.html and plots/.
+        #[arg(long, default_value = "report")]
+        out: PathBuf,
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates"))]
+        templates: PathBuf,
+    },
+    /// Run a wasm module (WASI preview 1) in the embedded wasmtime, as this process: its
+    /// stdio, its environment and its exit status.
+    Exec {
+        file: PathBuf,
+        /// FILE was precompiled by `measure run` (no cranelift at start).
+        #[arg(long)]
+        precompiled: bool,
+        /// Arguments for the module.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// List the tools and runtimes found, with versions, and what is missing.
+    Env,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Static native service binary.
+    #[arg(long, env = "NATIVE_BIN")]
+    native: PathBuf,
+    /// Service compiled to wasm32-wasip1.
+    #[arg(long, env = "WASM_MODULE")]
+    wasm: PathBuf,
+    /// Static binary that does nothing (the floor).
+    #[arg(long, env = "FLOOR_BIN")]
+    floor: PathBuf,
+    /// Measured runs per variant.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Unrecorded runs per variant before measuring.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Seconds a single run may take before it is killed.
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
+    #[arg(long, default_value = "report/results.json")]
+    results: PathBuf,
+    /// Run only these probes (by id: size, startup, phase); all when absent.
+    #[arg(long = "probe")]
+    probes: Vec<String>,
+}
+
+/// Exit status for a failure of `measure exec` itself, distinct from the guest's statuses.
+const EXEC_HOST_FAILURE: u8 = 125;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Cmd::Run(args) => run(args),
+        Cmd::Render {
+            results,
+            out,
+            templates,
+        } => render::render(&results, &out, &templates),
+        Cmd::Exec {
+            file,
+            precompiled,
+            args,
+        } => {
+            return match exec(&file, precompiled, args) {
+                Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
+                Err(e) => {
+                    eprintln!("measure exec: {e:#}");
+                    ExitCode::from(EXEC_HOST_FAILURE)
+                }
+            };
+        }
+        Cmd::Env => {
+            print_env();
+            Ok(())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("measure: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let measure = std::env::current_exe().context("cannot find this executable")?;
+    let ctx = ctx::Ctx {
+        precompiled: args.wasm.with_extension("cwasm"),
+        native: args.native,
+        wasm: args.wasm,
+        floor: args.floor,
+        measure,
+        runs: args.runs,
+        warmup: args.warmup,
+        timeout: Duration::try_from_secs_f64(args.timeout)
+            .context("--timeout must be a positive number of seconds")?,
+    };
+    ctx.check_artifacts()?;
+    let registry = probe::registry();
+    if let Some(unknown) = args
+        .probes
+        .iter()
+        .find(|p| !registry.iter().any(|r| r.id() == p.as_str()))
+    {
+        let known: Vec<&str> = registry.iter().map(|r| r.id()).collect();
+        anyhow::bail!("no probe {unknown:?}; choose from {}", known.join(", "));
+    }
+    let mut results =
+        results::Results::load_or_new(&args.results, provenance::collect(ctx.settings()))?;
+    wasm::precompile(&wasm::engine()?, &ctx.wasm, &ctx.precompiled)?;
+    for probe in registry
+        .iter()
+        .filter(|p| args.probes.is_empty() || args.probes.iter().any(|id| id == p.id()))
+    {
+        eprintln!("measure: {} ...", probe.id());
+        for observation in probe.run(&ctx) {
+            eprintln!("  {:<45} {}", observation.id, status_line(&observation));
+            results.merge(observation);
+        }
+        // Saved after every probe, so an interruption keeps what was measured.
+        results.save(&args.results)?;
+    }
+    eprintln!("measure: wrote {}", args.results.display());
+    Ok(())
+}
+
+fn status_line(o: &results::Observation) -> String {
+    match (&o.status, &o.summary) {
+        (results::Status::Measured, Some(s)) => format!(
+            "median {} (n={})",
+            render::format_value(s.median, o.unit),
+            s.n
+        ),
+        (results::Status::Measured, None) => "measured".into(),
+        (results::Status::Skipped { reason }, _) => format!("skipped: {reason}"),
+        (results::Status::Failed { error }, _) => format!("FAILED: {error}"),
+    }
+}
+
+fn exec(file: &Path, precompiled: bool, args: Vec<String>) -> Result<i32> {
+    let engine = wasm::engine()?;
+    let module = if precompiled {
+        wasm::load_precompiled(&engine, file)?
+    } else {
+        wasm::compile(&engine, &wasm::read(file)?)?
+    };
+    let name = file
+        .file_name()
+        .map_or_else(|| "module".into(), |n| n.to_string_lossy().into_owned());
+    let argv: Vec<String> = std::iter::once(name).chain(args).collect();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let host = wasm::Host::new(&engine)?;
+    let (mut store, instance, _) = host.instantiate(&module, &argv, &env, wasm::Stdio::Inherit)?;
+    wasm::Host::run(&mut store, &instance)
+}
+
+fn print_env() {
+    for (known, found) in tools::KNOWN.iter().zip(tools::discover()) {
+        let state = match (&found.version, &found.path) {
+            (Ok(version), Some(path)) => format!("{version} ({})", path.display()),
+            (Ok(version), None) => version.clone(),
+            (Err(why), _) => format!("missing: {why}"),
+        };
+        println!("{:<30} {}", found.name, state);
+        if found.version.is_err() {
+            println!("{:<30} ({})", "", known.note);
+        }
+    }
+}

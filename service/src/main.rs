@@ -18,7 +18,11 @@ fn main() -> ExitCode {
         }
         Context::Wagi { method, path } => {
             let response = respond(&method, &path, MoscowTime::now());
-            finish(wagi::write_response(&mut io::stdout().lock(), &method, &response))
+            finish(wagi::write_response(
+                &mut io::stdout().lock(),
+                &method,
+                &response,
+            ))
         }
         Context::Server { port } => serve(port),
     }

@@ -104,9 +104,6 @@ mod tests {
     #[test]
     fn unknown_path_is_404_and_post_is_405() {
         assert_eq!(respond("GET", "/nope", NOW).status, Status::NotFound);
-        assert_eq!(
-            respond("POST", "/", NOW).status,
-            Status::MethodNotAllowed
-        );
+        assert_eq!(respond("POST", "/", NOW).status, Status::MethodNotAllowed);
     }
 }

@@ -14,7 +14,7 @@ pub fn write_response(out: &mut impl Write, method: &str, response: &Response) -
         response.status.reason()
     )?;
     if response.status == Status::MethodNotAllowed {
-        write!(out, "Allow: {ALLOWED_METHODS}\n")?;
+        writeln!(out, "Allow: {ALLOWED_METHODS}")?;
     }
     out.write_all(b"\n")?;
     if method != "HEAD" {

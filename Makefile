@@ -1,0 +1,45 @@
+# wasmlab: `make report` builds the service both ways, measures it and renders the write-up;
+# `make test` runs every test, including a short end-to-end run of the same pipeline.
+
+CARGO        ?= cargo
+NATIVE_TARGET := x86_64-unknown-linux-musl
+WASM_TARGET   := wasm32-wasip1
+
+# The artifacts, named once here; `measure` and the tests read them from the environment.
+export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
+export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
+export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
+MEASURE       := $(CURDIR)/target/release/measure
+RESULTS       := report/results.json
+
+# Measuring options for `make report` (for example `make report RUNS=50`).
+RUNS   ?= 20
+WARMUP ?= 3
+
+.PHONY: setup build report render test clean
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
+	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
+	$(CARGO) build --release -p measure
+
+report: setup build
+	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --results $(RESULTS)
+	$(MEASURE) render --results $(RESULTS) --out report
+	@echo "open report/index.html"
+
+render:
+	@test -x $(MEASURE) || $(CARGO) build --release -p measure
+	$(MEASURE) render --results $(RESULTS) --out report
+
+# Release profile: the tests share the measure build that `make report` uses, and
+# cranelift in a debug build would be slow enough to distort every wasm run.
+test: build
+	$(CARGO) test --release --workspace
+
+clean:
+	$(CARGO) clean
+	find report -mindepth 1 ! -name README.md -exec rm -rf {} +

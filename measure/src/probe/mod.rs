@@ -1,0 +1,26 @@
+//! Probes: each measures one aspect and returns observations. Adding a probe is one file
+//! and one line in [`registry`].
+
+mod expect;
+mod phases;
+mod sizes;
+mod startup;
+
+use crate::ctx::Ctx;
+use crate::results::Observation;
+
+pub trait Probe {
+    /// The first part of every observation id it writes.
+    fn id(&self) -> &'static str;
+    /// Takes its measurements; a missing tool or a failure is an observation too.
+    fn run(&self, ctx: &Ctx) -> Vec<Observation>;
+}
+
+/// Every probe, in the order `measure run` runs them.
+pub fn registry() -> Vec<Box<dyn Probe>> {
+    vec![
+        Box::new(sizes::Sizes),
+        Box::new(startup::Startup),
+        Box::new(phases::Phases),
+    ]
+}

@@ -1,0 +1,112 @@
+//! CLI startup, spawn to exit, as the lab asks: every runtime runs the service with
+//! `MODE=once` and nothing else in its environment, interleaved, beside the floor (a static
+//! binary that does nothing).
+
+use super::expect;
+use super::Probe;
+use crate::ctx::Ctx;
+use crate::results::{Kind, Observation, Unit};
+use crate::runner::{bench, Run, Variant};
+use std::path::Path;
+use std::process::Command;
+
+pub struct Startup;
+
+const WASMTIME_CLI: &str = "wasmtime-cli";
+
+impl Probe for Startup {
+    fn id(&self) -> &'static str {
+        "startup"
+    }
+
+    fn run(&self, ctx: &Ctx) -> Vec<Observation> {
+        let exec = |precompiled: bool, module: &Path| {
+            let mut cmd = service_command(&ctx.measure);
+            cmd.arg("exec");
+            if precompiled {
+                cmd.arg("--precompiled");
+            }
+            cmd.arg(module);
+            cmd
+        };
+        let mut variants = vec![
+            variant(
+                "floor",
+                "floor: static binary that does nothing",
+                bare(&ctx.floor),
+                expect::silent_success,
+            ),
+            variant(
+                "native-process",
+                "native process",
+                service_command(&ctx.native),
+                expect::moscow_json_run,
+            ),
+            variant(
+                "embedded-wasmtime-jit",
+                "wasm, embedded wasmtime, JIT",
+                exec(false, &ctx.wasm),
+                expect::moscow_json_run,
+            ),
+            variant(
+                "embedded-wasmtime-aot",
+                "wasm, embedded wasmtime, precompiled",
+                exec(true, &ctx.precompiled),
+                expect::moscow_json_run,
+            ),
+        ];
+        let mut skipped = Vec::new();
+        match which::which("wasmtime") {
+            Ok(cli) => {
+                let mut cmd = bare(&cli);
+                cmd.args(["run", "--env", "MODE=once"]).arg(&ctx.wasm);
+                variants.push(variant(
+                    WASMTIME_CLI,
+                    "wasm, wasmtime CLI (its defaults)",
+                    cmd,
+                    expect::moscow_json_run,
+                ));
+            }
+            Err(_) => skipped.push(Observation::skipped(
+                &format!("startup.cli.{WASMTIME_CLI}"),
+                "wasm, wasmtime CLI",
+                Kind::SpawnToExit,
+                Unit::Seconds,
+                format!("wasmtime run --env MODE=once {}", ctx.wasm.display()),
+                "wasmtime not found on PATH; `make setup-extras` installs it".into(),
+            )),
+        }
+        let mut observations = bench(variants, ctx.warmup, ctx.runs, ctx.timeout);
+        observations.extend(skipped);
+        observations
+    }
+}
+
+/// `program` with an empty environment, so nothing inherited changes what is timed.
+fn bare(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    cmd
+}
+
+/// `program` with `MODE=once` alone, set on the child directly: no `env` or shell in
+/// between, whose own exec would be timed too.
+fn service_command(program: &Path) -> Command {
+    let mut cmd = bare(program);
+    cmd.env("MODE", "once");
+    cmd
+}
+
+fn variant(
+    name: &str,
+    label: &str,
+    command: Command,
+    check: fn(&Run) -> Result<(), String>,
+) -> Variant {
+    Variant {
+        id: format!("startup.cli.{name}"),
+        label: label.to_owned(),
+        command,
+        check,
+    }
+}

@@ -1,0 +1,107 @@
+//! Turns results.json, and nothing else, into the write-up: `index.html` from the tera
+//! templates and SVG plots. Nothing here runs a command or measures.
+
+mod plot;
+mod view;
+
+use crate::results::{Results, Unit};
+use anyhow::{Context as _, Result};
+use std::path::Path;
+
+/// Renders `results` into `out`/index.html and `out`/plots/.
+pub fn render(results: &Path, out: &Path, templates: &Path) -> Result<()> {
+    let data = Results::load(results)?;
+    let plots_dir = out.join("plots");
+    std::fs::create_dir_all(&plots_dir)
+        .with_context(|| format!("cannot create {}", plots_dir.display()))?;
+    let plots = plot::draw_all(&data, &plots_dir)?;
+    let results_link = relative_link(results, out);
+    let view = view::View::build(&data, plots, results_link);
+    let glob = templates.join("**").join("*.tera");
+    let mut tera = tera::Tera::new(&glob.to_string_lossy())
+        .with_context(|| format!("cannot load the templates in {}", templates.display()))?;
+    // Tera escapes only names ending in .html by default; ours end in .tera. Tool output
+    // (versions, errors) reaches the page, so everything is escaped.
+    tera.autoescape_on(vec![".html.tera"]);
+    let context = tera::Context::from_serialize(&view)?;
+    let html = tera
+        .render("index.html.tera", &context)
+        .context("cannot render index.html")?;
+    let page = out.join("index.html");
+    std::fs::write(&page, html).with_context(|| format!("cannot write {}", page.display()))?;
+    eprintln!("measure: wrote {}", page.display());
+    Ok(())
+}
+
+/// A link from a page in `out` to `file`: its name when it sits in `out`, else its path.
+fn relative_link(file: &Path, out: &Path) -> String {
+    match (file.parent(), file.file_name()) {
+        (Some(dir), Some(name)) if same_dir(dir, out) => name.to_string_lossy().into_owned(),
+        _ => std::fs::canonicalize(file)
+            .unwrap_or_else(|_| file.to_path_buf())
+            .to_string_lossy()
+            .into_owned(),
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| {
+        std::fs::canonicalize(if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        })
+        .ok()
+    };
+    canon(a).is_some() && canon(a) == canon(b)
+}
+
+/// A value in its unit, scaled for reading: `1.234 ms`, `716.7 KiB`.
+pub fn format_value(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Seconds => format_seconds(value),
+        Unit::Bytes => format_bytes(value),
+    }
+}
+
+fn format_seconds(s: f64) -> String {
+    let abs = s.abs();
+    if abs >= 1.0 {
+        format!("{s:.3} s")
+    } else if abs >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else if abs >= 1e-6 {
+        format!("{:.1} µs", s * 1e6)
+    } else {
+        format!("{:.0} ns", s * 1e9)
+    }
+}
+
+fn format_bytes(b: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = b;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{b:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_scaled_for_reading() {
+        assert_eq!(format_value(0.0012345, Unit::Seconds), "1.234 ms");
+        assert_eq!(format_value(0.000_456_7, Unit::Seconds), "456.7 µs");
+        assert_eq!(format_value(2.5, Unit::Seconds), "2.500 s");
+        assert_eq!(format_value(733_880.0, Unit::Bytes), "716.7 KiB");
+        assert_eq!(format_value(512.0, Unit::Bytes), "512 B");
+    }
+}

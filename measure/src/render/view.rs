@@ -1,0 +1,135 @@
+//! What the templates see: observations grouped by section, numbers already formatted, so
+//! templates hold prose and layout only.
+
+use super::format_value;
+use super::plot::Plot;
+use crate::results::{Kind, Observation, Provenance, Results, Status};
+use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
+use serde::Serialize;
+
+/// Id of the floor's startup observation, the reference of the "× floor" column.
+pub const FLOOR_ID: &str = "startup.cli.floor";
+
+#[derive(Serialize)]
+pub struct View {
+    pub provenance: Provenance,
+    pub sizes: Vec<Row>,
+    pub startup: Vec<Row>,
+    pub phases: Vec<Row>,
+    pub memory: Vec<Row>,
+    /// Skipped and failed observations, with the reason.
+    pub not_measured: Vec<Row>,
+    pub plots: Vec<Plot>,
+    pub results_link: String,
+    pub confidence_percent: f64,
+    pub noisy_cv_percent: f64,
+}
+
+#[derive(Serialize)]
+pub struct Row {
+    pub id: String,
+    pub label: String,
+    pub command: String,
+    /// measured, skipped or failed.
+    pub status: &'static str,
+    /// Why it was skipped or failed.
+    pub reason: Option<String>,
+    pub taken_at: String,
+    pub n: usize,
+    pub median: String,
+    pub min: String,
+    pub max: String,
+    pub mean: String,
+    pub stddev: String,
+    pub p95: String,
+    pub ci: String,
+    pub cv_percent: String,
+    pub noisy: bool,
+    pub outliers: usize,
+    /// Median over the floor's median, with its interval, for spawn-to-exit timings.
+    pub vs_floor: Option<String>,
+    /// The exact value in the unit of results.json (bytes for sizes).
+    pub raw: String,
+}
+
+impl View {
+    pub fn build(results: &Results, plots: Vec<Plot>, results_link: String) -> Self {
+        let floor = results.get(FLOOR_ID).filter(|o| o.is_measured());
+        let rows = |kind: Kind| -> Vec<Row> {
+            results
+                .observations
+                .iter()
+                .filter(|o| o.kind == kind && o.is_measured())
+                .map(|o| Row::of(o, floor))
+                .collect()
+        };
+        Self {
+            provenance: results.provenance.clone(),
+            sizes: rows(Kind::Size),
+            startup: rows(Kind::SpawnToExit),
+            phases: rows(Kind::InProcess),
+            memory: rows(Kind::Memory),
+            not_measured: results
+                .observations
+                .iter()
+                .filter(|o| !o.is_measured())
+                .map(|o| Row::of(o, None))
+                .collect(),
+            plots,
+            results_link,
+            confidence_percent: CONFIDENCE * 100.0,
+            noisy_cv_percent: NOISY_CV * 100.0,
+        }
+    }
+}
+
+impl Row {
+    fn of(o: &Observation, floor: Option<&Observation>) -> Self {
+        let (status, reason) = match &o.status {
+            Status::Measured => ("measured", None),
+            Status::Skipped { reason } => ("skipped", Some(reason.clone())),
+            Status::Failed { error } => ("failed", Some(error.clone())),
+        };
+        let f = |v: f64| format_value(v, o.unit);
+        let s = o.summary.as_ref();
+        let vs_floor = floor
+            .filter(|fl| fl.id != o.id && o.kind == Kind::SpawnToExit)
+            .and_then(|fl| {
+                let r = ratio_of_medians(&o.samples, &fl.samples)?;
+                let interval = format!("[{:.2}, {:.2}]", r.interval.low, r.interval.high);
+                Some(if r.is_significant() {
+                    format!("{:.2}× {interval}", r.value)
+                } else {
+                    format!("no measurable difference {interval}")
+                })
+            });
+        Self {
+            id: o.id.clone(),
+            label: o.label.clone(),
+            command: o.command.clone(),
+            status,
+            reason,
+            taken_at: o.taken_at.clone(),
+            n: s.map_or(0, |s| s.n),
+            median: s.map_or_else(String::new, |s| f(s.median)),
+            min: s.map_or_else(String::new, |s| f(s.min)),
+            max: s.map_or_else(String::new, |s| f(s.max)),
+            mean: s.map_or_else(String::new, |s| f(s.mean)),
+            stddev: s.map_or_else(String::new, |s| f(s.stddev)),
+            p95: s.map_or_else(String::new, |s| f(s.p95)),
+            ci: s.map_or_else(String::new, |s| {
+                format!(
+                    "{} – {} ({:.1}%)",
+                    f(s.median_ci.low),
+                    f(s.median_ci.high),
+                    s.median_ci.confidence * 100.0
+                )
+            }),
+            cv_percent: s.map_or_else(String::new, |s| format!("{:.1}%", s.cv * 100.0)),
+            noisy: s.is_some_and(|s| s.noisy),
+            outliers: s.map_or(0, |s| s.outliers.len()),
+            vs_floor,
+            raw: s.map_or_else(String::new, |s| format!("{}", s.median)),
+        }
+    }
+}

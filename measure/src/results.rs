@@ -1,0 +1,339 @@
+//! The `results.json` schema, owned here alone: what every probe writes and all that
+//! `render` reads. Saved atomically and merged by observation id, so a partial run keeps
+//! what it measured and a single probe can be re-run without losing the others.
+
+use crate::stats::Summary;
+use anyhow::{bail, Context as _, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+/// Bumped on any change that an older `render` would misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Results {
+    pub schema_version: u32,
+    /// Where and how the last measuring command ran.
+    pub provenance: Provenance,
+    pub observations: Vec<Observation>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Provenance {
+    /// RFC 3339, UTC.
+    pub date: String,
+    pub measure_version: String,
+    pub command_line: String,
+    pub git_commit: Option<String>,
+    pub kernel: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    /// Tool name → its version line, for the tools found.
+    pub tools: BTreeMap<String, String>,
+    /// Variables that change performance (`RUST_BACKTRACE`, ...) → value, or "unset".
+    pub environment: BTreeMap<String, String>,
+    /// Runs, warmups and timeout in force.
+    pub settings: BTreeMap<String, String>,
+}
+
+/// What kind of figure an observation is; the report never mixes kinds in one column.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Size of a file or image.
+    Size,
+    /// A whole process timed from spawn to exit (what the lab asks for startup).
+    SpawnToExit,
+    /// A phase timed inside `measure`'s own process; not comparable with spawn-to-exit.
+    InProcess,
+    /// Memory of a process or instance.
+    Memory,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Bytes,
+    /// Seconds (samples keep nanosecond precision).
+    Seconds,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Status {
+    Measured,
+    Skipped { reason: String },
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Observation {
+    /// `<probe>.<metric>.<variant>`, stable across runs.
+    pub id: String,
+    /// What a reader sees in a table.
+    pub label: String,
+    pub kind: Kind,
+    pub unit: Unit,
+    /// The exact command (or operation) measured.
+    pub command: String,
+    pub status: Status,
+    /// Every raw sample, in the order taken.
+    pub samples: Vec<f64>,
+    pub summary: Option<Summary>,
+    /// When this observation was taken (RFC 3339).
+    pub taken_at: String,
+}
+
+impl Observation {
+    /// A measured observation: summary computed from the samples.
+    pub fn measured(
+        id: &str,
+        label: &str,
+        kind: Kind,
+        unit: Unit,
+        command: String,
+        samples: Vec<f64>,
+    ) -> Self {
+        let summary = Summary::of(&samples);
+        Self::new(
+            id,
+            label,
+            kind,
+            unit,
+            command,
+            Status::Measured,
+            samples,
+            summary,
+        )
+    }
+
+    pub fn skipped(
+        id: &str,
+        label: &str,
+        kind: Kind,
+        unit: Unit,
+        command: String,
+        reason: String,
+    ) -> Self {
+        Self::new(
+            id,
+            label,
+            kind,
+            unit,
+            command,
+            Status::Skipped { reason },
+            Vec::new(),
+            None,
+        )
+    }
+
+    /// A failed observation keeps the samples that were valid before the failure.
+    pub fn failed(
+        id: &str,
+        label: &str,
+        kind: Kind,
+        unit: Unit,
+        command: String,
+        error: String,
+        samples: Vec<f64>,
+    ) -> Self {
+        Self::new(
+            id,
+            label,
+            kind,
+            unit,
+            command,
+            Status::Failed { error },
+            samples,
+            None,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        id: &str,
+        label: &str,
+        kind: Kind,
+        unit: Unit,
+        command: String,
+        status: Status,
+        samples: Vec<f64>,
+        summary: Option<Summary>,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            label: label.to_owned(),
+            kind,
+            unit,
+            command,
+            status,
+            samples,
+            summary,
+            taken_at: crate::provenance::now_rfc3339(),
+        }
+    }
+
+    pub fn is_measured(&self) -> bool {
+        self.status == Status::Measured
+    }
+}
+
+impl Results {
+    pub fn new(provenance: Provenance) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            provenance,
+            observations: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Observation> {
+        self.observations.iter().find(|o| o.id == id)
+    }
+
+    /// Replaces the observation with the same id, or adds it; others are kept.
+    pub fn merge(&mut self, observation: Observation) {
+        match self
+            .observations
+            .iter_mut()
+            .find(|o| o.id == observation.id)
+        {
+            Some(slot) => *slot = observation,
+            None => self.observations.push(observation),
+        }
+    }
+
+    /// Reads `path`. Errors name the file and what to do.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read {}: run `make report` (or `measure run`) first",
+                path.display()
+            )
+        })?;
+        Self::parse(&text)
+            .with_context(|| format!("{} is not a wasmlab results file", path.display()))
+    }
+
+    /// Reads `path` if it exists, so a new run merges into it; a missing file is an empty
+    /// result set, a malformed one an error (it is never silently overwritten).
+    pub fn load_or_new(path: &Path, provenance: Provenance) -> Result<Self> {
+        if !path.exists() {
+            return Ok(Self::new(provenance));
+        }
+        let mut results = Self::load(path).context("move it away or delete it to start afresh")?;
+        results.provenance = provenance;
+        Ok(results)
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let version: Version = serde_json::from_str(text).context("no schema_version")?;
+        if version.schema_version != SCHEMA_VERSION {
+            bail!(
+                "schema_version {} is not the {} this measure reads; re-measure with `make report`",
+                version.schema_version,
+                SCHEMA_VERSION
+            );
+        }
+        Ok(serde_json::from_str(text)?)
+    }
+
+    /// Writes to a temporary file beside `path`, then renames it over `path`, so a reader
+    /// (or an interruption) never sees half a file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        serde_json::to_writer_pretty(&mut file, self)?;
+        file.write_all(b"\n")?;
+        file.as_file().sync_all()?;
+        file.persist(path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Results {
+        let mut r = Results::new(Provenance {
+            kernel: "6.1".into(),
+            cores: 2,
+            ..Provenance::default()
+        });
+        r.merge(Observation::measured(
+            "startup.cli.native-process",
+            "native",
+            Kind::SpawnToExit,
+            Unit::Seconds,
+            "MODE=once ./moscow-time".into(),
+            vec![0.001, 0.002, 0.0015],
+        ));
+        r.merge(Observation::skipped(
+            "startup.cli.docker",
+            "docker",
+            Kind::SpawnToExit,
+            Unit::Seconds,
+            "docker run".into(),
+            "docker not found on PATH".into(),
+        ));
+        r
+    }
+
+    #[test]
+    fn round_trips_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let r = sample();
+        r.save(&path).unwrap();
+        assert_eq!(Results::load(&path).unwrap(), r);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""status": "skipped""#), "{text}");
+    }
+
+    #[test]
+    fn merge_replaces_by_id_and_keeps_others() {
+        let mut r = sample();
+        r.merge(Observation::failed(
+            "startup.cli.docker",
+            "docker",
+            Kind::SpawnToExit,
+            Unit::Seconds,
+            "docker run".into(),
+            "exit 125".into(),
+            vec![],
+        ));
+        assert_eq!(r.observations.len(), 2);
+        assert!(matches!(
+            r.get("startup.cli.docker").unwrap().status,
+            Status::Failed { .. }
+        ));
+        assert!(r.get("startup.cli.native-process").unwrap().is_measured());
+    }
+
+    #[test]
+    fn refuses_other_versions_and_malformed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        fs::write(&path, r#"{"schema_version": 99}"#).unwrap();
+        let err = format!("{:#}", Results::load(&path).unwrap_err());
+        assert!(err.contains("schema_version 99"), "{err}");
+        fs::write(&path, "{not json").unwrap();
+        let err = format!("{:#}", Results::load(&path).unwrap_err());
+        assert!(err.contains("results.json"), "{err}");
+        assert!(Results::load_or_new(&path, Provenance::default()).is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! Summary statistics of raw samples: location, spread, outliers and intervals, the way
+//! hyperfine and criterion report them.
+
+use serde::{Deserialize, Serialize};
+
+/// Coefficient of variation above which a measurement is flagged as noisy.
+pub const NOISY_CV: f64 = 0.15;
+/// Modified z-score above which a sample is an outlier (Iglewicz and Hoaglin; hyperfine uses
+/// the same rule).
+pub const OUTLIER_Z: f64 = 3.5;
+/// Confidence level of the intervals.
+pub const CONFIDENCE: f64 = 0.95;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+    /// The interval's actual coverage (below `CONFIDENCE` when there are too few samples).
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub median: f64,
+    /// Sample standard deviation (n - 1); 0 for one sample.
+    pub stddev: f64,
+    pub p95: f64,
+    /// Median absolute deviation (unscaled).
+    pub mad: f64,
+    /// stddev / mean.
+    pub cv: f64,
+    /// Distribution-free interval of the median from order statistics.
+    pub median_ci: Interval,
+    /// Indices (into the samples) of outliers by the MAD rule.
+    pub outliers: Vec<usize>,
+    /// `cv` above `NOISY_CV`.
+    pub noisy: bool,
+}
+
+impl Summary {
+    /// The summary of `samples`, or `None` when there are none (or any is not finite).
+    pub fn of(samples: &[f64]) -> Option<Self> {
+        if samples.is_empty() || samples.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let mean = sorted.iter().sum::<f64>() / n as f64;
+        let stddev = if n > 1 {
+            (sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        let median = quantile(&sorted, 0.5);
+        let mad = {
+            let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            quantile(&deviations, 0.5)
+        };
+        let outliers = if mad > 0.0 {
+            samples
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| 0.6745 * (*x - median).abs() / mad > OUTLIER_Z)
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let cv = if mean != 0.0 {
+            stddev / mean.abs()
+        } else {
+            0.0
+        };
+        Some(Self {
+            n,
+            min: sorted[0],
+            max: sorted[n - 1],
+            mean,
+            median,
+            stddev,
+            p95: quantile(&sorted, 0.95),
+            mad,
+            cv,
+            median_ci: median_interval(&sorted),
+            outliers,
+            noisy: cv > NOISY_CV,
+        })
+    }
+}
+
+/// Quantile `q` of sorted data by linear interpolation between order statistics
+/// (Hyndman and Fan's type 7, the default of R and NumPy).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// The order-statistic interval of the median: [x(j), x(n+1-j)] with the largest j whose
+/// binomial tail P(B(n, 1/2) < j) is at most (1 - CONFIDENCE) / 2. It needs no assumption
+/// about the distribution; with fewer than 6 samples it is [min, max] at a lower coverage.
+fn median_interval(sorted: &[f64]) -> Interval {
+    let n = sorted.len();
+    let alpha = (1.0 - CONFIDENCE) / 2.0;
+    // P(B = k) in log space so a large n does not underflow; `tail` is P(B <= j - 1).
+    let mut ln_pmf = n as f64 * 0.5f64.ln();
+    let mut tail = ln_pmf.exp();
+    let mut j = 1;
+    for k in 1..=n / 2 {
+        ln_pmf += ((n - k + 1) as f64).ln() - (k as f64).ln();
+        let next = tail + ln_pmf.exp();
+        if next > alpha {
+            break;
+        }
+        tail = next;
+        j = k + 1;
+    }
+    let coverage = 1.0 - 2.0 * tail;
+    Interval {
+        low: sorted[j - 1],
+        high: sorted[n - j],
+        confidence: coverage.max(0.0),
+    }
+}
+
+/// The ratio of two medians, `a / b`, with a percentile-bootstrap interval.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Ratio {
+    pub value: f64,
+    pub interval: Interval,
+}
+
+impl Ratio {
+    /// True when the interval excludes 1: the two differ measurably.
+    pub fn is_significant(&self) -> bool {
+        self.interval.low > 1.0 || self.interval.high < 1.0
+    }
+}
+
+/// Number of bootstrap resamples; 2,000 keeps the 2.5% and 97.5% points stable to a few
+/// thousandths for the sample sizes used here.
+const RESAMPLES: usize = 2000;
+
+/// `median(a) / median(b)` with a 95% percentile-bootstrap interval. The generator is
+/// seeded so a report re-rendered from the same samples shows the same interval.
+pub fn ratio_of_medians(a: &[f64], b: &[f64]) -> Option<Ratio> {
+    let median_of = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        quantile(xs, 0.5)
+    };
+    let (ma, mb) = (median_of(&mut a.to_vec()), median_of(&mut b.to_vec()));
+    if a.is_empty() || b.is_empty() || mb == 0.0 || !ma.is_finite() || !mb.is_finite() {
+        return None;
+    }
+    let mut rng = fastrand::Rng::with_seed(0x5EED);
+    let mut resample = |xs: &[f64]| -> f64 {
+        let mut picked: Vec<f64> = (0..xs.len()).map(|_| xs[rng.usize(..xs.len())]).collect();
+        median_of(&mut picked)
+    };
+    let mut ratios: Vec<f64> = (0..RESAMPLES)
+        .filter_map(|_| {
+            let (ra, rb) = (resample(a), resample(b));
+            (rb != 0.0).then(|| ra / rb)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let alpha = (1.0 - CONFIDENCE) / 2.0;
+    Some(Ratio {
+        value: ma / mb,
+        interval: Interval {
+            low: quantile(&ratios, alpha),
+            high: quantile(&ratios, 1.0 - alpha),
+            confidence: CONFIDENCE,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_samples() {
+        let s = Summary::of(&[5.0, 1.0, 4.0, 2.0, 3.0]).unwrap();
+        assert_eq!(
+            (s.n, s.min, s.max, s.median, s.mean),
+            (5, 1.0, 5.0, 3.0, 3.0)
+        );
+        assert!((s.stddev - 2.5f64.sqrt()).abs() < 1e-12);
+        assert!((s.p95 - 4.8).abs() < 1e-12);
+        assert_eq!(s.mad, 1.0);
+        assert!(s.outliers.is_empty());
+    }
+
+    #[test]
+    fn even_count_median_interpolates() {
+        assert_eq!(Summary::of(&[1.0, 2.0, 3.0, 10.0]).unwrap().median, 2.5);
+    }
+
+    #[test]
+    fn mad_flags_the_far_sample_only() {
+        let mut xs = vec![10.0, 10.1, 9.9, 10.2, 9.8, 10.0, 10.1, 9.9];
+        xs.push(30.0);
+        let s = Summary::of(&xs).unwrap();
+        assert_eq!(s.outliers, vec![8]);
+        assert!(s.noisy, "cv {}", s.cv);
+    }
+
+    #[test]
+    fn median_interval_matches_binomial_tables() {
+        // For n = 20 the 95% interval is [x(6), x(15)], coverage 95.86%.
+        let xs: Vec<f64> = (1..=20).map(f64::from).collect();
+        let ci = Summary::of(&xs).unwrap().median_ci;
+        assert_eq!((ci.low, ci.high), (6.0, 15.0));
+        assert!((ci.confidence - 0.9586).abs() < 1e-4, "{}", ci.confidence);
+        // Five samples cannot reach 95%: [min, max] at 93.75%.
+        let ci = Summary::of(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap().median_ci;
+        assert_eq!((ci.low, ci.high), (1.0, 5.0));
+        assert!((ci.confidence - 0.9375).abs() < 1e-9);
+    }
+
+    #[test]
+    fn empty_or_non_finite_has_no_summary() {
+        assert!(Summary::of(&[]).is_none());
+        assert!(Summary::of(&[1.0, f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn ratio_interval_contains_value_and_detects_difference() {
+        let a: Vec<f64> = (0..30).map(|i| 2.0 + (i % 5) as f64 * 0.01).collect();
+        let b: Vec<f64> = (0..30).map(|i| 1.0 + (i % 5) as f64 * 0.01).collect();
+        let r = ratio_of_medians(&a, &b).unwrap();
+        assert!((r.value - 2.02 / 1.02).abs() < 1e-9);
+        assert!(r.interval.low <= r.value && r.value <= r.interval.high);
+        assert!(r.is_significant());
+        let same = ratio_of_medians(&b, &b).unwrap();
+        assert!(!same.is_significant());
+    }
+}

@@ -1,0 +1,151 @@
+//! The embedded wasmtime: one engine configuration for compiling, precompiling and loading,
+//! so a precompiled module always matches the engine that runs it, and WASI preview 1 for
+//! the guest. Phases are separate functions so they can be timed one by one.
+
+use anyhow::{Context as _, Result};
+use std::path::Path;
+use wasmtime::{Config, Engine, Instance, Linker, Module, Store};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+/// The engine every wasm figure of the report is taken with: wasmtime's defaults
+/// (cranelift, parallel compilation), no compilation cache, so "JIT" always compiles.
+pub fn engine() -> Result<Engine> {
+    Engine::new(&Config::new())
+        .map_err(anyhow::Error::from)
+        .context("cannot create the wasmtime engine")
+}
+
+/// Compiles a module from its bytes (cranelift).
+pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+    Ok(Module::new(engine, bytes)?)
+}
+
+/// Compiles `wasm` ahead of time into `out`, loadable with [`load_precompiled`].
+pub fn precompile(engine: &Engine, wasm: &Path, out: &Path) -> Result<()> {
+    let bytes = read(wasm)?;
+    let compiled = engine.precompile_module(&bytes)?;
+    std::fs::write(out, compiled).with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// Loads a module precompiled by [`precompile`].
+pub fn load_precompiled(engine: &Engine, path: &Path) -> Result<Module> {
+    // SAFETY: wasmtime requires that the file be a trusted artifact of a compatible engine.
+    // It is written by `measure` itself with `engine()`'s configuration, and wasmtime
+    // checks its version and settings header, rejecting a mismatch with an error.
+    let module = unsafe { Module::deserialize_file(engine, path) }
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "{} is not a module precompiled by this measure",
+                path.display()
+            )
+        })?;
+    Ok(module)
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// What the guest sees and where its output goes.
+pub enum Stdio {
+    /// The host process's stdin, stdout and stderr.
+    Inherit,
+    /// Stdout and stderr kept in memory (up to 1 MiB each) for checking.
+    Capture,
+}
+
+/// A guest's captured output.
+#[derive(Default)]
+pub struct Output {
+    pub stdout: Option<MemoryOutputPipe>,
+    pub stderr: Option<MemoryOutputPipe>,
+}
+
+impl Output {
+    pub fn stdout_text(&self) -> String {
+        Self::text(&self.stdout)
+    }
+
+    pub fn stderr_text(&self) -> String {
+        Self::text(&self.stderr)
+    }
+
+    fn text(pipe: &Option<MemoryOutputPipe>) -> String {
+        pipe.as_ref()
+            .map(|p| String::from_utf8_lossy(&p.contents()).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// A WASI preview 1 host: a linker built once, then any number of fresh instances.
+pub struct Host {
+    linker: Linker<WasiP1Ctx>,
+}
+
+impl Host {
+    pub fn new(engine: &Engine) -> Result<Self> {
+        let mut linker = Linker::new(engine);
+        p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
+        Ok(Self { linker })
+    }
+
+    /// A fresh store and instance of `module` with `args` (the first is the program name)
+    /// and exactly the environment `env`.
+    pub fn instantiate(
+        &self,
+        module: &Module,
+        args: &[String],
+        env: &[(String, String)],
+        stdio: Stdio,
+    ) -> Result<(Store<WasiP1Ctx>, Instance, Output)> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.args(args).envs(env);
+        let mut output = Output::default();
+        match stdio {
+            Stdio::Inherit => {
+                builder.inherit_stdio();
+            }
+            Stdio::Capture => {
+                let (out, err) = (
+                    MemoryOutputPipe::new(1 << 20),
+                    MemoryOutputPipe::new(1 << 20),
+                );
+                builder.stdout(out.clone()).stderr(err.clone());
+                output = Output {
+                    stdout: Some(out),
+                    stderr: Some(err),
+                };
+            }
+        }
+        let mut store = Store::new(module.engine(), builder.build_p1());
+        let instance = self.linker.instantiate(&mut store, module)?;
+        Ok((store, instance, output))
+    }
+
+    /// Runs the command's `_start` and returns its exit status (0 when it returns normally).
+    pub fn run(store: &mut Store<WasiP1Ctx>, instance: &Instance) -> Result<i32> {
+        let start = instance
+            .get_typed_func::<(), ()>(&mut *store, "_start")
+            .map_err(anyhow::Error::from)
+            .context("the module has no `_start`: it is not a WASI command")?;
+        match start.call(&mut *store, ()) {
+            Ok(()) => Ok(0),
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => Ok(exit.0),
+                None => Err(anyhow::Error::from(e).context("the guest trapped")),
+            },
+        }
+    }
+}
+
+/// Size of every linear memory the instance exported, in bytes (the guest's heap as the
+/// runtime sees it).
+pub fn linear_memory_bytes(store: &mut Store<WasiP1Ctx>, instance: &Instance) -> u64 {
+    instance
+        .get_memory(&mut *store, "memory")
+        .map_or(0, |m| m.data_size(&*store) as u64)
+}

@@ -1,0 +1,96 @@
+//! Shared by the integration tests: the built artifacts (named by the Makefile) and small
+//! helpers to run them.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An artifact path exported by the Makefile (`make test` builds them first).
+pub fn artifact(var: &str) -> PathBuf {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("{var} is not set: run the tests with `make test`"));
+    assert!(
+        path.is_file(),
+        "{} missing: run `make build`",
+        path.display()
+    );
+    path
+}
+
+pub fn native() -> PathBuf {
+    artifact("NATIVE_BIN")
+}
+
+pub fn wasm() -> PathBuf {
+    artifact("WASM_MODULE")
+}
+
+pub fn measure() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_measure"))
+}
+
+/// The native binary with exactly `env`.
+pub fn native_with(env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(native());
+    cmd.env_clear().envs(env.iter().copied());
+    cmd.output().expect("run the native binary")
+}
+
+/// The wasm module under `measure exec`, with exactly `env`.
+pub fn wasm_with(env: &[(&str, &str)]) -> Output {
+    let mut cmd = measure();
+    cmd.env_clear()
+        .envs(env.iter().copied())
+        .arg("exec")
+        .arg(wasm());
+    cmd.output().expect("run measure exec")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Asserts that `text` is the Moscow Time JSON of about now, in UTC+3 exactly.
+pub fn assert_moscow_json(text: &str) {
+    let value: serde_json::Value =
+        serde_json::from_str(text.trim_end()).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    let shown = value["moscow_time"].as_str().expect("moscow_time string");
+    let ts = value["timestamp"].as_i64().expect("timestamp integer");
+    assert_eq!(value.as_object().unwrap().len(), 2, "{text}");
+    assert!(shown.ends_with(" MSK"), "{shown}");
+    assert!((ts - unix_now()).abs() < 10, "timestamp {ts} is not now");
+    // The shown wall-clock time is the timestamp plus exactly three hours.
+    let (date, clock) = shown
+        .trim_end_matches(" MSK")
+        .split_once(' ')
+        .expect("date and time");
+    let days_since_epoch = days_from_civil(date);
+    let parts: Vec<i64> = clock.split(':').map(|p| p.parse().unwrap()).collect();
+    let local_seconds = days_since_epoch * 86_400 + parts[0] * 3600 + parts[1] * 60 + parts[2];
+    assert_eq!(local_seconds - ts, 3 * 3600, "{shown} vs {ts}");
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (an independent check of the service's
+/// calendar, by Howard Hinnant's algorithm).
+fn days_from_civil(date: &str) -> i64 {
+    let p: Vec<i64> = date.split('-').map(|x| x.parse().unwrap()).collect();
+    let (y, m, d) = (if p[1] <= 2 { p[0] - 1 } else { p[0] }, p[1], p[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}

@@ -1,0 +1,178 @@
+//! End to end: `measure run` with a few runs on the built artifacts, then `measure render`;
+//! and the one-line errors of `render` and `exec` on bad input.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::fs;
+
+/// Every observation `measure run` must produce on any machine.
+const EXPECTED: &[&str] = &[
+    "size.binary.native",
+    "size.binary.wasm",
+    "size.binary.wasm-precompiled",
+    "startup.cli.floor",
+    "startup.cli.native-process",
+    "startup.cli.embedded-wasmtime-jit",
+    "startup.cli.embedded-wasmtime-aot",
+    "phase.compile.embedded-wasmtime",
+    "phase.load-precompiled.embedded-wasmtime",
+    "phase.instantiate.embedded-wasmtime",
+    "phase.run.embedded-wasmtime",
+    "memory.linear.embedded-wasmtime",
+];
+
+const RUNS: usize = 3;
+
+#[test]
+fn run_then_render_shows_every_measured_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure()
+        .args([
+            "run",
+            "--runs",
+            &RUNS.to_string(),
+            "--warmup",
+            "1",
+            "--results",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "measure run: {}", stderr(&out));
+
+    let data: Value = serde_json::from_str(&fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(data["schema_version"], 1);
+    assert!(data["provenance"]["kernel"]
+        .as_str()
+        .is_some_and(|k| !k.is_empty()));
+    let observations = data["observations"].as_array().unwrap();
+    for id in EXPECTED {
+        let o = observations
+            .iter()
+            .find(|o| o["id"] == *id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(o["status"]["status"], "measured", "{id}: {}", o["status"]);
+        let samples = o["samples"].as_array().unwrap();
+        let expected_n = if id.starts_with("size.") { 1 } else { RUNS };
+        assert_eq!(samples.len(), expected_n, "{id}");
+        assert!(
+            samples.iter().all(|s| s.as_f64().is_some_and(|v| v > 0.0)),
+            "{id}: {samples:?}"
+        );
+        assert_eq!(o["summary"]["n"], expected_n, "{id}");
+        assert!(!o["command"].as_str().unwrap().is_empty(), "{id}");
+    }
+    let native = observations
+        .iter()
+        .find(|o| o["id"] == "size.binary.native")
+        .unwrap();
+    assert_eq!(
+        native["samples"][0].as_f64().unwrap() as u64,
+        fs::metadata(common::native()).unwrap().len()
+    );
+
+    let report = dir.path().join("report");
+    let out = measure()
+        .arg("render")
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "measure render: {}", stderr(&out));
+    // Tera escapes `/` in text as `&#x2F;`; a browser reads both alike.
+    let page = fs::read_to_string(report.join("index.html"))
+        .unwrap()
+        .replace("&#x2F;", "/");
+    for o in observations {
+        let label = o["label"].as_str().unwrap();
+        assert!(
+            page.contains(&label.replace('\'', "&#x27;")),
+            "page lacks {label}"
+        );
+    }
+    assert!(page.contains("MODE=once"), "page lacks the commands");
+    assert!(page.contains(r#"src="plots/startup.svg""#));
+    let svg = fs::read_to_string(report.join("plots/startup.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+
+    // A second run of one probe merges: the other observations stay.
+    let out = measure()
+        .args([
+            "run",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--probe",
+            "size",
+            "--results",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let data: Value = serde_json::from_str(&fs::read_to_string(&results).unwrap()).unwrap();
+    assert_eq!(
+        data["observations"].as_array().unwrap().len(),
+        observations.len()
+    );
+}
+
+#[test]
+fn render_of_a_missing_or_malformed_file_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    for content in [None, Some("{ not json"), Some(r#"{"schema_version": 999}"#)] {
+        if let Some(text) = content {
+            fs::write(&results, text).unwrap();
+        }
+        let out = measure()
+            .arg("render")
+            .arg("--results")
+            .arg(&results)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{content:?}");
+        let message = stderr(&out);
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(
+            message.contains(&results.display().to_string()),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn exec_of_a_missing_module_is_a_one_line_error() {
+    let out = measure()
+        .args(["exec", "/nonexistent/x.wasm"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let message = stderr(&out);
+    assert!(message.contains("/nonexistent/x.wasm"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+}
+
+#[test]
+fn run_without_artifacts_names_the_fix() {
+    let out = measure()
+        .args([
+            "run",
+            "--native",
+            "/nonexistent/moscow-time",
+            "--results",
+            "/nonexistent/r.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("make build"), "{}", stderr(&out));
+}
