@@ -1,18 +1,9 @@
 //! `measure`: the wasmlab bench. `run` measures and writes results.json, `render` turns it
 //! into the write-up, `exec` runs a wasm module as a process, `env` lists what was found.
 
-mod ctx;
-mod probe;
-mod provenance;
-mod render;
-mod results;
-mod runner;
-mod stats;
-mod tools;
-mod wasm;
-
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use measure::{cleanup, ctx, probe, provenance, render, results, tools, wasm};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -67,6 +58,12 @@ struct RunArgs {
     /// Static binary that does nothing (the floor).
     #[arg(long, env = "FLOOR_BIN")]
     floor: PathBuf,
+    /// Dockerfile of the traditional image.
+    #[arg(long, env = "DOCKERFILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../service/Dockerfile"))]
+    dockerfile: PathBuf,
+    /// Treat a missing runtime (docker, containerd) as an error instead of a skip.
+    #[arg(long, env = "REQUIRE_RUNTIMES", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    require_runtimes: bool,
     /// Measured runs per variant.
     #[arg(long, default_value_t = 20)]
     runs: usize,
@@ -124,18 +121,21 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<()> {
     let measure = std::env::current_exe().context("cannot find this executable")?;
-    let ctx = ctx::Ctx {
-        precompiled: args.wasm.with_extension("cwasm"),
-        native: args.native,
-        wasm: args.wasm,
-        floor: args.floor,
+    let timeout = Duration::try_from_secs_f64(args.timeout)
+        .context("--timeout must be a positive number of seconds")?;
+    let ctx = ctx::Ctx::new(
+        args.native,
+        args.wasm,
+        args.floor,
+        args.dockerfile,
         measure,
-        runs: args.runs,
-        warmup: args.warmup,
-        timeout: Duration::try_from_secs_f64(args.timeout)
-            .context("--timeout must be a positive number of seconds")?,
-    };
+        args.runs,
+        args.warmup,
+        timeout,
+        args.require_runtimes,
+    );
     ctx.check_artifacts()?;
+    cleanup::on_interrupt(args.results.clone())?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -148,6 +148,7 @@ fn run(args: RunArgs) -> Result<()> {
     let mut results =
         results::Results::load_or_new(&args.results, provenance::collect(ctx.settings()))?;
     wasm::precompile(&wasm::engine()?, &ctx.wasm, &ctx.precompiled)?;
+    let mut failed = Vec::new();
     for probe in registry
         .iter()
         .filter(|p| args.probes.is_empty() || args.probes.iter().any(|id| id == p.id()))
@@ -155,12 +156,23 @@ fn run(args: RunArgs) -> Result<()> {
         eprintln!("measure: {} ...", probe.id());
         for observation in probe.run(&ctx) {
             eprintln!("  {:<45} {}", observation.id, status_line(&observation));
+            if matches!(observation.status, results::Status::Failed { .. }) {
+                failed.push(observation.id.clone());
+            }
             results.merge(observation);
         }
         // Saved after every probe, so an interruption keeps what was measured.
         results.save(&args.results)?;
     }
+    probe::remove_containers();
     eprintln!("measure: wrote {}", args.results.display());
+    if ctx.require_runtimes && !failed.is_empty() {
+        anyhow::bail!(
+            "REQUIRE_RUNTIMES is set and {} observations failed: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -49,8 +49,10 @@ pub enum Kind {
     SpawnToExit,
     /// A phase timed inside `measure`'s own process; not comparable with spawn-to-exit.
     InProcess,
-    /// Memory of a process or instance.
+    /// Memory of a process, container or instance.
     Memory,
+    /// A one-off operation timed as a whole (an image build, a container stop).
+    Operation,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -83,6 +85,10 @@ pub struct Observation {
     /// Every raw sample, in the order taken.
     pub samples: Vec<f64>,
     pub summary: Option<Summary>,
+    /// The value as the tool itself printed it (`docker images` shows "734kB"), when the
+    /// lab asks for that form too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<String>,
     /// When this observation was taken (RFC 3339).
     pub taken_at: String,
 }
@@ -172,8 +178,15 @@ impl Observation {
             status,
             samples,
             summary,
+            shown: None,
             taken_at: crate::provenance::now_rfc3339(),
         }
+    }
+
+    /// The same observation, with the value as the tool showed it.
+    pub fn with_shown(mut self, shown: impl Into<String>) -> Self {
+        self.shown = Some(shown.into());
+        self
     }
 
     pub fn is_measured(&self) -> bool {

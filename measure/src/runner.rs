@@ -99,13 +99,16 @@ pub fn run_once(cmd: &mut Command, timeout: Duration) -> Result<Run> {
         .spawn()
         .with_context(|| format!("cannot run {program}"))?;
     let pid = child.id() as libc::pid_t;
+    crate::cleanup::track(pid);
     let exited = wait_exit(pid, timeout);
     let wall = start.elapsed();
     if !matches!(exited, Ok(true)) {
         // SAFETY: kill(2) on the child's own process group, which we created.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
-    let exit = reap(pid)?;
+    let exit = reap(pid);
+    crate::cleanup::untrack(pid);
+    let exit = exit?;
     match exited {
         Ok(true) => {}
         Ok(false) => bail!("{program} did not finish within {timeout:?}; it was killed"),
@@ -121,7 +124,7 @@ pub fn run_once(cmd: &mut Command, timeout: Duration) -> Result<Run> {
 
 /// Waits until process `pid` exits (true) or `timeout` passes (false), without reaping it:
 /// poll(2) on a pidfd wakes the moment the process ends.
-fn wait_exit(pid: libc::pid_t, timeout: Duration) -> Result<bool> {
+pub fn wait_exit(pid: libc::pid_t, timeout: Duration) -> Result<bool> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
@@ -159,7 +162,7 @@ fn wait_exit(pid: libc::pid_t, timeout: Duration) -> Result<bool> {
 
 /// Reaps `pid`, returning how it ended. (Its rusage peak RSS is not used: after a
 /// vfork-style spawn the kernel counts the parent's resident set in the child's maximum.)
-fn reap(pid: libc::pid_t) -> Result<Exit> {
+pub fn reap(pid: libc::pid_t) -> Result<Exit> {
     let mut status = 0;
     loop {
         // SAFETY: a valid pointer to a status word.
@@ -230,12 +233,20 @@ pub fn bench(
     }
     let mut taken: Vec<Taken> = variants.iter().map(|_| Taken::default()).collect();
     let count = variants.len();
-    for (index, step) in schedule(count, warmup, runs).into_iter().enumerate() {
+    let steps = schedule(count, warmup, runs);
+    let progress = indicatif::ProgressBar::new(steps.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for (index, step) in steps.into_iter().enumerate() {
+        progress.inc(1);
         let (variant, got) = (&mut variants[step.variant], &mut taken[step.variant]);
         if got.error.is_some() {
             continue;
         }
         let round = index / count + 1;
+        progress.set_message(variant.id.clone());
         match run_once(&mut variant.command, timeout) {
             Ok(run) => match (variant.check)(&run) {
                 Ok(()) if step.warmup => {}
@@ -245,6 +256,7 @@ pub fn bench(
             Err(e) => got.error = Some(format!("round {round}: {e:#}")),
         }
     }
+    progress.finish_and_clear();
     variants
         .iter()
         .zip(taken)

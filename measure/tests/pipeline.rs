@@ -21,6 +21,19 @@ const EXPECTED: &[&str] = &[
     "phase.instantiate.embedded-wasmtime",
     "phase.run.embedded-wasmtime",
     "memory.linear.embedded-wasmtime",
+    "ready.server.native-process",
+    "stop.server.native-process",
+    "memory.server-rss.native-process",
+];
+
+/// Every observation that needs the docker daemon.
+const EXPECTED_WITH_DOCKER: &[&str] = &[
+    "build.image.docker",
+    "size.image.docker",
+    "startup.cli.docker",
+    "ready.server.docker",
+    "stop.server.docker",
+    "memory.server-docker-stats.docker",
 ];
 
 const RUNS: usize = 3;
@@ -49,14 +62,22 @@ fn run_then_render_shows_every_measured_figure() {
         .as_str()
         .is_some_and(|k| !k.is_empty()));
     let observations = data["observations"].as_array().unwrap();
-    for id in EXPECTED {
+    let docker = docker_ready("run_then_render (docker figures)");
+    let expected = EXPECTED
+        .iter()
+        .chain(if docker { EXPECTED_WITH_DOCKER } else { &[] });
+    for id in expected {
         let o = observations
             .iter()
             .find(|o| o["id"] == *id)
             .unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(o["status"]["status"], "measured", "{id}: {}", o["status"]);
         let samples = o["samples"].as_array().unwrap();
-        let expected_n = if id.starts_with("size.") { 1 } else { RUNS };
+        let expected_n = if id.starts_with("size.") || id.starts_with("build.") {
+            1
+        } else {
+            RUNS
+        };
         assert_eq!(samples.len(), expected_n, "{id}");
         assert!(
             samples.iter().all(|s| s.as_f64().is_some_and(|v| v > 0.0)),

@@ -1,13 +1,17 @@
 //! Probes: each measures one aspect and returns observations. Adding a probe is one file
 //! and one line in [`registry`].
 
+mod docker;
 mod expect;
 mod phases;
+mod server;
 mod sizes;
 mod startup;
 
 use crate::ctx::Ctx;
 use crate::results::Observation;
+
+pub use docker::remove_containers;
 
 pub trait Probe {
     /// The first part of every observation id it writes.
@@ -20,7 +24,9 @@ pub trait Probe {
 pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
         Box::new(sizes::Sizes),
+        Box::new(docker::DockerImage),
         Box::new(startup::Startup),
+        Box::new(server::ServerProbe),
         Box::new(phases::Phases),
     ]
 }

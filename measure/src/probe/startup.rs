@@ -56,6 +56,20 @@ impl Probe for Startup {
             ),
         ];
         let mut skipped = Vec::new();
+        match super::docker::cli_variant(ctx) {
+            Ok(docker) => variants.push(docker),
+            Err(reason) => skipped.push(ctx.unavailable(
+                "startup.cli.docker",
+                "native image, docker run --rm",
+                Kind::SpawnToExit,
+                Unit::Seconds,
+                format!(
+                    "docker run --rm --env MODE=once {}",
+                    crate::ctx::DOCKER_IMAGE
+                ),
+                &reason,
+            )),
+        }
         match which::which("wasmtime") {
             Ok(cli) => {
                 let mut cmd = bare(&cli);

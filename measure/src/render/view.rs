@@ -17,6 +17,8 @@ pub struct View {
     pub startup: Vec<Row>,
     pub phases: Vec<Row>,
     pub memory: Vec<Row>,
+    /// One-off operations timed whole: image build, server ready, graceful stop.
+    pub operations: Vec<Row>,
     /// Skipped and failed observations, with the reason.
     pub not_measured: Vec<Row>,
     pub plots: Vec<Plot>,
@@ -50,6 +52,8 @@ pub struct Row {
     pub vs_floor: Option<String>,
     /// The exact value in the unit of results.json (bytes for sizes).
     pub raw: String,
+    /// The value as the tool printed it, if recorded.
+    pub shown: Option<String>,
 }
 
 impl View {
@@ -69,6 +73,7 @@ impl View {
             startup: rows(Kind::SpawnToExit),
             phases: rows(Kind::InProcess),
             memory: rows(Kind::Memory),
+            operations: rows(Kind::Operation),
             not_measured: results
                 .observations
                 .iter()
@@ -130,6 +135,7 @@ impl Row {
             outliers: s.map_or(0, |s| s.outliers.len()),
             vs_floor,
             raw: s.map_or_else(String::new, |s| format!("{}", s.median)),
+            shown: o.shown.clone(),
         }
     }
 }

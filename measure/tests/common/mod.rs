@@ -94,3 +94,59 @@ fn days_from_civil(date: &str) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+/// Whether the docker daemon answers. When it does not, a test returns early with a printed
+/// reason, unless `REQUIRE_RUNTIMES` is set (as in CI), where that is a failure.
+pub fn docker_ready(test: &str) -> bool {
+    let answers = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !answers {
+        let required = std::env::var("REQUIRE_RUNTIMES").is_ok_and(|v| v == "1" || v == "true");
+        assert!(
+            !required,
+            "REQUIRE_RUNTIMES is set but the docker daemon does not answer ({test})"
+        );
+        eprintln!(
+            "skipping {test}: the docker daemon does not answer (as root, `make setup` starts it)"
+        );
+    }
+    answers
+}
+
+/// `measure run` of some probes into `results`, with `extra` environment.
+pub fn measure_run(results: &std::path::Path, probes: &[&str], extra: &[(&str, &str)]) -> Output {
+    let (_, _) = (native(), wasm()); // a clear message when not run through `make test`
+    let mut cmd = measure();
+    cmd.args(["run", "--runs", "2", "--warmup", "0", "--results"])
+        .arg(results);
+    for p in probes {
+        cmd.args(["--probe", p]);
+    }
+    cmd.envs(extra.iter().copied())
+        .output()
+        .expect("run measure")
+}
+
+/// The observation `id` of a results file.
+pub fn observation(results: &std::path::Path, id: &str) -> serde_json::Value {
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results).unwrap()).unwrap();
+    data["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == id)
+        .unwrap_or_else(|| panic!("{id} missing"))
+        .clone()
+}
+
+/// Ids of our containers still present.
+pub fn leftover_containers() -> String {
+    let out = Command::new("docker")
+        .args(["ps", "--all", "--quiet", "--filter", "label=wasmlab=1"])
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_owned()
+}

@@ -1,0 +1,14 @@
+//! The wasmlab bench as a library: the CLI (`main.rs`), the criterion benches and the tests
+//! share these modules.
+
+pub mod cleanup;
+pub mod ctx;
+pub mod http;
+pub mod probe;
+pub mod provenance;
+pub mod render;
+pub mod results;
+pub mod runner;
+pub mod stats;
+pub mod tools;
+pub mod wasm;

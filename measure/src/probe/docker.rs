@@ -1,0 +1,343 @@
+//! The traditional container (the lab's Task 2): the static binary in a `FROM scratch`
+//! image, built, sized, run once per CLI sample, and served from.
+
+use super::server::{Reading, Server};
+use super::Probe;
+use crate::ctx::{run_label, Ctx, CONTAINER_LABEL, DOCKER_IMAGE};
+use crate::results::{Kind, Observation, Unit};
+use crate::runner::{describe, run_once, tail, Exit, Run, Variant};
+use crate::tools;
+use anyhow::{bail, Context as _, Result};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+/// The image: built from a context holding only the binary, then sized.
+pub struct DockerImage;
+
+impl Probe for DockerImage {
+    fn id(&self) -> &'static str {
+        "docker-image"
+    }
+
+    fn run(&self, ctx: &Ctx) -> Vec<Observation> {
+        const BUILD: (&str, &str) = (
+            "build.image.docker",
+            "docker build of the scratch image (no cache)",
+        );
+        const SIZE: (&str, &str) = ("size.image.docker", "native image (FROM scratch)");
+        let build_cmd = build_command(ctx);
+        let size_cmd = format!("docker image inspect --format '{{{{.Size}}}}' {DOCKER_IMAGE}");
+        if let Err(reason) = ctx.docker() {
+            return vec![
+                ctx.unavailable(
+                    BUILD.0,
+                    BUILD.1,
+                    Kind::Operation,
+                    Unit::Seconds,
+                    describe(&build_cmd),
+                    reason,
+                ),
+                ctx.unavailable(SIZE.0, SIZE.1, Kind::Size, Unit::Bytes, size_cmd, reason),
+            ];
+        }
+        let build = match build(ctx, build_cmd) {
+            Ok((command, run)) => Observation::measured(
+                BUILD.0,
+                BUILD.1,
+                Kind::Operation,
+                Unit::Seconds,
+                command,
+                vec![run.wall.as_secs_f64()],
+            ),
+            Err((command, e)) => Observation::failed(
+                BUILD.0,
+                BUILD.1,
+                Kind::Operation,
+                Unit::Seconds,
+                command,
+                e,
+                vec![],
+            ),
+        };
+        let size = match image_size() {
+            Ok((bytes, shown)) => Observation::measured(
+                SIZE.0,
+                SIZE.1,
+                Kind::Size,
+                Unit::Bytes,
+                size_cmd,
+                vec![bytes],
+            )
+            .with_shown(format!("{shown} (docker images)")),
+            Err(e) => Observation::failed(
+                SIZE.0,
+                SIZE.1,
+                Kind::Size,
+                Unit::Bytes,
+                size_cmd,
+                format!("{e:#}"),
+                vec![],
+            ),
+        };
+        vec![build, size]
+    }
+}
+
+/// The build context: a directory holding only the binary, never the repository with its
+/// target/ directory.
+fn build_command(ctx: &Ctx) -> Command {
+    let mut cmd = Command::new("docker");
+    cmd.args(["build", "--quiet", "--no-cache", "--file"])
+        .arg(&ctx.dockerfile)
+        .args(["--tag", DOCKER_IMAGE])
+        .arg(ctx.work_dir.join("docker-context"));
+    cmd
+}
+
+fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, String)> {
+    let command = describe(&cmd);
+    let context = ctx.work_dir.join("docker-context");
+    let prepared = std::fs::create_dir_all(&context)
+        .and_then(|()| std::fs::copy(&ctx.native, context.join("moscow-time")));
+    if let Err(e) = prepared {
+        return Err((
+            command,
+            format!(
+                "cannot prepare the build context {}: {e}",
+                context.display()
+            ),
+        ));
+    }
+    match run_once(&mut cmd, ctx.timeout) {
+        Ok(run) if run.exit == Exit::Code(0) => Ok((command, run)),
+        Ok(run) => Err((command, format!("{}: {}", run.exit, run.stderr_tail()))),
+        Err(e) => Err((command, format!("{e:#}"))),
+    }
+}
+
+/// Bytes from `docker image inspect`, and the size as `docker images` shows it.
+fn image_size() -> Result<(f64, String)> {
+    let bytes = tools::query(Command::new("docker").args([
+        "image",
+        "inspect",
+        "--format",
+        "{{.Size}}",
+        DOCKER_IMAGE,
+    ]))
+    .map_err(anyhow::Error::msg)?
+    .parse::<f64>()
+    .context("docker image inspect printed no size")?;
+    let shown = tools::query(Command::new("docker").args([
+        "images",
+        "--format",
+        "{{.Size}}",
+        DOCKER_IMAGE,
+    ]))
+    .map_err(anyhow::Error::msg)?;
+    Ok((bytes, shown))
+}
+
+/// `docker run --rm` of the image in CLI mode, for the startup comparison; the reason when
+/// docker or the image is missing.
+pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
+    ctx.docker().map_err(str::to_owned)?;
+    if tools::query(Command::new("docker").args([
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        DOCKER_IMAGE,
+    ]))
+    .is_err()
+    {
+        return Err(format!(
+            "image {DOCKER_IMAGE} was not built (see build.image.docker)"
+        ));
+    }
+    let mut command = Command::new("docker");
+    command
+        .args(["run", "--rm", "--label", CONTAINER_LABEL, "--label"])
+        .arg(run_label())
+        .args(["--env", "MODE=once", DOCKER_IMAGE]);
+    Ok(Variant {
+        id: "startup.cli.docker".into(),
+        label: "native image, docker run --rm".into(),
+        command,
+        check: super::expect::moscow_json_run,
+    })
+}
+
+/// Removes every container this `measure` process started (they carry its run label).
+pub fn remove_containers() {
+    let filter = format!("label={}", run_label());
+    let Ok(ids) =
+        tools::query(Command::new("docker").args(["ps", "--all", "--quiet", "--filter", &filter]))
+    else {
+        return;
+    };
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let _ = run_once(
+            Command::new("docker").args(["rm", "--force"]).args(&ids),
+            Duration::from_secs(30),
+        );
+    }
+}
+
+/// The server context in a detached container, published on a loopback port.
+#[derive(Default)]
+pub struct DockerServer {
+    id: Option<String>,
+}
+
+fn docker(args: &[&str], timeout: Duration) -> Result<String> {
+    let mut cmd = Command::new("docker");
+    cmd.args(args);
+    let run = run_once(&mut cmd, timeout)?;
+    if run.exit != Exit::Code(0) {
+        bail!(
+            "{} failed with {}: {}",
+            describe(&cmd),
+            run.exit,
+            run.stderr_tail()
+        );
+    }
+    Ok(run.stdout.trim().to_owned())
+}
+
+impl Server for DockerServer {
+    fn variant(&self) -> &'static str {
+        "docker"
+    }
+
+    fn label(&self) -> &'static str {
+        "native server in docker"
+    }
+
+    fn command(&self, _ctx: &Ctx) -> String {
+        format!("docker run --detach --rm --label {CONTAINER_LABEL} --publish 127.0.0.1::8080 {DOCKER_IMAGE}")
+    }
+
+    fn unavailable(&self, ctx: &Ctx) -> Option<String> {
+        ctx.docker().err().map(str::to_owned)
+    }
+
+    fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
+        let run = run_label();
+        let args = [
+            "run",
+            "--detach",
+            "--rm",
+            "--label",
+            CONTAINER_LABEL,
+            "--label",
+            &run,
+            "--publish",
+            "127.0.0.1::8080",
+            DOCKER_IMAGE,
+        ];
+        let id = docker(&args, ctx.timeout)?;
+        self.id = Some(id.clone());
+        let port = docker(&["port", &id, "8080/tcp"], ctx.timeout)?;
+        let addr = port.lines().next().unwrap_or_default();
+        addr.parse()
+            .with_context(|| format!("docker port printed {addr:?}"))
+    }
+
+    fn alive(&mut self) -> Result<()> {
+        let id = self.id.as_deref().context("no container")?;
+        match docker(
+            &["inspect", "--format", "{{.State.Running}}", id],
+            Duration::from_secs(10),
+        ) {
+            Ok(state) if state == "true" => Ok(()),
+            Ok(_) | Err(_) => bail!(
+                "the container exited: {}",
+                tail(&docker(&["logs", id], Duration::from_secs(10)).unwrap_or_default())
+            ),
+        }
+    }
+
+    fn memory(&mut self) -> Result<Vec<Reading>> {
+        let id = self.id.clone().context("no container")?;
+        let usage = docker(
+            &["stats", "--no-stream", "--format", "{{.MemUsage}}", &id],
+            Duration::from_secs(30),
+        )?;
+        let used = usage.split('/').next().unwrap_or_default().trim();
+        let mut readings = vec![Reading {
+            metric: "server-docker-stats",
+            label: "server in docker: MEM USAGE of docker stats".into(),
+            bytes: parse_docker_size(used)
+                .with_context(|| format!("docker stats printed {usage:?}"))?,
+            shown: Some(used.to_owned()),
+        }];
+        if let Some(bytes) = cgroup_memory(&id) {
+            readings.push(Reading {
+                metric: "server-cgroup",
+                label: "server in docker: container cgroup memory usage".into(),
+                bytes,
+                shown: None,
+            });
+        }
+        Ok(readings)
+    }
+
+    fn stop(&mut self, ctx: &Ctx) -> Result<()> {
+        let id = self.id.take().context("no container")?;
+        docker(&["stop", &id], ctx.timeout).map(drop)
+    }
+}
+
+impl Drop for DockerServer {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = docker(&["rm", "--force", &id], Duration::from_secs(30));
+        }
+    }
+}
+
+/// The container cgroup's memory usage (cgroup v1 with the cgroupfs driver, or v2 with
+/// either driver); `None` when none of the known places exists.
+fn cgroup_memory(id: &str) -> Option<f64> {
+    [
+        format!("/sys/fs/cgroup/memory/docker/{id}/memory.usage_in_bytes"),
+        format!("/sys/fs/cgroup/system.slice/docker-{id}.scope/memory.current"),
+        format!("/sys/fs/cgroup/docker/{id}/memory.current"),
+    ]
+    .iter()
+    .find_map(|path| std::fs::read_to_string(path).ok()?.trim().parse().ok())
+}
+
+/// Parses docker's human sizes ("592KiB", "2.859MiB", "0B", "1.2GB") into bytes.
+pub fn parse_docker_size(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let factor = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        _ => return None,
+    };
+    Some(number.trim().parse::<f64>().ok()? * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_docker_size;
+
+    #[test]
+    fn docker_sizes_parse_in_both_unit_systems() {
+        assert_eq!(parse_docker_size("592KiB"), Some(592.0 * 1024.0));
+        assert_eq!(parse_docker_size("734kB"), Some(734_000.0));
+        assert_eq!(parse_docker_size("0B"), Some(0.0));
+        assert_eq!(parse_docker_size("2.5MiB"), Some(2.5 * 1024.0 * 1024.0));
+        assert_eq!(parse_docker_size("lots"), None);
+    }
+}
