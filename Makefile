@@ -15,8 +15,11 @@ RESULTS       := report/results.json
 # Measuring options for `make report` (for example `make report RUNS=50`).
 RUNS   ?= 20
 WARMUP ?= 3
+# criterion's settings for `make report`: a quick pass of a few seconds per bench.
+# `make bench BENCH_ARGS=` runs criterion with its own defaults instead.
+BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
 
-.PHONY: setup build report render test clean
+.PHONY: setup build bench report render test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,7 +29,11 @@ build:
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
 	$(CARGO) build --release -p measure
 
-report: setup build
+# In-process phases (criterion); `measure run` imports their results into results.json.
+bench: build
+	$(CARGO) bench -p measure --bench wasm --bench service $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+
+report: setup build bench
 	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --results $(RESULTS)
 	$(MEASURE) render --results $(RESULTS) --out report
 	@echo "open report/index.html"

@@ -215,6 +215,9 @@ pub struct Variant {
     pub command: Command,
     /// Decides whether a run's output is correct; a sample counts only if it is.
     pub check: fn(&Run) -> Result<(), String>,
+    /// Runs untimed before every run of this variant (for example emptying a cache, so that
+    /// every sample is a first start).
+    pub before_each: Option<Box<dyn FnMut() -> Result<(), String>>>,
 }
 
 /// Runs `variants` on the interleaved schedule. A variant whose run fails (spawn error,
@@ -247,6 +250,12 @@ pub fn bench(
         }
         let round = index / count + 1;
         progress.set_message(variant.id.clone());
+        if let Some(before) = &mut variant.before_each {
+            if let Err(e) = before() {
+                got.error = Some(format!("round {round}, before the run: {e}"));
+                continue;
+            }
+        }
         match run_once(&mut variant.command, timeout) {
             Ok(run) => match (variant.check)(&run) {
                 Ok(()) if step.warmup => {}

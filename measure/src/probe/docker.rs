@@ -165,6 +165,7 @@ pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
         label: "native image, docker run --rm".into(),
         command,
         check: super::expect::moscow_json_run,
+        before_each: None,
     })
 }
 

@@ -1,6 +1,9 @@
 //! Probes: each measures one aspect and returns observations. Adding a probe is one file
 //! and one line in [`registry`].
 
+mod criterion;
+mod crosscheck;
+pub mod ctr;
 mod docker;
 mod expect;
 mod phases;
@@ -11,6 +14,7 @@ mod startup;
 use crate::ctx::Ctx;
 use crate::results::Observation;
 
+pub use crosscheck::{ALONE_ID as CROSSCHECK_ALONE_ID, ID as CROSSCHECK_ID};
 pub use docker::remove_containers;
 
 pub trait Probe {
@@ -26,7 +30,9 @@ pub fn registry() -> Vec<Box<dyn Probe>> {
         Box::new(sizes::Sizes),
         Box::new(docker::DockerImage),
         Box::new(startup::Startup),
+        Box::new(crosscheck::Crosscheck),
         Box::new(server::ServerProbe),
         Box::new(phases::Phases),
+        Box::new(criterion::Criterion),
     ]
 }

@@ -105,7 +105,7 @@ fn bare(program: &Path) -> Command {
 
 /// `program` with `MODE=once` alone, set on the child directly: no `env` or shell in
 /// between, whose own exec would be timed too.
-fn service_command(program: &Path) -> Command {
+pub(super) fn service_command(program: &Path) -> Command {
     let mut cmd = bare(program);
     cmd.env("MODE", "once");
     cmd
@@ -122,5 +122,6 @@ fn variant(
         label: label.to_owned(),
         command,
         check,
+        before_each: None,
     }
 }

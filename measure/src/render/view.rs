@@ -3,6 +3,7 @@
 
 use super::format_value;
 use super::plot::Plot;
+use crate::probe::{CROSSCHECK_ALONE_ID as ALONE_ID, CROSSCHECK_ID as HYPERFINE_ID};
 use crate::results::{Kind, Observation, Provenance, Results, Status};
 use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub struct View {
     /// Skipped and failed observations, with the reason.
     pub not_measured: Vec<Row>,
     pub plots: Vec<Plot>,
+    /// How `measure`'s clock compares with hyperfine's on the same command.
+    pub crosscheck: Option<String>,
     pub results_link: String,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
@@ -81,11 +84,35 @@ impl View {
                 .map(|o| Row::of(o, None))
                 .collect(),
             plots,
+            crosscheck: crosscheck(results),
             results_link,
             confidence_percent: CONFIDENCE * 100.0,
             noisy_cv_percent: NOISY_CV * 100.0,
         }
     }
+}
+
+/// One sentence comparing `measure`'s back-to-back median with hyperfine's, computed.
+fn crosscheck(results: &Results) -> Option<String> {
+    let ours = results.get(ALONE_ID).filter(|o| o.is_measured())?;
+    let theirs = results.get(HYPERFINE_ID).filter(|o| o.is_measured())?;
+    let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
+    let (a, b) = (ours.summary.as_ref()?.median, theirs.summary.as_ref()?.median);
+    let verdict = if r.is_significant() {
+        format!("differ by {:+.1}%", (r.value - 1.0) * 100.0)
+    } else {
+        "show no measurable difference".to_owned()
+    };
+    Some(format!(
+        "Timing the native binary back to back, measure's median {} and hyperfine's {} {verdict} \
+         (ratio {:.3}, {:.0}% interval {:.3} to {:.3}).",
+        format_value(a, ours.unit),
+        format_value(b, theirs.unit),
+        r.value,
+        r.interval.confidence * 100.0,
+        r.interval.low,
+        r.interval.high
+    ))
 }
 
 impl Row {
