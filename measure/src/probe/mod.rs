@@ -3,7 +3,6 @@
 
 mod criterion;
 mod crosscheck;
-pub mod ctr;
 mod docker;
 mod expect;
 mod phases;
