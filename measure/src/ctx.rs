@@ -40,6 +40,8 @@ pub struct Ctx {
     pub warmup: usize,
     /// Longest a single run may take before it is killed and the variant fails.
     pub timeout: Duration,
+    /// How long each load run lasts.
+    pub load_duration: Duration,
     /// A missing runtime is an error rather than a skip (`REQUIRE_RUNTIMES=1`, set in CI).
     pub require_runtimes: bool,
     docker: OnceLock<Result<String, String>>,
@@ -73,6 +75,7 @@ impl Ctx {
             warmup,
             timeout,
             require_runtimes,
+            load_duration: Duration::from_secs(5),
             docker: OnceLock::new(),
         }
     }

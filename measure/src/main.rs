@@ -70,6 +70,9 @@ struct RunArgs {
     /// Unrecorded runs per variant before measuring.
     #[arg(long, default_value_t = 3)]
     warmup: usize,
+    /// Seconds each load run (wrk) lasts, per server and concurrency.
+    #[arg(long, default_value_t = 5)]
+    load_seconds: u64,
     /// Seconds a single run may take before it is killed.
     #[arg(long, default_value_t = 60.0)]
     timeout: f64,
@@ -123,7 +126,7 @@ fn run(args: RunArgs) -> Result<()> {
     let measure = std::env::current_exe().context("cannot find this executable")?;
     let timeout = Duration::try_from_secs_f64(args.timeout)
         .context("--timeout must be a positive number of seconds")?;
-    let ctx = ctx::Ctx::new(
+    let mut ctx = ctx::Ctx::new(
         args.native,
         args.wasm,
         args.floor,
@@ -134,6 +137,7 @@ fn run(args: RunArgs) -> Result<()> {
         timeout,
         args.require_runtimes,
     );
+    ctx.load_duration = Duration::from_secs(args.load_seconds.max(1));
     ctx.check_artifacts()?;
     cleanup::on_interrupt(args.results.clone())?;
     let registry = probe::registry();

@@ -53,6 +53,8 @@ pub enum Kind {
     Memory,
     /// A one-off operation timed as a whole (an image build, a container stop).
     Operation,
+    /// A server under load: rate or latency.
+    Load,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub enum Unit {
     Bytes,
     /// Seconds (samples keep nanosecond precision).
     Seconds,
+    /// Requests per second.
+    PerSecond,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -24,6 +24,8 @@ const EXPECTED: &[&str] = &[
     "ready.server.native-process",
     "stop.server.native-process",
     "memory.server-rss.native-process",
+    "load.rps-c10.native-process",
+    "load.latency-p99-c50.native-process",
 ];
 
 /// Every observation that needs the docker daemon.
@@ -34,6 +36,7 @@ const EXPECTED_WITH_DOCKER: &[&str] = &[
     "ready.server.docker",
     "stop.server.docker",
     "memory.server-docker-stats.docker",
+    "load.rps-c10.docker",
 ];
 
 const RUNS: usize = 3;
@@ -73,11 +76,10 @@ fn run_then_render_shows_every_measured_figure() {
             .unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(o["status"]["status"], "measured", "{id}: {}", o["status"]);
         let samples = o["samples"].as_array().unwrap();
-        let expected_n = if id.starts_with("size.") || id.starts_with("build.") {
-            1
-        } else {
-            RUNS
-        };
+        let single = ["size.", "build.", "load."]
+            .iter()
+            .any(|p| id.starts_with(p));
+        let expected_n = if single { 1 } else { RUNS };
         assert_eq!(samples.len(), expected_n, "{id}");
         assert!(
             samples.iter().all(|s| s.as_f64().is_some_and(|v| v > 0.0)),

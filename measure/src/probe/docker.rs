@@ -285,6 +285,18 @@ impl Server for DockerServer {
         Ok(readings)
     }
 
+    fn pin(&mut self, cpu: usize) -> Result<()> {
+        if crate::load::cores() < 2 {
+            return Ok(());
+        }
+        let id = self.id.clone().context("no container")?;
+        docker(
+            &["update", "--cpuset-cpus", &cpu.to_string(), &id],
+            Duration::from_secs(30),
+        )
+        .map(drop)
+    }
+
     fn stop(&mut self, ctx: &Ctx) -> Result<()> {
         let id = self.id.take().context("no container")?;
         docker(&["stop", &id], ctx.timeout).map(drop)

@@ -5,6 +5,7 @@ mod criterion;
 mod crosscheck;
 mod docker;
 mod expect;
+mod load;
 mod phases;
 mod server;
 mod sizes;
@@ -31,6 +32,7 @@ pub fn registry() -> Vec<Box<dyn Probe>> {
         Box::new(startup::Startup),
         Box::new(crosscheck::Crosscheck),
         Box::new(server::ServerProbe),
+        Box::new(load::LoadProbe),
         Box::new(phases::Phases),
         Box::new(criterion::Criterion),
     ]

@@ -45,11 +45,28 @@ pub trait Server {
     fn alive(&mut self) -> Result<()>;
     /// Memory readings while it runs.
     fn memory(&mut self) -> Result<Vec<Reading>>;
+    /// Restricts the running server to one CPU core (so a load generator can have the other).
+    fn pin(&mut self, cpu: usize) -> Result<()>;
     /// Asks it to stop gracefully and returns once it has.
     fn stop(&mut self, ctx: &Ctx) -> Result<()>;
 }
 
 pub struct ServerProbe;
+
+/// Every runtime the server context runs under.
+pub fn all() -> Vec<Box<dyn Server>> {
+    vec![
+        Box::new(NativeServer::default()),
+        Box::new(super::docker::DockerServer::default()),
+    ]
+}
+
+/// Starts `server` and waits until it answers `/api/time` with 200.
+pub fn start_ready(server: &mut dyn Server, ctx: &Ctx) -> Result<SocketAddr> {
+    let addr = server.start(ctx)?;
+    http::wait_ready(addr, "/api/time", READY_WITHIN, || server.alive())?;
+    Ok(addr)
+}
 
 impl Probe for ServerProbe {
     fn id(&self) -> &'static str {
@@ -106,8 +123,7 @@ struct Taken {
 /// Start, wait for the first 200, one more request, read memory, stop: one sample each.
 fn cycle(server: &mut dyn Server, ctx: &Ctx, got: &mut Taken) -> Result<()> {
     let started = Instant::now();
-    let addr = server.start(ctx)?;
-    http::wait_ready(addr, "/api/time", READY_WITHIN, || server.alive())?;
+    let addr = start_ready(server, ctx)?;
     let ready = started.elapsed();
     let (code, body) = http::get(addr, "/api/time", Duration::from_secs(5))?;
     if code != 200 {
@@ -254,6 +270,11 @@ impl Server for NativeServer {
                 shown: None,
             },
         ])
+    }
+
+    fn pin(&mut self, cpu: usize) -> Result<()> {
+        let (child, _) = self.child.as_ref().context("the server is not running")?;
+        crate::load::pin(child.id(), cpu)
     }
 
     fn stop(&mut self, ctx: &Ctx) -> Result<()> {

@@ -20,6 +20,8 @@ pub struct View {
     pub memory: Vec<Row>,
     /// One-off operations timed whole: image build, server ready, graceful stop.
     pub operations: Vec<Row>,
+    /// Servers under load: rates and latency quantiles.
+    pub load: Vec<Row>,
     /// Skipped and failed observations, with the reason.
     pub not_measured: Vec<Row>,
     pub plots: Vec<Plot>,
@@ -77,6 +79,7 @@ impl View {
             phases: rows(Kind::InProcess),
             memory: rows(Kind::Memory),
             operations: rows(Kind::Operation),
+            load: rows(Kind::Load),
             not_measured: results
                 .observations
                 .iter()
@@ -97,7 +100,10 @@ fn crosscheck(results: &Results) -> Option<String> {
     let ours = results.get(ALONE_ID).filter(|o| o.is_measured())?;
     let theirs = results.get(HYPERFINE_ID).filter(|o| o.is_measured())?;
     let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
-    let (a, b) = (ours.summary.as_ref()?.median, theirs.summary.as_ref()?.median);
+    let (a, b) = (
+        ours.summary.as_ref()?.median,
+        theirs.summary.as_ref()?.median,
+    );
     let verdict = if r.is_significant() {
         format!("differ by {:+.1}%", (r.value - 1.0) * 100.0)
     } else {
