@@ -50,8 +50,8 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
         .collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min) / 1.5;
     let hi = all.iter().copied().fold(0.0, f64::max) * 1.5;
-    let height = 110 + 56 * rows.len() as u32;
-    let root = SVGBackend::new(path, (960, height)).into_drawing_area();
+    let height = 110 + 50 * rows.len() as u32;
+    let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let labels: Vec<String> = rows
         .iter()
@@ -61,7 +61,7 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
         .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(44)
-        .y_label_area_size(330)
+        .y_label_area_size(420)
         .build_cartesian_2d(
             (lo..hi).log_scale(),
             (0..rows.len() as i32).into_segmented(),
@@ -70,6 +70,8 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
     chart
         .configure_mesh()
         .x_desc("milliseconds from spawn to exit (log scale)")
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
         .y_labels(rows.len())
         .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
