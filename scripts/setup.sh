@@ -15,6 +15,7 @@ declare -A packages=(
   [docker.io]=dockerd
   [containerd]=containerd
   [runc]=runc
+  [time]=/usr/bin/time
 )
 logs=target/daemons
 say() { printf 'setup: %s\n' "$*"; }

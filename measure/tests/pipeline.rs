@@ -25,6 +25,8 @@ const EXPECTED: &[&str] = &[
     "stop.server.native-process",
     "memory.server-rss.native-process",
     "load.rps-c10.native-process",
+    "memory.cli-peak-rss.native-process",
+    "memory.cli-peak-rss.embedded-wasmtime-jit",
     "load.latency-p99-c50.native-process",
 ];
 

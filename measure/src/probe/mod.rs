@@ -6,6 +6,7 @@ mod crosscheck;
 mod docker;
 mod expect;
 mod load;
+mod peak_rss;
 mod phases;
 mod server;
 mod sizes;
@@ -31,6 +32,7 @@ pub fn registry() -> Vec<Box<dyn Probe>> {
         Box::new(docker::DockerImage),
         Box::new(startup::Startup),
         Box::new(crosscheck::Crosscheck),
+        Box::new(peak_rss::PeakRss),
         Box::new(server::ServerProbe),
         Box::new(load::LoadProbe),
         Box::new(phases::Phases),

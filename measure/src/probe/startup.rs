@@ -20,41 +20,7 @@ impl Probe for Startup {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let exec = |precompiled: bool, module: &Path| {
-            let mut cmd = service_command(&ctx.measure);
-            cmd.arg("exec");
-            if precompiled {
-                cmd.arg("--precompiled");
-            }
-            cmd.arg(module);
-            cmd
-        };
-        let mut variants = vec![
-            variant(
-                "floor",
-                "floor: static binary that does nothing",
-                bare(&ctx.floor),
-                expect::silent_success,
-            ),
-            variant(
-                "native-process",
-                "native process",
-                service_command(&ctx.native),
-                expect::moscow_json_run,
-            ),
-            variant(
-                "embedded-wasmtime-jit",
-                "wasm, embedded wasmtime, JIT",
-                exec(false, &ctx.wasm),
-                expect::moscow_json_run,
-            ),
-            variant(
-                "embedded-wasmtime-aot",
-                "wasm, embedded wasmtime, precompiled",
-                exec(true, &ctx.precompiled),
-                expect::moscow_json_run,
-            ),
-        ];
+        let mut variants = local_variants(ctx);
         let mut skipped = Vec::new();
         match super::docker::cli_variant(ctx) {
             Ok(docker) => variants.push(docker),
@@ -94,6 +60,46 @@ impl Probe for Startup {
         observations.extend(skipped);
         observations
     }
+}
+
+/// The variants that need nothing but this machine: the floor, the native binary, and the
+/// wasm module in the embedded wasmtime (JIT and precompiled).
+pub(super) fn local_variants(ctx: &Ctx) -> Vec<Variant> {
+    let exec = |precompiled: bool, module: &Path| {
+        let mut cmd = service_command(&ctx.measure);
+        cmd.arg("exec");
+        if precompiled {
+            cmd.arg("--precompiled");
+        }
+        cmd.arg(module);
+        cmd
+    };
+    vec![
+        variant(
+            "floor",
+            "floor: static binary that does nothing",
+            bare(&ctx.floor),
+            expect::silent_success,
+        ),
+        variant(
+            "native-process",
+            "native process",
+            service_command(&ctx.native),
+            expect::moscow_json_run,
+        ),
+        variant(
+            "embedded-wasmtime-jit",
+            "wasm, embedded wasmtime, JIT",
+            exec(false, &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            "embedded-wasmtime-aot",
+            "wasm, embedded wasmtime, precompiled",
+            exec(true, &ctx.precompiled),
+            expect::moscow_json_run,
+        ),
+    ]
 }
 
 /// `program` with an empty environment, so nothing inherited changes what is timed.

@@ -1,0 +1,91 @@
+//! Peak resident set size of each CLI run, taken by GNU time in runs of their own (never
+//! in the timed runs). Not from `measure`'s own `wait4`: a child spawned from a large
+//! process inherits that process's high-water mark at exec, so its rusage would report
+//! `measure`'s memory; GNU time forks the command from its own small process instead.
+
+use super::startup::local_variants;
+use super::Probe;
+use crate::ctx::Ctx;
+use crate::results::{Kind, Observation, Unit};
+use crate::runner::{describe, run_once, Variant};
+use anyhow::{Context as _, Result};
+use std::path::Path;
+use std::process::Command;
+
+const GNU_TIME: &str = "/usr/bin/time";
+
+pub struct PeakRss;
+
+impl Probe for PeakRss {
+    fn id(&self) -> &'static str {
+        "peak-rss"
+    }
+
+    fn run(&self, ctx: &Ctx) -> Vec<Observation> {
+        local_variants(ctx)
+            .into_iter()
+            .map(|variant| {
+                let id = variant.id.replace("startup.cli.", "memory.cli-peak-rss.");
+                let label = format!("{}: peak RSS of one CLI run", variant.label);
+                let command = format!("{GNU_TIME} -f %M {}", describe(&variant.command));
+                if !Path::new(GNU_TIME).is_file() {
+                    let reason = format!(
+                        "{GNU_TIME} not found; as root, `make setup` installs Debian's time"
+                    );
+                    return Observation::skipped(
+                        &id,
+                        &label,
+                        Kind::Memory,
+                        Unit::Bytes,
+                        command,
+                        reason,
+                    );
+                }
+                match samples(&variant, ctx) {
+                    Ok(bytes) => Observation::measured(
+                        &id,
+                        &label,
+                        Kind::Memory,
+                        Unit::Bytes,
+                        command,
+                        bytes,
+                    ),
+                    Err(e) => Observation::failed(
+                        &id,
+                        &label,
+                        Kind::Memory,
+                        Unit::Bytes,
+                        command,
+                        format!("{e:#}"),
+                        vec![],
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// `ctx.runs` runs of `variant` under GNU time, each checked like a timed run.
+fn samples(variant: &Variant, ctx: &Ctx) -> Result<Vec<f64>> {
+    let report = tempfile::NamedTempFile::new()?;
+    let inner = &variant.command;
+    let mut cmd = Command::new(GNU_TIME);
+    cmd.env_clear()
+        .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    (0..ctx.runs)
+        .map(|_| {
+            let run = run_once(&mut cmd, ctx.timeout)?;
+            (variant.check)(&run).map_err(anyhow::Error::msg)?;
+            let text = std::fs::read_to_string(report.path())?;
+            let kib: f64 = text
+                .trim()
+                .parse()
+                .with_context(|| format!("GNU time wrote {text:?}"))?;
+            Ok(kib * 1024.0)
+        })
+        .collect()
+}
