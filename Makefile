@@ -19,10 +19,15 @@ WARMUP ?= 3
 # `make bench BENCH_ARGS=` runs criterion with its own defaults instead.
 BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
 
-.PHONY: setup build bench report render test clean
+.PHONY: setup setup-extras build bench report render test clean
 
 setup:
 	@bash scripts/setup.sh
+	@bash scripts/install-shim.sh
+
+# Optional and long (about 10 minutes): the standalone wasmtime CLI, for its own startup row.
+setup-extras:
+	$(CARGO) install wasmtime-cli --version 48.0.8 --locked
 
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor

@@ -5,6 +5,7 @@ pub mod cleanup;
 pub mod ctx;
 pub mod http;
 pub mod load;
+pub mod oci;
 pub mod probe;
 pub mod provenance;
 pub mod render;

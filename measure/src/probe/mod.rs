@@ -3,6 +3,7 @@
 
 mod criterion;
 mod crosscheck;
+pub mod ctr;
 mod docker;
 mod expect;
 mod load;
@@ -16,7 +17,11 @@ use crate::ctx::Ctx;
 use crate::results::Observation;
 
 pub use crosscheck::{ALONE_ID as CROSSCHECK_ALONE_ID, ID as CROSSCHECK_ID};
-pub use docker::remove_containers;
+/// Removes every container this process started, under docker and under containerd.
+pub fn remove_containers() {
+    docker::remove_containers();
+    ctr::remove_containers();
+}
 
 pub trait Probe {
     /// The first part of every observation id it writes.
@@ -30,12 +35,14 @@ pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
         Box::new(sizes::Sizes),
         Box::new(docker::DockerImage),
+        Box::new(ctr::CtrImages),
         Box::new(startup::Startup),
         Box::new(crosscheck::Crosscheck),
         Box::new(peak_rss::PeakRss),
         Box::new(server::ServerProbe),
         Box::new(load::LoadProbe),
         Box::new(phases::Phases),
+        Box::new(ctr::CtrExtras),
         Box::new(criterion::Criterion),
     ]
 }

@@ -22,6 +22,19 @@ impl Probe for Startup {
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         let mut variants = local_variants(ctx);
         let mut skipped = Vec::new();
+        for ctr in super::ctr::cli_variants(ctx) {
+            match ctr {
+                Ok(variant) => variants.push(variant),
+                Err((id, label, command, reason)) => skipped.push(ctx.unavailable(
+                    &id,
+                    &label,
+                    Kind::SpawnToExit,
+                    Unit::Seconds,
+                    command,
+                    &reason,
+                )),
+            }
+        }
         match super::docker::cli_variant(ctx) {
             Ok(docker) => variants.push(docker),
             Err(reason) => skipped.push(ctx.unavailable(

@@ -1,0 +1,393 @@
+//! The images under containerd: the wasm module under the wasmtime shim and the native
+//! binary under runc print the service's JSON; a broken image fails in time and leaves no
+//! task or container; the `ctr-image` and `ctr` probes measure what they claim.
+//!
+//! The tests of this file take a lock: the first-start variant empties the shim's
+//! compilation cache, which would make another test's "cached" start a cold one.
+
+mod common;
+
+use common::*;
+use measure::ctx::Ctx;
+use measure::oci;
+use measure::probe::ctr::{self, Runtime};
+use measure::runner::bench;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether containerd answers (and, for wasm, the shim is on PATH). When not, a test returns
+/// early with a printed reason, unless `REQUIRE_RUNTIMES` is set, where that is a failure.
+fn ctr_ready(test: &str, runtime: Runtime) -> bool {
+    let answers = Command::new("ctr")
+        .args(["--connect-timeout", "2s", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let reason = if !answers {
+        Some("containerd does not answer (as root, `make setup` starts it)".to_owned())
+    } else if runtime == Runtime::Wasmtime && which::which(ctr::SHIM_BINARY).is_err() {
+        Some(format!(
+            "{} is not on PATH (as root, `make setup` builds and installs it)",
+            ctr::SHIM_BINARY
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = &reason {
+        let required = std::env::var("REQUIRE_RUNTIMES").is_ok_and(|v| v == "1" || v == "true");
+        assert!(!required, "REQUIRE_RUNTIMES is set but {reason} ({test})");
+        eprintln!("skipping {test}: {reason}");
+    }
+    reason.is_none()
+}
+
+/// A context on the built artifacts, deriving its files in `work_dir`.
+fn ctx(work_dir: PathBuf, runs: usize) -> Ctx {
+    let mut ctx = Ctx::new(
+        native(),
+        wasm(),
+        artifact("FLOOR_BIN"),
+        PathBuf::from("unused-dockerfile"),
+        PathBuf::from(env!("CARGO_BIN_EXE_measure")),
+        runs,
+        0,
+        TIMEOUT,
+        false,
+    );
+    ctx.work_dir = work_dir;
+    ctx
+}
+
+/// Names in `ctr tasks ls -q` and `ctr containers ls -q` that start with `prefix`.
+fn leftovers(prefix: &str) -> Vec<String> {
+    ["tasks", "containers"]
+        .iter()
+        .flat_map(|what| {
+            let out = Command::new("ctr")
+                .args([what, "ls", "-q"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            stdout(&out)
+                .split_whitespace()
+                .filter(|n| n.starts_with(prefix))
+                .map(|n| format!("{what}: {n}"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn runs_and_prints_the_json(runtime: Runtime, test: &str) {
+    if !ctr_ready(test, runtime) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path().to_owned(), 1);
+    ctr::ensure_image(&ctx, runtime, false).unwrap();
+    let name = ctr::container_name(&format!("test-{}", runtime.variant()));
+    let run = ctr::run_image(runtime, runtime.image(), &name, &["MODE=once"], TIMEOUT).unwrap();
+    assert_moscow_json(&run.stdout);
+    assert_eq!(leftovers(&name), Vec::<String>::new());
+}
+
+#[test]
+fn the_wasm_image_prints_the_json_under_the_wasmtime_shim() {
+    runs_and_prints_the_json(Runtime::Wasmtime, "the_wasm_image_prints_the_json");
+}
+
+#[test]
+fn the_native_image_prints_the_json_under_runc() {
+    runs_and_prints_the_json(Runtime::Runc, "the_native_image_prints_the_json");
+}
+
+/// Removes an image when dropped.
+struct ImageGuard(String);
+
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        let _ = ctr::remove_image(&self.0);
+    }
+}
+
+#[test]
+fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
+    for runtime in [Runtime::Wasmtime, Runtime::Runc] {
+        if !ctr_ready("a_broken_image_fails", runtime) {
+            continue;
+        }
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let (file, entry) = match runtime {
+            Runtime::Wasmtime => (wasm(), "moscow-time.wasm"),
+            Runtime::Runc => (native(), "moscow-time"),
+        };
+        let image = format!(
+            "docker.io/wasmlab/broken-{}:{}",
+            runtime.variant(),
+            std::process::id()
+        );
+        let tar = dir.path().join("broken.tar");
+        // The file is in the image, but the Entrypoint names one that is not.
+        oci::write_image_with_entrypoint(
+            &tar,
+            &image,
+            &file,
+            entry,
+            "/missing",
+            runtime.platform(),
+        )
+        .unwrap();
+        ctr::import(&tar, runtime.platform(), TIMEOUT).unwrap();
+        let _image = ImageGuard(image.clone());
+
+        let name = ctr::container_name(&format!("broken-{}", runtime.variant()));
+        let timeout = Duration::from_secs(30);
+        let started = Instant::now();
+        let err = ctr::run_image(runtime, &image, &name, &["MODE=once"], timeout).unwrap_err();
+        assert!(
+            started.elapsed() < timeout + Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+        eprintln!("{}: {err}", runtime.variant());
+        assert!(err.contains("failed with exit status"), "{err}");
+        // runc names the file; runwasi only says that no executor takes the spec (its
+        // wasm executor finds no wasm at the entrypoint, and the Linux one refuses too).
+        let reason = match runtime {
+            Runtime::Runc => "missing",
+            Runtime::Wasmtime => "can't handle spec",
+        };
+        assert!(err.contains(reason), "the reason says why: {err}");
+        assert_eq!(leftovers(&name), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
+    if !ctr_ready("the_cli_variants_measure", Runtime::Wasmtime) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path().to_owned(), 2);
+    let variants: Vec<_> = ctr::cli_variants(&ctx)
+        .into_iter()
+        .map(|v| v.unwrap_or_else(|(id, _, _, reason)| panic!("{id}: {reason}")))
+        .collect();
+    let ids: Vec<&str> = variants.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "startup.cli.ctr-runc",
+            "startup.cli.ctr-wasmtime-first",
+            "startup.cli.ctr-wasmtime-cached"
+        ]
+    );
+    let observations = bench(variants, 0, 2, TIMEOUT);
+    for o in &observations {
+        assert!(o.is_measured(), "{o:?}");
+        assert_eq!(o.samples.len(), 2, "{}", o.id);
+        assert!(o.command.starts_with("ctr run --rm "), "{}", o.command);
+    }
+    // The cached variant ran last, so the cache holds the module.
+    let cached = std::fs::read_dir(ctr::SHIM_CACHE_DIR)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
+        .count();
+    assert!(cached >= 1);
+    assert_eq!(leftovers(&ctr::container_name("")), Vec::<String>::new());
+}
+
+#[test]
+fn the_ctr_probes_measure_sizes_memory_the_server_context_and_throughput() {
+    if !ctr_ready("the_ctr_probes_measure", Runtime::Wasmtime) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure_run(&results, &["ctr-image", "ctr"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The sizes are the written image's manifest + config + layer, as ctr lists them.
+    for (runtime, id) in [
+        (Runtime::Wasmtime, "size.image.ctr-wasm"),
+        (Runtime::Runc, "size.image.ctr-native"),
+    ] {
+        let (file, entry) = match runtime {
+            Runtime::Wasmtime => (wasm(), "moscow-time.wasm"),
+            Runtime::Runc => (native(), "moscow-time"),
+        };
+        let info = oci::write_image(
+            &dir.path().join("again.tar"),
+            runtime.image(),
+            &file,
+            entry,
+            runtime.platform(),
+        )
+        .unwrap();
+        let o = observation(&results, id);
+        assert_eq!(o["status"]["status"], "measured", "{o}");
+        assert_eq!(
+            o["samples"][0].as_f64().unwrap() as u64,
+            info.content_bytes()
+        );
+        assert!(
+            o["shown"].as_str().unwrap().ends_with("(ctr images ls)"),
+            "{o}"
+        );
+        let listed = ctr::listed(runtime.image()).unwrap().unwrap();
+        assert_eq!(listed.digest, info.manifest_digest);
+    }
+
+    for id in [
+        "memory.cli-peak.ctr-runc",
+        "memory.cli-peak.ctr-wasmtime-first",
+        "memory.cli-peak.ctr-wasmtime",
+    ] {
+        let o = observation(&results, id);
+        assert_eq!(o["status"]["status"], "measured", "{o}");
+        let samples = o["samples"].as_array().unwrap();
+        assert_eq!(samples.len(), 2, "{id}");
+        // More than a page, less than a gigabyte.
+        assert!(
+            samples
+                .iter()
+                .all(|s| (4096.0..1e9).contains(&s.as_f64().unwrap())),
+            "{o}"
+        );
+    }
+
+    let o = observation(&results, "server-context.exit.ctr-wasmtime");
+    assert_eq!(o["status"]["status"], "measured", "{o}");
+    let shown = o["shown"].as_str().unwrap();
+    assert!(
+        shown.starts_with("exit 2: ") && shown.contains("WASI preview 1"),
+        "{shown}"
+    );
+
+    for id in [
+        "throughput.container-starts.ctr-runc",
+        "throughput.container-starts.ctr-wasmtime",
+    ] {
+        let o = observation(&results, id);
+        assert_eq!(o["status"]["status"], "measured", "{o}");
+        assert_eq!(o["samples"].as_array().unwrap().len(), 10, "{id}");
+        assert!(o["shown"].as_str().unwrap().ends_with(" starts/s"), "{o}");
+    }
+    // The child is gone; nothing it named is left.
+    assert_eq!(leftovers("wasmlab-"), Vec::<String>::new());
+}
+
+#[test]
+fn without_ctr_or_the_shim_the_observations_are_skipped_with_the_fix() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure_run(
+        &results,
+        &["ctr-image"],
+        &[("PATH", "/nonexistent"), ("REQUIRE_RUNTIMES", "0")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for id in ["size.image.ctr-wasm", "size.image.ctr-native"] {
+        let o = observation(&results, id);
+        assert_eq!(o["status"]["status"], "skipped", "{o}");
+        let reason = o["status"]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("ctr not found on PATH") && reason.contains("make setup"),
+            "{reason}"
+        );
+    }
+
+    // ctr present but not the shim: the wasm observations say how to get it.
+    if !ctr_ready("without_the_shim", Runtime::Runc) {
+        return;
+    }
+    let ctr_dir = which::which("ctr").unwrap().parent().unwrap().to_owned();
+    if ctr_dir.join(ctr::SHIM_BINARY).exists() {
+        eprintln!("skipping the shim half: the shim is beside ctr");
+        return;
+    }
+    let path = ctr_dir.to_string_lossy().into_owned();
+    let out = measure_run(
+        &results,
+        &["ctr"],
+        &[("PATH", path.as_str()), ("REQUIRE_RUNTIMES", "0")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let o = observation(&results, "memory.cli-peak.ctr-wasmtime");
+    assert_eq!(o["status"]["status"], "skipped", "{o}");
+    let reason = o["status"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("containerd-shim-wasmtime-v1 not found on PATH")
+            && reason.contains("make setup"),
+        "{reason}"
+    );
+    assert_eq!(
+        observation(&results, "memory.cli-peak.ctr-runc")["status"]["status"],
+        "measured"
+    );
+}
+
+/// `(module (func (export "_start") (loop (br 0))))`: spins until killed.
+const SPINNING_WASM: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: () -> ()
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x07, 0x0a, 0x01, 0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // export _start
+    0x0a, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop { br 0 }
+];
+
+#[test]
+fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
+    for runtime in [Runtime::Wasmtime, Runtime::Runc] {
+        if !ctr_ready("a_container_still_running_at_the_timeout", runtime) {
+            continue;
+        }
+        let _serial = serial();
+        let dir = tempfile::tempdir().unwrap();
+        let tar = dir.path().join("hang.tar");
+        let image = format!(
+            "docker.io/wasmlab/hang-{}:{}",
+            runtime.variant(),
+            std::process::id()
+        );
+        // The wasm image spins; the native one serves (no MODE) until it is killed.
+        let (file, entry) = match runtime {
+            Runtime::Wasmtime => {
+                let file = dir.path().join("spin.wasm");
+                std::fs::write(&file, SPINNING_WASM).unwrap();
+                (file, "spin.wasm")
+            }
+            Runtime::Runc => (native(), "moscow-time"),
+        };
+        oci::write_image(&tar, &image, &file, entry, runtime.platform()).unwrap();
+        ctr::import(&tar, runtime.platform(), TIMEOUT).unwrap();
+        let _image = ImageGuard(image.clone());
+
+        let name = ctr::container_name(&format!("hang-{}", runtime.variant()));
+        let timeout = Duration::from_secs(3);
+        let started = Instant::now();
+        let err = ctr::run_image(runtime, &image, &name, &[], timeout).unwrap_err();
+        let took = started.elapsed();
+        assert!(err.contains("did not finish within 3s"), "{err}");
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        assert_eq!(leftovers(&name), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Idempotent: builds the containerd shim (containerd-shim-wasmtime-v1, runtime
+# io.containerd.wasmtime.v1) and installs it where containerd finds it, /usr/local/bin.
+# As root it installs the Debian packages the build needs when they are missing, and
+# replaces the installed binary only when it differs from the build. As another user it
+# says what to do and exits 0, so `make setup` carries on (the wasm container probes are
+# then skipped with the reason).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=containerd-shim-wasmtime-v1
+dest=/usr/local/bin/$bin
+# Debian package -> a file or command that shows it is installed.
+declare -A packages=(
+  [protobuf-compiler]=protoc
+  [libseccomp-dev]=/usr/include/seccomp.h
+  [pkg-config]=pkg-config
+)
+say() { printf 'install-shim: %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "not root: as root, run \`make setup\` (or scripts/install-shim.sh) to build $bin and install it to $dest"
+  exit 0
+fi
+
+missing=()
+for pkg in "${!packages[@]}"; do
+  probe=${packages[$pkg]}
+  if [[ $probe == /* ]]; then
+    [ -e "$probe" ] || missing+=("$pkg")
+  else
+    command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  command -v apt-get >/dev/null 2>&1 || { say "missing ${missing[*]} and no apt-get: install them, then run again"; exit 1; }
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+say "building $bin (cargo build --release -p containerd-shim-wasmtime)"
+cargo build --release -p containerd-shim-wasmtime
+built=target/release/$bin
+[ -x "$built" ] || { say "the build did not produce $built"; exit 1; }
+
+if [ -e "$dest" ] && cmp -s "$built" "$dest"; then
+  say "$dest is up to date"
+else
+  # install(1) writes a new file and renames it over the old one, so a shim that
+  # containerd is starting at this moment is never half written.
+  install -m 755 "$built" "$dest"
+  say "installed $dest"
+fi
+command -v "$bin" >/dev/null 2>&1 || say "warning: $(dirname "$dest") is not on PATH; containerd looks the shim up on its PATH"
+say "ok"
