@@ -10,6 +10,11 @@ export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
 export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
 MEASURE       := $(CURDIR)/target/release/measure
+# One package selection for every release build (build, bench, test and the shim's
+# install), so cargo resolves one feature set and compiles wasmtime once. The shim needs
+# protoc, which `make setup` installs as root; without it the shim is left out. Recursive
+# (`=`), so recipes that run after setup see the protoc it installed.
+WORKSPACE      = --workspace $(if $(shell command -v protoc),,--exclude containerd-shim-wasmtime)
 RESULTS       := report/results.json
 
 # Measuring options for `make report` (for example `make report RUNS=50`).
@@ -32,11 +37,11 @@ setup-extras:
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
-	$(CARGO) build --release -p measure
+	$(CARGO) build --release $(WORKSPACE) --all-targets
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build
-	$(CARGO) bench -p measure --bench wasm --bench service $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
 	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --results $(RESULTS)
@@ -50,7 +55,7 @@ render:
 # Release profile: the tests share the measure build that `make report` uses, and
 # cranelift in a debug build would be slow enough to distort every wasm run.
 test: build
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release $(WORKSPACE)
 
 clean:
 	$(CARGO) clean

@@ -40,8 +40,10 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-say "building $bin (cargo build --release -p containerd-shim-wasmtime)"
-cargo build --release -p containerd-shim-wasmtime
+# The whole workspace with all its targets, as `make build` and `make test` build it:
+# one feature set, so wasmtime is compiled once for the shim, measure and the tests.
+say "building $bin (cargo build --release --workspace --all-targets)"
+cargo build --release --workspace --all-targets
 built=target/release/$bin
 [ -x "$built" ] || { say "the build did not produce $built"; exit 1; }
 

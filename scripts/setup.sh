@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(wasm32-wasip1 x86_64-unknown-linux-musl)
+targets=(wasm32-wasip1 wasm32-wasip2 x86_64-unknown-linux-musl)
 # Debian package -> a command that shows it is installed.
 declare -A packages=(
   [musl-tools]=musl-gcc

@@ -162,6 +162,23 @@ impl Observation {
         )
     }
 
+    /// Measured when no error stopped the series, otherwise failed with the samples that
+    /// were valid before the error.
+    pub fn concluded(
+        id: &str,
+        label: &str,
+        kind: Kind,
+        unit: Unit,
+        command: String,
+        samples: Vec<f64>,
+        error: Option<String>,
+    ) -> Self {
+        match error {
+            None => Self::measured(id, label, kind, unit, command, samples),
+            Some(error) => Self::failed(id, label, kind, unit, command, error, samples),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn new(
         id: &str,

@@ -271,25 +271,15 @@ pub fn bench(
         .zip(taken)
         .map(|(variant, got)| {
             let (id, label, command) = (&variant.id, &variant.label, describe(&variant.command));
-            match got.error {
-                None => Observation::measured(
-                    id,
-                    label,
-                    Kind::SpawnToExit,
-                    Unit::Seconds,
-                    command,
-                    got.wall,
-                ),
-                Some(e) => Observation::failed(
-                    id,
-                    label,
-                    Kind::SpawnToExit,
-                    Unit::Seconds,
-                    command,
-                    e,
-                    got.wall,
-                ),
-            }
+            Observation::concluded(
+                id,
+                label,
+                Kind::SpawnToExit,
+                Unit::Seconds,
+                command,
+                got.wall,
+                got.error,
+            )
         })
         .collect()
 }

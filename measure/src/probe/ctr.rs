@@ -701,20 +701,15 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
         }
     }
     for ((_, _, id, label, command, _), got) in live {
-        observations.push(match got.error {
-            None => {
-                Observation::measured(&id, label, Kind::Memory, Unit::Bytes, command, got.samples)
-            }
-            Some(e) => Observation::failed(
-                &id,
-                label,
-                Kind::Memory,
-                Unit::Bytes,
-                command,
-                e,
-                got.samples,
-            ),
-        });
+        observations.push(Observation::concluded(
+            &id,
+            label,
+            Kind::Memory,
+            Unit::Bytes,
+            command,
+            got.samples,
+            got.error,
+        ));
     }
     observations
 }

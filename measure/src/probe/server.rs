@@ -74,10 +74,7 @@ impl Probe for ServerProbe {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let mut servers: Vec<Box<dyn Server>> = vec![
-            Box::new(NativeServer::default()),
-            Box::new(super::docker::DockerServer::default()),
-        ];
+        let mut servers = all();
         let mut observations = Vec::new();
         servers.retain(|server| match server.unavailable(ctx) {
             None => true,
@@ -151,17 +148,9 @@ fn cycle(server: &mut dyn Server, ctx: &Ctx, got: &mut Taken) -> Result<()> {
 impl Taken {
     fn into_observations(self, server: &dyn Server, command: &str) -> Vec<Observation> {
         let variant = server.variant();
-        let finish = |id: String, label: String, kind, unit, samples: Vec<f64>| match &self.error {
-            None => Observation::measured(&id, &label, kind, unit, command.to_owned(), samples),
-            Some(e) => Observation::failed(
-                &id,
-                &label,
-                kind,
-                unit,
-                command.to_owned(),
-                e.clone(),
-                samples,
-            ),
+        let finish = |id: String, label: String, kind, unit, samples: Vec<f64>| {
+            let (command, error) = (command.to_owned(), self.error.clone());
+            Observation::concluded(&id, &label, kind, unit, command, samples, error)
         };
         let mut out = vec![
             finish(
