@@ -31,6 +31,9 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates"))]
         templates: PathBuf,
+        /// An earlier results.json: every figure also shows its change against it.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// Run a wasm module (WASI preview 1) in the embedded wasmtime, as this process: its
     /// stdio, its environment and its exit status.
@@ -94,7 +97,8 @@ fn main() -> ExitCode {
             results,
             out,
             templates,
-        } => render::render(&results, &out, &templates),
+            baseline,
+        } => render::render(&results, &out, &templates, baseline.as_deref()),
         Cmd::Exec {
             file,
             precompiled,

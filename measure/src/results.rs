@@ -228,6 +228,18 @@ impl Results {
         self.observations.iter().find(|o| o.id == id)
     }
 
+    /// The first of `ids` that was measured and has samples.
+    pub fn measured(&self, ids: &[&str]) -> Option<&Observation> {
+        ids.iter()
+            .filter_map(|id| self.get(id))
+            .find(|o| o.is_measured() && o.summary.is_some())
+    }
+
+    /// The median of the first of `ids` that was measured.
+    pub fn median(&self, ids: &[&str]) -> Option<f64> {
+        Some(self.measured(ids)?.summary.as_ref()?.median)
+    }
+
     /// Replaces the observation with the same id, or adds it; others are kept.
     pub fn merge(&mut self, observation: Observation) {
         match self

@@ -258,7 +258,7 @@ fn the_ctr_probes_measure_sizes_memory_the_server_context_and_throughput() {
     for id in [
         "memory.cli-peak.ctr-runc",
         "memory.cli-peak.ctr-wasmtime-first",
-        "memory.cli-peak.ctr-wasmtime",
+        "memory.cli-peak.ctr-wasmtime-cached",
     ] {
         let o = observation(&results, id);
         assert_eq!(o["status"]["status"], "measured", "{o}");
@@ -331,7 +331,7 @@ fn without_ctr_or_the_shim_the_observations_are_skipped_with_the_fix() {
         &[("PATH", path.as_str()), ("REQUIRE_RUNTIMES", "0")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let o = observation(&results, "memory.cli-peak.ctr-wasmtime");
+    let o = observation(&results, "memory.cli-peak.ctr-wasmtime-cached");
     assert_eq!(o["status"]["status"], "skipped", "{o}");
     let reason = o["status"]["reason"].as_str().unwrap();
     assert!(

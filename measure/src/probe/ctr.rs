@@ -75,7 +75,7 @@ impl Runtime {
     pub fn variant(self) -> &'static str {
         match self {
             Runtime::Runc => "ctr-runc",
-            Runtime::Wasmtime => "ctr-wasmtime",
+            Runtime::Wasmtime => "ctr-wasmtime-cached",
         }
     }
 
@@ -643,7 +643,7 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
         (
             Runtime::Wasmtime,
             CacheState::Warm,
-            "ctr-wasmtime",
+            "ctr-wasmtime-cached",
             "wasm image under the wasmtime shim, module cached: container cgroup peak memory \
              (pages shared with the shim's zygote are charged to the shim, not here)",
         ),

@@ -9,6 +9,7 @@ mod expect;
 mod load;
 mod peak_rss;
 mod phases;
+mod sections;
 mod server;
 mod sizes;
 mod startup;
@@ -17,6 +18,7 @@ use crate::ctx::Ctx;
 use crate::results::Observation;
 
 pub use crosscheck::{ALONE_ID as CROSSCHECK_ALONE_ID, ID as CROSSCHECK_ID};
+pub use sections::{PREFIX as SECTION_PREFIX, UNCOVERED as SECTION_UNCOVERED};
 /// Removes every container this process started, under docker and under containerd.
 pub fn remove_containers() {
     docker::remove_containers();
@@ -34,6 +36,7 @@ pub trait Probe {
 pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
         Box::new(sizes::Sizes),
+        Box::new(sections::Sections),
         Box::new(docker::DockerImage),
         Box::new(ctr::CtrImages),
         Box::new(startup::Startup),

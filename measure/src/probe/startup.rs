@@ -50,24 +50,30 @@ impl Probe for Startup {
             )),
         }
         match which::which("wasmtime") {
-            Ok(cli) => {
-                let mut cmd = bare(&cli);
-                cmd.args(["run", "--env", "MODE=once"]).arg(&ctx.wasm);
-                variants.push(variant(
-                    WASMTIME_CLI,
-                    "wasm, wasmtime CLI (its defaults)",
-                    cmd,
-                    expect::moscow_json_run,
-                ));
+            Ok(cli) => match wasmtime_cli_variants(ctx, &cli) {
+                Ok(found) => variants.extend(found),
+                Err(e) => skipped.push(Observation::failed(
+                    &format!("startup.cli.{WASMTIME_CLI}-aot"),
+                    "wasm, wasmtime CLI, precompiled (wasmtime compile)",
+                    Kind::SpawnToExit,
+                    Unit::Seconds,
+                    format!("wasmtime compile {}", ctx.wasm.display()),
+                    format!("{e:#}"),
+                    vec![],
+                )),
+            },
+            Err(_) => {
+                for (suffix, how) in [("", "its defaults"), ("-aot", "precompiled")] {
+                    skipped.push(Observation::skipped(
+                        &format!("startup.cli.{WASMTIME_CLI}{suffix}"),
+                        &format!("wasm, wasmtime CLI, {how}"),
+                        Kind::SpawnToExit,
+                        Unit::Seconds,
+                        format!("wasmtime run --env MODE=once {}", ctx.wasm.display()),
+                        "wasmtime not found on PATH; `make setup-extras` installs it".into(),
+                    ));
+                }
             }
-            Err(_) => skipped.push(Observation::skipped(
-                &format!("startup.cli.{WASMTIME_CLI}"),
-                "wasm, wasmtime CLI",
-                Kind::SpawnToExit,
-                Unit::Seconds,
-                format!("wasmtime run --env MODE=once {}", ctx.wasm.display()),
-                "wasmtime not found on PATH; `make setup-extras` installs it".into(),
-            )),
         }
         let mut observations = bench(variants, ctx.warmup, ctx.runs, ctx.timeout);
         observations.extend(skipped);
@@ -113,6 +119,47 @@ pub(super) fn local_variants(ctx: &Ctx) -> Vec<Variant> {
             expect::moscow_json_run,
         ),
     ]
+}
+
+/// The standalone wasmtime CLI on the same module: as it comes (it compiles the module on
+/// every start, caching nothing unless configured to), and on the module it precompiled
+/// with `wasmtime compile`, so its own JIT and AOT costs sit beside the embedded ones.
+fn wasmtime_cli_variants(ctx: &Ctx, cli: &Path) -> anyhow::Result<Vec<Variant>> {
+    let cwasm = ctx.work_dir.join("moscow-time.wasmtime-cli.cwasm");
+    std::fs::create_dir_all(&ctx.work_dir)?;
+    let mut compile = bare(cli);
+    compile.arg("compile").arg(&ctx.wasm).arg("-o").arg(&cwasm);
+    let compiled = crate::runner::run_once(&mut compile, ctx.timeout)?;
+    if compiled.exit != crate::runner::Exit::Code(0) {
+        anyhow::bail!(
+            "`{}` failed ({}): {}",
+            crate::runner::describe(&compile),
+            compiled.exit,
+            compiled.stderr_tail()
+        );
+    }
+    let run = |args: &[&str], module: &Path| {
+        let mut cmd = bare(cli);
+        cmd.arg("run")
+            .args(args)
+            .args(["--env", "MODE=once"])
+            .arg(module);
+        cmd
+    };
+    Ok(vec![
+        variant(
+            WASMTIME_CLI,
+            "wasm, wasmtime CLI, its defaults (compiles on each start)",
+            run(&[], &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &format!("{WASMTIME_CLI}-aot"),
+            "wasm, wasmtime CLI, precompiled (wasmtime compile)",
+            run(&["--allow-precompiled"], &cwasm),
+            expect::moscow_json_run,
+        ),
+    ])
 }
 
 /// `program` with an empty environment, so nothing inherited changes what is timed.

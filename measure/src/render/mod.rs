@@ -1,36 +1,76 @@
 //! Turns results.json, and nothing else, into the write-up: `index.html` from the tera
 //! templates and SVG plots. Nothing here runs a command or measures.
 
+mod analysis;
+mod baseline;
+mod compare;
+mod export;
 mod plot;
+mod quoted;
 mod view;
 
 use crate::results::{Results, Unit};
 use anyhow::{Context as _, Result};
 use std::path::Path;
 
-/// Renders `results` into `out`/index.html and `out`/plots/.
-pub fn render(results: &Path, out: &Path, templates: &Path) -> Result<()> {
+/// Renders `results` into `out`: index.html, lab12.md, results.csv and plots/. With a
+/// `baseline`, every figure also shows its change against that earlier run.
+pub fn render(results: &Path, out: &Path, templates: &Path, baseline: Option<&Path>) -> Result<()> {
     let data = Results::load(results)?;
+    let baseline = baseline
+        .map(|path| Ok::<_, anyhow::Error>((Results::load(path)?, path.display().to_string())))
+        .transpose()?;
     let plots_dir = out.join("plots");
     std::fs::create_dir_all(&plots_dir)
         .with_context(|| format!("cannot create {}", plots_dir.display()))?;
-    let plots = plot::draw_all(&data, &plots_dir)?;
-    let results_link = relative_link(results, out);
-    let view = view::View::build(&data, plots, results_link);
+    let inputs = view::Inputs {
+        plots: plot::draw_all(&data, &plots_dir)?,
+        results_link: relative_link(results, out),
+        quoted: quoted::Quoted::load(templates)?,
+        baseline,
+    };
+    let view = view::View::build(&data, inputs);
     let glob = templates.join("**").join("*.tera");
     let mut tera = tera::Tera::new(&glob.to_string_lossy())
         .with_context(|| format!("cannot load the templates in {}", templates.display()))?;
     // Tera escapes only names ending in .html by default; ours end in .tera. Tool output
-    // (versions, errors) reaches the page, so everything is escaped.
+    // (versions, errors) reaches the page, so everything is escaped; the Markdown escapes
+    // through its own `md` filter.
     tera.autoescape_on(vec![".html.tera"]);
-    let context = tera::Context::from_serialize(&view)?;
-    let html = tera
-        .render("index.html.tera", &context)
-        .context("cannot render index.html")?;
-    let page = out.join("index.html");
-    std::fs::write(&page, html).with_context(|| format!("cannot write {}", page.display()))?;
-    eprintln!("measure: wrote {}", page.display());
+    tera.register_filter("md", export::md_filter);
+    tera.register_function("fig", figure_lookup(&view)?);
+    let page = export::Page {
+        view: &view,
+        results: &data,
+        tera: &tera,
+    };
+    for exporter in export::all() {
+        let text = exporter.render(&page)?;
+        let path = out.join(exporter.file_name());
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("measure: wrote {}", path.display());
+    }
     Ok(())
+}
+
+/// The `fig(id="...")` function of the templates: the row of one observation, so prose can
+/// cite any figure by id; an id this run did not record reads as such instead of failing.
+fn figure_lookup(view: &view::View) -> Result<impl tera::Function> {
+    let rows = tera::to_value(&view.by_id)?;
+    Ok(
+        move |args: &std::collections::HashMap<String, tera::Value>| {
+            let id = args
+                .get("id")
+                .and_then(tera::Value::as_str)
+                .ok_or_else(|| tera::Error::msg("fig() needs id=\"<observation id>\""))?;
+            Ok(rows.get(id).cloned().unwrap_or_else(|| {
+                serde_json::json!({
+                    "id": id, "status": "missing", "shown": null, "median": "", "n": 0,
+                    "figure": format!("not recorded in this run ({id})"),
+                })
+            }))
+        },
+    )
 }
 
 /// A link from a page in `out` to `file`: its name when it sits in `out`, else its path.

@@ -1,6 +1,7 @@
-//! SVG charts drawn with plotters from the results alone.
+//! SVG charts drawn with plotters from the results alone. Every chart has a title, axis
+//! labels with units, and n for each row.
 
-use crate::results::{Kind, Observation, Results};
+use crate::results::{Kind, Observation, Results, Unit};
 use crate::stats::quantile;
 use anyhow::{anyhow, Result};
 use plotters::coord::ranged1d::SegmentValue;
@@ -11,37 +12,133 @@ use std::path::Path;
 /// A chart written next to the page, as the page links it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plot {
+    /// Short name the templates pick a chart by (`startup`, `sizes`, ...).
+    pub name: String,
     /// Path relative to the page.
     pub src: String,
     pub title: String,
     pub alt: String,
 }
 
+/// Id prefix of the Spin/WAGI curl series.
+const SPIN_PREFIX: &str = "spin.";
+
+fn measured<'a>(results: &'a Results, keep: impl Fn(&Observation) -> bool) -> Vec<&'a Observation> {
+    results
+        .observations
+        .iter()
+        .filter(|o| o.is_measured() && !o.samples.is_empty() && keep(o))
+        .collect()
+}
+
 /// Draws every chart the data allows into `dir`.
 pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
     let mut plots = Vec::new();
-    let startup: Vec<&Observation> = results
-        .observations
-        .iter()
-        .filter(|o| o.kind == Kind::SpawnToExit && o.is_measured() && !o.samples.is_empty())
-        .collect();
+    let mut add = |name: &str, title: &str, alt: &str| {
+        plots.push(Plot {
+            name: name.into(),
+            src: format!("plots/{name}.svg"),
+            title: title.into(),
+            alt: alt.into(),
+        })
+    };
+    let startup = measured(results, |o| o.kind == Kind::SpawnToExit);
     if !startup.is_empty() {
         let title = "CLI startup, spawn to exit";
-        strip_chart(&dir.join("startup.svg"), title, &startup)?;
-        plots.push(Plot {
-            src: "plots/startup.svg".into(),
-            title: title.into(),
-            alt: "Every startup sample per runtime on a log time axis, with the interquartile range as a bar and the median as a tick".into(),
-        });
+        strip_chart(
+            &dir.join("startup.svg"),
+            title,
+            "milliseconds from spawn to exit (log scale)",
+            &startup,
+        )?;
+        add("startup", title, "Every startup sample per runtime on a log time axis, with the interquartile range as a bar and the median as a tick");
+    }
+    let spin = measured(results, |o| {
+        o.id.starts_with(SPIN_PREFIX) && o.unit == Unit::Seconds
+    });
+    if !spin.is_empty() {
+        let title = "HTTP request latency, cold and warm (curl)";
+        strip_chart(
+            &dir.join("spin.svg"),
+            title,
+            "milliseconds per request, curl time_total (log scale)",
+            &spin,
+        )?;
+        add("spin", title, "Every request's latency per series (cold, warm, kept alive) and host, on a log time axis");
+    }
+    let sizes = measured(results, |o| {
+        o.kind == Kind::Size && !o.id.starts_with(crate::probe::SECTION_PREFIX)
+    });
+    if !sizes.is_empty() {
+        let title = "Sizes of what each build ships";
+        bar_chart(
+            &dir.join("sizes.svg"),
+            title,
+            "KiB",
+            1.0 / 1024.0,
+            false,
+            &sizes,
+        )?;
+        add("sizes", title, "Bar per artifact and image, size in KiB");
+    }
+    let memory = measured(results, |o| o.kind == Kind::Memory);
+    if !memory.is_empty() {
+        let title = "Memory per variant (median)";
+        bar_chart(
+            &dir.join("memory.svg"),
+            title,
+            "MiB",
+            1.0 / 1048576.0,
+            false,
+            &memory,
+        )?;
+        add("memory", title, "Bar per memory figure, median in MiB");
+    }
+    let phases = measured(results, |o| o.kind == Kind::InProcess);
+    if !phases.is_empty() {
+        let title = "In-process phases (median)";
+        bar_chart(
+            &dir.join("phases.svg"),
+            title,
+            "microseconds (log scale)",
+            1e6,
+            true,
+            &phases,
+        )?;
+        add(
+            "phases",
+            title,
+            "Bar per in-process phase and criterion bench, median in microseconds on a log axis",
+        );
+    }
+    let rates = measured(results, |o| {
+        o.kind == Kind::Load && o.unit == Unit::PerSecond && o.id.starts_with("load.rps-c")
+    });
+    if !rates.is_empty() {
+        let title = "Server throughput vs concurrency (wrk)";
+        throughput_chart(&dir.join("throughput.svg"), title, &rates)?;
+        add(
+            "throughput",
+            title,
+            "Requests per second per server at each number of connections",
+        );
     }
     Ok(plots)
+}
+
+fn draw_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> anyhow::Error + '_ {
+    move |e| anyhow!("cannot draw {}: {e}", path.display())
+}
+
+fn row_label(o: &Observation) -> String {
+    format!("{} (n={})", o.label, o.samples.len())
 }
 
 /// One row per observation: every raw sample as a dot (spread vertically by a fixed pattern
 /// so repeated values stay visible), the interquartile range as a bar, the median as a tick.
 /// The time axis is logarithmic: runtimes differ by orders of magnitude.
-fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
-    let err = |e: &dyn std::fmt::Display| anyhow!("cannot draw {}: {e}", path.display());
+fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) -> Result<()> {
+    let err = draw_error(path);
     let ms = |o: &Observation| -> Vec<f64> { o.samples.iter().map(|s| s * 1e3).collect() };
     let all: Vec<f64> = rows
         .iter()
@@ -50,18 +147,15 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
         .collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min) / 1.5;
     let hi = all.iter().copied().fold(0.0, f64::max) * 1.5;
-    let height = 110 + 50 * rows.len() as u32;
+    let height = 90 + 44 * rows.len() as u32;
     let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|o| format!("{} (n={})", o.label, o.samples.len()))
-        .collect();
+    let labels: Vec<String> = rows.iter().map(|o| row_label(o)).collect();
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(44)
-        .y_label_area_size(420)
+        .y_label_area_size(440)
         .build_cartesian_2d(
             (lo..hi).log_scale(),
             (0..rows.len() as i32).into_segmented(),
@@ -69,7 +163,7 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
-        .x_desc("milliseconds from spawn to exit (log scale)")
+        .x_desc(x_desc)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .y_labels(rows.len())
@@ -106,10 +200,169 @@ fn strip_chart(path: &Path, title: &str, rows: &[&Observation]) -> Result<()> {
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at((median, row.clone()))
-                    + PathElement::new(vec![(0, -16), (0, 16)], BLACK.stroke_width(2)),
+                    + PathElement::new(vec![(0, -14), (0, 14)], BLACK.stroke_width(2)),
             ))
             .map_err(|e| err(&e))?;
     }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// One horizontal bar per observation: its median, scaled by `scale` into the axis unit.
+fn bar_chart(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    scale: f64,
+    log: bool,
+    rows: &[&Observation],
+) -> Result<()> {
+    let err = draw_error(path);
+    let values: Vec<f64> = rows
+        .iter()
+        .map(|o| o.summary.as_ref().map_or(0.0, |s| s.median) * scale)
+        .collect();
+    let hi = values.iter().copied().fold(0.0, f64::max) * 1.15;
+    let positive = values.iter().copied().filter(|v| *v > 0.0);
+    let lo = positive.fold(f64::INFINITY, f64::min) / 2.0;
+    let labels: Vec<String> = rows.iter().map(|o| row_label(o)).collect();
+    let height = 90 + 34 * rows.len() as u32;
+    let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(520);
+    let y = (0..rows.len() as i32).into_segmented();
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let bars = values.iter().enumerate().map(|(i, v)| (i as i32, *v));
+    if log && lo.is_finite() {
+        let mut chart = builder
+            .build_cartesian_2d((lo..hi.max(lo * 10.0)).log_scale(), y)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .label_style(("sans-serif", 14))
+            .y_labels(rows.len())
+            .y_label_formatter(&label_of)
+            .disable_y_mesh()
+            .draw()
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series(bars.map(|(i, v)| {
+                Rectangle::new(
+                    [
+                        (lo, SegmentValue::Exact(i)),
+                        (v.max(lo), SegmentValue::Exact(i + 1)),
+                    ],
+                    Palette99::pick(i as usize).mix(0.7).filled(),
+                )
+            }))
+            .map_err(|e| err(&e))?;
+    } else {
+        let mut chart = builder
+            .build_cartesian_2d(0.0..hi.max(f64::MIN_POSITIVE), y)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .label_style(("sans-serif", 14))
+            .y_labels(rows.len())
+            .y_label_formatter(&label_of)
+            .disable_y_mesh()
+            .draw()
+            .map_err(|e| err(&e))?;
+        chart
+            .draw_series(bars.map(|(i, v)| {
+                Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (v, SegmentValue::Exact(i + 1)),
+                    ],
+                    Palette99::pick(i as usize).mix(0.7).filled(),
+                )
+            }))
+            .map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Requests per second against connections, one line per server (`load.rps-c<N>.<server>`).
+fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<()> {
+    let err = draw_error(path);
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for o in rates {
+        let Some((c, server)) =
+            o.id.strip_prefix("load.rps-c")
+                .and_then(|rest| rest.split_once('.'))
+        else {
+            continue;
+        };
+        let (Ok(c), Some(s)) = (c.parse::<f64>(), o.summary.as_ref()) else {
+            continue;
+        };
+        match series.iter_mut().find(|(name, _)| name == server) {
+            Some((_, points)) => points.push((c, s.median)),
+            None => series.push((server.to_owned(), vec![(c, s.median)])),
+        }
+    }
+    let max_c = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(c, _)| *c))
+        .fold(1.0, f64::max);
+    let max_rate = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(_, r)| *r))
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (1100, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(90)
+        .build_cartesian_2d((0.8..max_c * 1.25).log_scale(), 0.0..max_rate * 1.15)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("connections (wrk, one thread; log scale)")
+        .y_desc("requests per second")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (i, (server, mut points)) in series.into_iter().enumerate() {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let color = Palette99::pick(i);
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(server)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+            });
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 4, Palette99::pick(i).filled())),
+            )
+            .map_err(|e| err(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }

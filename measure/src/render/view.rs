@@ -1,12 +1,18 @@
 //! What the templates see: observations grouped by section, numbers already formatted, so
 //! templates hold prose and layout only.
 
+use super::analysis::{Answer, Decision};
+use super::baseline::Change;
 use super::format_value;
 use super::plot::Plot;
-use crate::probe::{CROSSCHECK_ALONE_ID as ALONE_ID, CROSSCHECK_ID as HYPERFINE_ID};
+use super::quoted::Quoted;
+use crate::probe::{
+    CROSSCHECK_ALONE_ID as ALONE_ID, CROSSCHECK_ID as HYPERFINE_ID, SECTION_PREFIX,
+};
 use crate::results::{Kind, Observation, Provenance, Results, Status};
 use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Id of the floor's startup observation, the reference of the "× floor" column.
 pub const FLOOR_ID: &str = "startup.cli.floor";
@@ -24,6 +30,19 @@ pub struct View {
     pub load: Vec<Row>,
     /// Skipped and failed observations, with the reason.
     pub not_measured: Vec<Row>,
+    /// Sections of the native binary and of the wasm module (`size.section.*`).
+    pub sections: Vec<Row>,
+    /// The Spin/WAGI curl series (`spin.*`).
+    pub spin: Vec<Row>,
+    /// Every observation by id, measured or not, so prose in a template can cite one.
+    pub by_id: BTreeMap<String, Row>,
+    /// The lab's comparison table.
+    pub comparison: Vec<super::compare::Row>,
+    pub answers: Vec<Answer>,
+    pub decisions: Vec<Decision>,
+    pub quoted: Quoted,
+    /// The results file compared against, when `--baseline` was given.
+    pub baseline: Option<String>,
     pub plots: Vec<Plot>,
     /// How `measure`'s clock compares with hyperfine's on the same command.
     pub crosscheck: Option<String>,
@@ -41,6 +60,8 @@ pub struct Row {
     pub status: &'static str,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
+    /// What prose shows: the median, or the status and its reason.
+    pub figure: String,
     pub taken_at: String,
     pub n: usize,
     pub median: String,
@@ -59,36 +80,63 @@ pub struct Row {
     pub raw: String,
     /// The value as the tool printed it, if recorded.
     pub shown: Option<String>,
+    /// Change of the median against the baseline run, when one was given.
+    pub change: Option<Change>,
+}
+
+/// What a view is built from besides the results.
+pub struct Inputs {
+    pub plots: Vec<Plot>,
+    pub results_link: String,
+    pub quoted: Quoted,
+    /// The previous run and how to name it.
+    pub baseline: Option<(Results, String)>,
 }
 
 impl View {
-    pub fn build(results: &Results, plots: Vec<Plot>, results_link: String) -> Self {
+    pub fn build(results: &Results, inputs: Inputs) -> Self {
         let floor = results.get(FLOOR_ID).filter(|o| o.is_measured());
-        let rows = |kind: Kind| -> Vec<Row> {
+        let old = inputs.baseline.as_ref().map(|(r, _)| r);
+        let row = |o: &Observation| Row::of(o, floor, old);
+        let rows = |keep: &dyn Fn(&Observation) -> bool| -> Vec<Row> {
             results
                 .observations
                 .iter()
-                .filter(|o| o.kind == kind && o.is_measured())
-                .map(|o| Row::of(o, floor))
+                .filter(|o| o.is_measured() && keep(o))
+                .map(row)
                 .collect()
         };
+        let is_section = |o: &Observation| o.id.starts_with(SECTION_PREFIX);
+        let is_spin = |o: &Observation| o.id.starts_with("spin.");
         Self {
             provenance: results.provenance.clone(),
-            sizes: rows(Kind::Size),
-            startup: rows(Kind::SpawnToExit),
-            phases: rows(Kind::InProcess),
-            memory: rows(Kind::Memory),
-            operations: rows(Kind::Operation),
-            load: rows(Kind::Load),
+            sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
+            startup: rows(&|o| o.kind == Kind::SpawnToExit),
+            phases: rows(&|o| o.kind == Kind::InProcess),
+            memory: rows(&|o| o.kind == Kind::Memory),
+            operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
+            load: rows(&|o| o.kind == Kind::Load && !is_spin(o)),
+            sections: rows(&is_section),
+            spin: rows(&is_spin),
             not_measured: results
                 .observations
                 .iter()
                 .filter(|o| !o.is_measured())
-                .map(|o| Row::of(o, None))
+                .map(row)
                 .collect(),
-            plots,
+            by_id: results
+                .observations
+                .iter()
+                .map(|o| (o.id.clone(), row(o)))
+                .collect(),
+            comparison: super::compare::table(results, &inputs.quoted),
+            answers: super::analysis::answers(results),
+            decisions: super::analysis::decisions(results),
+            quoted: inputs.quoted,
+            baseline: inputs.baseline.map(|(_, name)| name),
+            plots: inputs.plots,
             crosscheck: crosscheck(results),
-            results_link,
+            results_link: inputs.results_link,
             confidence_percent: CONFIDENCE * 100.0,
             noisy_cv_percent: NOISY_CV * 100.0,
         }
@@ -122,7 +170,7 @@ fn crosscheck(results: &Results) -> Option<String> {
 }
 
 impl Row {
-    fn of(o: &Observation, floor: Option<&Observation>) -> Self {
+    fn of(o: &Observation, floor: Option<&Observation>, baseline: Option<&Results>) -> Self {
         let (status, reason) = match &o.status {
             Status::Measured => ("measured", None),
             Status::Skipped { reason } => ("skipped", Some(reason.clone())),
@@ -141,12 +189,18 @@ impl Row {
                     format!("no measurable difference {interval}")
                 })
             });
+        let figure = match (&reason, s) {
+            (Some(why), _) => format!("{status}: {why}"),
+            (None, Some(s)) => f(s.median),
+            (None, None) => "no samples".to_owned(),
+        };
         Self {
             id: o.id.clone(),
             label: o.label.clone(),
             command: o.command.clone(),
             status,
             reason,
+            figure,
             taken_at: o.taken_at.clone(),
             n: s.map_or(0, |s| s.n),
             median: s.map_or_else(String::new, |s| f(s.median)),
@@ -169,6 +223,7 @@ impl Row {
             vs_floor,
             raw: s.map_or_else(String::new, |s| format!("{}", s.median)),
             shown: o.shown.clone(),
+            change: baseline.and_then(|old| super::baseline::change(o, old)),
         }
     }
 }

@@ -1,0 +1,424 @@
+//! The answers to the lab's questions, each a sentence filled from this run's data, with a
+//! branch for every case the data can take (WASM better, worse, or within noise), and the
+//! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
+//! that the numbers did not produce.
+
+use super::compare::{group, times, verdict, Noun, Winner};
+use super::format_value;
+use crate::probe::{SECTION_PREFIX, SECTION_UNCOVERED};
+use crate::results::{Observation, Results, Unit};
+use serde::Serialize;
+
+/// The p1 module's server context under ctr: its exit status and message.
+pub const P1_SERVER_ID: &str = "server-context.exit.ctr-wasmtime";
+/// Server-ready observations of the WASM servers, when their probes ran.
+pub const WASI_HTTP_READY: &[&str] = &[
+    "ready.server.wasi-http-pooling",
+    "ready.server.wasi-http-ondemand",
+    "ready.server.wasmtime-serve",
+];
+pub const WAGI_READY: &[&str] = &["ready.server.embedded-wagi", "ready.server.spin"];
+
+const RUNC: &[&str] = &["startup.cli.ctr-runc"];
+const WASM_FIRST: &[&str] = &["startup.cli.ctr-wasmtime-first"];
+const WASM_CACHED: &[&str] = &["startup.cli.ctr-wasmtime-cached"];
+const DOCKER: &[&str] = &["startup.cli.docker"];
+const NATIVE: &[&str] = &["startup.cli.native-process"];
+const FLOOR: &[&str] = &["startup.cli.floor"];
+const JIT: &[&str] = &["startup.cli.embedded-wasmtime-jit"];
+const AOT: &[&str] = &["startup.cli.embedded-wasmtime-aot"];
+
+/// One question of the lab and its computed answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub question: String,
+    pub sentences: Vec<String>,
+}
+
+/// One row of the decision matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub need: String,
+    /// "WASM container", "traditional container" or "either".
+    pub choice: String,
+    /// The measured figures behind the choice.
+    pub because: String,
+}
+
+pub fn answers(results: &Results) -> Vec<Answer> {
+    vec![
+        Answer {
+            question: "Why is the WASM binary smaller, and what was left out?".into(),
+            sentences: sizes(results),
+        },
+        Answer {
+            question: "Why does one start faster than the other?".into(),
+            sentences: startup(results),
+        },
+        Answer {
+            question: "What does a traditional container pay at start?".into(),
+            sentences: container_overhead(results),
+        },
+        Answer {
+            question: "How much memory does each take?".into(),
+            sentences: memory(results),
+        },
+    ]
+}
+
+fn median(results: &Results, ids: &[&str]) -> Option<f64> {
+    results.median(ids)
+}
+
+fn shown(results: &Results, ids: &[&str]) -> Option<String> {
+    let o = results.measured(ids)?;
+    Some(format_value(o.summary.as_ref()?.median, o.unit))
+}
+
+/// The verdict's winner, its short phrase, and its interval with a separator before
+/// whatever follows in the same parentheses ("95% interval 1.1–1.3×; ").
+fn versus(t: &Observation, w: &Observation, noun: Noun) -> Option<(Winner, String, String)> {
+    let v = verdict(t, w, noun)?;
+    let interval = if v.interval.is_empty() {
+        String::new()
+    } else {
+        format!("{}; ", v.interval)
+    };
+    Some((v.winner, v.short, interval))
+}
+
+fn sizes(results: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    let (Some(native), Some(wasm)) = (
+        results.measured(&["size.binary.native"]),
+        results.measured(&["size.binary.wasm"]),
+    ) else {
+        out.push("The two binaries were not both measured in this run.".into());
+        return out;
+    };
+    if let Some((_, phrase, _)) = versus(native, wasm, Noun::Size) {
+        out.push(format!(
+            "The wasm module is {phrase} than the native binary: {} B against {} B.",
+            group(wasm.samples[0]),
+            group(native.samples[0])
+        ));
+    }
+    let section = |artifact: &str, names: &[&str]| -> f64 {
+        names
+            .iter()
+            .filter_map(|n| median(results, &[&format!("{SECTION_PREFIX}{artifact}.{n}")]))
+            .sum()
+    };
+    let (n_total, w_total) = (native.samples[0], wasm.samples[0]);
+    let text = section("native", &["text", "init", "fini"]);
+    let code = section("wasm", &["code"]);
+    if text > 0.0 && code > 0.0 {
+        out.push(format!(
+            "Machine code is {} B of the native binary ({:.0}%); the module's code section is {} B \
+             ({:.0}%) of WebAssembly bytecode, a compact stack-machine encoding that becomes \
+             machine code only when a runtime compiles it: compiled ahead of time by the embedded \
+             wasmtime it takes {}.",
+            group(text),
+            100.0 * text / n_total,
+            group(code),
+            100.0 * code / w_total,
+            shown(results, &["size.binary.wasm-precompiled"])
+                .unwrap_or_else(|| "an unmeasured size".into())
+        ));
+    }
+    let unwind = section("native", &["eh-frame", "eh-frame-hdr", "gcc-except-table"]);
+    let rodata = section("native", &["rodata"]);
+    let headers = section("native", &[SECTION_UNCOVERED]);
+    if text > 0.0 {
+        out.push(format!(
+            "Beyond code, the native binary carries {} B of read-only data, {} B of unwind tables \
+             and {} B of ELF headers and padding; it links musl's libc statically, and in the \
+             native build the HTTP server context (axum on tokio) as well.",
+            group(rodata),
+            group(unwind),
+            group(headers)
+        ));
+    }
+    let imports = section("wasm", &["import"]);
+    let custom: f64 = results
+        .observations
+        .iter()
+        .filter(|o| o.id.starts_with(&format!("{SECTION_PREFIX}wasm.custom")))
+        .filter_map(|o| o.summary.as_ref().map(|s| s.median))
+        .sum();
+    if code > 0.0 {
+        out.push(format!(
+            "What the wasm build leaves out: the server context entirely (WASI preview 1 has no \
+             sockets, so the module is built without axum and tokio), any libc beyond the WASI \
+             calls it imports ({} B of import section), and unwinding (panic = abort). Its custom \
+             sections (names, producers) take {} B.",
+            group(imports),
+            group(custom)
+        ));
+    }
+    out
+}
+
+fn startup(results: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    let same_containerd = |wasm_ids: &[&str], when: &str| -> Option<String> {
+        let (t, w) = (results.measured(RUNC)?, results.measured(wasm_ids)?);
+        let (winner, phrase, interval) = versus(t, w, Noun::Time)?;
+        let how = match winner {
+            Winner::Wasm | Winner::Traditional => format!("starts {phrase} than"),
+            Winner::Neither => format!("shows {phrase} against"),
+        };
+        Some(format!(
+            "Under the same containerd, the wasm container {when} {how} the runc container \
+             ({interval}{} against {}, medians from the spawn of ctr to its exit).",
+            shown(results, wasm_ids)?,
+            shown(results, RUNC)?
+        ))
+    };
+    out.extend(same_containerd(
+        WASM_FIRST,
+        "on a first start (module compiled by the shim)",
+    ));
+    out.extend(same_containerd(
+        WASM_CACHED,
+        "with its compiled module cached",
+    ));
+    let phases: Vec<String> = [
+        ("compiling the module", "phase.compile.embedded-wasmtime"),
+        (
+            "loading it precompiled",
+            "phase.load-precompiled.embedded-wasmtime",
+        ),
+        ("instantiating it", "phase.instantiate.embedded-wasmtime"),
+        ("running _start", "phase.run.embedded-wasmtime"),
+    ]
+    .iter()
+    .filter_map(|(what, id)| Some(format!("{what} {}", shown(results, &[id])?)))
+    .collect();
+    if !phases.is_empty() {
+        out.push(format!(
+            "runc prepares a Linux process (namespaces, cgroup, root filesystem mount) and execs \
+             it; the shim instead runs the module inside its own process, where the in-process \
+             phases cost: {}. Compilation is why a first start differs from a cached one.",
+            phases.join(", ")
+        ));
+    }
+    if let (Some(native), Some(aot)) = (results.measured(NATIVE), results.measured(AOT)) {
+        if let Some((winner, phrase, interval)) = versus(native, aot, Noun::Time) {
+            let jit = shown(results, JIT)
+                .map(|j| format!(", and {j} when it must compile the module first"))
+                .unwrap_or_default();
+            let verb = if winner == Winner::Neither {
+                "shows"
+            } else {
+                "is"
+            };
+            out.push(format!(
+                "Without containers, the precompiled module in an embedded wasmtime {verb} {phrase} \
+                 against the native process ({interval}{} against {}){jit}: the runtime, not the module, \
+                 sets the cost of a wasm start.",
+                shown(results, AOT).unwrap_or_default(),
+                shown(results, NATIVE).unwrap_or_default()
+            ));
+        }
+    }
+    if out.is_empty() {
+        out.push("No pair of startup figures was measured in this run.".into());
+    }
+    out
+}
+
+fn container_overhead(results: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    let (floor, native) = (median(results, FLOOR), median(results, NATIVE));
+    let (runc, docker) = (median(results, RUNC), median(results, DOCKER));
+    if let (Some(floor), Some(native)) = (floor, native) {
+        out.push(format!(
+            "Creating a process and exec'ing a static binary that does nothing costs {} here (the \
+             floor); the service's own work in the native process adds {}.",
+            format_value(floor, Unit::Seconds),
+            signed(native - floor)
+        ));
+    }
+    if let (Some(native), Some(runc)) = (native, runc) {
+        out.push(format!(
+            "ctr with runc adds {} to the bare process ({:.0}% of its {}): the ctr client, a shim \
+             process, namespaces, a cgroup, the root filesystem snapshot and mount, and the task's \
+             bookkeeping in containerd.",
+            signed(runc - native),
+            100.0 * (runc - native) / runc,
+            format_value(runc, Unit::Seconds)
+        ));
+    }
+    if let (Some(runc), Some(docker)) = (runc, docker) {
+        let share = 100.0 * (docker - runc) / docker;
+        out.push(if docker > runc {
+            format!(
+                "docker run adds {} on top of containerd and runc ({share:.0}% of its {}): the \
+                 API round trips of the docker client, network namespace and bridge setup, and \
+                 the log driver.",
+                signed(docker - runc),
+                format_value(docker, Unit::Seconds)
+            )
+        } else {
+            format!(
+                "docker run ({}) came out no slower than ctr with runc ({}): its extra layers cost \
+                 less here than ctr's own client and task setup.",
+                format_value(docker, Unit::Seconds),
+                format_value(runc, Unit::Seconds)
+            )
+        });
+    }
+    if out.is_empty() {
+        out.push("The container startup figures were not measured in this run.".into());
+    }
+    out
+}
+
+fn memory(results: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    let runc = results.measured(&["memory.cli-peak.ctr-runc"]);
+    let wasm = results.measured(&["memory.cli-peak.ctr-wasmtime-cached"]);
+    if let (Some(t), Some(w)) = (runc, wasm) {
+        if let Some((_, phrase, interval)) = versus(t, w, Noun::Memory) {
+            out.push(format!(
+                "At the peak of one CLI run, the wasm container's memory cgroup holds {phrase} than \
+                 the runc container's ({interval}{} against {}); the reference wrote N/A here.",
+                format_value(w.summary.as_ref().map_or(0.0, |s| s.median), Unit::Bytes),
+                format_value(t.summary.as_ref().map_or(0.0, |s| s.median), Unit::Bytes)
+            ));
+        }
+    }
+    if let Some(linear) = shown(results, &["memory.linear.embedded-wasmtime"]) {
+        out.push(format!(
+            "Inside the runtime, the instance's linear memory (the guest's whole heap and stack) \
+             is {linear} after _start."
+        ));
+    }
+    if let (Some(stats), Some(rss)) = (
+        results.measured(&["memory.server-docker-stats.docker"]),
+        shown(results, &["memory.server-rss.native-process"]),
+    ) {
+        out.push(format!(
+            "Serving, the container shows {} in docker stats{}, against {rss} resident for the \
+             same binary as a bare process.",
+            format_value(
+                stats.summary.as_ref().map_or(0.0, |s| s.median),
+                Unit::Bytes
+            ),
+            stats
+                .shown
+                .as_deref()
+                .map(|s| format!(" (printed as {s})"))
+                .unwrap_or_default()
+        ));
+    }
+    if out.is_empty() {
+        out.push("No memory figure was measured in this run.".into());
+    }
+    out
+}
+
+/// A duration difference with its sign: "+1.2 ms", "−0.3 ms".
+fn signed(seconds: f64) -> String {
+    let text = format_value(seconds.abs(), Unit::Seconds);
+    if seconds < 0.0 {
+        format!("−{text}")
+    } else {
+        format!("+{text}")
+    }
+}
+
+/// When to pick which, each cell from this run's figures.
+pub fn decisions(results: &Results) -> Vec<Decision> {
+    let mut out = Vec::new();
+    let pick = |need: &str, t: &[&str], w: &[&str], noun: Noun, out: &mut Vec<Decision>| {
+        let (Some(to), Some(wo)) = (results.measured(t), results.measured(w)) else {
+            return;
+        };
+        let Some(v) = verdict(to, wo, noun) else {
+            return;
+        };
+        let choice = match v.winner {
+            Winner::Wasm => "WASM container",
+            Winner::Traditional => "traditional container",
+            Winner::Neither => "either",
+        };
+        out.push(Decision {
+            need: need.into(),
+            choice: choice.into(),
+            because: format!(
+                "wasm {} vs traditional {}: wasm is {}",
+                super::compare::value_of(wo),
+                super::compare::value_of(to),
+                v.phrase
+            ),
+        });
+    };
+    pick(
+        "smallest artifact to ship and pull",
+        &["size.image.ctr-native"],
+        &["size.image.ctr-wasm"],
+        Noun::Size,
+        &mut out,
+    );
+    pick(
+        "fastest first start after a deploy",
+        RUNC,
+        WASM_FIRST,
+        Noun::Time,
+        &mut out,
+    );
+    pick(
+        "fastest repeated start (scale to zero, one task per request)",
+        RUNC,
+        WASM_CACHED,
+        Noun::Time,
+        &mut out,
+    );
+    pick(
+        "least memory per short-lived task",
+        &["memory.cli-peak.ctr-runc"],
+        &["memory.cli-peak.ctr-wasmtime-cached"],
+        Noun::Memory,
+        &mut out,
+    );
+    if let Some(p1) = results.get(P1_SERVER_ID) {
+        out.push(Decision {
+            need: "a long-running server under plain containerd (sockets)".into(),
+            choice: "traditional container".into(),
+            because: match p1.shown.as_deref() {
+                Some(shown) => format!("the wasm32-wasip1 module cannot listen there: {shown}"),
+                None => "the wasm server context under ctr was not measured".into(),
+            },
+        });
+    }
+    if let (Some(native), Some(wasm)) = (
+        results.measured(&["load.rps-c10.native-process"]),
+        results.measured(&[
+            "load.rps-c10.wasi-http-pooling",
+            "load.rps-c10.wasmtime-serve",
+        ]),
+    ) {
+        if let Some(r) = crate::stats::ratio_of_medians(&native.samples, &wasm.samples) {
+            let choice = if !r.is_significant() {
+                "either"
+            } else if r.value > 1.0 {
+                "traditional (native) server"
+            } else {
+                "wasi:http component"
+            };
+            out.push(Decision {
+                need: "highest HTTP throughput at 10 connections".into(),
+                choice: choice.into(),
+                because: format!(
+                    "native server {} against the wasi:http component {}: a ratio of {}",
+                    super::compare::value_of(native),
+                    super::compare::value_of(wasm),
+                    times(r.value)
+                ),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,48 @@
+//! Figures quoted from the reference write-up, for comparison. They live in one data file
+//! beside the templates (`quoted.json`), so correcting a quote needs no Rust change, and
+//! the report labels them as quoted, never as measured.
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The file's name in the templates directory.
+pub const FILE: &str = "quoted.json";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Quoted {
+    /// Where the figures come from.
+    pub source: String,
+    pub note: String,
+    /// Per metric: the sides (`traditional`, `wasm`) or a single `value`, as written there.
+    pub figures: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Quoted {
+    /// Reads `dir`/quoted.json; a missing file quotes nothing, a malformed one is an error.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| {
+                format!("{} is not valid: fix its JSON or delete it", path.display())
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// "4.5MB → 2.4MB" for a two-sided metric, the value for a single one.
+    pub fn pair(&self, key: &str) -> Option<String> {
+        let figure = self.figures.get(key)?;
+        match (
+            figure.get("traditional"),
+            figure.get("wasm"),
+            figure.get("value"),
+        ) {
+            (Some(t), Some(w), _) => Some(format!("{t} vs {w}")),
+            (_, _, Some(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The write-up rendered from fixture results: the ratios and analysis sentences that come
+//! out for a wasm-faster and a wasm-slower case, within-noise rows, skipped and failed
+//! probes, noisy samples, escaping of tool output, the Markdown and CSV exports, and the
+//! comparison against a baseline run.
+
+mod common;
+
+use measure::results::{Kind, Observation, Provenance, Results, Unit};
+use std::path::{Path, PathBuf};
+
+const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates");
+
+/// Samples around `median` (seconds), spread by ±1%.
+fn around(median: f64) -> Vec<f64> {
+    (0..11)
+        .map(|i| median * (1.0 + (i as f64 - 5.0) / 500.0))
+        .collect()
+}
+
+fn time(id: &str, label: &str, samples: Vec<f64>) -> Observation {
+    Observation::measured(
+        id,
+        label,
+        Kind::SpawnToExit,
+        Unit::Seconds,
+        format!("run {id}"),
+        samples,
+    )
+}
+
+fn bytes(id: &str, kind: Kind, value: f64) -> Observation {
+    Observation::measured(
+        id,
+        id,
+        kind,
+        Unit::Bytes,
+        format!("size of {id}"),
+        vec![value],
+    )
+}
+
+/// A run where the cached wasm container takes `cached` seconds and a first start `first`,
+/// against runc's 0.180 s.
+fn fixture(cached: f64, first: f64) -> Results {
+    let mut provenance = Provenance {
+        date: "2026-11-25T00:00:00Z".into(),
+        kernel: "6.1".into(),
+        cpu_model: "test cpu".into(),
+        cores: 2,
+        ..Provenance::default()
+    };
+    provenance.tools.insert(
+        "docker".into(),
+        "Docker <script>alert(1)</script> 20.10".into(),
+    );
+    let mut r = Results::new(provenance);
+    for o in [
+        bytes("size.binary.native", Kind::Size, 733_880.0),
+        bytes("size.binary.wasm", Kind::Size, 63_186.0),
+        bytes("size.image.docker", Kind::Size, 733_880.0).with_shown("734kB"),
+        bytes("size.image.ctr-native", Kind::Size, 736_335.0),
+        bytes("size.image.ctr-wasm", Kind::Size, 65_617.0),
+        bytes("memory.cli-peak.ctr-runc", Kind::Memory, 2_100_000.0),
+        bytes(
+            "memory.cli-peak.ctr-wasmtime-cached",
+            Kind::Memory,
+            950_000.0,
+        ),
+        time("startup.cli.floor", "floor", around(0.00055)),
+        time(
+            "startup.cli.native-process",
+            "native process",
+            around(0.00073),
+        ),
+        time(
+            "startup.cli.embedded-wasmtime-aot",
+            "wasm, embedded, precompiled",
+            around(0.00073),
+        ),
+        time(
+            "startup.cli.ctr-runc",
+            "native image, ctr run --rm (runc)",
+            around(0.180),
+        ),
+        time(
+            "startup.cli.ctr-wasmtime-cached",
+            "wasm image, cached",
+            around(cached),
+        ),
+        time(
+            "startup.cli.ctr-wasmtime-first",
+            "wasm image, first start",
+            around(first),
+        ),
+        time(
+            "startup.cli.docker",
+            "native image, docker run --rm",
+            vec![0.49, 0.30, 0.71, 0.52, 0.95, 0.41, 0.47],
+        ),
+        Observation::skipped(
+            "startup.cli.wasmtime-cli",
+            "wasm, wasmtime CLI",
+            Kind::SpawnToExit,
+            Unit::Seconds,
+            "wasmtime run".into(),
+            "wasmtime not found on PATH; `make setup-extras` installs it".into(),
+        ),
+        Observation::failed(
+            "size.image.ctr-broken",
+            "an image that failed",
+            Kind::Size,
+            Unit::Bytes,
+            "ctr images import".into(),
+            "ctr: content digest mismatch <b>".into(),
+            vec![],
+        ),
+    ] {
+        r.merge(o);
+    }
+    r
+}
+
+struct Rendered {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Rendered {
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+fn render(results: &Results, baseline: Option<&Results>) -> Rendered {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("results.json");
+    results.save(&file).unwrap();
+    let out = dir.path().join("report");
+    let mut cmd = common::measure();
+    cmd.arg("render")
+        .arg("--results")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--templates")
+        .arg(TEMPLATES);
+    if let Some(old) = baseline {
+        let old_file = dir.path().join("old.json");
+        old.save(&old_file).unwrap();
+        cmd.arg("--baseline").arg(old_file);
+    }
+    let done = cmd.output().unwrap();
+    assert!(
+        done.status.success(),
+        "render failed: {}",
+        common::stderr(&done)
+    );
+    Rendered { _dir: dir, out }
+}
+
+/// The table row of the comparison whose metric is `metric`, as text.
+fn comparison_row<'a>(html: &'a str, metric: &str) -> &'a str {
+    let start = html
+        .find(&format!("<tr><td>{metric}</td>"))
+        .unwrap_or_else(|| panic!("no comparison row {metric:?}"));
+    let end = html[start..].find("</tr>").unwrap() + start;
+    &html[start..end]
+}
+
+#[test]
+fn a_faster_wasm_container_is_called_faster_with_its_ratio() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let html = page.read("index.html");
+    let cached = comparison_row(&html, "CLI startup, same containerd, module cached");
+    assert!(cached.contains("1.38× faster (95% interval"), "{cached}");
+    assert!(
+        html.contains("the wasm container with its compiled module cached starts 1.38× faster than the runc container"),
+        "the analysis sentence is missing"
+    );
+    let first = comparison_row(&html, "CLI startup, same containerd, first start");
+    assert!(first.contains("1.14× slower (95% interval"), "{first}");
+    let sizes = comparison_row(&html, "Binary size");
+    assert!(sizes.contains("11.6× smaller"), "{sizes}");
+    assert!(
+        sizes.contains("4.5MB vs 2.4MB"),
+        "the quoted figures are missing: {sizes}"
+    );
+    let memory = comparison_row(&html, "Memory, one CLI run");
+    assert!(memory.contains("2.2× less memory"), "{memory}");
+    let process = comparison_row(&html, "CLI startup, no container");
+    assert!(process.contains("no measurable difference"), "{process}");
+    assert!(
+        html.contains("<strong>WASM container</strong>"),
+        "the decision matrix picks no wasm row"
+    );
+}
+
+#[test]
+fn a_slower_wasm_container_is_called_slower_and_the_decision_follows() {
+    let page = render(&fixture(0.250, 0.400), None);
+    let html = page.read("index.html");
+    let cached = comparison_row(&html, "CLI startup, same containerd, module cached");
+    assert!(cached.contains("1.39× slower"), "{cached}");
+    assert!(!cached.contains("faster"), "{cached}");
+    assert!(html.contains("starts 1.39× slower than the runc container"));
+    let matrix = &html[html.find("Decision matrix").unwrap()..];
+    let repeated = matrix
+        .lines()
+        .find(|l| l.contains("fastest repeated start"))
+        .unwrap();
+    assert!(repeated.contains("traditional container"), "{repeated}");
+}
+
+#[test]
+fn skipped_failed_and_noisy_figures_are_shown_as_such() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let html = page.read("index.html");
+    let skipped = &html[html.find("id=\"not-measured\"").unwrap()..];
+    assert!(skipped.contains("wasmtime not found on PATH; `make setup-extras` installs it"));
+    assert!(skipped.contains("ctr: content digest mismatch &lt;b&gt;"));
+    assert!(
+        html.contains("noisy"),
+        "the docker samples' spread is not flagged"
+    );
+    assert!(
+        html.contains("not recorded in this run (memory.server-docker-stats.docker)"),
+        "a figure the run lacks must say so"
+    );
+}
+
+#[test]
+fn tool_output_is_escaped_in_the_page_and_the_markdown() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let html = page.read("index.html");
+    assert!(
+        !html.contains("<script>alert(1)"),
+        "a tool version reached the page unescaped"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    let md = page.read("lab12.md");
+    assert!(
+        !md.contains("<b>"),
+        "tool output reached the Markdown as markup"
+    );
+}
+
+#[test]
+fn markdown_and_csv_carry_the_same_figures() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let md = page.read("lab12.md");
+    for heading in [
+        "## 1. Create the Moscow Time Application",
+        "## 2. Build Traditional Docker Container",
+        "## 3. Build WASM Container",
+        "### 4.1 Comparison Table",
+        "### 4.2 Analysis Questions",
+        "### Use Case Decision Matrix",
+        "## Bonus task: Spin",
+    ] {
+        assert!(md.contains(heading), "lab12.md lacks {heading:?}");
+    }
+    assert!(md.contains("| CLI startup, same containerd, module cached |"));
+    assert!(md.contains("1.38× faster"));
+    let csv = page.read("results.csv");
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("id,label,kind,unit,status,reason,n,median"));
+    assert_eq!(lines.count(), fixture(0.1, 0.2).observations.len());
+    assert!(csv.contains("startup.cli.wasmtime-cli,"));
+    assert!(csv.contains(",skipped,"));
+}
+
+#[test]
+fn every_plot_the_page_references_exists_and_is_svg() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let html = page.read("index.html");
+    let srcs = plot_sources(&html);
+    assert!(
+        srcs.len() >= 3,
+        "expected startup, sizes and memory plots, got {srcs:?}"
+    );
+    for src in srcs {
+        let svg = page.read(&src);
+        assert!(
+            svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{src}"
+        );
+        assert!(svg.contains("(n="), "{src} does not show n");
+    }
+}
+
+#[test]
+fn a_baseline_run_flags_changes_beyond_noise() {
+    let old = fixture(0.130, 0.206);
+    let page = render(&fixture(0.200, 0.206), Some(&old));
+    let html = page.read("index.html");
+    assert!(
+        html.contains("+53.8% regressed"),
+        "the slower cached start is not flagged"
+    );
+    assert!(
+        html.contains("+0.0% within noise"),
+        "an unchanged figure must read as noise"
+    );
+}
+
+#[test]
+fn a_malformed_quote_file_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(TEMPLATES), dir.path());
+    std::fs::write(dir.path().join("quoted.json"), "{ not json").unwrap();
+    let results = dir.path().join("results.json");
+    fixture(0.1, 0.2).save(&results).unwrap();
+    let done = common::measure()
+        .arg("render")
+        .arg("--results")
+        .arg(&results)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--templates")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!done.status.success());
+    let err = common::stderr(&done);
+    assert!(err.contains("quoted.json is not valid"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// The `src` of every `<img>` on the page.
+pub fn plot_sources(html: &str) -> Vec<String> {
+    html.split("<img ")
+        .skip(1)
+        .filter_map(|tag| {
+            let start = tag.find("src=\"")? + 5;
+            let end = tag[start..].find('"')? + start;
+            // Tera escapes `/` in attributes; a browser decodes it.
+            Some(tag[start..end].replace("&#x2F;", "/"))
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
