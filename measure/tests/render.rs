@@ -354,3 +354,114 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Debian's chromium, headless, as root, with nothing that reaches the network.
+fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
+    let browser = which_chromium().expect("checked by the caller");
+    let child = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start chromium");
+    let started = std::time::Instant::now();
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        while started.elapsed() < std::time::Duration::from_secs(120) {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            if std::fs::metadata(format!("/proc/{pid}")).is_err() {
+                return;
+            }
+        }
+        // SAFETY: kill(2) on our own child that outlived its deadline.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    });
+    let out = child.wait_with_output().expect("wait for chromium");
+    watchdog.join().ok();
+    out
+}
+
+fn which_chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser"]
+        .iter()
+        .find_map(|name| which::which(name).ok())
+}
+
+#[test]
+fn the_page_loads_in_a_browser_from_disk_with_every_plot() {
+    if which_chromium().is_none() {
+        assert!(
+            std::env::var_os("REQUIRE_RUNTIMES").is_none(),
+            "chromium not found on PATH, and REQUIRE_RUNTIMES is set: apt-get install chromium"
+        );
+        eprintln!("skipped: chromium not found on PATH (apt-get install chromium)");
+        return;
+    }
+    let page = render(&fixture(0.130, 0.206), None);
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.out.join("index.html").display());
+    let dom = chromium(&["--dump-dom", &url], profile.path());
+    assert!(
+        dom.status.success(),
+        "chromium failed: {}",
+        common::stderr(&dom)
+    );
+    let dom = common::stdout(&dom);
+    for id in [
+        "app",
+        "traditional",
+        "wasm",
+        "comparison",
+        "server-mode",
+        "spin",
+        "startup",
+        "methodology",
+    ] {
+        assert!(
+            dom.contains(&format!("<section id=\"{id}\">")),
+            "the loaded page lacks section {id}"
+        );
+    }
+    let srcs = plot_sources(&dom);
+    assert!(
+        srcs.len() >= 3,
+        "the loaded page shows too few plots: {srcs:?}"
+    );
+    for src in &srcs {
+        let svg = page.read(src);
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg", "{src}");
+    }
+    let shot = page.out.join("screenshot.png");
+    let done = chromium(
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,4000",
+            &url,
+        ],
+        profile.path(),
+    );
+    assert!(
+        done.status.success(),
+        "chromium failed: {}",
+        common::stderr(&done)
+    );
+    let png = std::fs::read(&shot).expect("chromium wrote no screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
+    // Kept for a person to look at: target/browser-check/screenshot.png.
+    let keep = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-check");
+    std::fs::create_dir_all(&keep).ok();
+    std::fs::copy(&shot, keep.join("screenshot.png")).ok();
+}

@@ -147,13 +147,19 @@ fn sizes(results: &Results) -> Vec<String> {
         .filter_map(|o| o.summary.as_ref().map(|s| s.median))
         .sum();
     if code > 0.0 {
+        let custom = if custom > 0.0 {
+            format!(
+                "Its custom sections (names, producers) take {} B.",
+                group(custom)
+            )
+        } else {
+            "It carries no custom sections (no names, no producers): they were stripped.".into()
+        };
         out.push(format!(
             "What the wasm build leaves out: the server context entirely (WASI preview 1 has no \
              sockets, so the module is built without axum and tokio), any libc beyond the WASI \
-             calls it imports ({} B of import section), and unwinding (panic = abort). Its custom \
-             sections (names, producers) take {} B.",
-            group(imports),
-            group(custom)
+             calls it imports ({} B of import section), and unwinding (panic = abort). {custom}",
+            group(imports)
         ));
     }
     out
@@ -208,14 +214,14 @@ fn startup(results: &Results) -> Vec<String> {
             let jit = shown(results, JIT)
                 .map(|j| format!(", and {j} when it must compile the module first"))
                 .unwrap_or_default();
-            let verb = if winner == Winner::Neither {
-                "shows"
+            let (verb, than) = if winner == Winner::Neither {
+                ("shows", "against")
             } else {
-                "is"
+                ("is", "than")
             };
             out.push(format!(
                 "Without containers, the precompiled module in an embedded wasmtime {verb} {phrase} \
-                 against the native process ({interval}{} against {}){jit}: the runtime, not the module, \
+                 {than} the native process ({interval}{} against {}){jit}: the runtime, not the module, \
                  sets the cost of a wasm start.",
                 shown(results, AOT).unwrap_or_default(),
                 shown(results, NATIVE).unwrap_or_default()
@@ -309,7 +315,7 @@ fn memory(results: &Results) -> Vec<String> {
             stats
                 .shown
                 .as_deref()
-                .map(|s| format!(" (printed as {s})"))
+                .map(|s| format!(" (its last reading printed as {s})"))
                 .unwrap_or_default()
         ));
     }
