@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::results::{Kind, Observation, Unit};
 use crate::runner::schedule;
 use crate::wasm::{self, Host, Stdio};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use std::time::Instant;
 
 pub struct Phases;
@@ -38,6 +38,9 @@ const PHASES: [(&str, &str, &str); 4] = [
 ];
 
 const LINEAR_MEMORY_ID: &str = "memory.linear.embedded-wasmtime";
+/// What one instance costs the host process in resident memory (its store, linear memory
+/// pages touched, WASI context), beside the guest's own view of its linear memory.
+const RSS_GROWTH_ID: &str = "memory.host-rss-growth.embedded-wasmtime";
 
 impl Probe for Phases {
     fn id(&self) -> &'static str {
@@ -47,7 +50,8 @@ impl Probe for Phases {
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         let mut samples: [Vec<f64>; 4] = Default::default();
         let mut linear_memory = Vec::new();
-        let outcome = rounds(ctx, &mut samples, &mut linear_memory);
+        let mut rss_growth = Vec::new();
+        let outcome = rounds(ctx, &mut samples, &mut linear_memory, &mut rss_growth);
         let mut observations: Vec<Observation> = PHASES
             .iter()
             .zip(samples)
@@ -72,6 +76,15 @@ impl Probe for Phases {
             "Memory::data_size after _start",
             linear_memory,
         ));
+        observations.push(finish(
+            &outcome,
+            RSS_GROWTH_ID,
+            "host RSS growth of the embedded wasmtime: instantiate and _start",
+            Kind::Memory,
+            Unit::Bytes,
+            "/proc/self/statm resident pages after _start minus before instantiate",
+            rss_growth,
+        ));
         observations
     }
 }
@@ -85,22 +98,30 @@ fn finish(
     command: &str,
     samples: Vec<f64>,
 ) -> Observation {
-    match outcome {
-        Ok(()) => Observation::measured(id, label, kind, unit, command.to_owned(), samples),
-        Err(e) => Observation::failed(
-            id,
-            label,
-            kind,
-            unit,
-            command.to_owned(),
-            format!("{e:#}"),
-            samples,
-        ),
-    }
+    let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
+    Observation::concluded(id, label, kind, unit, command.to_owned(), samples, error)
+}
+
+/// Resident bytes of this process now (`/proc/self/statm`, second field, in pages).
+fn resident_bytes() -> Result<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .context("unreadable /proc/self/statm")?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Ok(pages * page as f64)
 }
 
 /// Warmup rounds, then `ctx.runs` rounds of the four phases, each on fresh objects.
-fn rounds(ctx: &Ctx, samples: &mut [Vec<f64>; 4], linear_memory: &mut Vec<f64>) -> Result<()> {
+fn rounds(
+    ctx: &Ctx,
+    samples: &mut [Vec<f64>; 4],
+    linear_memory: &mut Vec<f64>,
+    rss_growth: &mut Vec<f64>,
+) -> Result<()> {
     let engine = wasm::engine()?;
     let bytes = wasm::read(&ctx.wasm)?;
     let host = Host::new(&engine)?;
@@ -117,6 +138,7 @@ fn rounds(ctx: &Ctx, samples: &mut [Vec<f64>; 4], linear_memory: &mut Vec<f64>) 
         drop(wasm::load_precompiled(&engine, &ctx.precompiled)?);
         timed[1] = t.elapsed().as_secs_f64();
 
+        let rss_before = resident_bytes()?;
         let t = Instant::now();
         let (mut store, instance, output) =
             host.instantiate(&module, &args, &env, Stdio::Capture)?;
@@ -125,6 +147,7 @@ fn rounds(ctx: &Ctx, samples: &mut [Vec<f64>; 4], linear_memory: &mut Vec<f64>) 
         let t = Instant::now();
         let status = Host::run(&mut store, &instance)?;
         timed[3] = t.elapsed().as_secs_f64();
+        let rss_after = resident_bytes()?;
 
         if status != 0 {
             bail!("_start exited {status}: {}", output.stderr_text().trim());
@@ -135,6 +158,7 @@ fn rounds(ctx: &Ctx, samples: &mut [Vec<f64>; 4], linear_memory: &mut Vec<f64>) 
                 taken.push(value);
             }
             linear_memory.push(wasm::linear_memory_bytes(&mut store, &instance) as f64);
+            rss_growth.push(rss_after - rss_before);
         }
     }
     Ok(())

@@ -296,9 +296,17 @@ fn memory(results: &Results) -> Vec<String> {
         }
     }
     if let Some(linear) = shown(results, &["memory.linear.embedded-wasmtime"]) {
+        let resident = shown(results, &["memory.host-rss-growth.embedded-wasmtime"])
+            .map(|r| {
+                format!(
+                    "; the host process's resident memory grows by {r} per instance, since only \
+                     the pages the guest touches become resident"
+                )
+            })
+            .unwrap_or_default();
         out.push(format!(
             "Inside the runtime, the instance's linear memory (the guest's whole heap and stack) \
-             is {linear} after _start."
+             is {linear} after _start{resident}."
         ));
     }
     if let (Some(stats), Some(rss)) = (
