@@ -130,8 +130,23 @@ fn draw_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> anyhow::Error +
     move |e| anyhow!("cannot draw {}: {e}", path.display())
 }
 
+/// The observation's label, cut to fit the label area, with n.
 fn row_label(o: &Observation) -> String {
-    format!("{} (n={})", o.label, o.samples.len())
+    const FITS: usize = 64;
+    let label = if o.label.chars().count() > FITS {
+        let cut: String = o.label.chars().take(FITS - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        o.label.clone()
+    };
+    format!("{label} (n={})", o.samples.len())
+}
+
+/// One segment per row: a segmented range `a..b` has `b - a + 1` segments.
+fn row_axis(
+    rows: usize,
+) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+    (0..rows as i32 - 1).into_segmented()
 }
 
 /// One row per observation: every raw sample as a dot (spread vertically by a fixed pattern
@@ -156,10 +171,7 @@ fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) ->
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(440)
-        .build_cartesian_2d(
-            (lo..hi).log_scale(),
-            (0..rows.len() as i32).into_segmented(),
-        )
+        .build_cartesian_2d((lo..hi).log_scale(), row_axis(rows.len()))
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -235,7 +247,7 @@ fn bar_chart(
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(520);
-    let y = (0..rows.len() as i32).into_segmented();
+    let y = row_axis(rows.len());
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
         _ => String::new(),
