@@ -158,7 +158,8 @@ fn sizes(results: &Results) -> Vec<String> {
         out.push(format!(
             "What the wasm build leaves out: the server context entirely (WASI preview 1 has no \
              sockets, so the module is built without axum and tokio), any libc beyond the WASI \
-             calls it imports ({} B of import section), and unwinding (panic = abort). {custom}",
+             calls it imports ({} B of import section), and unwind tables: the runtime owns a wasm \
+             module's stack, so it carries none. {custom}",
             group(imports)
         ));
     }

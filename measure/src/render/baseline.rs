@@ -47,30 +47,20 @@ mod tests {
     use super::*;
     use crate::results::{Kind, Provenance};
 
+    fn obs(id: &str, unit: Unit, samples: &[f64]) -> Observation {
+        Observation::measured(id, id, Kind::Load, unit, String::new(), samples.to_vec())
+    }
+
     fn results(id: &str, unit: Unit, samples: &[f64]) -> Results {
         let mut r = Results::new(Provenance::default());
-        r.merge(Observation::measured(
-            id,
-            id,
-            Kind::Load,
-            unit,
-            String::new(),
-            samples.to_vec(),
-        ));
+        r.merge(obs(id, unit, samples));
         r
     }
 
     #[test]
     fn a_slower_time_is_a_regression_and_a_higher_rate_an_improvement() {
         let old = results("a.b.c", Unit::Seconds, &[1.0, 1.01, 0.99, 1.0, 1.02]);
-        let now = Observation::measured(
-            "a.b.c",
-            "",
-            Kind::Load,
-            Unit::Seconds,
-            String::new(),
-            vec![1.5, 1.51, 1.49, 1.5, 1.52],
-        );
+        let now = obs("a.b.c", Unit::Seconds, &[1.5, 1.51, 1.49, 1.5, 1.52]);
         assert_eq!(
             change(&now, &old).unwrap(),
             Change {
@@ -79,38 +69,17 @@ mod tests {
             }
         );
         let old = results("r.p.s", Unit::PerSecond, &[100.0]);
-        let now = Observation::measured(
-            "r.p.s",
-            "",
-            Kind::Load,
-            Unit::PerSecond,
-            String::new(),
-            vec![150.0],
-        );
+        let now = obs("r.p.s", Unit::PerSecond, &[150.0]);
         assert_eq!(change(&now, &old).unwrap().verdict, "improved");
     }
 
     #[test]
     fn small_or_uncertain_changes_are_noise() {
         let old = results("a.b.c", Unit::Seconds, &[1.0, 1.2, 0.8, 1.1, 0.9]);
-        let now = Observation::measured(
-            "a.b.c",
-            "",
-            Kind::Load,
-            Unit::Seconds,
-            String::new(),
-            vec![1.05, 0.85, 1.15, 0.95, 1.0],
-        );
+        let now = obs("a.b.c", Unit::Seconds, &[1.05, 0.85, 1.15, 0.95, 1.0]);
         assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
         let old = results("x.y.z", Unit::Bytes, &[1000.0]);
-        let now = Observation::measured(
-            "x.y.z",
-            "",
-            Kind::Size,
-            Unit::Bytes,
-            String::new(),
-            vec![1020.0],
-        );
+        let now = obs("x.y.z", Unit::Bytes, &[1020.0]);
         assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
     }
 }

@@ -276,7 +276,7 @@ fn fact(metric: &str, traditional: &str, wasm: &str, notes: &str) -> Row {
         metric: metric.into(),
         traditional: traditional.into(),
         wasm: wasm.into(),
-        improvement: "same source, not a measurement".into(),
+        improvement: "a fact of the build, not a measurement".into(),
         winner: None,
         notes: notes.into(),
         ids: Vec::new(),
@@ -386,7 +386,10 @@ mod tests {
             Noun::Size,
         )
         .unwrap();
-        assert_eq!((v.winner, v.phrase.as_str()), (Winner::Wasm, "12× smaller"));
+        assert_eq!(
+            (v.winner, v.phrase.as_str()),
+            (Winner::Wasm, "11.6× smaller")
+        );
         let v = verdict(
             &obs(&[100.0], Unit::Bytes),
             &obs(&[140.0], Unit::Bytes),

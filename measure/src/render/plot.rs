@@ -20,108 +20,98 @@ pub struct Plot {
     pub alt: String,
 }
 
-/// Id prefix of the Spin/WAGI curl series.
-const SPIN_PREFIX: &str = "spin.";
-
-fn measured<'a>(results: &'a Results, keep: impl Fn(&Observation) -> bool) -> Vec<&'a Observation> {
-    results
-        .observations
-        .iter()
-        .filter(|o| o.is_measured() && !o.samples.is_empty() && keep(o))
-        .collect()
+/// How a chart draws its rows.
+enum Chart {
+    /// Every sample on a log time axis (x description).
+    Strip(&'static str),
+    /// Medians as bars: the axis description, the factor from the unit, log scale or not.
+    Bars(&'static str, f64, bool),
+    /// Requests per second against connections.
+    Throughput,
 }
+
+/// One chart of the report: which observations it shows and how.
+struct Spec {
+    name: &'static str,
+    title: &'static str,
+    alt: &'static str,
+    keep: fn(&Observation) -> bool,
+    chart: Chart,
+}
+
+const CHARTS: &[Spec] = &[
+    Spec {
+        name: "startup",
+        title: "CLI startup, spawn to exit",
+        alt: "Every startup sample per runtime on a log time axis, with the interquartile range \
+              as a bar and the median as a tick",
+        keep: |o| o.kind == Kind::SpawnToExit,
+        chart: Chart::Strip("milliseconds from spawn to exit (log scale)"),
+    },
+    Spec {
+        name: "spin",
+        title: "HTTP request latency, cold and warm (curl)",
+        alt: "Every request's latency per series (cold, warm, kept alive) and host, on a log \
+              time axis",
+        keep: |o| o.id.starts_with("spin.") && o.unit == Unit::Seconds,
+        chart: Chart::Strip("milliseconds per request, curl time_total (log scale)"),
+    },
+    Spec {
+        name: "sizes",
+        title: "Sizes of what each build ships",
+        alt: "Bar per artifact and image, size in KiB",
+        keep: |o| o.kind == Kind::Size && !o.id.starts_with(crate::probe::SECTION_PREFIX),
+        chart: Chart::Bars("KiB", 1.0 / 1024.0, false),
+    },
+    Spec {
+        name: "memory",
+        title: "Memory per variant (median)",
+        alt: "Bar per memory figure, median in MiB",
+        keep: |o| o.kind == Kind::Memory,
+        chart: Chart::Bars("MiB", 1.0 / 1048576.0, false),
+    },
+    Spec {
+        name: "phases",
+        title: "In-process phases (median)",
+        alt: "Bar per in-process phase and criterion bench, median in microseconds on a log axis",
+        keep: |o| o.kind == Kind::InProcess,
+        chart: Chart::Bars("microseconds (log scale)", 1e6, true),
+    },
+    Spec {
+        name: "throughput",
+        title: "Server throughput vs concurrency (wrk)",
+        alt: "Requests per second per server at each number of connections",
+        keep: |o| o.unit == Unit::PerSecond && o.id.starts_with("load.rps-c"),
+        chart: Chart::Throughput,
+    },
+];
 
 /// Draws every chart the data allows into `dir`.
 pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
     let mut plots = Vec::new();
-    let mut add = |name: &str, title: &str, alt: &str| {
+    for spec in CHARTS {
+        let rows: Vec<&Observation> = results
+            .observations
+            .iter()
+            .filter(|o| o.is_measured() && !o.samples.is_empty() && (spec.keep)(o))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let path = dir.join(format!("{}.svg", spec.name));
+        match spec.chart {
+            Chart::Strip(x_desc) => strip_chart(&path, spec.title, x_desc, &rows)?,
+            Chart::Bars(x_desc, scale, log) => {
+                bar_chart(&path, spec.title, x_desc, scale, log, &rows)?
+            }
+            Chart::Throughput => throughput_chart(&path, spec.title, &rows)?,
+        }
         plots.push(Plot {
-            name: name.into(),
-            src: format!("plots/{name}.svg"),
-            title: title.into(),
-            alt: alt.into(),
-        })
-    };
-    let startup = measured(results, |o| o.kind == Kind::SpawnToExit);
-    if !startup.is_empty() {
-        let title = "CLI startup, spawn to exit";
-        strip_chart(
-            &dir.join("startup.svg"),
-            title,
-            "milliseconds from spawn to exit (log scale)",
-            &startup,
-        )?;
-        add("startup", title, "Every startup sample per runtime on a log time axis, with the interquartile range as a bar and the median as a tick");
-    }
-    let spin = measured(results, |o| {
-        o.id.starts_with(SPIN_PREFIX) && o.unit == Unit::Seconds
-    });
-    if !spin.is_empty() {
-        let title = "HTTP request latency, cold and warm (curl)";
-        strip_chart(
-            &dir.join("spin.svg"),
-            title,
-            "milliseconds per request, curl time_total (log scale)",
-            &spin,
-        )?;
-        add("spin", title, "Every request's latency per series (cold, warm, kept alive) and host, on a log time axis");
-    }
-    let sizes = measured(results, |o| {
-        o.kind == Kind::Size && !o.id.starts_with(crate::probe::SECTION_PREFIX)
-    });
-    if !sizes.is_empty() {
-        let title = "Sizes of what each build ships";
-        bar_chart(
-            &dir.join("sizes.svg"),
-            title,
-            "KiB",
-            1.0 / 1024.0,
-            false,
-            &sizes,
-        )?;
-        add("sizes", title, "Bar per artifact and image, size in KiB");
-    }
-    let memory = measured(results, |o| o.kind == Kind::Memory);
-    if !memory.is_empty() {
-        let title = "Memory per variant (median)";
-        bar_chart(
-            &dir.join("memory.svg"),
-            title,
-            "MiB",
-            1.0 / 1048576.0,
-            false,
-            &memory,
-        )?;
-        add("memory", title, "Bar per memory figure, median in MiB");
-    }
-    let phases = measured(results, |o| o.kind == Kind::InProcess);
-    if !phases.is_empty() {
-        let title = "In-process phases (median)";
-        bar_chart(
-            &dir.join("phases.svg"),
-            title,
-            "microseconds (log scale)",
-            1e6,
-            true,
-            &phases,
-        )?;
-        add(
-            "phases",
-            title,
-            "Bar per in-process phase and criterion bench, median in microseconds on a log axis",
-        );
-    }
-    let rates = measured(results, |o| {
-        o.kind == Kind::Load && o.unit == Unit::PerSecond && o.id.starts_with("load.rps-c")
-    });
-    if !rates.is_empty() {
-        let title = "Server throughput vs concurrency (wrk)";
-        throughput_chart(&dir.join("throughput.svg"), title, &rates)?;
-        add(
-            "throughput",
-            title,
-            "Requests per second per server at each number of connections",
-        );
+            name: spec.name.into(),
+            src: format!("plots/{}.svg", spec.name),
+            title: spec.title.into(),
+            alt: spec.alt.into(),
+        });
     }
     Ok(plots)
 }
