@@ -63,6 +63,10 @@ pub fn answers(results: &Results) -> Vec<Answer> {
             question: "How much memory does each take?".into(),
             sentences: memory(results),
         },
+        Answer {
+            question: "Does server mode work in WebAssembly, and what does it cost?".into(),
+            sentences: server_mode(results),
+        },
     ]
 }
 
@@ -330,6 +334,59 @@ fn memory(results: &Results) -> Vec<String> {
     }
     if out.is_empty() {
         out.push("No memory figure was measured in this run.".into());
+    }
+    out
+}
+
+/// Every server measured under load at 10 connections, against the native process.
+fn server_mode(results: &Results) -> Vec<String> {
+    const AT: &str = "load.rps-c10.";
+    let native = results.measured(&["load.rps-c10.native-process"]);
+    let mut out: Vec<String> = results
+        .observations
+        .iter()
+        .filter(|o| o.id.starts_with(AT) && o.is_measured() && o.summary.is_some())
+        .filter(|o| Some(o.id.as_str()) != native.map(|n| n.id.as_str()))
+        .map(|o| {
+            let variant = &o.id[AT.len()..];
+            let p99 = shown(results, &[&format!("load.latency-p99-c10.{variant}")])
+                .map(|p| format!(", p99 latency {p}"))
+                .unwrap_or_default();
+            let rss = shown(results, &[&format!("memory.server-rss.{variant}")])
+                .map(|r| format!(", {r} resident"))
+                .unwrap_or_default();
+            let against = native
+                .and_then(|n| crate::stats::ratio_of_medians(&o.samples, &n.samples))
+                .map(|r| format!(" ({}× the native server's rate)", times(r.value)))
+                .unwrap_or_default();
+            format!(
+                "{}: {}{against}{p99}{rss}.",
+                o.label,
+                super::compare::value_of(o)
+            )
+        })
+        .collect();
+    if let Some(n) = native {
+        out.insert(
+            0,
+            format!(
+                "At 10 connections the native server process answered {}{}; each server below \
+                 ran the same routes under the same load generator, pinned apart.",
+                super::compare::value_of(n),
+                shown(results, &["memory.server-rss.native-process"])
+                    .map(|r| format!(" with {r} resident"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(p1) = results.get(P1_SERVER_ID).and_then(|o| o.shown.as_deref()) {
+        out.push(format!(
+            "Under ctr, the wasm32-wasip1 module cannot serve at all (WASI preview 1 has no \
+             sockets): {p1}."
+        ));
+    }
+    if out.is_empty() {
+        out.push("No server was measured under load in this run.".into());
     }
     out
 }

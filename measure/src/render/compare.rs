@@ -326,10 +326,12 @@ pub fn value_of(o: &Observation) -> String {
     let Some(s) = &o.summary else {
         return "—".into();
     };
-    if s.n == 1 && o.unit == crate::results::Unit::Bytes {
-        format!("{} ({} B)", format_value(s.median, o.unit), group(s.median))
-    } else {
-        format!("{} (median of {})", format_value(s.median, o.unit), s.n)
+    match (s.n, o.unit) {
+        (1, crate::results::Unit::Bytes) => {
+            format!("{} ({} B)", format_value(s.median, o.unit), group(s.median))
+        }
+        (1, _) => format_value(s.median, o.unit),
+        _ => format!("{} (median of {})", format_value(s.median, o.unit), s.n),
     }
 }
 

@@ -101,7 +101,7 @@ pub fn format_value(value: f64, unit: Unit) -> String {
     match unit {
         Unit::Seconds => format_seconds(value),
         Unit::Bytes => format_bytes(value),
-        Unit::PerSecond => format!("{value:.0}/s"),
+        Unit::PerSecond => format!("{} req/s", compare::group(value)),
     }
 }
 
