@@ -63,7 +63,11 @@ impl Probe for Startup {
                 )),
             },
             Err(_) => {
-                for (suffix, how) in [("", "its defaults"), ("-aot", "precompiled")] {
+                for (suffix, how) in [
+                    ("", "its defaults"),
+                    ("-jit", "cache off"),
+                    ("-aot", "precompiled"),
+                ] {
                     skipped.push(Observation::skipped(
                         &format!("startup.cli.{WASMTIME_CLI}{suffix}"),
                         &format!("wasm, wasmtime CLI, {how}"),
@@ -121,9 +125,10 @@ pub(super) fn local_variants(ctx: &Ctx) -> Vec<Variant> {
     ]
 }
 
-/// The standalone wasmtime CLI on the same module: as it comes (it compiles the module on
-/// every start, caching nothing unless configured to), and on the module it precompiled
-/// with `wasmtime compile`, so its own JIT and AOT costs sit beside the embedded ones.
+/// The standalone wasmtime CLI on the same module: as it comes (it caches compiled modules
+/// on disk by default, so after the warmups it loads from that cache), with the cache off
+/// (it compiles at every start), and on the module `wasmtime compile` wrote, so its own
+/// JIT and AOT costs sit beside the embedded ones.
 fn wasmtime_cli_variants(ctx: &Ctx, cli: &Path) -> anyhow::Result<Vec<Variant>> {
     let cwasm = ctx.work_dir.join("moscow-time.wasmtime-cli.cwasm");
     std::fs::create_dir_all(&ctx.work_dir)?;
@@ -149,8 +154,14 @@ fn wasmtime_cli_variants(ctx: &Ctx, cli: &Path) -> anyhow::Result<Vec<Variant>> 
     Ok(vec![
         variant(
             WASMTIME_CLI,
-            "wasm, wasmtime CLI, its defaults (compiles on each start)",
+            "wasm, wasmtime CLI, its defaults (its compile cache, warm after the warmups)",
             run(&[], &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &format!("{WASMTIME_CLI}-jit"),
+            "wasm, wasmtime CLI, cache off (-C cache=n: compiles at every start)",
+            run(&["-C", "cache=n"], &ctx.wasm),
             expect::moscow_json_run,
         ),
         variant(
