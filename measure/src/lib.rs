@@ -3,6 +3,7 @@
 
 pub mod cleanup;
 pub mod ctx;
+pub mod curl;
 pub mod http;
 pub mod load;
 pub mod oci;
@@ -13,4 +14,5 @@ pub mod results;
 pub mod runner;
 pub mod stats;
 pub mod tools;
+pub mod wagi;
 pub mod wasm;

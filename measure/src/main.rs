@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use measure::{cleanup, ctx, probe, provenance, render, results, tools, wasm};
+use measure::{cleanup, ctx, probe, provenance, render, results, tools, wagi, wasm};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,6 +22,9 @@ struct Cli {
 enum Cmd {
     /// Take measurements and merge them into the results file.
     Run(RunArgs),
+    /// The Spin bonus task: curl series (cold start, cold, warm, kept-alive) against Spin or
+    /// the embedded WAGI host, the native server and $SPIN_URL, merged into the results file.
+    Spin(SpinArgs),
     /// Render the report from the results file alone.
     Render {
         #[arg(long, default_value = "report/results.json")]
@@ -48,10 +51,21 @@ enum Cmd {
     },
     /// List the tools and runtimes found, with versions, and what is missing.
     Env,
+    /// Serve a Spin manifest's WAGI components with the embedded host (wasmtime + axum,
+    /// a fresh instance per request) until SIGTERM or Ctrl-C.
+    Wagi {
+        /// The Spin manifest (version 2).
+        #[arg(default_value_os_t = wagi::default_manifest())]
+        manifest: PathBuf,
+        /// Address to listen on, as `spin up --listen` takes it.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+    },
 }
 
+/// What every measuring command takes: the artifacts, the run options and the results file.
 #[derive(clap::Args)]
-struct RunArgs {
+struct Common {
     /// Static native service binary.
     #[arg(long, env = "NATIVE_BIN")]
     native: PathBuf,
@@ -73,17 +87,60 @@ struct RunArgs {
     /// Unrecorded runs per variant before measuring.
     #[arg(long, default_value_t = 3)]
     warmup: usize,
-    /// Seconds each load run (wrk) lasts, per server and concurrency.
-    #[arg(long, default_value_t = 5)]
-    load_seconds: u64,
     /// Seconds a single run may take before it is killed.
     #[arg(long, default_value_t = 60.0)]
     timeout: f64,
     #[arg(long, default_value = "report/results.json")]
     results: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Seconds each load run (wrk) lasts, per server and concurrency.
+    #[arg(long, default_value_t = 5)]
+    load_seconds: u64,
     /// Run only these probes (by id: size, startup, phase); all when absent.
     #[arg(long = "probe")]
     probes: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct SpinArgs {
+    /// `--runs` is the number of requests in each curl series.
+    #[command(flatten)]
+    common: Common,
+    /// The Spin manifest served by `spin up` and by the embedded WAGI host.
+    #[arg(long, env = "SPIN_TOML", default_value_os_t = wagi::default_manifest())]
+    manifest: PathBuf,
+    /// Process cold starts (launch to the first 200) per local host.
+    #[arg(long, default_value_t = 5)]
+    starts: usize,
+    /// Seconds between cold (cache-busted) requests to a local host.
+    #[arg(long, default_value_t = 0.5)]
+    cold_interval: f64,
+    /// Seconds between warm requests to a local host.
+    #[arg(long, default_value_t = 1.0)]
+    warm_interval: f64,
+    /// Seconds between cold requests to $SPIN_URL (the lab's 5 s).
+    #[arg(long, default_value_t = 5.0)]
+    remote_cold_interval: f64,
+    /// Seconds between warm requests to $SPIN_URL (the lab's 1 s).
+    #[arg(long, default_value_t = 1.0)]
+    remote_warm_interval: f64,
+    /// The deployed application; its series are skipped when unset.
+    #[arg(long, env = "SPIN_URL")]
+    spin_url: Option<String>,
+    /// Also time `spin deploy` (it publishes the application; spin must be logged in).
+    #[arg(long)]
+    deploy: bool,
+    /// Only these hosts: spin, embedded-wagi, native-process, docker, remote (repeatable).
+    #[arg(long = "host")]
+    hosts: Vec<String>,
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 30.0)]
+    request_timeout: f64,
 }
 
 /// Exit status for a failure of `measure exec` itself, distinct from the guest's statuses.
@@ -93,6 +150,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Cmd::Run(args) => run(args),
+        Cmd::Spin(args) => spin(args),
         Cmd::Render {
             results,
             out,
@@ -116,6 +174,7 @@ fn main() -> ExitCode {
             print_env();
             Ok(())
         }
+        Cmd::Wagi { manifest, listen } => wagi::serve(&manifest, listen),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,24 +185,36 @@ fn main() -> ExitCode {
     }
 }
 
+impl Common {
+    fn ctx(&self) -> Result<ctx::Ctx> {
+        let measure = std::env::current_exe().context("cannot find this executable")?;
+        let ctx = ctx::Ctx::new(
+            self.native.clone(),
+            self.wasm.clone(),
+            self.floor.clone(),
+            self.dockerfile.clone(),
+            measure,
+            self.runs,
+            self.warmup,
+            seconds(self.timeout, "--timeout")?,
+            self.require_runtimes,
+        );
+        ctx.check_artifacts()?;
+        Ok(ctx)
+    }
+}
+
+/// A positive number of seconds from option `name`.
+fn seconds(value: f64, name: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{name} must be a positive number of seconds"))
+}
+
 fn run(args: RunArgs) -> Result<()> {
-    let measure = std::env::current_exe().context("cannot find this executable")?;
-    let timeout = Duration::try_from_secs_f64(args.timeout)
-        .context("--timeout must be a positive number of seconds")?;
-    let mut ctx = ctx::Ctx::new(
-        args.native,
-        args.wasm,
-        args.floor,
-        args.dockerfile,
-        measure,
-        args.runs,
-        args.warmup,
-        timeout,
-        args.require_runtimes,
-    );
+    let mut ctx = args.common.ctx()?;
     ctx.load_duration = Duration::from_secs(args.load_seconds.max(1));
-    ctx.check_artifacts()?;
-    cleanup::on_interrupt(args.results.clone())?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -153,16 +224,45 @@ fn run(args: RunArgs) -> Result<()> {
         let known: Vec<&str> = registry.iter().map(|r| r.id()).collect();
         anyhow::bail!("no probe {unknown:?}; choose from {}", known.join(", "));
     }
-    let mut results =
-        results::Results::load_or_new(&args.results, provenance::collect(ctx.settings()))?;
     wasm::precompile(&wasm::engine()?, &ctx.wasm, &ctx.precompiled)?;
-    let mut failed = Vec::new();
-    for probe in registry
+    let chosen = registry
         .iter()
         .filter(|p| args.probes.is_empty() || args.probes.iter().any(|id| id == p.id()))
-    {
+        .map(Box::as_ref);
+    measure(&ctx, &args.common.results, chosen)
+}
+
+fn spin(args: SpinArgs) -> Result<()> {
+    let ctx = args.common.ctx()?;
+    let options = probe::spin::Options {
+        manifest: args.manifest,
+        starts: args.starts,
+        cold_interval: seconds(args.cold_interval, "--cold-interval")?,
+        warm_interval: seconds(args.warm_interval, "--warm-interval")?,
+        remote_cold_interval: seconds(args.remote_cold_interval, "--remote-cold-interval")?,
+        remote_warm_interval: seconds(args.remote_warm_interval, "--remote-warm-interval")?,
+        remote: args.spin_url,
+        deploy: args.deploy,
+        hosts: args.hosts,
+        request_timeout: seconds(args.request_timeout, "--request-timeout")?,
+    };
+    let spin = probe::spin::SpinProbe { options };
+    measure(&ctx, &args.common.results, [&spin as &dyn probe::Probe])
+}
+
+/// Runs `probes` in order and merges what they observe into `path` by observation id,
+/// saving after every probe; Ctrl-C removes what was started and keeps what was saved.
+fn measure<'a>(
+    ctx: &ctx::Ctx,
+    path: &Path,
+    probes: impl IntoIterator<Item = &'a dyn probe::Probe>,
+) -> Result<()> {
+    cleanup::on_interrupt(path.to_owned())?;
+    let mut results = results::Results::load_or_new(path, provenance::collect(ctx.settings()))?;
+    let mut failed = Vec::new();
+    for probe in probes {
         eprintln!("measure: {} ...", probe.id());
-        for observation in probe.run(&ctx) {
+        for observation in probe.run(ctx) {
             eprintln!("  {:<45} {}", observation.id, status_line(&observation));
             if matches!(observation.status, results::Status::Failed { .. }) {
                 failed.push(observation.id.clone());
@@ -170,10 +270,10 @@ fn run(args: RunArgs) -> Result<()> {
             results.merge(observation);
         }
         // Saved after every probe, so an interruption keeps what was measured.
-        results.save(&args.results)?;
+        results.save(path)?;
     }
     probe::remove_containers();
-    eprintln!("measure: wrote {}", args.results.display());
+    eprintln!("measure: wrote {}", path.display());
     if ctx.require_runtimes && !failed.is_empty() {
         anyhow::bail!(
             "REQUIRE_RUNTIMES is set and {} observations failed: {}",

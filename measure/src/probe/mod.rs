@@ -12,6 +12,7 @@ mod phases;
 mod sections;
 mod server;
 mod sizes;
+pub mod spin;
 mod startup;
 
 use crate::ctx::Ctx;

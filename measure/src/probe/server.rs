@@ -58,6 +58,7 @@ pub fn all() -> Vec<Box<dyn Server>> {
     vec![
         Box::new(NativeServer::default()),
         Box::new(super::docker::DockerServer::default()),
+        Box::new(super::spin::WagiServer::default()),
     ]
 }
 

@@ -1,0 +1,258 @@
+//! The lab's curl series against a running host: cold (cache-busted requests spaced
+//! apart), warm (the same URL, spaced apart, after one unrecorded request) and warm on a
+//! kept-alive connection (one curl process, many URLs). Every transfer is checked (curl's
+//! exit 0, status 200, the Moscow Time JSON); a series stops at its first failure and keeps
+//! the samples taken before it.
+
+use crate::curl::{self, Phases, Transfer};
+use crate::results::{Kind, Observation, Unit};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const PATH: &str = "/api/time";
+
+/// A host the series are run against.
+pub struct Target {
+    /// The `<host>` part of the observation ids.
+    pub variant: String,
+    pub label: String,
+    /// `http://127.0.0.1:PORT` or `$SPIN_URL`, without a trailing slash.
+    pub base: String,
+}
+
+impl Target {
+    fn url(&self, cache_bust: bool) -> String {
+        if cache_bust {
+            // Nanoseconds since the epoch: unique per request, as the lab's `?_cold=$(date +%s%N)`.
+            let ns = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            format!("{}{PATH}?_cold={ns}", self.base)
+        } else {
+            format!("{}{PATH}", self.base)
+        }
+    }
+
+    fn https(&self) -> bool {
+        self.base.starts_with("https://")
+    }
+}
+
+/// The phases curl splits a transfer into, beside its total.
+const SPLITS: [(&str, &str, fn(&Phases) -> f64); 4] = [
+    ("dns", "DNS lookup", |p| p.dns),
+    ("connect", "TCP connect", |p| p.connect),
+    ("tls", "TLS handshake", |p| p.tls.unwrap_or(0.0)),
+    ("first-byte", "request sent to first byte", |p| p.first_byte),
+];
+
+/// One observation of a series: its id, what it measures, and how a sample is read.
+pub struct Metric {
+    pub id: String,
+    pub what: &'static str,
+    value: fn(&Phases) -> f64,
+}
+
+/// The metrics of series `series` of `variant`: the total, and for cold and warm requests
+/// the phases (TLS only over https).
+pub fn metrics(series: &str, variant: &str, https: bool) -> Vec<Metric> {
+    let mut metrics = vec![Metric {
+        id: format!("spin.{series}.{variant}"),
+        what: "curl time_total",
+        value: |p| p.total,
+    }];
+    if series != KEEPALIVE {
+        metrics.extend(
+            SPLITS
+                .iter()
+                .filter(|(name, ..)| https || *name != "tls")
+                .map(|(name, what, value)| Metric {
+                    id: format!("spin.{series}-{name}.{variant}"),
+                    what,
+                    value: *value,
+                }),
+        );
+    }
+    metrics
+}
+
+pub const COLD: &str = "cold";
+pub const WARM: &str = "warm";
+pub const KEEPALIVE: &str = "warm-keepalive";
+
+/// What one series of one host took.
+#[derive(Default)]
+pub struct Taken {
+    phases: Vec<Phases>,
+    error: Option<String>,
+    /// Transfers that went over an already open connection.
+    reused: usize,
+}
+
+impl Taken {
+    /// Records `transfer` if it is correct; otherwise the series ends with the reason.
+    fn record(&mut self, transfer: &Transfer) {
+        match transfer.check(crate::probe::expect::moscow_json) {
+            Ok(()) => {
+                self.phases.push(transfer.timings.phases());
+                self.reused += usize::from(transfer.num_connects == 0);
+            }
+            Err(why) => self.fail(format!("request {}: {why}", self.phases.len() + 1)),
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        self.error.get_or_insert(why);
+    }
+
+    fn going(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// Checks a transfer that is not recorded (a warm-up, a connection's opening).
+    fn check_unrecorded(&mut self, transfer: Option<&Transfer>, what: &str) {
+        match transfer.map(|t| t.check(crate::probe::expect::moscow_json)) {
+            Some(Ok(())) => {}
+            Some(Err(why)) => self.fail(format!("{what}: {why}")),
+            None => self.fail(format!("{what}: curl reported no transfer")),
+        }
+    }
+
+    /// The observations of series `series` of `target`: one per metric of [`metrics`].
+    pub fn observations(
+        self,
+        series: &str,
+        target: &Target,
+        what: &str,
+        command: &str,
+    ) -> Vec<Observation> {
+        let n = self.phases.len();
+        metrics(series, &target.variant, target.https())
+            .into_iter()
+            .map(|metric| {
+                let samples: Vec<f64> = self.phases.iter().map(metric.value).collect();
+                let label = format!("{}: {what}, {}", target.label, metric.what);
+                let o = Observation::concluded(
+                    &metric.id,
+                    &label,
+                    Kind::Operation,
+                    Unit::Seconds,
+                    command.to_owned(),
+                    samples,
+                    self.error.clone(),
+                );
+                if series == KEEPALIVE {
+                    o.with_shown(format!("{} of {n} reused the connection", self.reused))
+                } else {
+                    o
+                }
+            })
+            .collect()
+    }
+}
+
+/// `n` rounds, one every `interval`; in each, one request to every target in turn (so drift
+/// hits all alike). `cache_bust` gives every request a URL of its own; `warm_up` sends one
+/// unrecorded request to each target first.
+pub fn spaced(
+    targets: &[Target],
+    n: usize,
+    interval: Duration,
+    cache_bust: bool,
+    warm_up: bool,
+    options: curl::Options,
+) -> Vec<Taken> {
+    let mut taken: Vec<Taken> = targets.iter().map(|_| Taken::default()).collect();
+    let request = |target: &Target, got: &mut Taken, record: bool| match curl::fetch(
+        &[target.url(cache_bust)],
+        options,
+    ) {
+        Ok(transfers) if record => transfers.iter().for_each(|t| got.record(t)),
+        Ok(transfers) => got.check_unrecorded(transfers.first(), "warm-up request"),
+        Err(e) => got.fail(format!("{e:#}")),
+    };
+    if warm_up {
+        for (target, got) in targets.iter().zip(taken.iter_mut()) {
+            request(target, got, false);
+        }
+    }
+    let start = Instant::now();
+    for round in 0..n {
+        let at = start + interval * round as u32;
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        for (target, got) in targets.iter().zip(taken.iter_mut()) {
+            if got.going() {
+                request(target, got, true);
+            }
+        }
+    }
+    taken
+}
+
+/// `n` requests back to back on one kept-alive connection: one curl process given `n + 1`
+/// URLs; the first transfer opens the connection and is not recorded.
+pub fn keepalive(target: &Target, n: usize, options: curl::Options) -> Taken {
+    let mut got = Taken::default();
+    let urls = vec![target.url(false); n + 1];
+    match curl::fetch(&urls, options) {
+        Ok(transfers) => {
+            got.check_unrecorded(transfers.first(), "first request");
+            for t in transfers.iter().skip(1) {
+                if got.going() {
+                    got.record(t);
+                }
+            }
+        }
+        Err(e) => got.fail(format!("{e:#}")),
+    }
+    got
+}
+
+/// The curl command of a series, for the report.
+pub fn command(target: &Target, series: &str, options: curl::Options) -> String {
+    let url = match series {
+        COLD => format!("{}{PATH}?_cold=<ns>", target.base),
+        _ => format!("{}{PATH}", target.base),
+    };
+    let one = curl::command_line(&url, options);
+    match series {
+        KEEPALIVE => format!("{one} (the URL given N+1 times to one curl process)"),
+        _ => one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_split_cold_and_warm_but_not_keepalive() {
+        let cold: Vec<String> = metrics(COLD, "spin", false)
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(
+            cold,
+            [
+                "spin.cold.spin",
+                "spin.cold-dns.spin",
+                "spin.cold-connect.spin",
+                "spin.cold-first-byte.spin"
+            ]
+        );
+        assert_eq!(metrics(WARM, "remote", true).len(), 5);
+        assert_eq!(metrics(KEEPALIVE, "docker", true).len(), 1);
+    }
+
+    #[test]
+    fn cold_urls_are_each_their_own() {
+        let t = Target {
+            variant: "x".into(),
+            label: "x".into(),
+            base: "http://127.0.0.1:1".into(),
+        };
+        let (a, b) = (t.url(true), t.url(true));
+        assert!(a.starts_with("http://127.0.0.1:1/api/time?_cold="), "{a}");
+        assert_ne!(a, b);
+        assert_eq!(t.url(false), "http://127.0.0.1:1/api/time");
+    }
+}
