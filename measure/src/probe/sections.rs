@@ -16,13 +16,16 @@ pub const UNCOVERED: &str = "headers-and-padding";
 
 pub struct Sections;
 
+/// Reads an artifact's sections: (name, bytes in the file).
+type ReadSections = fn(&[u8]) -> Result<Vec<(String, u64)>>;
+
 impl Probe for Sections {
     fn id(&self) -> &'static str {
         "size"
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let artifacts: [(&str, &str, &Path, fn(&[u8]) -> Result<Vec<(String, u64)>>); 2] = [
+        let artifacts: [(&str, &str, &Path, ReadSections); 2] = [
             ("native", "native binary", &ctx.native, elf_sections),
             ("wasm", "wasm module", &ctx.wasm, wasm_sections),
         ];
