@@ -81,7 +81,7 @@ impl Runtime {
     pub fn variant(self) -> &'static str {
         match self {
             Runtime::Runc => "ctr-runc",
-            Runtime::Wasmtime => "ctr-wasmtime-cached",
+            Runtime::Wasmtime => "ctr-wasmtime",
         }
     }
 
