@@ -11,19 +11,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use criterion::{criterion_group, criterion_main, Criterion};
 use measure::wagi::cgi::Peers;
+use measure::wagi::manifest::single_route;
 use measure::wagi::Host;
 use std::path::PathBuf;
 
 /// A spin.toml with the service's one WAGI route, serving `module`.
 fn manifest(dir: &std::path::Path, module: &std::path::Path) -> PathBuf {
     let path = dir.join("spin.toml");
-    let text = format!(
-        "spin_manifest_version = 2\n[application]\nname = \"moscow-time\"\n\
-         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"moscow-time\"\n\
-         executor = {{ type = \"wagi\" }}\n[component.moscow-time]\nsource = {:?}\n",
-        module.display().to_string()
-    );
-    std::fs::write(&path, text).expect("write spin.toml");
+    std::fs::write(&path, single_route(module)).expect("write spin.toml");
     path
 }
 

@@ -57,7 +57,7 @@ pub struct Phases {
 
 impl Timings {
     pub fn phases(&self) -> Phases {
-        let tls = (self.appconnect > 0.0).then(|| self.appconnect - self.connect);
+        let tls = (self.appconnect > 0.0).then_some(self.appconnect - self.connect);
         let sent = self.pretransfer.max(self.appconnect).max(self.connect);
         Phases {
             dns: self.namelookup,

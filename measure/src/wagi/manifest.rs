@@ -191,6 +191,18 @@ impl App {
     }
 }
 
+/// A manifest like `service/spin.toml`, serving the module at `source` on `/...` through
+/// WAGI: for benches and tests that serve a module built somewhere else.
+pub fn single_route(source: &Path) -> String {
+    // Debug quoting of a path is a valid TOML basic string for the paths a build writes.
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"moscow-time\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"moscow-time\"\n\
+         executor = {{ type = \"wagi\" }}\n[component.moscow-time]\nsource = {:?}\n",
+        source.display().to_string()
+    )
+}
+
 fn matcher(pattern: &str) -> Result<Matcher> {
     if !pattern.starts_with('/') {
         bail!("route {pattern:?} must start with '/'");
@@ -340,8 +352,8 @@ command = "make"
                 "WAGI only",
             ),
             (
-                &GOOD.replace("[component.admin]", "[component.other]"),
-                "no [component.admin]",
+                &GOOD.replace("component = \"admin\"", "component = \"missing\""),
+                "no [component.missing]",
             ),
             (
                 &GOOD.replace("\"/abs/admin.wasm\"", "{ url = \"x\", digest = \"y\" }"),
@@ -357,6 +369,13 @@ command = "make"
             assert!(e.contains(expected), "{e:?} should contain {expected:?}");
             assert!(!e.contains('\n'), "{e:?} is not one line");
         }
+    }
+
+    #[test]
+    fn a_single_route_manifest_parses_back() {
+        let app = App::parse(&single_route(Path::new("/m/x.wasm")), Path::new("/")).unwrap();
+        assert_eq!(app.components[0].source, Path::new("/m/x.wasm"));
+        assert_eq!(app.route("/api/time").unwrap().pattern, "/...");
     }
 
     #[test]

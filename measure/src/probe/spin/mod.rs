@@ -227,20 +227,11 @@ impl SpinProbe {
         let o = &self.options;
         let label = "remote Spin deployment ($SPIN_URL)";
         let Some(url) = o.remote.as_deref().filter(|u| !u.trim().is_empty()) else {
-            return local_ids(REMOTE, label)
-                .into_iter()
-                .filter(|(id, _)| !id.starts_with("spin.cold-start."))
-                .map(|(id, label)| {
-                    Observation::skipped(
-                        &id,
-                        &label,
-                        Kind::Operation,
-                        Unit::Seconds,
-                        "curl $SPIN_URL/api/time".into(),
-                        "SPIN_URL not set".into(),
-                    )
-                })
-                .collect();
+            let skip = |(id, label): (String, String)| {
+                let (command, why) = ("curl $SPIN_URL/api/time".into(), "SPIN_URL not set".into());
+                Observation::skipped(&id, &label, Kind::Operation, Unit::Seconds, command, why)
+            };
+            return series_ids(REMOTE, label).into_iter().map(skip).collect();
         };
         let target = Target {
             variant: REMOTE.to_owned(),
@@ -291,37 +282,47 @@ impl SpinProbe {
     }
 }
 
-/// Every id the local series of `variant` write (the TLS split only over https, so never
-/// for a local host), with its label.
+/// Every id the curl series of `variant` write (the TLS split only over https, so only
+/// for the remote host), with its label.
+fn series_ids(variant: &str, label: &str) -> Vec<(String, String)> {
+    [COLD, WARM, KEEPALIVE]
+        .into_iter()
+        .flat_map(|s| {
+            series::metrics(s, variant, variant == REMOTE)
+                .into_iter()
+                .map(move |m| (m.id, format!("{label}: {s} request, {}", m.what)))
+        })
+        .collect()
+}
+
+/// The ids of a local host: its cold start, then its series.
 fn local_ids(variant: &str, label: &str) -> Vec<(String, String)> {
-    let mut ids = vec![(
+    let start = (
         format!("spin.cold-start.{variant}"),
         format!("{label}: cold start, launch to the first correct 200"),
-    )];
-    for s in [COLD, WARM, KEEPALIVE] {
-        for m in series::metrics(s, variant, variant == REMOTE) {
-            ids.push((m.id, format!("{label}: {s} request, {}", m.what)));
-        }
-    }
-    ids
+    );
+    std::iter::once(start)
+        .chain(series_ids(variant, label))
+        .collect()
 }
 
 /// The series of a host that could not be started: failed, with the reason.
 fn failed_series(target: &Target, command: &str, why: &str) -> Vec<Observation> {
-    local_ids(&target.variant, &target.label)
+    let fail = |(id, label): (String, String)| {
+        let (command, why) = (command.to_owned(), why.to_owned());
+        Observation::failed(
+            &id,
+            &label,
+            Kind::Operation,
+            Unit::Seconds,
+            command,
+            why,
+            vec![],
+        )
+    };
+    series_ids(&target.variant, &target.label)
         .into_iter()
-        .filter(|(id, _)| !id.starts_with("spin.cold-start."))
-        .map(|(id, label)| {
-            Observation::failed(
-                &id,
-                &label,
-                Kind::Operation,
-                Unit::Seconds,
-                command.to_owned(),
-                why.to_owned(),
-                vec![],
-            )
-        })
+        .map(fail)
         .collect()
 }
 

@@ -37,8 +37,11 @@ impl Target {
     }
 }
 
-/// The phases curl splits a transfer into, beside its total.
-const SPLITS: [(&str, &str, fn(&Phases) -> f64); 4] = [
+/// Reads one figure of a transfer.
+type Read = fn(&Phases) -> f64;
+
+/// The phases curl splits a transfer into, beside its total: id part, meaning, reader.
+const SPLITS: [(&str, &str, Read); 4] = [
     ("dns", "DNS lookup", |p| p.dns),
     ("connect", "TCP connect", |p| p.connect),
     ("tls", "TLS handshake", |p| p.tls.unwrap_or(0.0)),
@@ -49,7 +52,7 @@ const SPLITS: [(&str, &str, fn(&Phases) -> f64); 4] = [
 pub struct Metric {
     pub id: String,
     pub what: &'static str,
-    value: fn(&Phases) -> f64,
+    value: Read,
 }
 
 /// The metrics of series `series` of `variant`: the total, and for cold and warm requests

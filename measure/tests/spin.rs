@@ -1,0 +1,453 @@
+//! The Spin bonus task: the embedded WAGI host (`measure wagi`) over loopback, `measure
+//! spin` through a stand-in `spin` and against an unreachable `$SPIN_URL`, bad input, and
+//! the host under many requests.
+
+mod common;
+
+use common::*;
+use measure::http;
+use measure::wagi::manifest::single_route;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A spin.toml in `dir` serving `source` through WAGI on `/...`.
+fn manifest(dir: &Path, source: &Path) -> PathBuf {
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, single_route(source)).unwrap();
+    path
+}
+
+/// `measure wagi` on a free loopback port, killed when dropped.
+struct WagiHost {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl WagiHost {
+    fn start(manifest: &Path) -> Self {
+        let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port().unwrap()));
+        let child = measure()
+            .env_remove("RUST_BACKTRACE")
+            .arg("wagi")
+            .arg(manifest)
+            .args(["--listen", &addr.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut host = Self { child, addr };
+        let child = &mut host.child;
+        http::wait_ready(addr, "/api/time", Duration::from_secs(60), || {
+            match child.try_wait()? {
+                None => Ok(()),
+                Some(status) => anyhow::bail!("measure wagi exited: {status}"),
+            }
+        })
+        .unwrap();
+        host
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        http::get(self.addr, path, Duration::from_secs(10)).unwrap()
+    }
+
+    fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            * 1024
+    }
+}
+
+impl Drop for WagiHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `cmd` to its end, failing the test if it takes longer than `limit`.
+fn finish_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("did not finish within {limit:?}: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `measure wagi ARGS` is expected to fail at once with exactly one line on stderr.
+fn one_line_failure(args: &[&str]) -> String {
+    let out = finish_within(measure().arg("wagi").args(args), Duration::from_secs(60));
+    let text = stderr(&out);
+    assert!(!out.status.success(), "expected a failure: {text}");
+    assert_eq!(text.trim_end().lines().count(), 1, "not one line: {text:?}");
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+/// `measure spin` into `results` with quick settings.
+fn measure_spin(results: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let (_, _) = (native(), wasm());
+    let mut cmd = measure();
+    cmd.env_remove("SPIN_URL")
+        .env_remove("RUST_BACKTRACE")
+        .args([
+            "spin",
+            "--runs",
+            "2",
+            "--starts",
+            "1",
+            "--cold-interval",
+            "0.05",
+        ])
+        .args(["--warm-interval", "0.05", "--results"])
+        .arg(results)
+        .args(args)
+        .envs(env.iter().copied());
+    finish_within(&mut cmd, Duration::from_secs(180))
+}
+
+/// Each of `ids` failed with an error, on one line, that contains `why`.
+fn assert_failed_with(results: &Path, ids: &[&str], why: &str) {
+    for id in ids {
+        let o = observation(results, id);
+        assert_eq!(status_of(&o), "failed", "{id}: {o}");
+        let error = o["status"]["error"].as_str().unwrap();
+        assert!(
+            error.contains(why) && !error.contains('\n'),
+            "{id}: {error}"
+        );
+    }
+}
+
+fn status_of(o: &serde_json::Value) -> &str {
+    o["status"]["status"].as_str().unwrap()
+}
+
+fn assert_measured(results: &Path, id: &str, n: usize) {
+    let o = observation(results, id);
+    assert_eq!(status_of(&o), "measured", "{id}: {o}");
+    let samples = o["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), n, "{id}: {o}");
+    assert!(
+        samples.iter().all(|s| s.as_f64().unwrap() > 0.0),
+        "{id}: {o}"
+    );
+}
+
+#[test]
+fn the_embedded_host_answers_the_routes_404_and_a_query_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = WagiHost::start(&manifest(dir.path(), &wasm()));
+
+    let (code, body) = host.get("/api/time");
+    assert_eq!(code, 200, "{body}");
+    assert_moscow_json(&body);
+
+    let (code, body) = host.get("/");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("<h1>Current time in Moscow</h1>"), "{body}");
+    assert!(body.contains(" MSK</p>"), "{body}");
+
+    // The query string is the guest's QUERY_STRING, not part of PATH_INFO.
+    let (code, body) = host.get("/api/time?_cold=1732500000000000000&x=a%20b");
+    assert_eq!(code, 200, "{body}");
+    assert_moscow_json(&body);
+
+    let (code, body) = host.get("/no/such/page?x=1");
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("not found"), "{body}");
+}
+
+#[test]
+fn measure_spin_runs_spin_up_when_spin_is_on_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin_toml = manifest(dir.path(), &wasm());
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = dir.path().join("spin-args.log");
+    // A stand-in for Spin 3: records how it was called, then serves the manifest it was
+    // given on the address it was given, with the embedded host.
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> '{log}'\n[ \"$1\" = up ] || exit 64\nshift\n\
+         while [ $# -gt 0 ]; do\n  case \"$1\" in\n    --listen) listen=$2; shift 2 ;;\n\
+         \x20   --from) from=$2; shift 2 ;;\n    *) shift ;;\n  esac\ndone\n\
+         exec '{measure}' wagi \"$from\" --listen \"$listen\"\n",
+        log = log.display(),
+        measure = env!("CARGO_BIN_EXE_measure"),
+    );
+    let spin = bin.join("spin");
+    std::fs::write(&spin, script).unwrap();
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&spin, executable).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let results = dir.path().join("results.json");
+    let manifest_arg = spin_toml.to_str().unwrap();
+    let out = measure_spin(
+        &results,
+        &[
+            "--host",
+            "spin",
+            "--host",
+            "remote",
+            "--manifest",
+            manifest_arg,
+        ],
+        &[("PATH", path.as_str())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    assert_measured(&results, "spin.cold-start.spin", 1);
+    for id in [
+        "spin.cold.spin",
+        "spin.cold-first-byte.spin",
+        "spin.warm.spin",
+        "spin.warm-connect.spin",
+        "spin.warm-keepalive.spin",
+    ] {
+        assert_measured(&results, id, 2);
+    }
+    let keepalive = observation(&results, "spin.warm-keepalive.spin");
+    assert_eq!(
+        keepalive["shown"], "2 of 2 reused the connection",
+        "{keepalive}"
+    );
+    let cold = observation(&results, "spin.cold.spin");
+    assert!(
+        cold["command"].as_str().unwrap().contains("?_cold=<ns>"),
+        "{cold}"
+    );
+
+    // Spin was started as `spin up --listen 127.0.0.1:PORT --from MANIFEST`, once per
+    // cold start and once for the series.
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let ups: Vec<&str> = calls.lines().filter(|l| l.starts_with("up ")).collect();
+    assert_eq!(ups.len(), 2, "{calls}");
+    for up in ups {
+        assert!(up.starts_with("up --listen 127.0.0.1:"), "{up}");
+        assert!(up.contains(&format!("--from {manifest_arg}")), "{up}");
+    }
+
+    let remote = observation(&results, "spin.cold.remote");
+    assert_eq!(status_of(&remote), "skipped", "{remote}");
+    assert_eq!(remote["status"]["reason"], "SPIN_URL not set");
+    let deploy = observation(&results, "spin.deploy.spin");
+    assert_eq!(status_of(&deploy), "skipped", "{deploy}");
+    assert!(deploy["status"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--deploy"));
+    assert!(!calls.contains("deploy"), "deploy is opt-in: {calls}");
+}
+
+#[test]
+fn without_spin_the_embedded_host_is_measured_and_labelled_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let spin_toml = manifest(dir.path(), &wasm());
+    let out = measure_spin(
+        &results,
+        &[
+            "--host",
+            "spin",
+            "--host",
+            "embedded-wagi",
+            "--manifest",
+            spin_toml.to_str().unwrap(),
+        ],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_measured(&results, "spin.cold-start.embedded-wagi", 1);
+    assert_measured(&results, "spin.warm.embedded-wagi", 2);
+    let cold = observation(&results, "spin.cold.embedded-wagi");
+    assert!(
+        cold["label"]
+            .as_str()
+            .unwrap()
+            .contains("embedded WAGI host"),
+        "{cold}"
+    );
+    assert!(
+        cold["label"].as_str().unwrap().contains("not Spin"),
+        "{cold}"
+    );
+    let spin = observation(&results, "spin.cold.spin");
+    assert_eq!(status_of(&spin), "skipped", "{spin}");
+    assert!(spin["status"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("spin not on PATH"));
+}
+
+#[test]
+fn bad_manifests_and_a_busy_port_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = || http::free_port().unwrap().to_string();
+    let listen = |p: &str| format!("127.0.0.1:{p}");
+
+    let malformed = dir.path().join("malformed.toml");
+    std::fs::write(
+        &malformed,
+        "spin_manifest_version = 2\n[application\nname = \"x\"\n",
+    )
+    .unwrap();
+    let e = one_line_failure(&[malformed.to_str().unwrap(), "--listen", &listen(&port())]);
+    assert!(e.contains("malformed.toml") && e.contains("line 2"), "{e}");
+
+    let missing = dir.path().join("missing");
+    std::fs::create_dir(&missing).unwrap();
+    let no_module = manifest(&missing, Path::new("/nonexistent/moscow-time.wasm"));
+    let e = one_line_failure(&[no_module.to_str().unwrap(), "--listen", &listen(&port())]);
+    assert!(
+        e.contains("/nonexistent/moscow-time.wasm not found: run `make build`"),
+        "{e}"
+    );
+
+    let good = manifest(dir.path(), &wasm());
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = busy.local_addr().unwrap().to_string();
+    let e = one_line_failure(&[good.to_str().unwrap(), "--listen", &taken]);
+    assert!(
+        e.contains(&format!("cannot listen on {taken}")) && e.contains("--listen"),
+        "{e}"
+    );
+
+    // Under `measure spin` the same problems fail the embedded host's series, with the reason.
+    let results = dir.path().join("results.json");
+    for (bad, why) in [
+        (&malformed, "line 2"),
+        (&no_module, "not found: run `make build`"),
+    ] {
+        let out = measure_spin(
+            &results,
+            &[
+                "--host",
+                "embedded-wagi",
+                "--manifest",
+                bad.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let ids = [
+            "spin.cold-start.embedded-wagi",
+            "spin.cold.embedded-wagi",
+            "spin.warm-keepalive.embedded-wagi",
+        ];
+        assert_failed_with(&results, &ids, why);
+    }
+}
+
+#[test]
+fn an_unreachable_spin_url_fails_its_series_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    // A loopback port nothing listens on: connections are refused at once.
+    let closed = http::free_port().unwrap();
+    let url = format!("http://127.0.0.1:{closed}/");
+    let started = Instant::now();
+    let out = measure_spin(
+        &results,
+        &[
+            "--host",
+            "remote",
+            "--remote-cold-interval",
+            "0.1",
+            "--remote-warm-interval",
+            "0.1",
+        ],
+        &[("SPIN_URL", url.as_str())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let ids = [
+        "spin.cold.remote",
+        "spin.warm.remote",
+        "spin.warm-keepalive.remote",
+    ];
+    assert_failed_with(&results, &ids, &format!("127.0.0.1:{closed}"));
+    assert_failed_with(&results, &ids, "curl exit 7");
+}
+
+#[test]
+fn the_host_serves_1000_sequential_and_200_concurrent_requests_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = WagiHost::start(&manifest(dir.path(), &wasm()));
+    let answer_ok = |(code, body): (u16, String)| {
+        assert_eq!(code, 200, "{body}");
+        assert!(body.starts_with("{\"moscow_time\":\""), "{body}");
+    };
+    // Pools, allocator arenas and the runtime settle over the first requests.
+    for _ in 0..50 {
+        answer_ok(host.get("/api/time"));
+    }
+    let before = host.rss_bytes();
+    for _ in 0..1000 {
+        answer_ok(host.get("/api/time"));
+    }
+    let grown = host.rss_bytes().saturating_sub(before);
+    assert!(
+        grown <= 20 << 20,
+        "RSS grew by {grown} bytes over 1000 requests"
+    );
+
+    let barrier = std::sync::Barrier::new(200);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..200)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    http::get(host.addr, "/api/time", Duration::from_secs(60))
+                })
+            })
+            .collect();
+        for handle in handles {
+            answer_ok(handle.join().unwrap().unwrap());
+        }
+    });
+}
+
+#[test]
+fn the_server_probe_covers_the_embedded_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let spin_toml = manifest(dir.path(), &wasm());
+    let out = measure_run(
+        &results,
+        &["server"],
+        &[("SPIN_TOML", spin_toml.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for id in [
+        "ready.server.embedded-wagi",
+        "stop.server.embedded-wagi",
+        "memory.server-rss.embedded-wagi",
+        "memory.server-peak-rss.embedded-wagi",
+    ] {
+        assert_measured(&results, id, 2);
+    }
+}
