@@ -9,6 +9,8 @@ WASM_TARGET   := wasm32-wasip1
 export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
 export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
+# The Spin manifest served by `spin up` and by measure's embedded WAGI host.
+export SPIN_TOML   := $(CURDIR)/service/spin.toml
 MEASURE       := $(CURDIR)/target/release/measure
 # One package selection for every release build (build, bench, test and the shim's
 # install), so cargo resolves one feature set and compiles wasmtime once. The shim needs
@@ -24,7 +26,13 @@ WARMUP ?= 3
 # `make bench BENCH_ARGS=` runs criterion with its own defaults instead.
 BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
 
-.PHONY: setup setup-extras build bench report render test clean
+# `make bench-spin SPIN_ARGS=--deploy` also times `spin deploy`; SPIN_URL (from the
+# environment) adds the remote series.
+SPIN_ARGS ?=
+# The Spin step of `make report`: a few requests per series, spaced briefly.
+SPIN_QUICK := --runs 5 --starts 3 --cold-interval 0.2 --warm-interval 0.2
+
+.PHONY: setup setup-extras build bench bench-spin report render test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -41,12 +49,19 @@ build:
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build
-	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service --bench wagi $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
 	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --results $(RESULTS)
+	$(MEASURE) spin $(SPIN_QUICK) --results $(RESULTS) $(SPIN_ARGS)
 	$(MEASURE) render --results $(RESULTS) --out report
 	@echo "open report/index.html"
+
+# The Spin bonus task: cold and warm curl series against Spin (or the embedded WAGI host),
+# the native server and $$SPIN_URL, merged into the results, then the report re-rendered.
+bench-spin: build
+	$(MEASURE) spin --runs $(RUNS) --results $(RESULTS) $(SPIN_ARGS)
+	$(MEASURE) render --results $(RESULTS) --out report
 
 render:
 	@test -x $(MEASURE) || $(CARGO) build --release -p measure
