@@ -24,8 +24,8 @@ pub struct Plot {
 enum Chart {
     /// Every sample on a log time axis (x description).
     Strip(&'static str),
-    /// Medians as bars: the axis description, the factor from the unit, log scale or not.
-    Bars(&'static str, f64, bool),
+    /// Medians as bars on a log axis: the axis description, the factor from the unit.
+    Bars(&'static str, f64),
     /// Requests per second against connections.
     Throughput,
 }
@@ -61,21 +61,21 @@ const CHARTS: &[Spec] = &[
         title: "Sizes of what each build ships",
         alt: "Bar per artifact and image, size in KiB",
         keep: |o| o.kind == Kind::Size && !o.id.starts_with(crate::probe::SECTION_PREFIX),
-        chart: Chart::Bars("KiB", 1.0 / 1024.0, false),
+        chart: Chart::Bars("KiB (log scale)", 1.0 / 1024.0),
     },
     Spec {
         name: "memory",
         title: "Memory per variant (median)",
         alt: "Bar per memory figure, median in MiB",
         keep: |o| o.kind == Kind::Memory,
-        chart: Chart::Bars("MiB", 1.0 / 1048576.0, false),
+        chart: Chart::Bars("MiB (log scale)", 1.0 / 1048576.0),
     },
     Spec {
         name: "phases",
         title: "In-process phases (median)",
         alt: "Bar per in-process phase and criterion bench, median in microseconds on a log axis",
         keep: |o| o.kind == Kind::InProcess,
-        chart: Chart::Bars("microseconds (log scale)", 1e6, true),
+        chart: Chart::Bars("microseconds (log scale)", 1e6),
     },
     Spec {
         name: "throughput",
@@ -101,9 +101,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
         let path = dir.join(format!("{}.svg", spec.name));
         match spec.chart {
             Chart::Strip(x_desc) => strip_chart(&path, spec.title, x_desc, &rows)?,
-            Chart::Bars(x_desc, scale, log) => {
-                bar_chart(&path, spec.title, x_desc, scale, log, &rows)?
-            }
+            Chart::Bars(x_desc, scale) => bar_chart(&path, spec.title, x_desc, scale, &rows)?,
             Chart::Throughput => throughput_chart(&path, spec.title, &rows)?,
         }
         plots.push(Plot {
@@ -210,13 +208,13 @@ fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) ->
     Ok(())
 }
 
-/// One horizontal bar per observation: its median, scaled by `scale` into the axis unit.
+/// One horizontal bar per observation: its median, scaled by `scale` into the axis unit, on a
+/// logarithmic axis.
 fn bar_chart(
     path: &Path,
     title: &str,
     x_desc: &str,
     scale: f64,
-    log: bool,
     rows: &[&Observation],
 ) -> Result<()> {
     let err = draw_error(path);
@@ -226,7 +224,12 @@ fn bar_chart(
         .collect();
     let hi = values.iter().copied().fold(0.0, f64::max) * 1.15;
     let positive = values.iter().copied().filter(|v| *v > 0.0);
-    let lo = positive.fold(f64::INFINITY, f64::min) / 2.0;
+    // Values span orders of magnitude (a 60 KiB module beside a 6 MiB cgroup), so the axis
+    // is logarithmic; an empty chart still gets a valid range.
+    let lo = match positive.fold(f64::INFINITY, f64::min) {
+        m if m.is_finite() => m / 2.0,
+        _ => 1.0,
+    };
     let labels: Vec<String> = rows.iter().map(|o| row_label(o)).collect();
     let height = 90 + 34 * rows.len() as u32;
     let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
@@ -243,55 +246,29 @@ fn bar_chart(
         _ => String::new(),
     };
     let bars = values.iter().enumerate().map(|(i, v)| (i as i32, *v));
-    if log && lo.is_finite() {
-        let mut chart = builder
-            .build_cartesian_2d((lo..hi.max(lo * 10.0)).log_scale(), y)
-            .map_err(|e| err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .label_style(("sans-serif", 14))
-            .y_labels(rows.len())
-            .y_label_formatter(&label_of)
-            .disable_y_mesh()
-            .draw()
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(bars.map(|(i, v)| {
-                Rectangle::new(
-                    [
-                        (lo, SegmentValue::Exact(i)),
-                        (v.max(lo), SegmentValue::Exact(i + 1)),
-                    ],
-                    Palette99::pick(i as usize).mix(0.7).filled(),
-                )
-            }))
-            .map_err(|e| err(&e))?;
-    } else {
-        let mut chart = builder
-            .build_cartesian_2d(0.0..hi.max(f64::MIN_POSITIVE), y)
-            .map_err(|e| err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .label_style(("sans-serif", 14))
-            .y_labels(rows.len())
-            .y_label_formatter(&label_of)
-            .disable_y_mesh()
-            .draw()
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(bars.map(|(i, v)| {
-                Rectangle::new(
-                    [
-                        (0.0, SegmentValue::Exact(i)),
-                        (v, SegmentValue::Exact(i + 1)),
-                    ],
-                    Palette99::pick(i as usize).mix(0.7).filled(),
-                )
-            }))
-            .map_err(|e| err(&e))?;
-    }
+    let mut chart = builder
+        .build_cartesian_2d((lo..hi.max(lo * 10.0)).log_scale(), y)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .label_style(("sans-serif", 14))
+        .y_labels(rows.len())
+        .y_label_formatter(&label_of)
+        .disable_y_mesh()
+        .draw()
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(bars.map(|(i, v)| {
+            Rectangle::new(
+                [
+                    (lo, SegmentValue::Exact(i)),
+                    (v.max(lo), SegmentValue::Exact(i + 1)),
+                ],
+                Palette99::pick(i as usize).mix(0.7).filled(),
+            )
+        }))
+        .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
 }
