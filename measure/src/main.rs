@@ -1,5 +1,7 @@
-//! `measure`: the wasmlab bench. `run` measures and writes results.json, `render` turns it
-//! into the write-up, `exec` runs a wasm module as a process, `env` lists what was found.
+//! `measure`: the wasmlab bench. `run` measures and writes results.json, `spin` adds the
+//! Spin bonus task's curl series, `render` turns it into the write-up, `exec` runs a wasm
+//! module as a process, `wagi` serves a Spin manifest with the embedded WAGI host, `env`
+//! lists what was found.
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
@@ -234,6 +236,10 @@ fn run(args: RunArgs) -> Result<()> {
 
 fn spin(args: SpinArgs) -> Result<()> {
     let ctx = args.common.ctx()?;
+    let known = probe::spin::known_hosts();
+    if let Some(unknown) = args.hosts.iter().find(|h| !known.contains(&h.as_str())) {
+        anyhow::bail!("no host {unknown:?}; choose from {}", known.join(", "));
+    }
     let options = probe::spin::Options {
         manifest: args.manifest,
         starts: args.starts,

@@ -185,12 +185,15 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
     std::fs::create_dir(&bin).unwrap();
     let log = dir.path().join("spin-args.log");
     // A stand-in for Spin 3: records how it was called, then serves the manifest it was
-    // given on the address it was given, with the embedded host.
+    // given on the address it was given with the embedded host, from a second process as
+    // Spin runs its trigger; Ctrl-C becomes SIGTERM for that process, and `spin up` then
+    // fails, as Spin's does.
     let script = format!(
         "#!/bin/sh\necho \"$*\" >> '{log}'\n[ \"$1\" = up ] || exit 64\nshift\n\
          while [ $# -gt 0 ]; do\n  case \"$1\" in\n    --listen) listen=$2; shift 2 ;;\n\
          \x20   --from) from=$2; shift 2 ;;\n    *) shift ;;\n  esac\ndone\n\
-         exec '{measure}' wagi \"$from\" --listen \"$listen\"\n",
+         '{measure}' wagi \"$from\" --listen \"$listen\" &\ntrigger=$!\n\
+         trap 'kill -TERM $trigger; wait $trigger; exit 1' INT\nwait $trigger\n",
         log = log.display(),
         measure = env!("CARGO_BIN_EXE_measure"),
     );
@@ -250,6 +253,13 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
         assert!(up.starts_with("up --listen 127.0.0.1:"), "{up}");
         assert!(up.contains(&format!("--from {manifest_arg}")), "{up}");
     }
+
+    // Both processes of every `spin up` are gone.
+    let left = Command::new("pgrep")
+        .args(["-f", &format!("wagi {manifest_arg}")])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "left running: {}", stdout(&left));
 
     let remote = observation(&results, "spin.cold.remote");
     assert_eq!(status_of(&remote), "skipped", "{remote}");

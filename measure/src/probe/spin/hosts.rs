@@ -12,6 +12,7 @@ use anyhow::{bail, Context as _, Result};
 use std::fs::File;
 use std::io::{Read as _, Seek as _};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -30,6 +31,10 @@ pub trait Launch {
     fn unavailable(&self) -> Option<String>;
     /// Checks made before each start, so a bad setup is one clear error.
     fn prepare(&self, ctx: &Ctx) -> Result<()>;
+    /// The signal that asks it to stop gracefully.
+    fn stop_signal(&self) -> libc::c_int;
+    /// Whether `exit`, after the stop signal, is a clean stop.
+    fn stopped_cleanly(&self, exit: Exit) -> bool;
 }
 
 /// `measure wagi MANIFEST`: the embedded WAGI host.
@@ -70,6 +75,15 @@ impl Launch for Embedded {
     fn prepare(&self, _ctx: &Ctx) -> Result<()> {
         App::load(&self.manifest).map(drop)
     }
+
+    fn stop_signal(&self) -> libc::c_int {
+        libc::SIGTERM
+    }
+
+    /// Our own host must finish its graceful shutdown and exit 0.
+    fn stopped_cleanly(&self, exit: Exit) -> bool {
+        exit == Exit::Code(0)
+    }
 }
 
 impl Launch for SpinUp {
@@ -106,9 +120,22 @@ impl Launch for SpinUp {
         let logs = ctx.work_dir.join("spin-logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))
     }
+
+    /// `spin up` runs its trigger as a child process and forwards Ctrl-C to it as SIGTERM.
+    fn stop_signal(&self) -> libc::c_int {
+        libc::SIGINT
+    }
+
+    /// Spin reports its trigger's death by signal as a failure of `spin up`; either way it
+    /// has stopped.
+    fn stopped_cleanly(&self, _exit: Exit) -> bool {
+        true
+    }
 }
 
-/// A host running as a child process, its stderr kept in a file for error messages.
+/// A host running as a child process in a process group of its own (Spin's trigger runs
+/// in a second process), its output kept in a file for error messages. Memory and pinning
+/// cover every process of the group.
 pub struct ChildServer<L> {
     launch: L,
     child: Option<(Child, File)>,
@@ -164,6 +191,7 @@ impl<L: Launch> Server for ChildServer<L> {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log.try_clone()?)
+            .process_group(0)
             .spawn()
             .with_context(|| format!("cannot start {}", describe(&cmd)))?;
         crate::cleanup::track(child.id() as libc::pid_t);
@@ -184,7 +212,10 @@ impl<L: Launch> Server for ChildServer<L> {
 
     fn memory(&mut self) -> Result<Vec<Reading>> {
         let pid = self.running()?.0.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let statuses: Vec<String> = group(pid)?
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+            .collect();
         let label = self.launch.label();
         [
             ("server-rss", "VmRSS:", "resident set (VmRSS)"),
@@ -192,25 +223,29 @@ impl<L: Launch> Server for ChildServer<L> {
         ]
         .into_iter()
         .map(|(metric, field, what)| {
+            let kib: Option<f64> = statuses.iter().map(|s| status_kib(s, field)).sum();
             Ok(Reading {
                 metric,
-                label: format!("{label}: {what}"),
-                bytes: status_kib(&status, field).with_context(|| format!("no {field}"))? * 1024.0,
+                label: format!("{label}: {what}, all its processes"),
+                bytes: kib.with_context(|| format!("no {field} for process group {pid}"))? * 1024.0,
                 shown: None,
             })
         })
         .collect()
     }
 
-    /// Every thread of the process, not only its main one: the host's tokio workers were
-    /// created before it was pinned and do not inherit a later affinity.
+    /// Every thread of every process of the group, not only the main one: threads created
+    /// before the pinning (the host's tokio workers) do not inherit it.
     fn pin(&mut self, cpu: usize) -> Result<()> {
         let pid = self.running()?.0.id();
-        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-            .with_context(|| format!("cannot list the threads of {pid}"))?;
-        for task in tasks {
-            let tid = task?.file_name().to_string_lossy().parse::<u32>()?;
-            crate::load::pin(tid, cpu)?;
+        for process in group(pid)? {
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{process}/task")) else {
+                continue; // it exited meanwhile
+            };
+            for task in tasks {
+                let tid = task?.file_name().to_string_lossy().parse::<u32>()?;
+                crate::load::pin(tid, cpu)?;
+            }
         }
         Ok(())
     }
@@ -219,26 +254,53 @@ impl<L: Launch> Server for ChildServer<L> {
         let (child, mut log) = self.child.take().context("the server is not running")?;
         let pid = child.id() as libc::pid_t;
         // SAFETY: kill(2) on our own child, which has not been reaped.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(pid, self.launch.stop_signal()) };
         let stopped = wait_exit(pid, ctx.timeout);
-        if !matches!(stopped, Ok(true)) {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
+        // Whatever is left of the group goes too, so no process outlives the host.
+        // SAFETY: kill(2) on the process group our child leads.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
         let exit = reap(pid);
         crate::cleanup::untrack(pid);
         match (stopped?, exit?) {
-            (false, _) => bail!("the server ignored SIGTERM for {:?}; killed", ctx.timeout),
-            (true, Exit::Code(0)) => Ok(()),
+            (false, _) => bail!(
+                "the server ignored the stop signal for {:?}; killed",
+                ctx.timeout
+            ),
+            (true, exit) if self.launch.stopped_cleanly(exit) => Ok(()),
             (true, exit) => bail!("the server stopped with {exit}: {}", log_tail(&mut log)),
         }
     }
 }
 
+/// The processes of the group `leader` leads (field 5 of `/proc/PID/stat`).
+fn group(leader: u32) -> Result<Vec<u32>> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").context("cannot read /proc")? {
+        let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name may hold spaces and parentheses; the fields follow its last ')'.
+        let pgrp = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
+        if pgrp == Some(leader) {
+            members.push(pid);
+        }
+    }
+    if members.is_empty() {
+        bail!("process group {leader} has no process left");
+    }
+    Ok(members)
+}
+
 impl<L> Drop for ChildServer<L> {
     fn drop(&mut self) {
         if let Some((mut child, _)) = self.child.take() {
-            let _ = child.kill();
+            // SAFETY: kill(2) on the process group our child leads; it is not reaped yet.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
             let _ = child.wait();
             crate::cleanup::untrack(child.id() as libc::pid_t);
         }

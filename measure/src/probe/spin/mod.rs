@@ -61,6 +61,20 @@ pub struct Options {
     pub request_timeout: Duration,
 }
 
+/// Every host `--host` may name.
+pub fn known_hosts() -> Vec<&'static str> {
+    let servers = server::all();
+    let others = servers
+        .iter()
+        .map(|s| s.variant())
+        .filter(|v| *v != EMBEDDED);
+    [SPIN, EMBEDDED]
+        .into_iter()
+        .chain(others)
+        .chain([REMOTE])
+        .collect()
+}
+
 pub struct SpinProbe {
     pub options: Options,
 }
