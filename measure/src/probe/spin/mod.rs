@@ -95,7 +95,7 @@ impl Probe for SpinProbe {
             observations.extend(self.measure_remote(ctx));
         }
         if self.wanted(SPIN) {
-            observations.push(deploy(o, ctx));
+            observations.push(deploy(o));
         }
         observations
     }
@@ -133,10 +133,16 @@ impl SpinProbe {
                 // Spin is not installable from this machine's package sources: its absence
                 // is a skip even when runtimes are required.
                 SPIN => host.unavailable(ctx).map(|r| (r, false)),
-                "docker" => super::docker::cli_variant(ctx).err().map(|r| {
-                    let r = format!("{r}; `measure run --probe docker-image` builds it");
-                    (r, true)
-                }),
+                // The daemon may answer without the image having been built.
+                "docker" => host
+                    .unavailable(ctx)
+                    .or_else(|| {
+                        let missing = super::docker::cli_variant(ctx).err()?;
+                        Some(format!(
+                            "{missing}; `measure run --probe docker-image` builds it"
+                        ))
+                    })
+                    .map(|r| (r, true)),
                 _ => host.unavailable(ctx).map(|r| (r, true)),
             };
             let Some((reason, runtime)) = reason else {
@@ -381,7 +387,7 @@ fn first_answer(
 }
 
 /// `spin deploy`, timed end to end, only when asked for: it publishes the application.
-fn deploy(o: &Options, _ctx: &Ctx) -> Observation {
+fn deploy(o: &Options) -> Observation {
     let label = "spin deploy, end to end";
     let mut cmd = Command::new("spin");
     cmd.env_remove("RUST_BACKTRACE")
