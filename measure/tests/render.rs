@@ -97,6 +97,22 @@ fn fixture(cached: f64, first: f64) -> Results {
             "native image, docker run --rm",
             vec![0.49, 0.30, 0.71, 0.52, 0.95, 0.41, 0.47],
         ),
+        Observation::measured(
+            "spin.cold.embedded-wagi",
+            "embedded WAGI host: cold request",
+            Kind::Operation,
+            Unit::Seconds,
+            "curl".into(),
+            around(0.0005),
+        ),
+        Observation::measured(
+            "spin.warm.embedded-wagi",
+            "embedded WAGI host: warm request",
+            Kind::Operation,
+            Unit::Seconds,
+            "curl".into(),
+            around(0.00025),
+        ),
         Observation::skipped(
             "startup.cli.wasmtime-cli",
             "wasm, wasmtime CLI",

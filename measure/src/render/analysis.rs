@@ -67,6 +67,10 @@ pub fn answers(results: &Results) -> Vec<Answer> {
             question: "Does server mode work in WebAssembly, and what does it cost?".into(),
             sentences: server_mode(results),
         },
+        Answer {
+            question: "Bonus: how do cold and warm requests compare under Spin (WAGI)?".into(),
+            sentences: spin(results),
+        },
     ]
 }
 
@@ -387,6 +391,67 @@ fn server_mode(results: &Results) -> Vec<String> {
     }
     if out.is_empty() {
         out.push("No server was measured under load in this run.".into());
+    }
+    out
+}
+
+/// Per host: how long it takes to come up, and cold requests against warm ones.
+fn spin(results: &Results) -> Vec<String> {
+    const HOSTS: [(&str, &str); 5] = [
+        ("spin", "Spin (spin up)"),
+        (
+            "embedded-wagi",
+            "the embedded WAGI host (not Spin: measure's own, same manifest)",
+        ),
+        ("native-process", "the native server process"),
+        ("docker", "the native server in docker"),
+        ("remote", "the remote deployment (SPIN_URL)"),
+    ];
+    let mut out = Vec::new();
+    for (host, name) in HOSTS {
+        let get = |series: &str| results.measured(&[&format!("spin.{series}.{host}")]);
+        let mut parts = Vec::new();
+        if let Some(start) = get("cold-start") {
+            parts.push(format!(
+                "first 200 {} after launch",
+                super::compare::value_of(start)
+            ));
+        }
+        if let (Some(cold), Some(warm)) = (get("cold"), get("warm")) {
+            // `verdict` reads "wasm vs traditional"; here warm plays the first role.
+            if let Some(v) = verdict(warm, cold, Noun::Time) {
+                let how = match v.winner {
+                    Winner::Neither => format!("show {} from warm ones", v.short),
+                    _ => format!("are {} than warm ones", v.short),
+                };
+                parts.push(format!(
+                    "cache-busted cold requests ({}) {how} ({})",
+                    super::compare::value_of(cold),
+                    super::compare::value_of(warm)
+                ));
+            }
+        }
+        if let Some(kept) = get("warm-keepalive") {
+            parts.push(format!(
+                "on a kept-alive connection a request takes {}",
+                super::compare::value_of(kept)
+            ));
+        }
+        if !parts.is_empty() {
+            out.push(format!("{name}: {}.", parts.join("; ")));
+        }
+    }
+    if let Some(reason) = results
+        .get("spin.cold.remote")
+        .and_then(|o| match &o.status {
+            crate::results::Status::Skipped { reason } => Some(reason.clone()),
+            _ => None,
+        })
+    {
+        out.push(format!("The remote series was not taken: {reason}."));
+    }
+    if out.is_empty() {
+        out.push("The Spin series were not measured in this run (make bench-spin).".into());
     }
     out
 }

@@ -7,7 +7,7 @@ mod compare;
 mod export;
 mod plot;
 mod quoted;
-mod view;
+pub(crate) mod view;
 
 use crate::results::{Results, Unit};
 use anyhow::{Context as _, Result};

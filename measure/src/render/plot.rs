@@ -53,8 +53,15 @@ const CHARTS: &[Spec] = &[
         title: "HTTP request latency, cold and warm (curl)",
         alt: "Every request's latency per series (cold, warm, kept alive) and host, on a log \
               time axis",
-        keep: |o| o.id.starts_with("spin.") && o.unit == Unit::Seconds,
+        keep: |o| crate::render::view::spin_series(&o.id).is_some_and(|s| s != "cold-start"),
         chart: Chart::Strip("milliseconds per request, curl time_total (log scale)"),
+    },
+    Spec {
+        name: "spin-start",
+        title: "HTTP host cold start: launch until the first 200",
+        alt: "Every launch-to-first-response sample per host, on a log time axis",
+        keep: |o| crate::render::view::spin_series(&o.id) == Some("cold-start"),
+        chart: Chart::Strip("milliseconds from launching the host to its first 200 (log scale)"),
     },
     Spec {
         name: "sizes",

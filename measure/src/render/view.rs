@@ -32,8 +32,10 @@ pub struct View {
     pub not_measured: Vec<Row>,
     /// Sections of the native binary and of the wasm module (`size.section.*`).
     pub sections: Vec<Row>,
-    /// The Spin/WAGI curl series (`spin.*`).
+    /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
     pub spin: Vec<Row>,
+    /// The phases of those requests (DNS, connect, TLS, first byte).
+    pub spin_phases: Vec<Row>,
     /// Every observation by id, measured or not, so prose in a template can cite one.
     pub by_id: BTreeMap<String, Row>,
     /// The lab's comparison table.
@@ -108,6 +110,7 @@ impl View {
         };
         let is_section = |o: &Observation| o.id.starts_with(SECTION_PREFIX);
         let is_spin = |o: &Observation| o.id.starts_with("spin.");
+        let is_total = |o: &Observation| spin_series(&o.id).is_some();
         Self {
             provenance: results.provenance.clone(),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
@@ -117,7 +120,8 @@ impl View {
             operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
             load: rows(&|o| o.kind == Kind::Load && !is_spin(o)),
             sections: rows(&is_section),
-            spin: rows(&is_spin),
+            spin: rows(&|o| is_total(o)),
+            spin_phases: rows(&|o| is_spin(o) && !is_total(o)),
             not_measured: results
                 .observations
                 .iter()
@@ -141,6 +145,14 @@ impl View {
             noisy_cv_percent: NOISY_CV * 100.0,
         }
     }
+}
+
+/// The series of a Spin total (`cold-start`, `cold`, `warm`, `warm-keepalive`), or None for
+/// another id, including the per-phase splits (`spin.cold-dns.<host>`).
+pub fn spin_series(id: &str) -> Option<&str> {
+    const TOTALS: [&str; 4] = ["cold-start", "cold", "warm", "warm-keepalive"];
+    let series = id.strip_prefix("spin.")?.split_once('.')?.0;
+    TOTALS.contains(&series).then_some(series)
 }
 
 /// One sentence comparing `measure`'s back-to-back median with hyperfine's, computed.
