@@ -157,7 +157,15 @@ pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
     }
     let mut command = Command::new("docker");
     command
-        .args(["run", "--rm", "--label", CONTAINER_LABEL, "--label"])
+        .args([
+            "run",
+            "--rm",
+            "--pull",
+            "never",
+            "--label",
+            CONTAINER_LABEL,
+            "--label",
+        ])
         .arg(run_label())
         .args(["--env", "MODE=once", DOCKER_IMAGE]);
     Ok(Variant {
@@ -226,8 +234,11 @@ impl Server for DockerServer {
 
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
         let run = run_label();
+        // The image is built here; a missing one must fail at once, never start a pull.
         let args = [
             "run",
+            "--pull",
+            "never",
             "--detach",
             "--rm",
             "--label",
