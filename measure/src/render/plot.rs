@@ -125,16 +125,39 @@ fn draw_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> anyhow::Error +
     move |e| anyhow!("cannot draw {}: {e}", path.display())
 }
 
-/// The observation's label, cut to fit the label area, with n.
+/// The observation's label without its parenthetical asides, cut to fit the label area,
+/// with n. The tables beside the plot carry the full labels.
 fn row_label(o: &Observation) -> String {
     const FITS: usize = 64;
-    let label = if o.label.chars().count() > FITS {
-        let cut: String = o.label.chars().take(FITS - 1).collect();
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for c in o.label.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    let plain = plain.replace(" :", ":").replace(" ,", ",");
+    let label = if plain.chars().count() > FITS {
+        let cut: String = plain.chars().take(FITS - 1).collect();
         format!("{}…", cut.trim_end())
     } else {
-        o.label.clone()
+        plain
     };
     format!("{label} (n={})", o.samples.len())
+}
+
+/// A tick on a log time axis in milliseconds: as few digits as the value needs.
+fn ms_tick(v: &f64) -> String {
+    match *v {
+        v if v >= 10.0 => format!("{v:.0}"),
+        v if v >= 1.0 => format!("{v:.1}"),
+        v if v >= 0.1 => format!("{v:.2}"),
+        v => format!("{v:.3}"),
+    }
 }
 
 /// One segment per row: a segmented range `a..b` has `b - a + 1` segments.
@@ -171,6 +194,8 @@ fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) ->
     chart
         .configure_mesh()
         .x_desc(x_desc)
+        .x_labels(8)
+        .x_label_formatter(&ms_tick)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .y_labels(rows.len())
@@ -259,6 +284,8 @@ fn bar_chart(
     chart
         .configure_mesh()
         .x_desc(x_desc)
+        .x_labels(8)
+        .x_label_formatter(&ms_tick)
         .label_style(("sans-serif", 14))
         .y_labels(rows.len())
         .y_label_formatter(&label_of)
