@@ -144,9 +144,26 @@ pub fn observation(results: &std::path::Path, id: &str) -> serde_json::Value {
 
 /// Ids of our containers still present.
 pub fn leftover_containers() -> String {
+    // Containers of a `measure` that still runs belong to a test running beside this one
+    // (tests run in parallel); only those whose run has ended are left behind.
     let out = Command::new("docker")
-        .args(["ps", "--all", "--quiet", "--filter", "label=wasmlab=1"])
+        .args([
+            "ps",
+            "--all",
+            "--filter",
+            "label=wasmlab=1",
+            "--format",
+            "{{.ID}} {{.Label \"wasmlab.run\"}}",
+        ])
         .output()
         .unwrap();
-    stdout(&out).trim().to_owned()
+    stdout(&out)
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, pid)| {
+            pid.is_empty() || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        })
+        .map(|(id, _)| id)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
