@@ -4,11 +4,14 @@
 CARGO        ?= cargo
 NATIVE_TARGET := x86_64-unknown-linux-musl
 WASM_TARGET   := wasm32-wasip1
+# WASI 0.2: the server context as a wasi:http component.
+HTTP_TARGET   := wasm32-wasip2
 
 # The artifacts, named once here; `measure` and the tests read them from the environment.
 export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
 export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
+export WASI_HTTP_COMPONENT := $(CURDIR)/target/$(HTTP_TARGET)/dist/moscow-time.wasm
 # The Spin manifest served by `spin up` and by measure's embedded WAGI host.
 export SPIN_TOML   := $(CURDIR)/service/spin.toml
 MEASURE       := $(CURDIR)/target/release/measure
@@ -22,6 +25,8 @@ RESULTS       := report/results.json
 # Measuring options for `make report` (for example `make report RUNS=50`).
 RUNS   ?= 20
 WARMUP ?= 3
+# Seconds of wrk per server and concurrency in `make report`.
+LOAD_SECONDS ?= 10
 # criterion's settings for `make report`: a quick pass of a few seconds per bench.
 # `make bench BENCH_ARGS=` runs criterion with its own defaults instead.
 BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
@@ -45,6 +50,7 @@ setup-extras:
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
+	$(CARGO) build --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time
 	$(CARGO) build --release $(WORKSPACE) --all-targets
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
@@ -52,7 +58,7 @@ bench: build
 	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service --bench wagi $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
-	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --results $(RESULTS)
+	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --load-seconds $(LOAD_SECONDS) --results $(RESULTS)
 	$(MEASURE) spin $(SPIN_QUICK) --results $(RESULTS) $(SPIN_ARGS)
 	$(MEASURE) render --results $(RESULTS) --out report
 	@echo "open report/index.html"

@@ -26,6 +26,9 @@ pub struct Ctx {
     pub native: PathBuf,
     /// The service compiled to wasm32-wasip1.
     pub wasm: PathBuf,
+    /// The service compiled to wasm32-wasip2, a wasi:http component. Optional: the probes
+    /// that serve it fail with the fix when it is missing.
+    pub component: PathBuf,
     /// The same module compiled ahead of time by the embedded wasmtime (written by `run`).
     pub precompiled: PathBuf,
     /// A static binary that does nothing: the floor of spawn-to-exit timings.
@@ -63,8 +66,17 @@ impl Ctx {
         let work_dir = native
             .parent()
             .map_or_else(|| PathBuf::from("target/measure"), |d| d.join("measure"));
+        // target/wasm32-wasip1/dist/x.wasm → target/wasm32-wasip2/dist/x.wasm
+        let component = wasm
+            .iter()
+            .map(|part| match part.to_str() {
+                Some("wasm32-wasip1") => std::ffi::OsStr::new("wasm32-wasip2"),
+                _ => part,
+            })
+            .collect();
         Self {
             precompiled: wasm.with_extension("cwasm"),
+            component,
             native,
             wasm,
             floor,

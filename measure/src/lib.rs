@@ -15,4 +15,5 @@ pub mod runner;
 pub mod stats;
 pub mod tools;
 pub mod wagi;
+pub mod wasi_http;
 pub mod wasm;

@@ -1,11 +1,12 @@
 //! `measure`: the wasmlab bench. `run` measures and writes results.json, `spin` adds the
 //! Spin bonus task's curl series, `render` turns it into the write-up, `exec` runs a wasm
-//! module as a process, `wagi` serves a Spin manifest with the embedded WAGI host, `env`
-//! lists what was found.
+//! module as a process, `wagi` serves a Spin manifest with the embedded WAGI host,
+//! `serve-http` serves the WASI 0.2 component with the embedded wasi:http host, `env` lists
+//! what was found.
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use measure::{cleanup, ctx, probe, provenance, render, results, tools, wagi, wasm};
+use measure::{cleanup, ctx, probe, provenance, render, results, tools, wagi, wasi_http, wasm};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,6 +64,20 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: std::net::SocketAddr,
     },
+    /// Serve a WASI 0.2 component that exports wasi:http/incoming-handler with the embedded
+    /// host (wasmtime-wasi-http on hyper, a fresh instance per request) until SIGTERM or
+    /// Ctrl-C.
+    ServeHttp {
+        /// The component (`make build` writes target/wasm32-wasip2/dist/moscow-time.wasm).
+        component: PathBuf,
+        /// COMPONENT was precompiled by `measure run` for the same allocator.
+        #[arg(long)]
+        precompiled: bool,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        #[arg(long, value_enum, default_value = "pooling")]
+        allocator: wasi_http::Allocator,
+    },
 }
 
 /// What every measuring command takes: the artifacts, the run options and the results file.
@@ -77,6 +92,10 @@ struct Common {
     /// Static binary that does nothing (the floor).
     #[arg(long, env = "FLOOR_BIN")]
     floor: PathBuf,
+    /// Service built for wasm32-wasip2 as a wasi:http component (default: beside --wasm's
+    /// target directory, under wasm32-wasip2).
+    #[arg(long, env = "WASI_HTTP_COMPONENT")]
+    component: Option<PathBuf>,
     /// Dockerfile of the traditional image.
     #[arg(long, env = "DOCKERFILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../service/Dockerfile"))]
     dockerfile: PathBuf,
@@ -177,6 +196,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Wagi { manifest, listen } => wagi::serve(&manifest, listen),
+        Cmd::ServeHttp {
+            component,
+            precompiled,
+            listen,
+            allocator,
+        } => wasi_http::serve(&component, precompiled, listen, allocator),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,7 +215,7 @@ fn main() -> ExitCode {
 impl Common {
     fn ctx(&self) -> Result<ctx::Ctx> {
         let measure = std::env::current_exe().context("cannot find this executable")?;
-        let ctx = ctx::Ctx::new(
+        let mut ctx = ctx::Ctx::new(
             self.native.clone(),
             self.wasm.clone(),
             self.floor.clone(),
@@ -201,6 +226,9 @@ impl Common {
             seconds(self.timeout, "--timeout")?,
             self.require_runtimes,
         );
+        if let Some(component) = &self.component {
+            ctx.component = component.clone();
+        }
         ctx.check_artifacts()?;
         Ok(ctx)
     }

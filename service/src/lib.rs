@@ -9,6 +9,8 @@ pub mod routes;
 #[cfg(not(target_family = "wasm"))]
 pub mod server;
 pub mod wagi;
+#[cfg(all(target_os = "wasi", target_env = "p2"))]
+pub mod wasi_http;
 
 pub use clock::MoscowTime;
 pub use context::Context;

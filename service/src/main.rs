@@ -1,11 +1,26 @@
 //! One entry point, three contexts, decided at run time (see `Context`):
 //! `MODE=once` prints a JSON line; under a WAGI host (`REQUEST_METHOD` set) it answers
 //! `PATH_INFO` on stdout; otherwise it serves HTTP on `PORT` (default 8080).
+//!
+//! Built for WASI 0.2 (`wasm32-wasip2`) the same routes are a `wasi:http` component: its
+//! host owns the sockets, so there is no context to decide (see `wasi_http` below).
 
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use moscow_time::{respond, wagi, Context, MoscowTime};
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use std::io::{self, Write};
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use std::process::ExitCode;
 
+#[cfg(all(target_os = "wasi", target_env = "p2"))]
+#[wstd::http_server]
+async fn main(
+    request: wstd::http::Request<wstd::http::Body>,
+) -> Result<wstd::http::Response<wstd::http::Body>, wstd::http::Error> {
+    moscow_time::wasi_http::handle(&request)
+}
+
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 fn main() -> ExitCode {
     let context = match Context::from_env() {
         Ok(context) => context,
@@ -36,7 +51,7 @@ fn serve(port: u16) -> ExitCode {
     }
 }
 
-#[cfg(target_family = "wasm")]
+#[cfg(all(target_family = "wasm", not(target_env = "p2")))]
 fn serve(_port: u16) -> ExitCode {
     eprintln!(
         "moscow-time: server mode needs TCP sockets, which WASI preview 1 does not provide; \
@@ -47,6 +62,7 @@ fn serve(_port: u16) -> ExitCode {
 }
 
 /// A write to a closed stdout is reported, not a panic.
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 fn finish(written: io::Result<()>) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +70,7 @@ fn finish(written: io::Result<()>) -> ExitCode {
     }
 }
 
+#[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 fn fail(message: &str) -> ExitCode {
     eprintln!("moscow-time: {message}");
     ExitCode::FAILURE

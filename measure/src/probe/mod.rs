@@ -1,6 +1,7 @@
 //! Probes: each measures one aspect and returns observations. Adding a probe is one file
 //! and one line in [`registry`].
 
+mod child_server;
 mod criterion;
 mod crosscheck;
 pub mod ctr;
@@ -14,6 +15,7 @@ mod server;
 mod sizes;
 pub mod spin;
 mod startup;
+mod wasi_http;
 
 use crate::ctx::Ctx;
 use crate::results::Observation;

@@ -59,6 +59,9 @@ pub fn all() -> Vec<Box<dyn Server>> {
         Box::new(NativeServer::default()),
         Box::new(super::docker::DockerServer::default()),
         Box::new(super::spin::WagiServer::default()),
+        Box::new(super::wasi_http::pooling()),
+        Box::new(super::wasi_http::on_demand()),
+        Box::new(super::wasi_http::wasmtime_serve()),
     ]
 }
 

@@ -1,5 +1,5 @@
-//! File sizes of what each build ships: the native binary, the wasm module, and the module
-//! compiled ahead of time.
+//! File sizes of what each build ships: the native binary, the wasm module, the WASI 0.2
+//! component of the server context, and the module compiled ahead of time.
 
 use super::Probe;
 use crate::ctx::Ctx;
@@ -21,6 +21,11 @@ impl Probe for Sizes {
                 &ctx.native,
             ),
             file_size("size.binary.wasm", "wasm module (wasm32-wasip1)", &ctx.wasm),
+            file_size(
+                "size.binary.wasi-http-component",
+                "wasi:http component (wasm32-wasip2, server context)",
+                &ctx.component,
+            ),
             file_size(
                 "size.binary.wasm-precompiled",
                 "wasm module precompiled (cranelift, x86-64)",

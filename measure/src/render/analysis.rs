@@ -111,6 +111,15 @@ fn sizes(results: &Results) -> Vec<String> {
             group(native.samples[0])
         ));
     }
+    if let Some(component) = results.measured(&["size.binary.wasi-http-component"]) {
+        out.push(format!(
+            "The server context built for WASI 0.2 as a wasi:http component is {} B, {}× the \
+             preview 1 module: it carries the component's HTTP bindings and an async executor \
+             (wstd), where the preview 1 module has no server at all.",
+            group(component.samples[0]),
+            times(component.samples[0] / wasm.samples[0])
+        ));
+    }
     let section = |artifact: &str, names: &[&str]| -> f64 {
         names
             .iter()

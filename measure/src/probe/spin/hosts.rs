@@ -4,38 +4,17 @@
 //! free loopback port, serving the same spin.toml.
 
 use crate::ctx::Ctx;
-use crate::http;
-use crate::probe::server::{Reading, Server};
-use crate::runner::{describe, reap, tail, wait_exit, Exit};
+pub use crate::probe::child_server::{ChildServer, Launch};
+use crate::runner::Exit;
 use crate::wagi::manifest::App;
-use anyhow::{bail, Context as _, Result};
-use std::fs::File;
-use std::io::{Read as _, Seek as _};
-use std::net::SocketAddr;
-use std::os::unix::process::CommandExt as _;
+use anyhow::{Context as _, Result};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// Variant of the embedded host's observation ids.
 pub const EMBEDDED: &str = "embedded-wagi";
 /// Variant of `spin up`'s observation ids.
 pub const SPIN: &str = "spin";
-
-/// How one kind of WAGI host is started.
-pub trait Launch {
-    fn variant(&self) -> &'static str;
-    fn label(&self) -> &'static str;
-    /// The command serving on `listen` (`127.0.0.1:PORT`).
-    fn command(&self, ctx: &Ctx, listen: &str) -> Command;
-    /// Why it cannot run here, if it cannot.
-    fn unavailable(&self) -> Option<String>;
-    /// Checks made before each start, so a bad setup is one clear error.
-    fn prepare(&self, ctx: &Ctx) -> Result<()>;
-    /// The signal that asks it to stop gracefully.
-    fn stop_signal(&self) -> libc::c_int;
-    /// Whether `exit`, after the stop signal, is a clean stop.
-    fn stopped_cleanly(&self, exit: Exit) -> bool;
-}
 
 /// `measure wagi MANIFEST`: the embedded WAGI host.
 pub struct Embedded {
@@ -66,7 +45,7 @@ impl Launch for Embedded {
         cmd
     }
 
-    fn unavailable(&self) -> Option<String> {
+    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
         None
     }
 
@@ -108,7 +87,7 @@ impl Launch for SpinUp {
         cmd
     }
 
-    fn unavailable(&self) -> Option<String> {
+    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
         which::which("spin").err().map(|_| {
             "spin not on PATH: install Spin 3 or later to measure it; the embedded WAGI host \
              serves the same spin.toml (embedded-wagi)"
@@ -133,14 +112,6 @@ impl Launch for SpinUp {
     }
 }
 
-/// A host running as a child process in a process group of its own (Spin's trigger runs
-/// in a second process), its output kept in a file for error messages. Memory and pinning
-/// cover every process of the group.
-pub struct ChildServer<L> {
-    launch: L,
-    child: Option<(Child, File)>,
-}
-
 /// The embedded host serving `$SPIN_TOML` (or the service's spin.toml).
 pub type WagiServer = ChildServer<Embedded>;
 
@@ -150,177 +121,4 @@ impl Default for WagiServer {
             manifest: crate::wagi::default_manifest(),
         })
     }
-}
-
-impl<L: Launch> ChildServer<L> {
-    pub fn new(launch: L) -> Self {
-        Self {
-            launch,
-            child: None,
-        }
-    }
-
-    fn running(&mut self) -> Result<&mut (Child, File)> {
-        self.child.as_mut().context("the server is not running")
-    }
-}
-
-impl<L: Launch> Server for ChildServer<L> {
-    fn variant(&self) -> &'static str {
-        self.launch.variant()
-    }
-
-    fn label(&self) -> &'static str {
-        self.launch.label()
-    }
-
-    fn command(&self, ctx: &Ctx) -> String {
-        describe(&self.launch.command(ctx, "127.0.0.1:<free port>"))
-    }
-
-    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
-        self.launch.unavailable()
-    }
-
-    fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
-        self.launch.prepare(ctx)?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port()?));
-        let mut cmd = self.launch.command(ctx, &addr.to_string());
-        let log = tempfile::tempfile()?;
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log.try_clone()?)
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("cannot start {}", describe(&cmd)))?;
-        crate::cleanup::track(child.id() as libc::pid_t);
-        self.child = Some((child, log));
-        Ok(addr)
-    }
-
-    fn alive(&mut self) -> Result<()> {
-        let (child, log) = self.running()?;
-        if let Some(status) = child.try_wait()? {
-            let why = log_tail(log);
-            crate::cleanup::untrack(child.id() as libc::pid_t);
-            self.child = None;
-            bail!("the server exited ({status}): {why}");
-        }
-        Ok(())
-    }
-
-    fn memory(&mut self) -> Result<Vec<Reading>> {
-        let pid = self.running()?.0.id();
-        let statuses: Vec<String> = group(pid)?
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-            .collect();
-        let label = self.launch.label();
-        [
-            ("server-rss", "VmRSS:", "resident set (VmRSS)"),
-            ("server-peak-rss", "VmHWM:", "peak resident set (VmHWM)"),
-        ]
-        .into_iter()
-        .map(|(metric, field, what)| {
-            let kib: Option<f64> = statuses.iter().map(|s| status_kib(s, field)).sum();
-            Ok(Reading {
-                metric,
-                label: format!("{label}: {what}, all its processes"),
-                bytes: kib.with_context(|| format!("no {field} for process group {pid}"))? * 1024.0,
-                shown: None,
-            })
-        })
-        .collect()
-    }
-
-    /// Every thread of every process of the group, not only the main one: threads created
-    /// before the pinning (the host's tokio workers) do not inherit it.
-    fn pin(&mut self, cpu: usize) -> Result<()> {
-        let pid = self.running()?.0.id();
-        for process in group(pid)? {
-            let Ok(tasks) = std::fs::read_dir(format!("/proc/{process}/task")) else {
-                continue; // it exited meanwhile
-            };
-            for task in tasks {
-                let tid = task?.file_name().to_string_lossy().parse::<u32>()?;
-                crate::load::pin(tid, cpu)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn stop(&mut self, ctx: &Ctx) -> Result<()> {
-        let (child, mut log) = self.child.take().context("the server is not running")?;
-        let pid = child.id() as libc::pid_t;
-        // SAFETY: kill(2) on our own child, which has not been reaped.
-        unsafe { libc::kill(pid, self.launch.stop_signal()) };
-        let stopped = wait_exit(pid, ctx.timeout);
-        // Whatever is left of the group goes too, so no process outlives the host.
-        // SAFETY: kill(2) on the process group our child leads.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-        let exit = reap(pid);
-        crate::cleanup::untrack(pid);
-        match (stopped?, exit?) {
-            (false, _) => bail!(
-                "the server ignored the stop signal for {:?}; killed",
-                ctx.timeout
-            ),
-            (true, exit) if self.launch.stopped_cleanly(exit) => Ok(()),
-            (true, exit) => bail!("the server stopped with {exit}: {}", log_tail(&mut log)),
-        }
-    }
-}
-
-/// The processes of the group `leader` leads (field 5 of `/proc/PID/stat`).
-fn group(leader: u32) -> Result<Vec<u32>> {
-    let mut members = Vec::new();
-    for entry in std::fs::read_dir("/proc").context("cannot read /proc")? {
-        let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name may hold spaces and parentheses; the fields follow its last ')'.
-        let pgrp = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
-        if pgrp == Some(leader) {
-            members.push(pid);
-        }
-    }
-    if members.is_empty() {
-        bail!("process group {leader} has no process left");
-    }
-    Ok(members)
-}
-
-impl<L> Drop for ChildServer<L> {
-    fn drop(&mut self) {
-        if let Some((mut child, _)) = self.child.take() {
-            // SAFETY: kill(2) on the process group our child leads; it is not reaped yet.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-            let _ = child.wait();
-            crate::cleanup::untrack(child.id() as libc::pid_t);
-        }
-    }
-}
-
-/// A `/proc/PID/status` field in KiB.
-fn status_kib(status: &str, field: &str) -> Option<f64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn log_tail(log: &mut File) -> String {
-    let mut text = String::new();
-    let _ = log.rewind();
-    let _ = log.read_to_string(&mut text);
-    tail(&text)
 }

@@ -1,0 +1,162 @@
+//! The server context as a WASI 0.2 `wasi:http` component, behind the `Server` trait so the
+//! server and load probes measure it like every other server: with `measure serve-http`
+//! (the embedded host, with wasmtime's pooling allocator and with its default on-demand
+//! one) and with `wasmtime serve` when the wasmtime CLI is on PATH.
+
+use super::child_server::{ChildServer, Launch};
+use crate::ctx::Ctx;
+use crate::runner::Exit;
+use crate::wasi_http::{self, Allocator};
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// `measure serve-http --allocator A`, on the component precompiled for that allocator.
+pub struct Embedded(pub Allocator);
+
+/// `wasmtime serve -S cli`: the runtime's own server. `-S cli` links the wasi:cli
+/// interfaces a guest built with the Rust standard library imports.
+pub struct WasmtimeServe;
+
+pub type EmbeddedServer = ChildServer<Embedded>;
+pub type WasmtimeServeServer = ChildServer<WasmtimeServe>;
+
+pub fn pooling() -> EmbeddedServer {
+    ChildServer::new(Embedded(Allocator::Pooling))
+}
+
+pub fn on_demand() -> EmbeddedServer {
+    ChildServer::new(Embedded(Allocator::OnDemand))
+}
+
+pub fn wasmtime_serve() -> WasmtimeServeServer {
+    ChildServer::new(WasmtimeServe)
+}
+
+impl Embedded {
+    fn precompiled(&self, ctx: &Ctx) -> PathBuf {
+        let name = match self.0 {
+            Allocator::Pooling => "moscow-time.component.pooling.cwasm",
+            Allocator::OnDemand => "moscow-time.component.on-demand.cwasm",
+        };
+        ctx.work_dir.join(name)
+    }
+}
+
+fn missing(ctx: &Ctx) -> Option<String> {
+    (!ctx.component.is_file()).then(|| {
+        format!(
+            "{} not found: `make build` builds the wasm32-wasip2 component",
+            ctx.component.display()
+        )
+    })
+}
+
+/// A server's environment: nothing inherited, so no RUST_BACKTRACE (wasmtime captures a
+/// backtrace on an internal error path of every request with it) and no RUST_LOG.
+fn bare(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    cmd
+}
+
+impl Launch for Embedded {
+    fn variant(&self) -> &'static str {
+        match self.0 {
+            Allocator::Pooling => "wasi-http-pooling",
+            Allocator::OnDemand => "wasi-http-ondemand",
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self.0 {
+            Allocator::Pooling => "wasi:http component, embedded host (pooling allocator)",
+            Allocator::OnDemand => "wasi:http component, embedded host (on-demand allocator)",
+        }
+    }
+
+    fn command(&self, ctx: &Ctx, listen: &str) -> Command {
+        let allocator = match self.0 {
+            Allocator::Pooling => "pooling",
+            Allocator::OnDemand => "on-demand",
+        };
+        let mut cmd = bare(&ctx.measure);
+        cmd.arg("serve-http").arg(self.precompiled(ctx)).args([
+            "--precompiled",
+            "--allocator",
+            allocator,
+            "--listen",
+            listen,
+        ]);
+        cmd
+    }
+
+    fn unavailable(&self, ctx: &Ctx) -> Option<String> {
+        missing(ctx)
+    }
+
+    /// Compiles the component once for this allocator's engine, so every start loads it
+    /// precompiled, as a deployment would.
+    fn prepare(&self, ctx: &Ctx) -> Result<()> {
+        let out = self.precompiled(ctx);
+        if out.is_file() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&ctx.work_dir)?;
+        wasi_http::precompile(&wasi_http::engine(self.0)?, &ctx.component, &out)
+    }
+
+    fn stop_signal(&self) -> libc::c_int {
+        libc::SIGTERM
+    }
+
+    fn stopped_cleanly(&self, exit: Exit) -> bool {
+        exit == Exit::Code(0)
+    }
+}
+
+impl Launch for WasmtimeServe {
+    fn variant(&self) -> &'static str {
+        "wasmtime-serve"
+    }
+
+    fn label(&self) -> &'static str {
+        "wasi:http component, wasmtime serve (its defaults)"
+    }
+
+    fn command(&self, ctx: &Ctx, listen: &str) -> Command {
+        // Found on this PATH: the child's environment is cleared, PATH with it.
+        let mut cmd = bare(which::which("wasmtime").unwrap_or_else(|_| "wasmtime".into()));
+        // HOME locates wasmtime's compile cache, which `serve` uses by default.
+        if let Some(home) = std::env::var_os("HOME") {
+            cmd.env("HOME", home);
+        }
+        cmd.args(["serve", "-S", "cli", "--addr", listen])
+            .arg(&ctx.component);
+        cmd
+    }
+
+    fn unavailable(&self, ctx: &Ctx) -> Option<String> {
+        missing(ctx).or_else(|| {
+            which::which("wasmtime")
+                .err()
+                .map(|_| "wasmtime not found on PATH; `make setup-extras` installs it".to_owned())
+        })
+    }
+
+    fn prepare(&self, ctx: &Ctx) -> Result<()> {
+        match missing(ctx) {
+            Some(why) => bail!(why),
+            None => Ok(()),
+        }
+    }
+
+    fn stop_signal(&self) -> libc::c_int {
+        libc::SIGINT
+    }
+
+    /// `wasmtime serve` ends on Ctrl-C by exiting; how it reports that is its own affair.
+    fn stopped_cleanly(&self, _exit: Exit) -> bool {
+        true
+    }
+}

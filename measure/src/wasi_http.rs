@@ -1,0 +1,249 @@
+//! The embedded `wasi:http` host (`measure serve-http`): the service built for WASI 0.2 as a
+//! component that exports `wasi:http/incoming-handler`, served with wasmtime-wasi-http on
+//! hyper and tokio. The component is compiled (or loaded precompiled) once and
+//! pre-instantiated once; every request gets a fresh store and instance, which is the
+//! isolation the component model promises.
+
+use anyhow::{bail, Context as _, Result};
+use hyper::server::conn::http1;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// How instances get their memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Allocator {
+    /// Slots reserved up front and reused: an instance costs no mmap/munmap.
+    Pooling,
+    /// wasmtime's default: memory mapped per instance and unmapped after it.
+    OnDemand,
+}
+
+/// Instances the pool holds at once: more than the connections any probe opens.
+const POOL_INSTANCES: u32 = 256;
+
+/// The engine of the host, and of the precompiling done for it, with the chosen allocator. A precompiled component must come from the same configuration.
+pub fn engine(allocator: Allocator) -> Result<Engine> {
+    let mut config = Config::new();
+    if allocator == Allocator::Pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES)
+            .total_memories(POOL_INSTANCES)
+            .total_tables(POOL_INSTANCES)
+            // The guest's heap stays far below this; the default (4 GiB of address space
+            // per slot) would reserve a terabyte for the pool.
+            .max_memory_size(64 << 20);
+        config.allocation_strategy(pool);
+    }
+    Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("cannot create the wasmtime engine")
+}
+
+/// Compiles `wasm` (a component) ahead of time into `out`, for `serve --precompiled`.
+pub fn precompile(engine: &Engine, wasm: &Path, out: &Path) -> Result<()> {
+    let bytes = crate::wasm::read(wasm)?;
+    let compiled = engine.precompile_component(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a WASI 0.2 component ({e}); build it with `make build`",
+            wasm.display()
+        )
+    })?;
+    std::fs::write(out, compiled).with_context(|| format!("cannot write {}", out.display()))
+}
+
+/// The component at `path`: compiled here, or loaded as precompiled by [`precompile`].
+pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component> {
+    if !path.is_file() {
+        bail!("{} not found: run `make build`", path.display());
+    }
+    let loaded = if precompiled {
+        // SAFETY: wasmtime requires a trusted artifact of a compatible engine; it is
+        // written by `measure` with `engine()`'s configuration, and wasmtime checks its
+        // version and settings header, rejecting a mismatch with an error.
+        unsafe { Component::deserialize_file(engine, path) }
+    } else {
+        Component::from_file(engine, path)
+    };
+    loaded.map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a WASI 0.2 component this host can load: {e}",
+            path.display()
+        )
+    })
+}
+
+/// Links the component against WASI 0.2 and wasi:http, and pre-instantiates it.
+pub fn pre_instantiate(engine: &Engine, component: &Component) -> Result<ProxyPre<Guest>> {
+    let mut linker = Linker::new(engine);
+    // A guest built with the Rust standard library also imports wasi:cli interfaces.
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    let pre = linker
+        .instantiate_pre(component)
+        .map_err(anyhow::Error::from)
+        .context("the component does not fit wasi:http/proxy")?;
+    ProxyPre::new(pre)
+        .map_err(anyhow::Error::from)
+        .context("the component does not export wasi:http/incoming-handler")
+}
+
+/// Per-request state of one instance.
+pub struct Guest {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: Defaults,
+}
+
+/// wasi:http's default behaviour, except that outgoing requests are denied: the service
+/// makes none, so the crate's client (and its TLS stack) is left out of the build.
+struct Defaults;
+
+/// What a guest's outgoing request resolves to.
+type Sent = Box<
+    dyn std::future::Future<
+            Output = wasmtime_wasi_http::Result<(
+                hyper::Response<wasmtime_wasi_http::WasiBody>,
+                Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for Defaults {
+    fn send_request(
+        &mut self,
+        _request: hyper::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _io: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Sent {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+impl Guest {
+    pub fn new() -> Self {
+        Self {
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: Defaults,
+        }
+    }
+}
+
+impl Default for Guest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WasiView for Guest {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Guest {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Handles one request in a fresh store and instance of `pre`.
+pub async fn handle(
+    pre: &ProxyPre<Guest>,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<HyperOutgoingBody>> {
+    let mut store = Store::new(pre.engine(), Guest::new());
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let req = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, request)?;
+    let out = store.data_mut().http().new_response_outparam(sender)?;
+    let pre = pre.clone();
+    // The guest may go on writing the body after it has set the response, so it runs in a
+    // task of its own while the response is handed to hyper.
+    let task = tokio::task::spawn(async move {
+        let proxy = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(anyhow::Error::from)?;
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, req, out)
+            .await
+            .map_err(anyhow::Error::from)
+    });
+    match receiver.await {
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(code)) => Err(code.into()),
+        Err(_) => {
+            let why = match task.await {
+                Ok(Ok(())) => anyhow::anyhow!("the guest set no response"),
+                Ok(Err(e)) => e,
+                Err(e) => e.into(),
+            };
+            Err(why.context("the guest set no response"))
+        }
+    }
+}
+
+/// Serves `component` on `listen` until SIGTERM or SIGINT.
+pub fn serve(
+    component: &Path,
+    precompiled: bool,
+    listen: SocketAddr,
+    allocator: Allocator,
+) -> Result<()> {
+    let engine = engine(allocator)?;
+    let component = load(&engine, component, precompiled)?;
+    let pre = Arc::new(pre_instantiate(&engine, &component)?);
+    // One thread: the bench pins the host to one core, and the load generator has the other.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}: choose another --listen"))?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        loop {
+            let (client, _) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                _ = term.recv() => return Ok(()),
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            };
+            let pre = pre.clone();
+            tokio::task::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let pre = pre.clone();
+                    async move { handle(&pre, request).await }
+                });
+                // A client that goes away mid-request is its own business.
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(client), service)
+                    .await;
+            });
+        }
+    })
+}

@@ -1,0 +1,163 @@
+//! The service built for WASI 0.2 as a wasi:http component, served by `measure serve-http`
+//! over loopback: its routes, many concurrent requests, and bad component files.
+
+mod common;
+
+use common::{artifact, measure, stderr};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn component() -> std::path::PathBuf {
+    artifact("WASI_HTTP_COMPONENT")
+}
+
+/// A running `measure serve-http`, killed when dropped.
+struct Host {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Host {
+    fn start(allocator: &str) -> Self {
+        let port = measure::http::free_port().unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = measure()
+            .env_remove("RUST_BACKTRACE")
+            .arg("serve-http")
+            .arg(component())
+            .args(["--allocator", allocator, "--listen", &addr.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut host = Self { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the host did not listen within 60 s"
+            );
+            assert!(host.child.try_wait().unwrap().is_none(), "the host exited");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        host
+    }
+
+    /// Status line, headers and body of `method path` on a fresh connection.
+    fn request(&self, method: &str, path: &str) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_ascii_lowercase(), body.to_owned())
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_component_answers_its_routes_through_the_embedded_host() {
+    for allocator in ["pooling", "on-demand"] {
+        let host = Host::start(allocator);
+        let (status, head, body) = host.request("GET", "/api/time");
+        assert_eq!(status, 200, "{allocator}: {head}");
+        assert!(head.contains("content-type: application/json"), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let shown = json["moscow_time"].as_str().unwrap();
+        assert!(shown.ends_with(" MSK"), "{shown}");
+        // The shown time is the timestamp moved by three hours (Moscow: UTC+3, no DST).
+        let t = json["timestamp"].as_i64().unwrap();
+        assert!((t - common::unix_now()).abs() < 120, "{t}");
+        let hour: i64 = shown[11..13].parse().unwrap();
+        assert_eq!(
+            hour,
+            (t.rem_euclid(86_400) / 3600 + 3) % 24,
+            "{shown} for {t}"
+        );
+
+        let (status, head, body) = host.request("GET", "/");
+        assert_eq!(status, 200);
+        assert!(head.contains("text/html"), "{head}");
+        assert!(body.contains("Moscow"), "{body}");
+
+        let (status, _, _) = host.request("GET", "/nope");
+        assert_eq!(status, 404);
+        let (status, head, _) = host.request("POST", "/api/time");
+        assert_eq!(status, 405);
+        assert!(head.contains("allow: get, head"), "{head}");
+    }
+}
+
+#[test]
+fn two_hundred_concurrent_requests_all_succeed() {
+    let host = Host::start("pooling");
+    let addr = host.addr;
+    let workers: Vec<_> = (0..200)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(addr)?;
+                stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+                stream
+                    .write_all(b"GET /api/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                let mut text = String::new();
+                stream.read_to_string(&mut text)?;
+                Ok::<_, std::io::Error>(text.starts_with("HTTP/1.1 200"))
+            })
+        })
+        .collect();
+    let ok = workers
+        .into_iter()
+        .filter_map(|w| w.join().ok())
+        .filter(|answered| matches!(answered, Ok(true)))
+        .count();
+    assert_eq!(ok, 200, "{} of 200 requests failed", 200 - ok);
+}
+
+#[test]
+fn a_missing_or_invalid_component_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_component = dir.path().join("module.wasm");
+    std::fs::copy(artifact("WASM_MODULE"), &not_a_component).unwrap();
+    for (file, why) in [
+        (
+            dir.path().join("missing.wasm"),
+            "not found: run `make build`",
+        ),
+        (not_a_component, "is not a WASI 0.2 component"),
+    ] {
+        let out = measure()
+            .arg("serve-http")
+            .arg(&file)
+            .args(["--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains(why), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
