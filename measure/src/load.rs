@@ -18,6 +18,8 @@ pub struct Load {
     pub p99: f64,
     /// Socket errors plus non-2xx/3xx responses.
     pub errors: u64,
+    /// Seconds wrk ran for, as it reports them.
+    pub seconds: f64,
     /// The exact command.
     pub command: String,
 }
@@ -100,13 +102,12 @@ pub fn parse(report: &str) -> Option<Load> {
             .map(str::trim)
     };
     let requests_per_second = field("Requests/sec:")?.parse().ok()?;
-    let requests = report
+    // "39213 requests in 1.00s, 6.43MB read"
+    let (requests, rest) = report
         .lines()
-        .find(|l| l.contains(" requests in "))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+        .find_map(|l| l.trim().split_once(" requests in "))?;
+    let requests = requests.parse().ok()?;
+    let seconds = parse_duration(rest.split(',').next()?.trim())?;
     let percentile = |p: &str| field(p).and_then(parse_duration);
     let socket_errors: u64 = field("Socket errors:")
         .map(|s| {
@@ -124,6 +125,7 @@ pub fn parse(report: &str) -> Option<Load> {
         p50: percentile("50%")?,
         p99: percentile("99%")?,
         errors: socket_errors + bad_status,
+        seconds,
         command: String::new(),
     })
 }
@@ -172,6 +174,7 @@ Transfer/sec:      6.42MB
         assert!((load.p50 - 262e-6).abs() < 1e-12);
         assert!((load.p99 - 1.57e-3).abs() < 1e-12);
         assert_eq!(load.errors, 7);
+        assert_eq!(load.seconds, 1.0);
     }
 
     #[test]

@@ -14,6 +14,40 @@ use std::time::Duration;
 pub const CONNECTIONS: [usize; 3] = [1, 10, 50];
 const PATH: &str = "/api/time";
 
+/// What each wrk run yields, per server and concurrency: `load.<metric>-c<N>.<variant>`.
+/// Errors are socket errors plus non-2xx/3xx answers, per second of the run (a rate, so
+/// runs of different lengths compare; the count is in `shown`).
+const METRICS: [(&str, Unit, &str); 4] = [
+    ("rps", Unit::PerSecond, "requests/s"),
+    ("latency-p50", Unit::Seconds, "latency p50"),
+    ("latency-p99", Unit::Seconds, "latency p99"),
+    ("errors", Unit::PerSecond, "errors/s (socket, non-2xx/3xx)"),
+];
+
+fn id(metric: &str, connections: usize, variant: &str) -> String {
+    format!("load.{metric}-c{connections}.{variant}")
+}
+
+fn value(metric: &str, load: &Load) -> f64 {
+    match metric {
+        "rps" => load.requests_per_second,
+        "latency-p50" => load.p50,
+        "latency-p99" => load.p99,
+        _ => load.errors as f64 / load.seconds.max(f64::MIN_POSITIVE),
+    }
+}
+
+/// The counts behind the rates, as wrk printed them.
+fn shown(metric: &str, load: &Load, o: Observation) -> Observation {
+    match metric {
+        "rps" | "errors" => o.with_shown(format!(
+            "{} requests, {} errors",
+            load.requests, load.errors
+        )),
+        _ => o,
+    }
+}
+
 pub struct LoadProbe;
 
 impl Probe for LoadProbe {
@@ -29,26 +63,15 @@ impl Probe for LoadProbe {
                 ctx.load_duration.as_secs()
             );
             let v = server.variant();
-            let ids = |c: usize| {
-                [
-                    format!("load.rps-c{c}.{v}"),
-                    format!("load.latency-p50-c{c}.{v}"),
-                    format!("load.latency-p99-c{c}.{v}"),
-                ]
-            };
             if let Some(reason) = server.unavailable(ctx).or_else(|| {
                 which::which("wrk")
                     .err()
                     .map(|_| "wrk not found on PATH; as root, `make setup` installs it".to_owned())
             }) {
                 for c in CONNECTIONS {
-                    for (id, unit) in
-                        ids(c)
-                            .iter()
-                            .zip([Unit::PerSecond, Unit::Seconds, Unit::Seconds])
-                    {
+                    for (metric, unit, _) in METRICS {
                         observations.push(ctx.unavailable(
-                            id,
+                            &id(metric, c, v),
                             server.label(),
                             Kind::Load,
                             unit,
@@ -61,7 +84,6 @@ impl Probe for LoadProbe {
             }
             let runs = drive(server.as_mut(), ctx);
             for (c, outcome) in CONNECTIONS.iter().zip(runs) {
-                let [rps, p50, p99] = ids(*c);
                 let label = |what: &str| {
                     format!(
                         "{}, {c} connection{}: {what}",
@@ -69,54 +91,31 @@ impl Probe for LoadProbe {
                         if *c == 1 { "" } else { "s" }
                     )
                 };
-                match outcome {
-                    Ok(load) => {
-                        let shown = format!("{} requests, {} errors", load.requests, load.errors);
-                        observations.push(
+                for (metric, unit, what) in METRICS {
+                    let id = id(metric, *c, v);
+                    observations.push(match &outcome {
+                        Ok(load) => shown(
+                            metric,
+                            load,
                             Observation::measured(
-                                &rps,
-                                &label("requests/s"),
-                                Kind::Load,
-                                Unit::PerSecond,
-                                load.command.clone(),
-                                vec![load.requests_per_second],
-                            )
-                            .with_shown(shown),
-                        );
-                        observations.push(Observation::measured(
-                            &p50,
-                            &label("latency p50"),
-                            Kind::Load,
-                            Unit::Seconds,
-                            load.command.clone(),
-                            vec![load.p50],
-                        ));
-                        observations.push(Observation::measured(
-                            &p99,
-                            &label("latency p99"),
-                            Kind::Load,
-                            Unit::Seconds,
-                            load.command,
-                            vec![load.p99],
-                        ));
-                    }
-                    Err(e) => {
-                        for (id, unit) in [rps, p50, p99].iter().zip([
-                            Unit::PerSecond,
-                            Unit::Seconds,
-                            Unit::Seconds,
-                        ]) {
-                            observations.push(Observation::failed(
-                                id,
-                                &label("load"),
+                                &id,
+                                &label(what),
                                 Kind::Load,
                                 unit,
-                                command.clone(),
-                                format!("{e:#}"),
-                                vec![],
-                            ));
-                        }
-                    }
+                                load.command.clone(),
+                                vec![value(metric, load)],
+                            ),
+                        ),
+                        Err(e) => Observation::failed(
+                            &id,
+                            &label("load"),
+                            Kind::Load,
+                            unit,
+                            command.clone(),
+                            format!("{e:#}"),
+                            vec![],
+                        ),
+                    });
                 }
             }
         }
