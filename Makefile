@@ -55,7 +55,7 @@ build:
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build
-	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service --bench wagi $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service --bench wagi --bench wasi_http $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
 	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --load-seconds $(LOAD_SECONDS) --results $(RESULTS)

@@ -166,32 +166,98 @@ impl WasiHttpView for Guest {
     }
 }
 
+/// A request made ready for a fresh instance: its store, and the request and the place the
+/// guest puts its response, as wasi:http resources in it.
+pub struct Prepared {
+    pub store: Store<Guest>,
+    pub request: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
+    pub outparam:
+        wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
+}
+
+/// Where the guest's response arrives.
+pub type Answer = tokio::sync::oneshot::Receiver<
+    Result<
+        hyper::Response<HyperOutgoingBody>,
+        wasmtime_wasi_http::p2::bindings::http::types::ErrorCode,
+    >,
+>;
+
+/// A fresh store for `request`, with the request and the response place in it.
+pub fn prepare<B>(pre: &ProxyPre<Guest>, request: hyper::Request<B>) -> Result<(Prepared, Answer)>
+where
+    B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let mut store = Store::new(pre.engine(), Guest::new());
+    let (sender, response) = tokio::sync::oneshot::channel();
+    let request = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, request)
+        .map_err(anyhow::Error::from)?;
+    let outparam = store
+        .data_mut()
+        .http()
+        .new_response_outparam(sender)
+        .map_err(anyhow::Error::from)?;
+    Ok((
+        Prepared {
+            store,
+            request,
+            outparam,
+        },
+        response,
+    ))
+}
+
+/// A fresh instance of `pre` in the prepared store.
+pub async fn instantiate(
+    pre: &ProxyPre<Guest>,
+    store: &mut Store<Guest>,
+) -> Result<wasmtime_wasi_http::p2::bindings::Proxy> {
+    pre.instantiate_async(store)
+        .await
+        .map_err(anyhow::Error::from)
+}
+
+/// Runs the guest's handler on the prepared request, to its end.
+pub async fn call(
+    proxy: &wasmtime_wasi_http::p2::bindings::Proxy,
+    store: &mut Store<Guest>,
+    request: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
+    outparam: wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
+) -> Result<()> {
+    proxy
+        .wasi_http_incoming_handler()
+        .call_handle(store, request, outparam)
+        .await
+        .map_err(anyhow::Error::from)
+}
+
+impl Prepared {
+    /// Instantiates and runs the handler; the store (and instance) is dropped at the end,
+    /// which is the teardown.
+    pub async fn run(self, pre: ProxyPre<Guest>) -> Result<()> {
+        let Prepared {
+            mut store,
+            request,
+            outparam,
+        } = self;
+        let proxy = instantiate(&pre, &mut store).await?;
+        call(&proxy, &mut store, request, outparam).await
+    }
+}
+
 /// Handles one request in a fresh store and instance of `pre`.
 pub async fn handle(
     pre: &ProxyPre<Guest>,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
-    let mut store = Store::new(pre.engine(), Guest::new());
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    let req = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, request)?;
-    let out = store.data_mut().http().new_response_outparam(sender)?;
-    let pre = pre.clone();
+    let (prepared, receiver) = prepare(pre, request)?;
     // The guest may go on writing the body after it has set the response, so it runs in a
     // task of its own while the response is handed to hyper.
-    let task = tokio::task::spawn(async move {
-        let proxy = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(anyhow::Error::from)?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, req, out)
-            .await
-            .map_err(anyhow::Error::from)
-    });
+    let task = tokio::task::spawn(prepared.run(pre.clone()));
     match receiver.await {
         Ok(Ok(response)) => Ok(response),
         Ok(Err(code)) => Err(code.into()),

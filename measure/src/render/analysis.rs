@@ -392,6 +392,24 @@ fn server_mode(results: &Results) -> Vec<String> {
             ),
         );
     }
+    let split: Vec<String> = [
+        (
+            "instantiating a fresh instance",
+            "criterion.wasi_http.instantiate",
+        ),
+        ("the guest's handler", "criterion.wasi_http.handler"),
+        ("tearing the store down", "criterion.wasi_http.teardown"),
+    ]
+    .iter()
+    .filter_map(|(what, id)| Some(format!("{what} {}", shown(results, &[id])?)))
+    .collect();
+    if let Some(whole) = shown(results, &["criterion.wasi_http.request"]) {
+        out.push(format!(
+            "In process (criterion, no socket), one wasi:http request costs {whole}: {}; the \
+             native server's whole request is the baseline those add to.",
+            split.join(", ")
+        ));
+    }
     if let Some(p1) = results.get(P1_SERVER_ID).and_then(|o| o.shown.as_deref()) {
         out.push(format!(
             "Under ctr, the wasm32-wasip1 module cannot serve at all (WASI preview 1 has no \
