@@ -405,8 +405,7 @@ fn server_mode(results: &Results) -> Vec<String> {
     .collect();
     if let Some(whole) = shown(results, &["criterion.wasi_http.request"]) {
         out.push(format!(
-            "In process (criterion, no socket), one wasi:http request costs {whole}: {}; the \
-             native server's whole request is the baseline those add to.",
+            "In process (criterion, no socket), one wasi:http request costs {whole}: {}.",
             split.join(", ")
         ));
     }
