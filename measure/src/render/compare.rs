@@ -8,12 +8,14 @@ use crate::results::{Observation, Results};
 use crate::stats::ratio_of_medians;
 use serde::Serialize;
 
-/// What a metric measures, which decides the words of its verdict. Lower is better for all.
+/// What a metric measures, which decides the words of its verdict, and which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Noun {
     Size,
     Time,
     Memory,
+    /// Requests per second: the only one where higher is better.
+    Rate,
 }
 
 impl Noun {
@@ -22,6 +24,7 @@ impl Noun {
             Noun::Size => ("smaller", "larger"),
             Noun::Time => ("faster", "slower"),
             Noun::Memory => ("less memory", "more memory"),
+            Noun::Rate => ("more requests/s", "fewer requests/s"),
         }
     }
 }
@@ -67,9 +70,15 @@ impl Verdict {
     }
 }
 
-/// Compares two observations whose lower value is better.
+/// Compares two observations, phrased from the WASM side.
 pub fn verdict(traditional: &Observation, wasm: &Observation, noun: Noun) -> Option<Verdict> {
-    let r = ratio_of_medians(&traditional.samples, &wasm.samples)?;
+    // r > 1 means WASM is better: the traditional figure over the WASM one when lower is
+    // better, the other way round for a rate.
+    let r = if noun == Noun::Rate {
+        ratio_of_medians(&wasm.samples, &traditional.samples)?
+    } else {
+        ratio_of_medians(&traditional.samples, &wasm.samples)?
+    };
     let (better, worse) = noun.words();
     let exact = r.interval.low == r.interval.high;
     let percent = r.interval.confidence * 100.0;
@@ -84,7 +93,7 @@ pub fn verdict(traditional: &Observation, wasm: &Observation, noun: Noun) -> Opt
             ),
         ));
     }
-    // The interval is of traditional / wasm; from the loser's side it inverts.
+    // From the loser's side the ratio and its interval invert.
     let (winner, factor, low, high, word) = if r.value > 1.0 {
         (
             Winner::Wasm,
@@ -196,6 +205,27 @@ const SPECS: &[Spec] = &[
         wasm: &["startup.cli.embedded-wasmtime-aot"],
         noun: Noun::Time,
         notes: "the bare process vs the module precompiled, in an embedded wasmtime",
+        quoted: None,
+    },
+    Spec {
+        metric: "Server throughput, 10 connections",
+        traditional: &["load.rps-c10.docker", "load.rps-c10.native-process"],
+        wasm: &[
+            "load.rps-c10.wasi-http-pooling",
+            "load.rps-c10.wasmtime-serve",
+        ],
+        noun: Noun::Rate,
+        notes: "wrk on loopback: the native server in docker vs the wasi:http component in \
+                the embedded host (pooling allocator), server and wrk on their own cores",
+        quoted: None,
+    },
+    Spec {
+        metric: "Memory, serving",
+        traditional: &["memory.server-docker-stats.docker"],
+        wasm: &["memory.server-rss.wasi-http-pooling"],
+        noun: Noun::Memory,
+        notes: "docker stats MEM USAGE of the server container vs the resident set of the \
+                wasi:http host process (runtime and compiled component included)",
         quoted: None,
     },
     Spec {
@@ -429,6 +459,22 @@ mod tests {
             v.phrase
         );
         assert!((v.factor - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lower_rate_is_fewer_requests() {
+        let native = [100_000.0];
+        let wasm = [20_000.0];
+        let v = verdict(
+            &obs(&native, Unit::PerSecond),
+            &obs(&wasm, Unit::PerSecond),
+            Noun::Rate,
+        )
+        .unwrap();
+        assert_eq!(
+            (v.winner, v.short.as_str()),
+            (Winner::Traditional, "5.0× fewer requests/s")
+        );
     }
 
     #[test]
