@@ -67,6 +67,10 @@ impl<L: Launch> Server for ChildServer<L> {
         self.launch.unavailable(ctx)
     }
 
+    fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
+        self.launch.prepare(ctx)
+    }
+
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
         self.launch.prepare(ctx)?;
         let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port()?));

@@ -39,6 +39,11 @@ pub trait Server {
     fn command(&self, ctx: &Ctx) -> String;
     /// Why it cannot run here, if it cannot.
     fn unavailable(&self, ctx: &Ctx) -> Option<String>;
+    /// Work done once before any timed start (compiling ahead of time), so no start
+    /// sample pays for it.
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<()> {
+        Ok(())
+    }
     /// Starts the server; returns where it listens.
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr>;
     /// Fails if the server is no longer running.
@@ -95,7 +100,13 @@ impl Probe for ServerProbe {
                 false
             }
         });
-        let mut taken: Vec<Taken> = servers.iter().map(|_| Taken::default()).collect();
+        let mut taken: Vec<Taken> = servers
+            .iter_mut()
+            .map(|server| Taken {
+                error: server.prepare(ctx).err().map(|e| format!("{e:#}")),
+                ..Taken::default()
+            })
+            .collect();
         for _ in 0..ctx.runs.min(MAX_CYCLES) {
             for (server, got) in servers.iter_mut().zip(taken.iter_mut()) {
                 if got.error.is_none() {

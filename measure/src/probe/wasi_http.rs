@@ -10,6 +10,7 @@ use crate::wasi_http::{self, Allocator};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
 /// `measure serve-http --allocator A`, on the component precompiled for that allocator.
 pub struct Embedded(pub Allocator);
@@ -51,6 +52,11 @@ fn missing(ctx: &Ctx) -> Option<String> {
         )
     })
 }
+
+/// The components this process has precompiled, per allocator: each is compiled once per
+/// `measure` run, before any timed start, so a rebuilt component, another
+/// `WASI_HTTP_COMPONENT` or changed engine settings are never served from a stale file.
+static COMPILED: Mutex<Vec<(Allocator, PathBuf)>> = Mutex::new(Vec::new());
 
 /// A server's environment: nothing inherited, so no RUST_BACKTRACE (wasmtime captures a
 /// backtrace on an internal error path of every request with it) and no RUST_LOG.
@@ -95,15 +101,23 @@ impl Launch for Embedded {
         missing(ctx)
     }
 
-    /// Compiles the component once for this allocator's engine, so every start loads it
-    /// precompiled, as a deployment would.
+    /// Compiles the component for this allocator's engine (see [`COMPILED`]), so every
+    /// start loads it precompiled, as a deployment would.
     fn prepare(&self, ctx: &Ctx) -> Result<()> {
-        let out = self.precompiled(ctx);
-        if out.is_file() {
+        let key = (self.0, ctx.component.clone());
+        let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
+        if compiled.contains(&key) {
             return Ok(());
         }
         std::fs::create_dir_all(&ctx.work_dir)?;
-        wasi_http::precompile(&wasi_http::engine(self.0)?, &ctx.component, &out)
+        // Written aside and renamed, so a host another `measure` process starts meanwhile
+        // never loads half a file.
+        let partial = tempfile::NamedTempFile::new_in(&ctx.work_dir)?;
+        let engine = wasi_http::engine(self.0)?;
+        wasi_http::precompile(&engine, &ctx.component, partial.path())?;
+        partial.persist(self.precompiled(ctx))?;
+        compiled.push(key);
+        Ok(())
     }
 
     fn stop_signal(&self) -> libc::c_int {
