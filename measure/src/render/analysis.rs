@@ -427,11 +427,11 @@ fn spin(results: &Results) -> Vec<String> {
         ("spin", "Spin (spin up)"),
         (
             "embedded-wagi",
-            "the embedded WAGI host (not Spin: measure's own, same manifest)",
+            "The embedded WAGI host (measure's own, not Spin; the same manifest)",
         ),
-        ("native-process", "the native server process"),
-        ("docker", "the native server in docker"),
-        ("remote", "the remote deployment (SPIN_URL)"),
+        ("native-process", "The native server process"),
+        ("docker", "The native server in docker"),
+        ("remote", "The remote deployment (SPIN_URL)"),
     ];
     let mut out = Vec::new();
     for (host, name) in HOSTS {
