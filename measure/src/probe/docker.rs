@@ -180,19 +180,39 @@ pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
 /// Removes every container this `measure` process started (they carry its run label).
 pub fn remove_containers() {
     let filter = format!("label={}", run_label());
-    let Ok(ids) =
+    let list = || {
         tools::query(Command::new("docker").args(["ps", "--all", "--quiet", "--filter", &filter]))
-    else {
-        return;
+            .map(|ids| {
+                ids.split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
     };
-    let ids: Vec<&str> = ids.split_whitespace().collect();
-    if !ids.is_empty() {
-        let _ = run_once(
-            Command::new("docker").args(["rm", "--force"]).args(&ids),
-            Duration::from_secs(30),
-        );
+    // A `docker run` client killed a moment ago may have asked for a container that the
+    // daemon creates only now: look again until two looks in a row find none.
+    let mut quiet = 0;
+    for _ in 0..REMOVE_ROUNDS {
+        let Ok(ids) = list() else {
+            return;
+        };
+        if ids.is_empty() {
+            quiet += 1;
+            if quiet == 2 {
+                return;
+            }
+        } else {
+            quiet = 0;
+            let _ = run_once(
+                Command::new("docker").args(["rm", "--force"]).args(&ids),
+                Duration::from_secs(30),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// How many times [`remove_containers`] looks for containers of this run.
+const REMOVE_ROUNDS: usize = 20;
 
 /// The server context in a detached container, published on a loopback port.
 #[derive(Default)]
