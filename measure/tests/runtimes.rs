@@ -166,6 +166,12 @@ fn ctrl_c_keeps_partial_results_and_leaves_nothing_running() {
         .collect();
     assert!(leftovers.is_empty(), "left running: {leftovers:?}");
     if docker_ready("ctrl_c (containers)") {
-        assert_eq!(leftover_containers(), "");
+        // A `docker run --rm` whose client was killed mid-start can still be coming up in
+        // the daemon when measure exits; what matters is that none stays.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !leftover_containers().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        assert_eq!(leftover_containers(), "", "containers left behind for 20 s");
     }
 }
