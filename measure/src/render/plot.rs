@@ -347,6 +347,10 @@ fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<
         .configure_mesh()
         .x_desc("connections (wrk, one thread; log scale)")
         .y_desc("requests per second")
+        .x_labels(6)
+        .x_label_formatter(&|c| format!("{c:.0}"))
+        .y_label_formatter(&|r| super::compare::group(*r))
+        .light_line_style(WHITE)
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(&e))?;
