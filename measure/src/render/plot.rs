@@ -150,8 +150,8 @@ fn row_label(o: &Observation) -> String {
     format!("{label} (n={})", o.samples.len())
 }
 
-/// A tick on a log time axis in milliseconds: as few digits as the value needs.
-fn ms_tick(v: &f64) -> String {
+/// A tick on a log axis: as few digits as the value needs.
+fn tick(v: &f64) -> String {
     match *v {
         v if v >= 10.0 => format!("{v:.0}"),
         v if v >= 1.0 => format!("{v:.1}"),
@@ -195,7 +195,7 @@ fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) ->
         .configure_mesh()
         .x_desc(x_desc)
         .x_labels(8)
-        .x_label_formatter(&ms_tick)
+        .x_label_formatter(&tick)
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .y_labels(rows.len())
@@ -284,8 +284,8 @@ fn bar_chart(
     chart
         .configure_mesh()
         .x_desc(x_desc)
-        .x_labels(8)
-        .x_label_formatter(&ms_tick)
+        .x_labels(12)
+        .x_label_formatter(&tick)
         .label_style(("sans-serif", 14))
         .y_labels(rows.len())
         .y_label_formatter(&label_of)
