@@ -1,5 +1,6 @@
 //! The little HTTP a probe needs to know that a server answers: one GET over loopback,
-//! and waiting until the first one succeeds.
+//! and waiting until the first one succeeds; and what the embedded hosts (`measure wagi`,
+//! `measure serve-http`) share: a runtime with a bound listener, and the stop signals.
 
 use anyhow::{bail, Context as _, Result};
 use std::io::{Read, Write};
@@ -57,4 +58,45 @@ pub fn free_port() -> Result<u16> {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free loopback port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Binds `listen` on a runtime from `runtime` and serves with `serve` until it returns.
+/// A port that cannot be bound is one line naming `--listen`.
+pub fn serve_on<F, Fut>(
+    listen: SocketAddr,
+    mut runtime: tokio::runtime::Builder,
+    serve: F,
+) -> Result<()>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let runtime = runtime
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {listen}; choose a free port with --listen")
+            })?;
+        serve(listener).await
+    })
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+pub async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -291,33 +291,30 @@ pub fn serve(
     let component = load(&engine, component, precompiled)?;
     let pre = Arc::new(pre_instantiate(&engine, &component)?);
     // One thread: the bench pins the host to one core, and the load generator has the other.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}: choose another --listen"))?;
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        loop {
-            let (client, _) = tokio::select! {
-                accepted = listener.accept() => accepted?,
-                _ = term.recv() => return Ok(()),
-                _ = tokio::signal::ctrl_c() => return Ok(()),
-            };
-            let pre = pre.clone();
-            tokio::task::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let pre = pre.clone();
-                    async move { handle(&pre, request).await }
+    crate::http::serve_on(
+        listen,
+        tokio::runtime::Builder::new_current_thread(),
+        |listener| async move {
+            let stop = crate::http::stop_signal();
+            tokio::pin!(stop);
+            loop {
+                let (client, _) = tokio::select! {
+                    accepted = listener.accept() => accepted?,
+                    _ = &mut stop => return Ok(()),
+                };
+                let pre = pre.clone();
+                tokio::task::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let pre = pre.clone();
+                        async move { handle(&pre, request).await }
+                    });
+                    // A client that goes away mid-request is its own business.
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(client), service)
+                        .await;
                 });
-                // A client that goes away mid-request is its own business.
-                let _ = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(client), service)
-                    .await;
-            });
-        }
-    })
+            }
+        },
+    )
 }

@@ -421,20 +421,27 @@ fn server_mode(results: &Results) -> Vec<String> {
     out
 }
 
-/// Per host: how long it takes to come up, and cold requests against warm ones.
+/// Per host: how long it takes to come up, and cold requests against warm ones. The hosts
+/// are those the Spin probe measured, named as its observations name them.
 fn spin(results: &Results) -> Vec<String> {
-    const HOSTS: [(&str, &str); 5] = [
-        ("spin", "Spin (spin up)"),
-        (
-            "embedded-wagi",
-            "The embedded WAGI host (measure's own, not Spin; the same manifest)",
-        ),
-        ("native-process", "The native server process"),
-        ("docker", "The native server in docker"),
-        ("remote", "The remote deployment (SPIN_URL)"),
-    ];
+    let mut hosts: Vec<(&str, &str)> = Vec::new();
+    for o in results.observations.iter().filter(|o| o.is_measured()) {
+        let Some(host) = ["spin.cold-start.", "spin.cold."]
+            .iter()
+            .find_map(|prefix| o.id.strip_prefix(prefix))
+        else {
+            continue;
+        };
+        if hosts.iter().all(|(h, _)| *h != host) {
+            let name = o
+                .label
+                .split_once(": ")
+                .map_or(o.label.as_str(), |(n, _)| n);
+            hosts.push((host, name));
+        }
+    }
     let mut out = Vec::new();
-    for (host, name) in HOSTS {
+    for (host, name) in hosts {
         let get = |series: &str| results.measured(&[&format!("spin.{series}.{host}")]);
         let mut parts = Vec::new();
         if let Some(start) = get("cold-start") {
@@ -511,10 +518,10 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
             need: need.into(),
             choice: choice.into(),
             because: format!(
-                "wasm {} vs traditional {}: wasm is {}",
+                "WASM {}: {} against {}",
+                v.phrase,
                 super::compare::value_of(wo),
-                super::compare::value_of(to),
-                v.phrase
+                super::compare::value_of(to)
             ),
         });
     };
@@ -546,42 +553,28 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         Noun::Memory,
         &mut out,
     );
-    if let Some(p1) = results.get(P1_SERVER_ID) {
+    // The ctr probe records the server context's exit as measured when the module ended
+    // instead of serving; what it printed says why.
+    if let Some(shown) = results
+        .get(P1_SERVER_ID)
+        .filter(|o| o.is_measured())
+        .and_then(|o| o.shown.as_deref())
+    {
         out.push(Decision {
             need: "a long-running server under plain containerd (sockets)".into(),
             choice: "traditional container".into(),
-            because: match p1.shown.as_deref() {
-                Some(shown) => format!("the wasm32-wasip1 module cannot listen there: {shown}"),
-                None => "the wasm server context under ctr was not measured".into(),
-            },
+            because: format!("the wasm32-wasip1 module cannot listen there: {shown}"),
         });
     }
-    if let (Some(native), Some(wasm)) = (
-        results.measured(&["load.rps-c10.native-process"]),
-        results.measured(&[
+    pick(
+        "highest HTTP throughput at 10 connections",
+        &["load.rps-c10.docker", "load.rps-c10.native-process"],
+        &[
             "load.rps-c10.wasi-http-pooling",
             "load.rps-c10.wasmtime-serve",
-        ]),
-    ) {
-        if let Some(r) = crate::stats::ratio_of_medians(&native.samples, &wasm.samples) {
-            let choice = if !r.is_significant() {
-                "either"
-            } else if r.value > 1.0 {
-                "traditional (native) server"
-            } else {
-                "wasi:http component"
-            };
-            out.push(Decision {
-                need: "highest HTTP throughput at 10 connections".into(),
-                choice: choice.into(),
-                because: format!(
-                    "native server {} against the wasi:http component {}: a ratio of {}",
-                    super::compare::value_of(native),
-                    super::compare::value_of(wasm),
-                    times(r.value)
-                ),
-            });
-        }
-    }
+        ],
+        Noun::Rate,
+        &mut out,
+    );
     out
 }

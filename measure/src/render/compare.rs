@@ -112,8 +112,11 @@ pub fn verdict(traditional: &Observation, wasm: &Observation, noun: Noun) -> Opt
             worse,
         )
     };
-    let interval = if exact {
+    // A size is exact; any other single figure per side has no interval to show.
+    let interval = if exact && traditional.unit == crate::results::Unit::Bytes {
         String::new()
+    } else if exact {
+        "one run each: no interval".to_owned()
     } else {
         format!("{percent:.0}% interval {}–{}×", times(low), times(high))
     };

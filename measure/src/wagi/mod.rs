@@ -32,33 +32,28 @@ pub fn default_manifest() -> PathBuf {
 pub fn serve(manifest: &Path, listen: SocketAddr) -> Result<()> {
     // Compiled before the port opens: a client that connects gets an answer at once.
     let host = Arc::new(Host::load(manifest)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
+    crate::http::serve_on(
+        listen,
+        tokio::runtime::Builder::new_multi_thread(),
+        |listener| async move {
+            let local = listener.local_addr()?;
+            eprintln!(
+                "measure wagi: serving {} ({}) on http://{local}",
+                host.app().name,
+                manifest.display()
+            );
+            let app = axum::Router::new()
+                .fallback(handle)
+                .with_state(Served { host, local });
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(crate::http::stop_signal())
             .await
-            .with_context(|| {
-                format!("cannot listen on {listen}; choose a free port with --listen")
-            })?;
-        let local = listener.local_addr()?;
-        eprintln!(
-            "measure wagi: serving {} ({}) on http://{local}",
-            host.app().name,
-            manifest.display()
-        );
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(Served { host, local });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop_signal())
-        .await
-        .context("the WAGI host's server failed")
-    })
+            .context("the WAGI host's server failed")
+        },
+    )
 }
 
 /// What every request handler shares.
@@ -79,20 +74,4 @@ async fn handle(
         local: served.local,
     };
     served.host.handle(request, peers).await
-}
-
-/// Resolves on the first SIGTERM or SIGINT.
-async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
