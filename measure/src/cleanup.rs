@@ -1,11 +1,31 @@
 //! What `measure` started and must not leave behind: child process groups and labelled
 //! containers. On Ctrl-C (or SIGTERM) everything is removed and the results saved so far
-//! stay on disk (they are written after every probe).
+//! stay on disk (they are written after every probe). Containers are removed by removers
+//! the runtimes register, so this module knows no runtime.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 static RUNNING: Mutex<Option<HashSet<libc::pid_t>>> = Mutex::new(None);
+static REMOVERS: Mutex<Vec<(&str, fn())>> = Mutex::new(Vec::new());
+
+/// Adds the remover of runtime `name` to what [`remove_containers`] calls; a name already
+/// registered keeps its first remover.
+pub fn register(name: &'static str, remove: fn()) {
+    if let Ok(mut removers) = REMOVERS.lock() {
+        if !removers.iter().any(|(n, _)| *n == name) {
+            removers.push((name, remove));
+        }
+    }
+}
+
+/// Calls every registered remover: the containers this process started go.
+pub fn remove_containers() {
+    let removers = REMOVERS.lock().map(|r| r.clone()).unwrap_or_default();
+    for (_, remove) in removers {
+        remove();
+    }
+}
 
 /// Records a running process group (or single process) to kill on interruption.
 pub fn track(pid: libc::pid_t) {
@@ -44,7 +64,7 @@ pub fn on_interrupt(results: std::path::PathBuf) -> anyhow::Result<()> {
                 libc::kill(pid, libc::SIGKILL);
             }
         }
-        crate::probe::remove_containers();
+        remove_containers();
         std::process::exit(130);
     })?;
     Ok(())

@@ -1,7 +1,8 @@
 //! What every probe is given: the built artifacts, the run options, and which runtimes
 //! answer.
 
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::Subject;
+use crate::results::Observation;
 use crate::tools;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
@@ -9,17 +10,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// Tag of the traditional (native, `FROM scratch`) image.
-pub const DOCKER_IMAGE: &str = "wasmlab/moscow-time:latest";
-/// Label on every container `measure` starts, so a person (and a test) can find them all.
-pub const CONTAINER_LABEL: &str = "wasmlab=1";
-
-/// Label of the containers of this `measure` process, so its cleanup removes its own and
-/// never those of another run going on at the same time.
-pub fn run_label() -> String {
-    format!("wasmlab.run={}", std::process::id())
-}
 
 pub struct Ctx {
     /// The static native service binary.
@@ -50,30 +40,62 @@ pub struct Ctx {
     docker: OnceLock<Result<String, String>>,
 }
 
+/// The built artifacts a run measures.
+pub struct Artifacts {
+    pub native: PathBuf,
+    pub wasm: PathBuf,
+    pub floor: PathBuf,
+    pub dockerfile: PathBuf,
+    /// This executable (`measure exec`, `measure wagi`, `measure serve-http`).
+    pub measure: PathBuf,
+    /// The wasi:http component; beside the wasm module's target directory when `None`.
+    pub component: Option<PathBuf>,
+}
+
+/// How a run measures.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub runs: usize,
+    pub warmup: usize,
+    pub timeout: Duration,
+    pub require_runtimes: bool,
+    pub load_duration: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            runs: 20,
+            warmup: 3,
+            timeout: Duration::from_secs(60),
+            require_runtimes: false,
+            load_duration: Duration::from_secs(5),
+        }
+    }
+}
+
 impl Ctx {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        native: PathBuf,
-        wasm: PathBuf,
-        floor: PathBuf,
-        dockerfile: PathBuf,
-        measure: PathBuf,
-        runs: usize,
-        warmup: usize,
-        timeout: Duration,
-        require_runtimes: bool,
-    ) -> Self {
+    pub fn new(artifacts: Artifacts, options: Options) -> Self {
+        let Artifacts {
+            native,
+            wasm,
+            floor,
+            dockerfile,
+            measure,
+            component,
+        } = artifacts;
         let work_dir = native
             .parent()
             .map_or_else(|| PathBuf::from("target/measure"), |d| d.join("measure"));
         // target/wasm32-wasip1/dist/x.wasm → target/wasm32-wasip2/dist/x.wasm
-        let component = wasm
-            .iter()
-            .map(|part| match part.to_str() {
-                Some("wasm32-wasip1") => std::ffi::OsStr::new("wasm32-wasip2"),
-                _ => part,
-            })
-            .collect();
+        let component = component.unwrap_or_else(|| {
+            wasm.iter()
+                .map(|part| match part.to_str() {
+                    Some("wasm32-wasip1") => std::ffi::OsStr::new("wasm32-wasip2"),
+                    _ => part,
+                })
+                .collect()
+        });
         Self {
             precompiled: wasm.with_extension("cwasm"),
             component,
@@ -83,11 +105,11 @@ impl Ctx {
             dockerfile,
             work_dir,
             measure,
-            runs,
-            warmup,
-            timeout,
-            require_runtimes,
-            load_duration: Duration::from_secs(5),
+            runs: options.runs,
+            warmup: options.warmup,
+            timeout: options.timeout,
+            require_runtimes: options.require_runtimes,
+            load_duration: options.load_duration,
             docker: OnceLock::new(),
         }
     }
@@ -103,6 +125,15 @@ impl Ctx {
             bail!("--runs must be at least 1");
         }
         Ok(())
+    }
+
+    /// Warmups, runs and timeout of a benchmark.
+    pub fn plan(&self) -> crate::runner::Plan {
+        crate::runner::Plan {
+            warmup: self.warmup,
+            runs: self.runs,
+            timeout: self.timeout,
+        }
     }
 
     /// The settings recorded in provenance.
@@ -137,18 +168,14 @@ impl Ctx {
     /// missing: skipped with the reason, or failed when runtimes are required.
     pub fn unavailable(
         &self,
-        id: &str,
-        label: &str,
-        kind: Kind,
-        unit: Unit,
-        command: String,
+        subject: Subject,
+        command: impl Into<String>,
         reason: &str,
     ) -> Observation {
         if self.require_runtimes {
-            let error = format!("REQUIRE_RUNTIMES is set and {reason}");
-            Observation::failed(id, label, kind, unit, command, error, Vec::new())
+            subject.failed(command, format!("REQUIRE_RUNTIMES is set and {reason}"))
         } else {
-            Observation::skipped(id, label, kind, unit, command, reason.to_owned())
+            subject.skipped(command, reason)
         }
     }
 }

@@ -6,7 +6,9 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use measure::{cleanup, ctx, probe, provenance, render, results, tools, wagi, wasi_http, wasm};
+use measure::{
+    cleanup, ctx, probe, provenance, render, results, runtime, tools, wagi, wasi_http, wasm,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -122,7 +124,8 @@ struct RunArgs {
     /// Seconds each load run (wrk) lasts, per server and concurrency.
     #[arg(long, default_value_t = 5)]
     load_seconds: u64,
-    /// Run only these probes (by id: size, startup, phase); all when absent.
+    /// Run only these probes (by name: size, startup, phase, spin, ...); when absent,
+    /// every probe but spin (which `measure spin` runs with its own options).
     #[arg(long = "probe")]
     probes: Vec<String>,
 }
@@ -213,22 +216,23 @@ fn main() -> ExitCode {
 }
 
 impl Common {
-    fn ctx(&self) -> Result<ctx::Ctx> {
-        let measure = std::env::current_exe().context("cannot find this executable")?;
-        let mut ctx = ctx::Ctx::new(
-            self.native.clone(),
-            self.wasm.clone(),
-            self.floor.clone(),
-            self.dockerfile.clone(),
-            measure,
-            self.runs,
-            self.warmup,
-            seconds(self.timeout, "--timeout")?,
-            self.require_runtimes,
-        );
-        if let Some(component) = &self.component {
-            ctx.component = component.clone();
-        }
+    fn ctx(&self, load_duration: Duration) -> Result<ctx::Ctx> {
+        let artifacts = ctx::Artifacts {
+            native: self.native.clone(),
+            wasm: self.wasm.clone(),
+            floor: self.floor.clone(),
+            dockerfile: self.dockerfile.clone(),
+            measure: std::env::current_exe().context("cannot find this executable")?,
+            component: self.component.clone(),
+        };
+        let options = ctx::Options {
+            runs: self.runs,
+            warmup: self.warmup,
+            timeout: seconds(self.timeout, "--timeout")?,
+            require_runtimes: self.require_runtimes,
+            load_duration,
+        };
+        let ctx = ctx::Ctx::new(artifacts, options);
         ctx.check_artifacts()?;
         Ok(ctx)
     }
@@ -243,8 +247,9 @@ fn seconds(value: f64, name: &str) -> Result<Duration> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let mut ctx = args.common.ctx()?;
-    ctx.load_duration = Duration::from_secs(args.load_seconds.max(1));
+    let ctx = args
+        .common
+        .ctx(Duration::from_secs(args.load_seconds.max(1)))?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -255,15 +260,18 @@ fn run(args: RunArgs) -> Result<()> {
         anyhow::bail!("no probe {unknown:?}; choose from {}", known.join(", "));
     }
     wasm::precompile(&wasm::engine()?, &ctx.wasm, &ctx.precompiled)?;
-    let chosen = registry
-        .iter()
-        .filter(|p| args.probes.is_empty() || args.probes.iter().any(|id| id == p.id()))
-        .map(Box::as_ref);
+    let chosen = registry.iter().map(Box::as_ref).filter(|p| {
+        if args.probes.is_empty() {
+            probe::in_default_run(*p)
+        } else {
+            args.probes.iter().any(|id| id == p.id())
+        }
+    });
     measure(&ctx, &args.common.results, chosen)
 }
 
 fn spin(args: SpinArgs) -> Result<()> {
-    let ctx = args.common.ctx()?;
+    let ctx = args.common.ctx(Duration::from_secs(5))?;
     let known = probe::spin::known_hosts();
     if let Some(unknown) = args.hosts.iter().find(|h| !known.contains(&h.as_str())) {
         anyhow::bail!("no host {unknown:?}; choose from {}", known.join(", "));
@@ -291,12 +299,19 @@ fn measure<'a>(
     path: &Path,
     probes: impl IntoIterator<Item = &'a dyn probe::Probe>,
 ) -> Result<()> {
+    runtime::register_removers();
     cleanup::on_interrupt(path.to_owned())?;
     let mut results = results::Results::load_or_new(path, provenance::collect(ctx.settings()))?;
     let mut failed = Vec::new();
     for probe in probes {
         eprintln!("measure: {} ...", probe.id());
         for observation in probe.run(ctx) {
+            debug_assert!(
+                probe.claims().iter().any(|c| c.covers(&observation.id)),
+                "probe {} wrote {}, which it does not claim",
+                probe.id(),
+                observation.id
+            );
             eprintln!("  {:<45} {}", observation.id, status_line(&observation));
             if matches!(observation.status, results::Status::Failed { .. }) {
                 failed.push(observation.id.clone());
@@ -306,7 +321,7 @@ fn measure<'a>(
         // Saved after every probe, so an interruption keeps what was measured.
         results.save(path)?;
     }
-    probe::remove_containers();
+    cleanup::remove_containers();
     eprintln!("measure: wrote {}", path.display());
     if ctx.require_runtimes && !failed.is_empty() {
         anyhow::bail!(
@@ -322,7 +337,7 @@ fn status_line(o: &results::Observation) -> String {
     match (&o.status, &o.summary) {
         (results::Status::Measured, Some(s)) => format!(
             "median {} (n={})",
-            render::format_value(s.median, o.unit),
+            measure::format::format_value(s.median, o.unit),
             s.n
         ),
         (results::Status::Measured, None) => "measured".into(),

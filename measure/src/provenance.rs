@@ -1,7 +1,7 @@
 //! Where a measurement was taken: machine, software, settings and the environment
 //! variables known to change performance.
 
-use crate::results::Provenance;
+use crate::results::{now_rfc3339, Provenance};
 use crate::tools;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -17,13 +17,6 @@ const PERFORMANCE_VARIABLES: &[&str] = &[
     "MALLOC_ARENA_MAX",
     "LD_PRELOAD",
 ];
-
-/// Now, as RFC 3339 in UTC.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// The provenance of a run made now with `settings`.
 pub fn collect(settings: BTreeMap<String, String>) -> Provenance {

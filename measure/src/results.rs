@@ -2,6 +2,8 @@
 //! `render` reads. Saved atomically and merged by observation id, so a partial run keeps
 //! what it measured and a single probe can be re-run without losing the others.
 
+pub use crate::metric::{Kind, Unit};
+use crate::metric::{Metric, Named, Subject};
 use crate::stats::Summary;
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -39,34 +41,6 @@ pub struct Provenance {
     pub settings: BTreeMap<String, String>,
 }
 
-/// What kind of figure an observation is; the report never mixes kinds in one column.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Size of a file or image.
-    Size,
-    /// A whole process timed from spawn to exit (what the lab asks for startup).
-    SpawnToExit,
-    /// A phase timed inside `measure`'s own process; not comparable with spawn-to-exit.
-    InProcess,
-    /// Memory of a process, container or instance.
-    Memory,
-    /// A one-off operation timed as a whole (an image build, a container stop).
-    Operation,
-    /// A server under load: rate or latency.
-    Load,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    Bytes,
-    /// Seconds (samples keep nanosecond precision).
-    Seconds,
-    /// Requests per second.
-    PerSecond,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Status {
@@ -97,8 +71,106 @@ pub struct Observation {
     pub taken_at: String,
 }
 
+/// The outcomes of a [`Subject`]: the one way an [`Observation`] is made.
+impl Subject {
+    /// Measured: the summary is computed from the samples.
+    pub fn measured(self, command: impl Into<String>, samples: Vec<f64>) -> Observation {
+        let summary = Summary::of(&samples);
+        self.observation(command.into(), Status::Measured, samples, summary)
+    }
+
+    pub fn skipped(self, command: impl Into<String>, reason: impl Into<String>) -> Observation {
+        let reason = reason.into();
+        self.observation(command.into(), Status::Skipped { reason }, Vec::new(), None)
+    }
+
+    /// Failed before any valid sample.
+    pub fn failed(self, command: impl Into<String>, error: impl Into<String>) -> Observation {
+        self.failed_after(command, error, Vec::new())
+    }
+
+    /// Failed, keeping the samples that were valid before the failure.
+    pub fn failed_after(
+        self,
+        command: impl Into<String>,
+        error: impl Into<String>,
+        samples: Vec<f64>,
+    ) -> Observation {
+        let error = error.into();
+        self.observation(command.into(), Status::Failed { error }, samples, None)
+    }
+
+    /// Measured when no error stopped the series, otherwise failed with the samples that
+    /// were valid before the error.
+    pub fn concluded(
+        self,
+        command: impl Into<String>,
+        samples: Vec<f64>,
+        error: Option<String>,
+    ) -> Observation {
+        match error {
+            None => self.measured(command, samples),
+            Some(error) => self.failed_after(command, error, samples),
+        }
+    }
+
+    /// A measurement from one fallible step: measured with its samples, or failed.
+    pub fn outcome<E: std::fmt::Display>(
+        self,
+        command: impl Into<String>,
+        outcome: Result<Vec<f64>, E>,
+    ) -> Observation {
+        match outcome {
+            Ok(samples) => self.measured(command, samples),
+            Err(e) => self.failed(command, e.to_string()),
+        }
+    }
+
+    fn observation(
+        self,
+        command: String,
+        status: Status,
+        samples: Vec<f64>,
+        summary: Option<Summary>,
+    ) -> Observation {
+        Observation {
+            id: self.id.to_string(),
+            label: self.label,
+            kind: self.metric.kind,
+            unit: self.metric.unit,
+            command,
+            status,
+            samples,
+            summary,
+            shown: None,
+            taken_at: now_rfc3339(),
+        }
+    }
+}
+
+/// Now, as RFC 3339 in UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 impl Observation {
-    /// A measured observation: summary computed from the samples.
+    /// The same observation, with the value as the tool showed it.
+    pub fn with_shown(mut self, shown: impl Into<String>) -> Self {
+        self.shown = Some(shown.into());
+        self
+    }
+
+    pub fn is_measured(&self) -> bool {
+        self.status == Status::Measured
+    }
+}
+
+// TRANSITION: positional constructors, removed once every probe makes its observations
+// through the catalogue.
+#[allow(clippy::too_many_arguments)]
+impl Observation {
     pub fn measured(
         id: &str,
         label: &str,
@@ -108,7 +180,7 @@ impl Observation {
         samples: Vec<f64>,
     ) -> Self {
         let summary = Summary::of(&samples);
-        Self::new(
+        Self::legacy(
             id,
             label,
             kind,
@@ -119,7 +191,6 @@ impl Observation {
             summary,
         )
     }
-
     pub fn skipped(
         id: &str,
         label: &str,
@@ -128,7 +199,7 @@ impl Observation {
         command: String,
         reason: String,
     ) -> Self {
-        Self::new(
+        Self::legacy(
             id,
             label,
             kind,
@@ -139,8 +210,6 @@ impl Observation {
             None,
         )
     }
-
-    /// A failed observation keeps the samples that were valid before the failure.
     pub fn failed(
         id: &str,
         label: &str,
@@ -150,7 +219,7 @@ impl Observation {
         error: String,
         samples: Vec<f64>,
     ) -> Self {
-        Self::new(
+        Self::legacy(
             id,
             label,
             kind,
@@ -161,9 +230,6 @@ impl Observation {
             None,
         )
     }
-
-    /// Measured when no error stopped the series, otherwise failed with the samples that
-    /// were valid before the error.
     pub fn concluded(
         id: &str,
         label: &str,
@@ -178,9 +244,7 @@ impl Observation {
             Some(error) => Self::failed(id, label, kind, unit, command, error, samples),
         }
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn new(
+    fn legacy(
         id: &str,
         label: &str,
         kind: Kind,
@@ -200,18 +264,8 @@ impl Observation {
             samples,
             summary,
             shown: None,
-            taken_at: crate::provenance::now_rfc3339(),
+            taken_at: now_rfc3339(),
         }
-    }
-
-    /// The same observation, with the value as the tool showed it.
-    pub fn with_shown(mut self, shown: impl Into<String>) -> Self {
-        self.shown = Some(shown.into());
-        self
-    }
-
-    pub fn is_measured(&self) -> bool {
-        self.status == Status::Measured
     }
 }
 
@@ -224,20 +278,25 @@ impl Results {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<&Observation> {
-        self.observations.iter().find(|o| o.id == id)
+    pub fn get<N: Named + ?Sized>(&self, id: &N) -> Option<&Observation> {
+        self.observations.iter().find(|o| id.is(&o.id))
     }
 
     /// The first of `ids` that was measured and has samples.
-    pub fn measured(&self, ids: &[&str]) -> Option<&Observation> {
+    pub fn measured<N: Named>(&self, ids: &[N]) -> Option<&Observation> {
         ids.iter()
             .filter_map(|id| self.get(id))
             .find(|o| o.is_measured() && o.summary.is_some())
     }
 
     /// The median of the first of `ids` that was measured.
-    pub fn median(&self, ids: &[&str]) -> Option<f64> {
+    pub fn median<N: Named>(&self, ids: &[N]) -> Option<f64> {
         Some(self.measured(ids)?.summary.as_ref()?.median)
+    }
+
+    /// Every observation of `metric`, whatever its qualifier and variant, in file order.
+    pub fn of_metric<'a>(&'a self, metric: &'a Metric) -> impl Iterator<Item = &'a Observation> {
+        self.observations.iter().filter(move |o| metric.owns(&o.id))
     }
 
     /// Replaces the observation with the same id, or adds it; others are kept.
@@ -313,6 +372,7 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metric::{Better, DOCKER, FLOOR, LOAD_ERRORS, STARTUP_CLI};
 
     fn sample() -> Results {
         let mut r = Results::new(Provenance {
@@ -381,5 +441,19 @@ mod tests {
         let err = format!("{:#}", Results::load(&path).unwrap_err());
         assert!(err.contains("results.json"), "{err}");
         assert!(Results::load_or_new(&path, Provenance::default()).is_err());
+    }
+
+    #[test]
+    fn subjects_make_observations_with_the_metric_kind_and_unit() {
+        let o = LOAD_ERRORS.at("c10").of(&DOCKER).measured("wrk", vec![0.0]);
+        assert_eq!(o.id, "load.errors-c10.docker");
+        assert_eq!((o.kind, o.unit), (Kind::Load, Unit::PerSecond));
+        assert_eq!(
+            crate::metric::lookup(&o.id).map(|m| m.better),
+            Some(Better::Lower)
+        );
+        let o = STARTUP_CLI.of(&FLOOR).label("floor").failed("x", "gone");
+        assert!(matches!(o.status, Status::Failed { .. }));
+        assert_eq!(o.label, "floor");
     }
 }

@@ -3,7 +3,8 @@
 //! for validation; and schedules variants
 //! round-robin so machine drift hits them all alike.
 
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::Subject;
+use crate::results::Observation;
 use anyhow::{bail, Context as _, Result};
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -190,28 +191,49 @@ fn read_all(file: &mut File) -> Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// How a command is run: the seam between what a probe decides (its schedule, its
+/// checks, its parsing) and the processes it starts, so that logic is tested without
+/// daemons (hyperfine keeps an `Executor` trait for the same reason).
+pub trait Execute {
+    fn execute(&mut self, cmd: &mut Command, timeout: Duration) -> Result<Run>;
+}
+
+/// The real thing: [`run_once`].
+pub struct Processes;
+
+impl Execute for Processes {
+    fn execute(&mut self, cmd: &mut Command, timeout: Duration) -> Result<Run> {
+        run_once(cmd, timeout)
+    }
+}
+
 /// One step of a benchmark schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
     pub variant: usize,
     /// Warmup steps are run and validated but not recorded.
     pub warmup: bool,
+    /// 1-based round, warmups included.
+    pub round: usize,
 }
 
 /// Warmups, then measured runs, each round visiting every variant in turn, so that any
 /// drift of the machine over the run (thermal, caches, a neighbour) is shared by all.
-pub fn schedule(variants: usize, warmup: usize, runs: usize) -> Vec<Step> {
-    let rounds = (0..warmup).map(|_| true).chain((0..runs).map(|_| false));
-    rounds
-        .flat_map(|warmup| (0..variants).map(move |variant| Step { variant, warmup }))
-        .collect()
+/// Produced as it is walked: its memory does not grow with the number of runs.
+pub fn schedule(variants: usize, warmup: usize, runs: usize) -> impl Iterator<Item = Step> {
+    (0..warmup.saturating_add(runs)).flat_map(move |round| {
+        (0..variants).map(move |variant| Step {
+            variant,
+            warmup: round < warmup,
+            round: round + 1,
+        })
+    })
 }
 
 /// A command measured spawn-to-exit, one variant of a comparison.
 pub struct Variant {
-    /// Observation id of its timings.
-    pub id: String,
-    pub label: String,
+    /// What its timings are an observation of.
+    pub subject: Subject,
     pub command: Command,
     /// Decides whether a run's output is correct; a sample counts only if it is.
     pub check: fn(&Run) -> Result<(), String>,
@@ -220,14 +242,26 @@ pub struct Variant {
     pub before_each: Option<Box<dyn FnMut() -> Result<(), String>>>,
 }
 
-/// Runs `variants` on the interleaved schedule. A variant whose run fails (spawn error,
-/// timeout, wrong output) stops there and is reported `failed` with the reason, keeping its
-/// valid samples; the others go on.
-pub fn bench(
+/// How many rounds, and how long one run may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub warmup: usize,
+    pub runs: usize,
+    pub timeout: Duration,
+}
+
+/// Runs `variants` on the interleaved schedule with real processes; see [`bench_with`].
+pub fn bench(variants: Vec<Variant>, plan: Plan) -> Vec<Observation> {
+    bench_with(&mut Processes, variants, plan)
+}
+
+/// Runs `variants` on the interleaved schedule through `exec`. A variant whose run fails
+/// (spawn error, timeout, wrong output) stops there and is reported `failed` with the
+/// reason, keeping its valid samples; the others go on.
+pub fn bench_with(
+    exec: &mut dyn Execute,
     mut variants: Vec<Variant>,
-    warmup: usize,
-    runs: usize,
-    timeout: Duration,
+    plan: Plan,
 ) -> Vec<Observation> {
     #[derive(Default)]
     struct Taken {
@@ -235,28 +269,30 @@ pub fn bench(
         error: Option<String>,
     }
     let mut taken: Vec<Taken> = variants.iter().map(|_| Taken::default()).collect();
-    let count = variants.len();
-    let steps = schedule(count, warmup, runs);
-    let progress = indicatif::ProgressBar::new(steps.len() as u64);
+    let total = plan
+        .warmup
+        .saturating_add(plan.runs)
+        .saturating_mul(variants.len());
+    let progress = indicatif::ProgressBar::new(total as u64);
     progress.set_style(
         indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for (index, step) in steps.into_iter().enumerate() {
+    for step in schedule(variants.len(), plan.warmup, plan.runs) {
         progress.inc(1);
         let (variant, got) = (&mut variants[step.variant], &mut taken[step.variant]);
         if got.error.is_some() {
             continue;
         }
-        let round = index / count + 1;
-        progress.set_message(variant.id.clone());
+        let round = step.round;
+        progress.set_message(variant.subject.id.to_string());
         if let Some(before) = &mut variant.before_each {
             if let Err(e) = before() {
                 got.error = Some(format!("round {round}, before the run: {e}"));
                 continue;
             }
         }
-        match run_once(&mut variant.command, timeout) {
+        match exec.execute(&mut variant.command, plan.timeout) {
             Ok(run) => match (variant.check)(&run) {
                 Ok(()) if step.warmup => {}
                 Ok(()) => got.wall.push(run.wall.as_secs_f64()),
@@ -267,19 +303,11 @@ pub fn bench(
     }
     progress.finish_and_clear();
     variants
-        .iter()
+        .into_iter()
         .zip(taken)
         .map(|(variant, got)| {
-            let (id, label, command) = (&variant.id, &variant.label, describe(&variant.command));
-            Observation::concluded(
-                id,
-                label,
-                Kind::SpawnToExit,
-                Unit::Seconds,
-                command,
-                got.wall,
-                got.error,
-            )
+            let command = describe(&variant.command);
+            variant.subject.concluded(command, got.wall, got.error)
         })
         .collect()
 }
@@ -288,10 +316,12 @@ pub fn bench(
 mod tests {
     use super::*;
 
+    use crate::metric::{FLOOR, NATIVE_PROCESS, STARTUP_CLI};
+    use crate::results::Status;
+
     #[test]
     fn schedule_interleaves_after_warmups() {
-        let steps = schedule(3, 1, 2);
-        let order: Vec<(usize, bool)> = steps.iter().map(|s| (s.variant, s.warmup)).collect();
+        let order: Vec<(usize, bool)> = schedule(3, 1, 2).map(|s| (s.variant, s.warmup)).collect();
         assert_eq!(
             order,
             vec![
@@ -345,5 +375,86 @@ mod tests {
         let mut cmd = Command::new("/bin/x");
         cmd.env("MODE", "once").arg("a b");
         assert_eq!(describe(&cmd), "MODE=once /bin/x 'a b'");
+    }
+
+    #[test]
+    fn a_huge_schedule_is_walked_lazily() {
+        let mut steps = schedule(2, usize::MAX, usize::MAX);
+        assert_eq!(
+            steps.next().map(|s| (s.variant, s.warmup, s.round)),
+            Some((0, true, 1))
+        );
+        assert_eq!(steps.nth(2).map(|s| (s.variant, s.round)), Some((1, 2)));
+    }
+
+    /// Answers from a script instead of processes: wall times in ms and stdout per call.
+    struct Scripted {
+        answers: std::collections::VecDeque<(u64, &'static str)>,
+        seen: Vec<String>,
+    }
+
+    impl Execute for Scripted {
+        fn execute(&mut self, cmd: &mut Command, _timeout: Duration) -> Result<Run> {
+            self.seen.push(describe(cmd));
+            let (ms, stdout) = self.answers.pop_front().context("no answer left")?;
+            Ok(Run {
+                wall: Duration::from_millis(ms),
+                exit: Exit::Code(0),
+                stdout: stdout.to_owned(),
+                stderr: String::new(),
+            })
+        }
+    }
+
+    fn says_ok(run: &Run) -> Result<(), String> {
+        (run.stdout == "ok")
+            .then_some(())
+            .ok_or_else(|| format!("printed {:?}", run.stdout))
+    }
+
+    fn variant(v: &'static crate::metric::Variant, program: &str) -> Variant {
+        Variant {
+            subject: STARTUP_CLI.of(v),
+            command: Command::new(program),
+            check: says_ok,
+            before_each: None,
+        }
+    }
+
+    #[test]
+    fn bench_interleaves_skips_warmups_and_keeps_samples_before_a_failure() {
+        let mut exec = Scripted {
+            // warmup a, b; round 2 a, b; round 3 a (wrong output), b; round 4 b alone
+            answers: [
+                (9, "ok"),
+                (9, "ok"),
+                (1, "ok"),
+                (2, "ok"),
+                (3, "bad"),
+                (4, "ok"),
+                (5, "ok"),
+            ]
+            .into(),
+            seen: Vec::new(),
+        };
+        let plan = Plan {
+            warmup: 1,
+            runs: 3,
+            timeout: Duration::from_secs(1),
+        };
+        let out = bench_with(
+            &mut exec,
+            vec![variant(&FLOOR, "a"), variant(&NATIVE_PROCESS, "b")],
+            plan,
+        );
+        assert_eq!(exec.seen, ["a", "b", "a", "b", "a", "b", "b"]);
+        assert_eq!(out[0].id, "startup.cli.floor");
+        assert_eq!(out[0].samples, [0.001]);
+        match &out[0].status {
+            Status::Failed { error } => assert!(error.starts_with("round 3: printed"), "{error}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(out[1].samples, [0.002, 0.004, 0.005]);
+        assert!(out[1].is_measured());
     }
 }

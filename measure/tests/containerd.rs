@@ -8,10 +8,11 @@
 mod common;
 
 use common::*;
-use measure::ctx::Ctx;
+use measure::ctx::{Artifacts, Ctx, Options};
 use measure::oci;
-use measure::probe::ctr::{self, Runtime};
-use measure::runner::bench;
+use measure::runner::{bench, Plan};
+use measure::runtime::cli;
+use measure::runtime::containerd::{self as ctr, Runtime};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
@@ -51,17 +52,21 @@ fn ctr_ready(test: &str, runtime: Runtime) -> bool {
 
 /// A context on the built artifacts, deriving its files in `work_dir`.
 fn ctx(work_dir: PathBuf, runs: usize) -> Ctx {
-    let mut ctx = Ctx::new(
-        native(),
-        wasm(),
-        artifact("FLOOR_BIN"),
-        PathBuf::from("unused-dockerfile"),
-        PathBuf::from(env!("CARGO_BIN_EXE_measure")),
+    let artifacts = Artifacts {
+        native: native(),
+        wasm: wasm(),
+        floor: artifact("FLOOR_BIN"),
+        dockerfile: PathBuf::from("unused-dockerfile"),
+        measure: PathBuf::from(env!("CARGO_BIN_EXE_measure")),
+        component: None,
+    };
+    let options = Options {
         runs,
-        0,
-        TIMEOUT,
-        false,
-    );
+        warmup: 0,
+        timeout: TIMEOUT,
+        ..Options::default()
+    };
+    let mut ctx = Ctx::new(artifacts, options);
     ctx.work_dir = work_dir;
     ctx
 }
@@ -93,7 +98,7 @@ fn runs_and_prints_the_json(runtime: Runtime, test: &str) {
     let dir = tempfile::tempdir().unwrap();
     let ctx = ctx(dir.path().to_owned(), 1);
     ctr::ensure_image(&ctx, runtime, false).unwrap();
-    let name = ctr::container_name(&format!("test-{}", runtime.variant()));
+    let name = ctr::container_name(&format!("test-{}", runtime.variant().name));
     let run = ctr::run_image(runtime, runtime.image(), &name, &["MODE=once"], TIMEOUT).unwrap();
     assert_moscow_json(&run.stdout);
     assert_eq!(leftovers(&name), Vec::<String>::new());
@@ -132,7 +137,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
         };
         let image = format!(
             "docker.io/wasmlab/broken-{}:{}",
-            runtime.variant(),
+            runtime.variant().name,
             std::process::id()
         );
         let tar = dir.path().join("broken.tar");
@@ -149,7 +154,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
         ctr::import(&tar, runtime.platform(), TIMEOUT).unwrap();
         let _image = ImageGuard(image.clone());
 
-        let name = ctr::container_name(&format!("broken-{}", runtime.variant()));
+        let name = ctr::container_name(&format!("broken-{}", runtime.variant().name));
         let timeout = Duration::from_secs(30);
         let started = Instant::now();
         let err = ctr::run_image(runtime, &image, &name, &["MODE=once"], timeout).unwrap_err();
@@ -158,7 +163,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
             "{:?}",
             started.elapsed()
         );
-        eprintln!("{}: {err}", runtime.variant());
+        eprintln!("{}: {err}", runtime.variant().name);
         assert!(err.contains("failed with exit status"), "{err}");
         // runc names the file; runwasi only says that no executor takes the spec (its
         // wasm executor finds no wasm at the entrypoint, and the Linux one refuses too).
@@ -179,11 +184,11 @@ fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let ctx = ctx(dir.path().to_owned(), 2);
-    let variants: Vec<_> = ctr::cli_variants(&ctx)
+    let variants: Vec<_> = cli::ctr(&ctx)
         .into_iter()
-        .map(|v| v.unwrap_or_else(|(id, _, _, reason)| panic!("{id}: {reason}")))
+        .map(|v| v.unwrap_or_else(|u| panic!("{}: {}", u.subject.id, u.reason)))
         .collect();
-    let ids: Vec<&str> = variants.iter().map(|v| v.id.as_str()).collect();
+    let ids: Vec<String> = variants.iter().map(|v| v.subject.id.to_string()).collect();
     assert_eq!(
         ids,
         [
@@ -192,7 +197,12 @@ fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
             "startup.cli.ctr-wasmtime-cached"
         ]
     );
-    let observations = bench(variants, 0, 2, TIMEOUT);
+    let plan = Plan {
+        warmup: 0,
+        runs: 2,
+        timeout: TIMEOUT,
+    };
+    let observations = bench(variants, plan);
     for o in &observations {
         assert!(o.is_measured(), "{o:?}");
         assert_eq!(o.samples.len(), 2, "{}", o.id);
@@ -365,7 +375,7 @@ fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
         let tar = dir.path().join("hang.tar");
         let image = format!(
             "docker.io/wasmlab/hang-{}:{}",
-            runtime.variant(),
+            runtime.variant().name,
             std::process::id()
         );
         // The wasm image spins; the native one serves (no MODE) until it is killed.
@@ -381,7 +391,7 @@ fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
         ctr::import(&tar, runtime.platform(), TIMEOUT).unwrap();
         let _image = ImageGuard(image.clone());
 
-        let name = ctr::container_name(&format!("hang-{}", runtime.variant()));
+        let name = ctr::container_name(&format!("hang-{}", runtime.variant().name));
         let timeout = Duration::from_secs(3);
         let started = Instant::now();
         let err = ctr::run_image(runtime, &image, &name, &[], timeout).unwrap_err();

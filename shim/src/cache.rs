@@ -24,12 +24,11 @@ use rustix::fs::{AtFlags, Mode, OFlags};
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
-/// Where compiled modules are kept unless [`CACHE_DIR_ENV`] says otherwise.
-pub const DEFAULT_CACHE_DIR: &str = "/var/cache/wasmlab-shim";
-
-/// Overrides [`DEFAULT_CACHE_DIR`]. It is read by the *shim* process, whose environment
-/// is containerd's (not the container's `--env`), so set it where containerd starts.
-pub const CACHE_DIR_ENV: &str = "WASMLAB_SHIM_CACHE_DIR";
+use wasmlab_shim_contract::CACHED_MODULE_EXTENSION;
+/// Where compiled modules are kept, and the variable that overrides it. The variable is
+/// read by the *shim* process, whose environment is containerd's (not the container's
+/// `--env`), so set it where containerd starts.
+pub use wasmlab_shim_contract::{CACHE_DIR_ENV, DEFAULT_CACHE_DIR};
 
 /// The cache directory named by [`CACHE_DIR_ENV`], or [`DEFAULT_CACHE_DIR`].
 pub fn dir_from_env() -> PathBuf {
@@ -134,7 +133,7 @@ impl Cache {
 }
 
 fn file_name(key: &str) -> String {
-    format!("{key}.cwasm")
+    format!("{key}.{CACHED_MODULE_EXTENSION}")
 }
 
 /// Feeds `Hash` impls (the engine's compatibility hash) into sha256. Unlike

@@ -6,10 +6,11 @@
 //! criterion's own: one per criterion sample, its time divided by its iterations.
 //! Criterion's median and its confidence interval go in `shown`.
 
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::render::format_value;
-use crate::results::{Kind, Observation, Unit};
+use crate::format::format_value;
+use crate::metric::{Subject, Unit, CRITERION};
+use crate::results::Observation;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::fs;
@@ -17,12 +18,20 @@ use std::path::{Path, PathBuf};
 
 pub struct Criterion;
 
-/// Id of the one observation written when there are no results to read.
-const MISSING_ID: &str = "criterion.benches.missing";
+/// The one observation written when there are no results to read.
+fn missing() -> Subject {
+    CRITERION
+        .at("benches")
+        .named("missing", "criterion benches")
+}
 
 impl Probe for Criterion {
     fn id(&self) -> &'static str {
         "criterion"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[Claim::All(&CRITERION)]
     }
 
     fn run(&self, _ctx: &Ctx) -> Vec<Observation> {
@@ -51,24 +60,12 @@ fn observations(dir: &Path) -> Vec<Observation> {
     let mut benches = Vec::new();
     if dir.is_dir() {
         if let Err(e) = find_benches(dir, &mut benches) {
-            return vec![Observation::failed(
-                MISSING_ID,
-                "criterion benches",
-                Kind::InProcess,
-                Unit::Seconds,
-                format!("read {}", dir.display()),
-                format!("{e:#}"),
-                Vec::new(),
-            )];
+            return vec![missing().failed(format!("read {}", dir.display()), format!("{e:#}"))];
         }
     }
     if benches.is_empty() {
-        return vec![Observation::skipped(
-            MISSING_ID,
-            "criterion benches",
-            Kind::InProcess,
-            Unit::Seconds,
-            BENCH_COMMAND.to_owned(),
+        return vec![missing().skipped(
+            BENCH_COMMAND,
             format!(
                 "no criterion results under {}; run `make bench` ({BENCH_COMMAND})",
                 dir.display()
@@ -140,13 +137,12 @@ fn observe(root: &Path, bench: &Path) -> Observation {
         .iter()
         .map(|c| c.to_string_lossy().into_owned())
         .collect();
-    let id = observation_id(&parts);
     let new = bench.join("new");
     // The id as the bench spelled it, unsanitized; the directory path if it cannot be read.
     let full_id = read_json::<Benchmark>(&new.join("benchmark.json"))
         .map(|b| b.full_id)
         .unwrap_or_else(|_| parts.join("/"));
-    let label = format!("criterion: {full_id}");
+    let subject = subject(&parts).label(format!("criterion: {full_id}"));
     let command = match parts.first() {
         Some(group) => format!("cargo bench -p measure --bench {group} -- --exact {full_id}"),
         None => BENCH_COMMAND.to_owned(),
@@ -163,30 +159,14 @@ fn observe(root: &Path, bench: &Path) -> Observation {
         Ok((samples, shown(&estimates.median)))
     };
     match read() {
-        Ok((samples, shown)) => Observation::measured(
-            &id,
-            &label,
-            Kind::InProcess,
-            Unit::Seconds,
-            command,
-            samples,
-        )
-        .with_shown(shown),
-        Err(e) => Observation::failed(
-            &id,
-            &label,
-            Kind::InProcess,
-            Unit::Seconds,
-            command,
-            format!("{e:#}"),
-            Vec::new(),
-        ),
+        Ok((samples, shown)) => subject.measured(command, samples).with_shown(shown),
+        Err(e) => subject.failed(command, format!("{e:#}")),
     }
 }
 
 /// `criterion.<group>.<bench>`, each part reduced to `[a-z0-9_-]`; a bench with a parameter
 /// (`group/function/param`) joins the rest with `-`, one outside any group is `ungrouped`.
-fn observation_id(parts: &[String]) -> String {
+fn subject(parts: &[String]) -> Subject {
     let (group, bench) = match parts {
         [] => ("ungrouped".to_owned(), "unnamed".to_owned()),
         [bench] => ("ungrouped".to_owned(), sanitize(bench)),
@@ -198,7 +178,7 @@ fn observation_id(parts: &[String]) -> String {
                 .join("-"),
         ),
     };
-    format!("criterion.{group}.{bench}")
+    CRITERION.at(group).named(bench, "criterion bench")
 }
 
 fn sanitize(part: &str) -> String {
@@ -258,6 +238,7 @@ fn shown(median: &Estimate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metric::Kind;
     use crate::results::Status;
 
     const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},
@@ -333,7 +314,7 @@ mod tests {
         for root in [dir.path().join("absent"), dir.path().to_path_buf()] {
             let obs = observations(&root);
             assert_eq!(obs.len(), 1);
-            assert_eq!(obs[0].id, MISSING_ID);
+            assert_eq!(obs[0].id, "criterion.benches.missing");
             match &obs[0].status {
                 Status::Skipped { reason } => {
                     assert!(reason.contains(&root.display().to_string()), "{reason}");
@@ -381,11 +362,11 @@ mod tests {
     fn ids_are_sanitized() {
         let parts = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            observation_id(&parts(&["Wasm", "run once/x"])),
+            subject(&parts(&["Wasm", "run once/x"])).id.to_string(),
             "criterion.wasm.run-once-x"
         );
         assert_eq!(
-            observation_id(&parts(&["solo"])),
+            subject(&parts(&["solo"])).id.to_string(),
             "criterion.ungrouped.solo"
         );
     }

@@ -4,18 +4,15 @@
 //! back here too: in the interleaved startup table every native run follows a heavier
 //! variant, whose cache and scheduler footprint makes it measurably slower.
 
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::results::{Kind, Observation, Unit};
-use crate::runner::{bench, describe, run_once, Exit, Variant};
+use crate::metric::{NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, STARTUP_CLI};
+use crate::results::Observation;
+use crate::runner::{bench, describe, run_once, Exit};
+use crate::runtime::cli;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::process::Command;
-
-pub const ID: &str = "startup.cli.native-process-hyperfine";
-const LABEL: &str = "native process, back to back, timed by hyperfine (cross-check)";
-/// The same command timed by `measure`, back to back.
-pub const ALONE_ID: &str = "startup.cli.native-process-alone";
 
 pub struct Crosscheck;
 
@@ -24,38 +21,36 @@ impl Probe for Crosscheck {
         "crosscheck"
     }
 
+    fn claims(&self) -> &'static [Claim] {
+        &[Claim::Variants(
+            &STARTUP_CLI,
+            &[&NATIVE_PROCESS_ALONE, &NATIVE_PROCESS_HYPERFINE],
+        )]
+    }
+
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let alone = Variant {
-            id: ALONE_ID.into(),
-            label: "native process, back to back, timed by measure (cross-check)".into(),
-            command: super::startup::service_command(&ctx.native),
-            check: super::expect::moscow_json_run,
-            before_each: None,
-        };
-        let mut observations = bench(vec![alone], ctx.warmup, ctx.runs, ctx.timeout);
+        let alone = STARTUP_CLI
+            .of(&NATIVE_PROCESS_ALONE)
+            .label("native process, back to back, timed by measure (cross-check)");
+        let mut observations = bench(vec![cli::native(alone, ctx)], ctx.plan());
         observations.push(hyperfine(ctx));
         observations
     }
 }
 
 fn hyperfine(ctx: &Ctx) -> Observation {
+    let subject = STARTUP_CLI
+        .of(&NATIVE_PROCESS_HYPERFINE)
+        .label("native process, back to back, timed by hyperfine (cross-check)");
     let Ok(hyperfine) = which::which("hyperfine") else {
         let command = format!("MODE=once hyperfine -N {}", ctx.native.display());
-        let reason = "hyperfine not found on PATH; as root, `make setup` installs it".to_owned();
-        return Observation::skipped(ID, LABEL, Kind::SpawnToExit, Unit::Seconds, command, reason);
+        let reason = "hyperfine not found on PATH; as root, `make setup` installs it";
+        return ctx.unavailable(subject, command, reason);
     };
     let export = match tempfile::NamedTempFile::new() {
         Ok(file) => file,
         Err(e) => {
-            return Observation::failed(
-                ID,
-                LABEL,
-                Kind::SpawnToExit,
-                Unit::Seconds,
-                String::new(),
-                e.to_string(),
-                vec![],
-            )
+            return subject.failed("hyperfine", format!("cannot create its export file: {e}"))
         }
     };
     // hyperfine passes its own environment to the command, so MODE=once is set on it
@@ -76,25 +71,8 @@ fn hyperfine(ctx: &Ctx) -> Observation {
         .arg(export.path())
         .arg(&ctx.native);
     let command = describe(&cmd).replace(&export.path().display().to_string(), "OUT.json");
-    match times(&mut cmd, ctx, export.path()) {
-        Ok(samples) => Observation::measured(
-            ID,
-            LABEL,
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            command,
-            samples,
-        ),
-        Err(e) => Observation::failed(
-            ID,
-            LABEL,
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            command,
-            format!("{e:#}"),
-            vec![],
-        ),
-    }
+    let samples = times(&mut cmd, ctx, export.path()).map_err(|e| format!("{e:#}"));
+    subject.outcome(command, samples)
 }
 
 #[derive(Deserialize)]
@@ -108,7 +86,10 @@ struct Benchmark {
 }
 
 fn times(cmd: &mut Command, ctx: &Ctx, export: &std::path::Path) -> Result<Vec<f64>> {
-    let limit = ctx.timeout * (ctx.runs + ctx.warmup + 1) as u32;
+    let rounds = ctx.runs.saturating_add(ctx.warmup).saturating_add(1);
+    let limit = ctx
+        .timeout
+        .saturating_mul(u32::try_from(rounds).unwrap_or(u32::MAX));
     let run = run_once(cmd, limit)?;
     if run.exit != Exit::Code(0) {
         bail!("hyperfine: {}: {}", run.exit, run.stderr_tail());

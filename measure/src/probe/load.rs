@@ -2,11 +2,12 @@
 //! at a few concurrency levels, for every runtime that serves it. The server is pinned to
 //! one core and wrk to the other, so the load generator does not steal the server's CPU.
 
-use super::server::{all, start_ready, Server};
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::load::{wrk, Load, SERVER_CPU};
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::{Metric, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS};
+use crate::results::Observation;
+use crate::runtime::server::{all, not_here, start_ready, Server};
 use anyhow::Result;
 use std::time::Duration;
 
@@ -17,35 +18,40 @@ const PATH: &str = "/api/time";
 /// What each wrk run yields, per server and concurrency: `load.<metric>-c<N>.<variant>`.
 /// Errors are socket errors plus non-2xx/3xx answers, per second of the run (a rate, so
 /// runs of different lengths compare; the count is in `shown`).
-const METRICS: [(&str, Unit, &str); 4] = [
-    ("rps", Unit::PerSecond, "requests/s"),
-    ("latency-p50", Unit::Seconds, "latency p50"),
-    ("latency-p99", Unit::Seconds, "latency p99"),
-    ("errors", Unit::PerSecond, "errors/s (socket, non-2xx/3xx)"),
+const METRICS: [&Metric; 4] = [
+    &LOAD_RPS,
+    &LOAD_LATENCY_P50,
+    &LOAD_LATENCY_P99,
+    &LOAD_ERRORS,
 ];
 
-fn id(metric: &str, connections: usize, variant: &str) -> String {
-    format!("load.{metric}-c{connections}.{variant}")
-}
-
-fn value(metric: &str, load: &Load) -> f64 {
-    match metric {
-        "rps" => load.requests_per_second,
-        "latency-p50" => load.p50,
-        "latency-p99" => load.p99,
-        _ => load.errors as f64 / load.seconds.max(f64::MIN_POSITIVE),
+fn value(metric: &Metric, load: &Load) -> f64 {
+    if metric == &LOAD_RPS {
+        load.requests_per_second
+    } else if metric == &LOAD_LATENCY_P50 {
+        load.p50
+    } else if metric == &LOAD_LATENCY_P99 {
+        load.p99
+    } else {
+        load.errors as f64 / load.seconds.max(f64::MIN_POSITIVE)
     }
 }
 
 /// The counts behind the rates, as wrk printed them.
-fn shown(metric: &str, load: &Load, o: Observation) -> Observation {
-    match metric {
-        "rps" | "errors" => o.with_shown(format!(
+fn shown(metric: &Metric, load: &Load, o: Observation) -> Observation {
+    if metric == &LOAD_RPS || metric == &LOAD_ERRORS {
+        o.with_shown(format!(
             "{} requests, {} errors",
             load.requests, load.errors
-        )),
-        _ => o,
+        ))
+    } else {
+        o
     }
+}
+
+/// The qualifier of a concurrency: `c10`.
+fn at(connections: usize) -> String {
+    format!("c{connections}")
 }
 
 pub struct LoadProbe;
@@ -53,6 +59,15 @@ pub struct LoadProbe;
 impl Probe for LoadProbe {
     fn id(&self) -> &'static str {
         "load"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[
+            Claim::All(&LOAD_RPS),
+            Claim::All(&LOAD_LATENCY_P50),
+            Claim::All(&LOAD_LATENCY_P99),
+            Claim::All(&LOAD_ERRORS),
+        ]
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
@@ -69,13 +84,14 @@ impl Probe for LoadProbe {
                     .map(|_| "wrk not found on PATH; as root, `make setup` installs it".to_owned())
             }) {
                 for c in CONNECTIONS {
-                    for (metric, unit, _) in METRICS {
-                        observations.push(ctx.unavailable(
-                            &id(metric, c, v),
-                            server.label(),
-                            Kind::Load,
-                            unit,
-                            command.clone(),
+                    for metric in METRICS {
+                        let subject = metric.at(at(c)).of(v);
+                        let command = command.clone();
+                        observations.push(not_here(
+                            server.as_ref(),
+                            ctx,
+                            subject,
+                            command,
                             &reason,
                         ));
                     }
@@ -84,37 +100,19 @@ impl Probe for LoadProbe {
             }
             let runs = drive(server.as_mut(), ctx);
             for (c, outcome) in CONNECTIONS.iter().zip(runs) {
-                let label = |what: &str| {
-                    format!(
-                        "{}, {c} connection{}: {what}",
-                        server.label(),
-                        if *c == 1 { "" } else { "s" }
-                    )
-                };
-                for (metric, unit, what) in METRICS {
-                    let id = id(metric, *c, v);
+                let plural = if *c == 1 { "" } else { "s" };
+                for metric in METRICS {
+                    let subject = metric.at(at(*c)).of(v).label(format!(
+                        "{}, {c} connection{plural}: {}",
+                        v.label, metric.label
+                    ));
                     observations.push(match &outcome {
                         Ok(load) => shown(
                             metric,
                             load,
-                            Observation::measured(
-                                &id,
-                                &label(what),
-                                Kind::Load,
-                                unit,
-                                load.command.clone(),
-                                vec![value(metric, load)],
-                            ),
+                            subject.measured(load.command.clone(), vec![value(metric, load)]),
                         ),
-                        Err(e) => Observation::failed(
-                            &id,
-                            &label("load"),
-                            Kind::Load,
-                            unit,
-                            command.clone(),
-                            format!("{e:#}"),
-                            vec![],
-                        ),
+                        Err(e) => subject.failed(command.clone(), format!("{e:#}")),
                     });
                 }
             }

@@ -1,12 +1,12 @@
-//! Probes: each measures one aspect and returns observations. Adding a probe is one file
-//! and one line in [`registry`].
+//! Probes: each measures one aspect and returns observations of the metrics it declares.
+//! Adding a probe is one file and one line in [`registry`]. Probes use the runtimes
+//! (`crate::runtime`) and the runner, never one another, and know nothing of the report.
 
-mod child_server;
+mod containers;
 mod criterion;
 mod crosscheck;
-pub mod ctr;
-mod docker;
-mod expect;
+mod ctr_images;
+mod docker_image;
 mod load;
 mod peak_rss;
 mod phases;
@@ -15,40 +15,113 @@ mod server;
 mod sizes;
 pub mod spin;
 mod startup;
-mod wasi_http;
 
 use crate::ctx::Ctx;
+use crate::metric::{Metric, Variant};
 use crate::results::Observation;
 
-pub use crosscheck::{ALONE_ID as CROSSCHECK_ALONE_ID, ID as CROSSCHECK_ID};
-pub use sections::{PREFIX as SECTION_PREFIX, UNCOVERED as SECTION_UNCOVERED};
-/// Removes every container this process started, under docker and under containerd.
-pub fn remove_containers() {
-    docker::remove_containers();
-    ctr::remove_containers();
+/// What a probe writes: a metric for every variant, or for these variants only (when two
+/// probes share a metric, each claims its own variants).
+#[derive(Debug, Clone, Copy)]
+pub enum Claim {
+    All(&'static Metric),
+    Variants(&'static Metric, &'static [&'static Variant]),
+}
+
+impl Claim {
+    pub fn metric(&self) -> &'static Metric {
+        match self {
+            Claim::All(m) | Claim::Variants(m, _) => m,
+        }
+    }
+
+    /// Whether observation `id` falls under this claim.
+    pub fn covers(&self, id: &str) -> bool {
+        let Ok(parsed) = id.parse::<crate::metric::Id>() else {
+            return false;
+        };
+        self.metric().owns(id)
+            && match self {
+                Claim::All(_) => true,
+                Claim::Variants(_, vs) => vs.iter().any(|v| v.name == parsed.variant),
+            }
+    }
 }
 
 pub trait Probe {
-    /// The first part of every observation id it writes.
+    /// Its name, as `measure run --probe` takes it.
     fn id(&self) -> &'static str;
+    /// Every metric it writes.
+    fn claims(&self) -> &'static [Claim];
     /// Takes its measurements; a missing tool or a failure is an observation too.
     fn run(&self, ctx: &Ctx) -> Vec<Observation>;
 }
 
-/// Every probe, in the order `measure run` runs them.
+/// Every probe, in the order `measure run` runs them. `spin` runs only when named (or by
+/// `measure spin`, with its own options): a plain `measure run` leaves it out.
 pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
         Box::new(sizes::Sizes),
         Box::new(sections::Sections),
-        Box::new(docker::DockerImage),
-        Box::new(ctr::CtrImages),
+        Box::new(docker_image::DockerImage),
+        Box::new(ctr_images::CtrImages),
         Box::new(startup::Startup),
         Box::new(crosscheck::Crosscheck),
         Box::new(peak_rss::PeakRss),
         Box::new(server::ServerProbe),
         Box::new(load::LoadProbe),
         Box::new(phases::Phases),
-        Box::new(ctr::CtrExtras),
+        Box::new(containers::Containers),
         Box::new(criterion::Criterion),
+        Box::new(spin::SpinProbe::default()),
     ]
+}
+
+/// Whether a plain `measure run` (no `--probe`) runs `probe`.
+pub fn in_default_run(probe: &dyn Probe) -> bool {
+    probe.id() != spin::ID
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::ALL;
+
+    #[test]
+    fn probe_names_are_unique() {
+        let mut ids: Vec<&str> = registry().iter().map(|p| p.id()).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "two probes share a name: {ids:?}");
+    }
+
+    /// Every metric is written by exactly one probe, or split by variant between probes
+    /// that claim disjoint variants.
+    #[test]
+    fn every_metric_is_claimed_once() {
+        let registry = registry();
+        for metric in ALL {
+            let claims: Vec<(&str, Claim)> = registry
+                .iter()
+                .flat_map(|p| p.claims().iter().map(move |c| (p.id(), *c)))
+                .filter(|(_, c)| std::ptr::eq(c.metric(), *metric))
+                .collect();
+            let id = metric.metric_id(None);
+            assert!(!claims.is_empty(), "no probe writes {id}");
+            if claims.len() > 1 {
+                let mut variants = Vec::new();
+                for (probe, claim) in &claims {
+                    match claim {
+                        Claim::All(_) => panic!("{probe} claims all of {id}, which others write"),
+                        Claim::Variants(_, vs) => variants.extend(vs.iter().map(|v| v.name)),
+                    }
+                }
+                let n = variants.len();
+                variants.sort_unstable();
+                variants.dedup();
+                assert_eq!(variants.len(), n, "two probes write a variant of {id}");
+            }
+        }
+    }
 }

@@ -3,11 +3,12 @@
 //! process inherits that process's high-water mark at exec, so its rusage would report
 //! `measure`'s memory; GNU time forks the command from its own small process instead.
 
-use super::startup::local_variants;
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::MEMORY_CLI_PEAK_RSS;
+use crate::results::Observation;
 use crate::runner::{describe, run_once, Variant};
+use crate::runtime::cli;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::Command;
@@ -21,45 +22,29 @@ impl Probe for PeakRss {
         "peak-rss"
     }
 
+    fn claims(&self) -> &'static [Claim] {
+        &[Claim::All(&MEMORY_CLI_PEAK_RSS)]
+    }
+
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        local_variants(ctx)
+        cli::local(ctx)
             .into_iter()
             .map(|variant| {
-                let id = variant.id.replace("startup.cli.", "memory.cli-peak-rss.");
-                let label = format!("{}: peak RSS of one CLI run", variant.label);
+                let subject = MEMORY_CLI_PEAK_RSS.named(
+                    &variant.subject.id.variant,
+                    format!("{}: peak RSS of one CLI run", variant.subject.label),
+                );
                 let command = format!("{GNU_TIME} -f %M {}", describe(&variant.command));
                 if !Path::new(GNU_TIME).is_file() {
                     let reason = format!(
                         "{GNU_TIME} not found; as root, `make setup` installs Debian's time"
                     );
-                    return Observation::skipped(
-                        &id,
-                        &label,
-                        Kind::Memory,
-                        Unit::Bytes,
-                        command,
-                        reason,
-                    );
+                    return ctx.unavailable(subject, command, &reason);
                 }
-                match samples(&variant, ctx) {
-                    Ok(bytes) => Observation::measured(
-                        &id,
-                        &label,
-                        Kind::Memory,
-                        Unit::Bytes,
-                        command,
-                        bytes,
-                    ),
-                    Err(e) => Observation::failed(
-                        &id,
-                        &label,
-                        Kind::Memory,
-                        Unit::Bytes,
-                        command,
-                        format!("{e:#}"),
-                        vec![],
-                    ),
-                }
+                subject.outcome(
+                    command,
+                    samples(&variant, ctx).map_err(|e| format!("{e:#}")),
+                )
             })
             .collect()
     }

@@ -2,10 +2,14 @@
 //! `measure` itself: what a spawn-to-exit figure hides. Not comparable with spawn-to-exit
 //! timings, and never shown in one column with them.
 
-use super::expect;
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::results::{Kind, Observation, Unit};
+use crate::expect;
+use crate::metric::{
+    Metric, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, PHASE_COMPILE,
+    PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN,
+};
+use crate::results::Observation;
 use crate::runner::schedule;
 use crate::wasm::{self, Host, Stdio};
 use anyhow::{bail, Context as _, Result};
@@ -13,38 +17,36 @@ use std::time::Instant;
 
 pub struct Phases;
 
-/// The phases, in the order one round takes them.
-const PHASES: [(&str, &str, &str); 4] = [
+/// The phases, in the order one round takes them, with what each times.
+const PHASES: [(&Metric, &str); 4] = [
+    (&PHASE_COMPILE, "Module::new(engine, wasm bytes)"),
     (
-        "phase.compile.embedded-wasmtime",
-        "compile (cranelift)",
-        "Module::new(engine, wasm bytes)",
-    ),
-    (
-        "phase.load-precompiled.embedded-wasmtime",
-        "load precompiled",
+        &PHASE_LOAD_PRECOMPILED,
         "Module::deserialize_file(engine, cwasm)",
     ),
     (
-        "phase.instantiate.embedded-wasmtime",
-        "instantiate (WASI preview 1)",
+        &PHASE_INSTANTIATE,
         "Linker::instantiate(fresh store, module)",
     ),
-    (
-        "phase.run.embedded-wasmtime",
-        "run _start with MODE=once",
-        "_start() on a fresh instance",
-    ),
+    (&PHASE_RUN, "_start() on a fresh instance"),
 ];
-
-const LINEAR_MEMORY_ID: &str = "memory.linear.embedded-wasmtime";
-/// What one instance costs the host process in resident memory (its store, linear memory
-/// pages touched, WASI context), beside the guest's own view of its linear memory.
-const RSS_GROWTH_ID: &str = "memory.host-rss-growth.embedded-wasmtime";
 
 impl Probe for Phases {
     fn id(&self) -> &'static str {
         "phase"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[
+            Claim::All(&PHASE_COMPILE),
+            Claim::All(&PHASE_LOAD_PRECOMPILED),
+            Claim::All(&PHASE_INSTANTIATE),
+            Claim::All(&PHASE_RUN),
+            Claim::All(&MEMORY_LINEAR),
+            // What one instance costs the host process in resident memory (its store,
+            // linear memory pages touched, WASI context), beside the guest's own view.
+            Claim::All(&MEMORY_HOST_RSS_GROWTH),
+        ]
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
@@ -52,54 +54,32 @@ impl Probe for Phases {
         let mut linear_memory = Vec::new();
         let mut rss_growth = Vec::new();
         let outcome = rounds(ctx, &mut samples, &mut linear_memory, &mut rss_growth);
+        let error = outcome.err().map(|e| format!("{e:#}"));
+        let finish = |metric: &'static Metric, label: &str, command: &str, samples| {
+            metric
+                .of(&EMBEDDED_WASMTIME)
+                .label(label)
+                .concluded(command, samples, error.clone())
+        };
         let mut observations: Vec<Observation> = PHASES
             .iter()
             .zip(samples)
-            .map(|((id, label, command), taken)| {
-                finish(
-                    &outcome,
-                    id,
-                    label,
-                    Kind::InProcess,
-                    Unit::Seconds,
-                    command,
-                    taken,
-                )
-            })
+            .map(|((metric, command), taken)| finish(metric, metric.label, command, taken))
             .collect();
         observations.push(finish(
-            &outcome,
-            LINEAR_MEMORY_ID,
-            "linear memory after _start",
-            Kind::Memory,
-            Unit::Bytes,
+            &MEMORY_LINEAR,
+            MEMORY_LINEAR.label,
             "Memory::data_size after _start",
             linear_memory,
         ));
         observations.push(finish(
-            &outcome,
-            RSS_GROWTH_ID,
+            &MEMORY_HOST_RSS_GROWTH,
             "host RSS growth of the embedded wasmtime: instantiate and _start",
-            Kind::Memory,
-            Unit::Bytes,
             "/proc/self/statm resident pages after _start minus before instantiate",
             rss_growth,
         ));
         observations
     }
-}
-
-fn finish(
-    outcome: &Result<()>,
-    id: &str,
-    label: &str,
-    kind: Kind,
-    unit: Unit,
-    command: &str,
-    samples: Vec<f64>,
-) -> Observation {
-    let error = outcome.as_ref().err().map(|e| format!("{e:#}"));
-    Observation::concluded(id, label, kind, unit, command.to_owned(), samples, error)
 }
 
 /// Resident bytes of this process now (`/proc/self/statm`, second field, in pages).

@@ -2,17 +2,13 @@
 //! module, in bytes, so the report can say where the size difference comes from instead
 //! of guessing. Ids: `size.section.<artifact>.<section>`.
 
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::{SECTION_UNCOVERED, SIZE_SECTION};
+use crate::results::Observation;
 use anyhow::{Context as _, Result};
 use object::{Object as _, ObjectSection as _};
 use std::path::Path;
-
-/// Id prefix of every section observation.
-pub const PREFIX: &str = "size.section.";
-/// The part of a file that no section covers (headers, padding, section tables).
-pub const UNCOVERED: &str = "headers-and-padding";
 
 pub struct Sections;
 
@@ -21,7 +17,11 @@ type ReadSections = fn(&[u8]) -> Result<Vec<(String, u64)>>;
 
 impl Probe for Sections {
     fn id(&self) -> &'static str {
-        "size"
+        "sections"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[Claim::All(&SIZE_SECTION)]
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
@@ -40,15 +40,9 @@ impl Probe for Sections {
                     Ok((total, sections)) => {
                         observations(artifact, what, &command, total, sections)
                     }
-                    Err(e) => vec![Observation::failed(
-                        &format!("{PREFIX}{artifact}.all"),
-                        &format!("{what}: sections"),
-                        Kind::Size,
-                        Unit::Bytes,
-                        command,
-                        format!("{e:#}"),
-                        vec![],
-                    )],
+                    Err(e) => vec![SIZE_SECTION
+                        .named(format!("{artifact}.all"), format!("{what}: sections"))
+                        .failed(command, format!("{e:#}"))],
                 }
             })
             .collect()
@@ -67,18 +61,16 @@ fn observations(
     sections
         .into_iter()
         .chain(std::iter::once((
-            UNCOVERED.to_owned(),
+            SECTION_UNCOVERED.to_owned(),
             total.saturating_sub(covered),
         )))
         .map(|(name, size)| {
-            Observation::measured(
-                &format!("{PREFIX}{artifact}.{}", slug(&name)),
-                &format!("{what}: {name}"),
-                Kind::Size,
-                Unit::Bytes,
-                command.to_owned(),
-                vec![size as f64],
-            )
+            SIZE_SECTION
+                .named(
+                    format!("{artifact}.{}", slug(&name)),
+                    format!("{what}: {name}"),
+                )
+                .measured(command, vec![size as f64])
         })
         .collect()
 }

@@ -1,9 +1,12 @@
 //! File sizes of what each build ships: the native binary, the wasm module, the WASI 0.2
 //! component of the server context, and the module compiled ahead of time.
 
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::{
+    Variant, NATIVE_BINARY, SIZE_BINARY, WASI_HTTP_COMPONENT, WASM_MODULE, WASM_PRECOMPILED,
+};
+use crate::results::Observation;
 use std::path::Path;
 
 pub struct Sizes;
@@ -13,47 +16,25 @@ impl Probe for Sizes {
         "size"
     }
 
+    fn claims(&self) -> &'static [Claim] {
+        &[Claim::All(&SIZE_BINARY)]
+    }
+
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         vec![
-            file_size(
-                "size.binary.native",
-                "native binary (static, musl)",
-                &ctx.native,
-            ),
-            file_size("size.binary.wasm", "wasm module (wasm32-wasip1)", &ctx.wasm),
-            file_size(
-                "size.binary.wasi-http-component",
-                "wasi:http component (wasm32-wasip2, server context)",
-                &ctx.component,
-            ),
-            file_size(
-                "size.binary.wasm-precompiled",
-                "wasm module precompiled (cranelift, x86-64)",
-                &ctx.precompiled,
-            ),
+            file_size(&NATIVE_BINARY, &ctx.native),
+            file_size(&WASM_MODULE, &ctx.wasm),
+            file_size(&WASI_HTTP_COMPONENT, &ctx.component),
+            file_size(&WASM_PRECOMPILED, &ctx.precompiled),
         ]
     }
 }
 
-fn file_size(id: &str, label: &str, path: &Path) -> Observation {
+fn file_size(artifact: &'static Variant, path: &Path) -> Observation {
+    let subject = SIZE_BINARY.of(artifact).label(artifact.label);
     let command = format!("stat --format=%s {}", path.display());
     match std::fs::metadata(path) {
-        Ok(meta) => Observation::measured(
-            id,
-            label,
-            Kind::Size,
-            Unit::Bytes,
-            command,
-            vec![meta.len() as f64],
-        ),
-        Err(e) => Observation::failed(
-            id,
-            label,
-            Kind::Size,
-            Unit::Bytes,
-            command,
-            format!("cannot read {}: {e}", path.display()),
-            vec![],
-        ),
+        Ok(meta) => subject.measured(command, vec![meta.len() as f64]),
+        Err(e) => subject.failed(command, format!("cannot read {}: {e}", path.display())),
     }
 }

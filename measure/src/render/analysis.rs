@@ -3,9 +3,10 @@
 //! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
 //! that the numbers did not produce.
 
-use super::compare::{group, times, verdict, Noun, Winner};
-use super::format_value;
-use crate::probe::{SECTION_PREFIX, SECTION_UNCOVERED};
+use super::compare::{verdict, Noun, Winner};
+use crate::format::format_value;
+use crate::format::{group, times};
+use crate::metric::{SECTION_UNCOVERED, SIZE_SECTION};
 use crate::results::{Observation, Results, Unit};
 use serde::Serialize;
 
@@ -123,7 +124,7 @@ fn sizes(results: &Results) -> Vec<String> {
     let section = |artifact: &str, names: &[&str]| -> f64 {
         names
             .iter()
-            .filter_map(|n| median(results, &[&format!("{SECTION_PREFIX}{artifact}.{n}")]))
+            .filter_map(|n| results.median(&[SIZE_SECTION.id(None, &format!("{artifact}.{n}"))]))
             .sum()
     };
     let (n_total, w_total) = (native.samples[0], wasm.samples[0]);
@@ -160,7 +161,9 @@ fn sizes(results: &Results) -> Vec<String> {
     let custom: f64 = results
         .observations
         .iter()
-        .filter(|o| o.id.starts_with(&format!("{SECTION_PREFIX}wasm.custom")))
+        .filter(|o| {
+            o.id.starts_with(&SIZE_SECTION.id(None, "wasm.custom").to_string())
+        })
         .filter_map(|o| o.summary.as_ref().map(|s| s.median))
         .sum();
     if code > 0.0 {

@@ -2,8 +2,8 @@
 //! WASM one, and the difference computed as a ratio of medians with its interval, phrased
 //! from the WASM side ("3.2× smaller", "1.4× slower", "no measurable difference").
 
-use super::format_value;
 use super::quoted::Quoted;
+use crate::format::{format_value, group, times};
 use crate::results::{Observation, Results};
 use crate::stats::ratio_of_medians;
 use serde::Serialize;
@@ -126,17 +126,6 @@ pub fn verdict(traditional: &Observation, wasm: &Observation, noun: Noun) -> Opt
         format!("{}× {word}", times(factor)),
         interval,
     ))
-}
-
-/// A factor with the precision it deserves: 1.04, 3.2, 12.
-pub fn times(x: f64) -> String {
-    if x < 2.0 {
-        format!("{x:.2}")
-    } else if x < 20.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.0}")
-    }
 }
 
 /// One metric of the table: candidate observation ids per side, the first measured wins.
@@ -368,23 +357,6 @@ pub fn value_of(o: &Observation) -> String {
     }
 }
 
-/// 733880 → "733,880".
-pub fn group(x: f64) -> String {
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0.0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 /// Why none of `ids` was measured: the first recorded reason, or that no probe wrote it.
 pub fn why_not(results: &Results, ids: &[&str]) -> String {
     ids.iter()
@@ -478,12 +450,5 @@ mod tests {
             (v.winner, v.short.as_str()),
             (Winner::Traditional, "5.0× fewer requests/s")
         );
-    }
-
-    #[test]
-    fn numbers_are_grouped() {
-        assert_eq!(group(733_880.0), "733,880");
-        assert_eq!(group(512.0), "512");
-        assert_eq!(group(1_000_000.0), "1,000,000");
     }
 }

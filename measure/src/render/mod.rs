@@ -9,7 +9,8 @@ mod plot;
 mod quoted;
 pub(crate) mod view;
 
-use crate::results::{Results, Unit};
+pub use crate::format::format_value;
+use crate::results::Results;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 
@@ -94,55 +95,4 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         .ok()
     };
     canon(a).is_some() && canon(a) == canon(b)
-}
-
-/// A value in its unit, scaled for reading: `1.234 ms`, `716.7 KiB`.
-pub fn format_value(value: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Seconds => format_seconds(value),
-        Unit::Bytes => format_bytes(value),
-        Unit::PerSecond => format!("{} req/s", compare::group(value)),
-    }
-}
-
-fn format_seconds(s: f64) -> String {
-    let abs = s.abs();
-    if abs >= 1.0 {
-        format!("{s:.3} s")
-    } else if abs >= 1e-3 {
-        format!("{:.3} ms", s * 1e3)
-    } else if abs >= 1e-6 {
-        format!("{:.1} µs", s * 1e6)
-    } else {
-        format!("{:.0} ns", s * 1e9)
-    }
-}
-
-fn format_bytes(b: f64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = b;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{b:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_are_scaled_for_reading() {
-        assert_eq!(format_value(0.0012345, Unit::Seconds), "1.234 ms");
-        assert_eq!(format_value(0.000_456_7, Unit::Seconds), "456.7 µs");
-        assert_eq!(format_value(2.5, Unit::Seconds), "2.500 s");
-        assert_eq!(format_value(733_880.0, Unit::Bytes), "716.7 KiB");
-        assert_eq!(format_value(512.0, Unit::Bytes), "512 B");
-    }
 }

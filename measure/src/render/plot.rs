@@ -67,7 +67,7 @@ const CHARTS: &[Spec] = &[
         name: "sizes",
         title: "Sizes of what each build ships",
         alt: "Bar per artifact and image, size in KiB",
-        keep: |o| o.kind == Kind::Size && !o.id.starts_with(crate::probe::SECTION_PREFIX),
+        keep: |o| o.kind == Kind::Size && !crate::metric::SIZE_SECTION.owns(&o.id),
         chart: Chart::Bars("KiB (log scale)", 1.0 / 1024.0),
     },
     Spec {
@@ -349,7 +349,7 @@ fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<
         .y_desc("requests per second")
         .x_labels(6)
         .x_label_formatter(&|c| format!("{c:.0}"))
-        .y_label_formatter(&|r| super::compare::group(*r))
+        .y_label_formatter(&|r| crate::format::group(*r))
         .light_line_style(WHITE)
         .label_style(("sans-serif", 14))
         .draw()

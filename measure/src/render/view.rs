@@ -3,11 +3,11 @@
 
 use super::analysis::{Answer, Decision};
 use super::baseline::Change;
-use super::format_value;
 use super::plot::Plot;
 use super::quoted::Quoted;
-use crate::probe::{
-    CROSSCHECK_ALONE_ID as ALONE_ID, CROSSCHECK_ID as HYPERFINE_ID, SECTION_PREFIX,
+use crate::format::format_value;
+use crate::metric::{
+    Key, FLOOR, NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, SIZE_SECTION, STARTUP_CLI,
 };
 use crate::results::{Kind, Observation, Provenance, Results, Status};
 use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
@@ -15,7 +15,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Id of the floor's startup observation, the reference of the "× floor" column.
-pub const FLOOR_ID: &str = "startup.cli.floor";
+pub const FLOOR_ID: Key = STARTUP_CLI.key(&FLOOR);
+const ALONE_ID: Key = STARTUP_CLI.key(&NATIVE_PROCESS_ALONE);
+const HYPERFINE_ID: Key = STARTUP_CLI.key(&NATIVE_PROCESS_HYPERFINE);
 
 #[derive(Serialize)]
 pub struct View {
@@ -97,7 +99,7 @@ pub struct Inputs {
 
 impl View {
     pub fn build(results: &Results, inputs: Inputs) -> Self {
-        let floor = results.get(FLOOR_ID).filter(|o| o.is_measured());
+        let floor = results.get(&FLOOR_ID).filter(|o| o.is_measured());
         let old = inputs.baseline.as_ref().map(|(r, _)| r);
         let row = |o: &Observation| Row::of(o, floor, old);
         let rows = |keep: &dyn Fn(&Observation) -> bool| -> Vec<Row> {
@@ -108,7 +110,7 @@ impl View {
                 .map(row)
                 .collect()
         };
-        let is_section = |o: &Observation| o.id.starts_with(SECTION_PREFIX);
+        let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
         let is_spin = |o: &Observation| o.id.starts_with("spin.");
         let is_total = |o: &Observation| spin_series(&o.id).is_some();
         Self {
@@ -157,8 +159,8 @@ pub fn spin_series(id: &str) -> Option<&str> {
 
 /// One sentence comparing `measure`'s back-to-back median with hyperfine's, computed.
 fn crosscheck(results: &Results) -> Option<String> {
-    let ours = results.get(ALONE_ID).filter(|o| o.is_measured())?;
-    let theirs = results.get(HYPERFINE_ID).filter(|o| o.is_measured())?;
+    let ours = results.get(&ALONE_ID).filter(|o| o.is_measured())?;
+    let theirs = results.get(&HYPERFINE_ID).filter(|o| o.is_measured())?;
     let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
     let (a, b) = (
         ours.summary.as_ref()?.median,

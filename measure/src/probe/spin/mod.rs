@@ -9,20 +9,22 @@
 //! requests (back to back on one connection), interleaved across hosts. The same series
 //! run against `$SPIN_URL` when it is set, and `spin deploy` is timed when asked for.
 
-mod hosts;
 mod series;
 
-pub use hosts::{ChildServer, Embedded, SpinUp, WagiServer, EMBEDDED, SPIN};
-
-use super::server::{self, Server};
-use super::Probe;
+use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::curl;
+use crate::expect;
 use crate::load::{LOAD_CPU, SERVER_CPU};
-use crate::results::{Kind, Observation, Unit};
+use crate::metric::{
+    self, Subject, Variant, SPIN_COLD, SPIN_COLD_START, SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM,
+};
+use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit};
+use crate::runtime::server::{self, Server};
+use crate::runtime::{docker, wagi_hosts};
 use anyhow::{bail, Result};
-use series::{Target, COLD, KEEPALIVE, WARM};
+use series::{Target, SERIES};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
@@ -30,10 +32,8 @@ use std::time::{Duration, Instant};
 
 /// How long a host may take from launch to its first correct answer.
 const READY_WITHIN: Duration = Duration::from_secs(30);
-/// The variant of the remote deployment's ids.
-pub const REMOTE: &str = "remote";
-/// The id of the deploy time.
-pub const DEPLOY_ID: &str = "spin.deploy.spin";
+/// The probe's name, as `measure run --probe` takes it.
+pub const ID: &str = "spin";
 /// Longest `spin deploy` may take.
 const DEPLOY_WITHIN: Duration = Duration::from_secs(900);
 
@@ -61,27 +61,51 @@ pub struct Options {
     pub request_timeout: Duration,
 }
 
-/// Every host `--host` may name.
+impl Default for Options {
+    /// What `measure spin` takes when given no options.
+    fn default() -> Self {
+        Self {
+            manifest: crate::wagi::default_manifest(),
+            starts: 5,
+            cold_interval: Duration::from_millis(500),
+            warm_interval: Duration::from_secs(1),
+            remote_cold_interval: Duration::from_secs(5),
+            remote_warm_interval: Duration::from_secs(1),
+            remote: None,
+            deploy: false,
+            hosts: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Every host `--host` may name: Spin, then every server, then the remote deployment.
 pub fn known_hosts() -> Vec<&'static str> {
-    let servers = server::all();
-    let others = servers
-        .iter()
-        .map(|s| s.variant())
-        .filter(|v| *v != EMBEDDED);
-    [SPIN, EMBEDDED]
-        .into_iter()
-        .chain(others)
-        .chain([REMOTE])
+    std::iter::once(&metric::SPIN)
+        .chain(server::variants())
+        .chain([&metric::REMOTE])
+        .map(|v| v.name)
         .collect()
 }
 
+#[derive(Default)]
 pub struct SpinProbe {
     pub options: Options,
 }
 
 impl Probe for SpinProbe {
     fn id(&self) -> &'static str {
-        "spin"
+        ID
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[
+            Claim::All(&SPIN_COLD_START),
+            Claim::All(&SPIN_COLD),
+            Claim::All(&SPIN_WARM),
+            Claim::All(&SPIN_KEEPALIVE),
+            Claim::All(&SPIN_DEPLOY),
+        ]
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
@@ -91,10 +115,10 @@ impl Probe for SpinProbe {
         if !local.is_empty() {
             observations.extend(self.measure_local(ctx, local));
         }
-        if self.wanted(REMOTE) {
+        if self.wanted(&metric::REMOTE) {
             observations.extend(self.measure_remote(ctx));
         }
-        if self.wanted(SPIN) {
+        if self.wanted(&metric::SPIN) {
             observations.push(deploy(o));
         }
         observations
@@ -102,8 +126,8 @@ impl Probe for SpinProbe {
 }
 
 impl SpinProbe {
-    fn wanted(&self, variant: &str) -> bool {
-        self.options.hosts.is_empty() || self.options.hosts.iter().any(|h| h == variant)
+    fn wanted(&self, variant: &Variant) -> bool {
+        self.options.hosts.is_empty() || self.options.hosts.iter().any(|h| h == variant.name)
     }
 
     fn curl(&self) -> curl::Options {
@@ -117,58 +141,36 @@ impl SpinProbe {
     fn local_hosts(&self, ctx: &Ctx, out: &mut Vec<Observation>) -> Vec<Box<dyn Server>> {
         let manifest = self.options.manifest.clone();
         let mut hosts: Vec<Box<dyn Server>> = vec![
-            Box::new(ChildServer::new(SpinUp {
-                manifest: manifest.clone(),
-            })),
-            Box::new(ChildServer::new(Embedded { manifest })),
+            Box::new(wagi_hosts::spin_up(manifest.clone())),
+            Box::new(wagi_hosts::embedded(manifest)),
         ];
         hosts.extend(
             server::all()
                 .into_iter()
-                .filter(|s| s.variant() != EMBEDDED),
+                .filter(|s| s.variant() != &metric::EMBEDDED_WAGI),
         );
         hosts.retain(|h| self.wanted(h.variant()));
         hosts.retain(|host| {
-            let reason = match host.variant() {
-                // Spin is not installable from this machine's package sources: its absence
-                // is a skip even when runtimes are required.
-                SPIN => host.unavailable(ctx).map(|r| (r, false)),
+            let reason = host.unavailable(ctx).or_else(|| {
                 // The daemon may answer without the image having been built.
-                "docker" => host
-                    .unavailable(ctx)
-                    .or_else(|| {
-                        let missing = super::docker::cli_variant(ctx).err()?;
-                        Some(format!(
-                            "{missing}; `measure run --probe docker-image` builds it"
-                        ))
-                    })
-                    .map(|r| (r, true)),
-                _ => host.unavailable(ctx).map(|r| (r, true)),
-            };
-            let Some((reason, runtime)) = reason else {
+                let docker = host.variant() == &metric::DOCKER;
+                let missing = docker.then(|| docker::cli_command(ctx).err()).flatten()?;
+                Some(format!(
+                    "{missing}; `measure run --probe docker-image` builds it"
+                ))
+            });
+            let Some(reason) = reason else {
                 return true;
             };
             let command = host.command(ctx);
-            for (id, label) in local_ids(host.variant(), host.label()) {
-                out.push(if runtime {
-                    ctx.unavailable(
-                        &id,
-                        &label,
-                        Kind::Operation,
-                        Unit::Seconds,
-                        command.clone(),
-                        &reason,
-                    )
-                } else {
-                    Observation::skipped(
-                        &id,
-                        &label,
-                        Kind::Operation,
-                        Unit::Seconds,
-                        command.clone(),
-                        reason.clone(),
-                    )
-                });
+            for subject in local_subjects(host.variant()) {
+                out.push(server::not_here(
+                    host.as_ref(),
+                    ctx,
+                    subject,
+                    command.clone(),
+                    &reason,
+                ));
             }
             false
         });
@@ -192,21 +194,15 @@ impl SpinProbe {
             }
         }
         for (host, (samples, error)) in hosts.iter().zip(starts) {
-            out.push(Observation::concluded(
-                &format!("spin.cold-start.{}", host.variant()),
-                &format!(
-                    "{}: cold start, launch to the first correct 200",
-                    host.label()
-                ),
-                Kind::Operation,
-                Unit::Seconds,
-                format!(
-                    "{}, then curl until GET /api/time answers 200",
-                    host.command(ctx)
-                ),
-                samples,
-                error,
-            ));
+            let command = format!(
+                "{}, then curl until GET /api/time answers 200",
+                host.command(ctx)
+            );
+            out.push(
+                SPIN_COLD_START
+                    .of(host.variant())
+                    .concluded(command, samples, error),
+            );
         }
 
         // The request series, with every host running at once.
@@ -218,8 +214,7 @@ impl SpinProbe {
                 Ok(addr)
             });
             let target = Target {
-                variant: host.variant().to_owned(),
-                label: host.label().to_owned(),
+                variant: host.variant(),
                 base: String::new(),
             };
             match started {
@@ -245,17 +240,14 @@ impl SpinProbe {
 
     fn measure_remote(&self, ctx: &Ctx) -> Vec<Observation> {
         let o = &self.options;
-        let label = "remote Spin deployment ($SPIN_URL)";
         let Some(url) = o.remote.as_deref().filter(|u| !u.trim().is_empty()) else {
-            let skip = |(id, label): (String, String)| {
-                let (command, why) = ("curl $SPIN_URL/api/time".into(), "SPIN_URL not set".into());
-                Observation::skipped(&id, &label, Kind::Operation, Unit::Seconds, command, why)
-            };
-            return series_ids(REMOTE, label).into_iter().map(skip).collect();
+            return series_subjects(&metric::REMOTE)
+                .into_iter()
+                .map(|s| s.skipped("curl $SPIN_URL/api/time", "SPIN_URL not set"))
+                .collect();
         };
         let target = Target {
-            variant: REMOTE.to_owned(),
-            label: label.to_owned(),
+            variant: &metric::REMOTE,
             base: url.trim().trim_end_matches('/').to_owned(),
         };
         self.series(
@@ -278,71 +270,58 @@ impl SpinProbe {
         let n = ctx.runs;
         let curl = self.curl();
         let mut out = Vec::new();
-        let taken = series::spaced(targets, n, cold, true, false, curl);
-        for (target, got) in targets.iter().zip(taken) {
-            let what = format!("cold request (cache-busted, one every {})", seconds(cold));
-            out.extend(got.observations(COLD, target, &what, &series::command(target, COLD, curl)));
-        }
-        let taken = series::spaced(targets, n, warm, false, true, curl);
-        for (target, got) in targets.iter().zip(taken) {
-            let what = format!("warm request (one every {})", seconds(warm));
-            out.extend(got.observations(WARM, target, &what, &series::command(target, WARM, curl)));
-        }
-        for target in targets {
-            let got = series::keepalive(target, n, curl);
-            let what = "warm request on a kept-alive connection (back to back)";
-            out.extend(got.observations(
-                KEEPALIVE,
-                target,
-                what,
-                &series::command(target, KEEPALIVE, curl),
-            ));
+        for series in SERIES {
+            let (what, taken) = if series == &SPIN_COLD {
+                let what = format!("cold request (cache-busted, one every {})", seconds(cold));
+                (what, series::spaced(targets, n, cold, true, false, curl))
+            } else if series == &SPIN_WARM {
+                let what = format!("warm request (one every {})", seconds(warm));
+                (what, series::spaced(targets, n, warm, false, true, curl))
+            } else {
+                let what = "warm request on a kept-alive connection (back to back)".to_owned();
+                let taken = targets
+                    .iter()
+                    .map(|t| series::keepalive(t, n, curl))
+                    .collect();
+                (what, taken)
+            };
+            for (target, got) in targets.iter().zip(taken) {
+                let command = series::command(target, series, curl);
+                out.extend(got.observations(series, target, &what, &command));
+            }
         }
         out
     }
 }
 
-/// Every id the curl series of `variant` write (the TLS split only over https, so only
-/// for the remote host), with its label.
-fn series_ids(variant: &str, label: &str) -> Vec<(String, String)> {
-    [COLD, WARM, KEEPALIVE]
+/// What the curl series of `variant` write (the TLS split only over https, so only for
+/// the remote host).
+fn series_subjects(variant: &'static Variant) -> Vec<Subject> {
+    SERIES
         .into_iter()
         .flat_map(|s| {
-            series::metrics(s, variant, variant == REMOTE)
+            series::splits(s, variant, variant == &metric::REMOTE)
                 .into_iter()
-                .map(move |m| (m.id, format!("{label}: {s} request, {}", m.what)))
+                .map(move |split| {
+                    let label = format!("{}: {}, {}", variant.label, s.label, split.what);
+                    split.subject.label(label)
+                })
         })
         .collect()
 }
 
-/// The ids of a local host: its cold start, then its series.
-fn local_ids(variant: &str, label: &str) -> Vec<(String, String)> {
-    let start = (
-        format!("spin.cold-start.{variant}"),
-        format!("{label}: cold start, launch to the first correct 200"),
-    );
-    std::iter::once(start)
-        .chain(series_ids(variant, label))
+/// What a local host writes: its cold start, then its series.
+fn local_subjects(variant: &'static Variant) -> Vec<Subject> {
+    std::iter::once(SPIN_COLD_START.of(variant))
+        .chain(series_subjects(variant))
         .collect()
 }
 
 /// The series of a host that could not be started: failed, with the reason.
 fn failed_series(target: &Target, command: &str, why: &str) -> Vec<Observation> {
-    let fail = |(id, label): (String, String)| {
-        let (command, why) = (command.to_owned(), why.to_owned());
-        Observation::failed(
-            &id,
-            &label,
-            Kind::Operation,
-            Unit::Seconds,
-            command,
-            why,
-            vec![],
-        )
-    };
-    series_ids(&target.variant, &target.label)
+    series_subjects(target.variant)
         .into_iter()
-        .map(fail)
+        .map(|s| s.failed(command, why))
         .collect()
 }
 
@@ -371,9 +350,7 @@ fn first_answer(
         if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
             let asked = launched.elapsed();
             let transfers = curl::fetch(std::slice::from_ref(&url), options)?;
-            let transfer = transfers
-                .first()
-                .map(|t| (t, t.check(super::expect::moscow_json)));
+            let transfer = transfers.first().map(|t| (t, t.check(expect::moscow_json)));
             match transfer {
                 Some((t, Ok(()))) => return Ok(asked.as_secs_f64() + t.timings.total),
                 Some((_, Err(why))) => last = why,
@@ -388,28 +365,22 @@ fn first_answer(
 
 /// `spin deploy`, timed end to end, only when asked for: it publishes the application.
 fn deploy(o: &Options) -> Observation {
-    let label = "spin deploy, end to end";
+    let subject = SPIN_DEPLOY.of(&metric::SPIN).label(SPIN_DEPLOY.label);
     let mut cmd = Command::new("spin");
     cmd.env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LOG")
         .args(["deploy", "--from"])
         .arg(&o.manifest);
     let command = describe(&cmd);
-    let skipped = |why: &str| {
-        Observation::skipped(
-            DEPLOY_ID,
-            label,
-            Kind::Operation,
-            Unit::Seconds,
-            command.clone(),
-            why.to_owned(),
-        )
-    };
     if which::which("spin").is_err() {
-        return skipped("spin not on PATH: install Spin 3 or later and log in to deploy");
+        return subject.skipped(
+            command,
+            "spin not on PATH: install Spin 3 or later and log in to deploy",
+        );
     }
     if !o.deploy {
-        return skipped(
+        return subject.skipped(
+            command,
             "opt-in, as it publishes the application: pass --deploy (spin must be logged in)",
         );
     }
@@ -422,34 +393,12 @@ fn deploy(o: &Options) -> Observation {
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
-            Observation::measured(
-                DEPLOY_ID,
-                label,
-                Kind::Operation,
-                Unit::Seconds,
-                command,
-                vec![run.wall.as_secs_f64()],
-            )
-            .with_shown(url)
+            subject
+                .measured(command, vec![run.wall.as_secs_f64()])
+                .with_shown(url)
         }
-        Ok(run) => Observation::failed(
-            DEPLOY_ID,
-            label,
-            Kind::Operation,
-            Unit::Seconds,
-            command,
-            format!("{}: {}", run.exit, run.stderr_tail()),
-            vec![],
-        ),
-        Err(e) => Observation::failed(
-            DEPLOY_ID,
-            label,
-            Kind::Operation,
-            Unit::Seconds,
-            command,
-            format!("{e:#}"),
-            vec![],
-        ),
+        Ok(run) => subject.failed(command, format!("{}: {}", run.exit, run.stderr_tail())),
+        Err(e) => subject.failed(command, format!("{e:#}")),
     }
 }
 

@@ -5,16 +5,17 @@
 //! the samples taken before it.
 
 use crate::curl::{self, Phases, Transfer};
-use crate::results::{Kind, Observation, Unit};
+use crate::expect;
+use crate::metric::{Metric, Subject, Variant, SPIN_COLD, SPIN_KEEPALIVE, SPIN_WARM};
+use crate::results::Observation;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const PATH: &str = "/api/time";
 
 /// A host the series are run against.
 pub struct Target {
-    /// The `<host>` part of the observation ids.
-    pub variant: String,
-    pub label: String,
+    /// The host: the last part of the observation ids.
+    pub variant: &'static Variant,
     /// `http://127.0.0.1:PORT` or `$SPIN_URL`, without a trailing slash.
     pub base: String,
 }
@@ -48,39 +49,38 @@ const SPLITS: [(&str, &str, Read); 4] = [
     ("first-byte", "request sent to first byte", |p| p.first_byte),
 ];
 
-/// One observation of a series: its id, what it measures, and how a sample is read.
-pub struct Metric {
-    pub id: String,
+/// One observation of a series: what it is about, what it measures, how a sample is read.
+pub struct Split {
+    pub subject: Subject,
     pub what: &'static str,
     value: Read,
 }
 
-/// The metrics of series `series` of `variant`: the total, and for cold and warm requests
-/// the phases (TLS only over https).
-pub fn metrics(series: &str, variant: &str, https: bool) -> Vec<Metric> {
-    let mut metrics = vec![Metric {
-        id: format!("spin.{series}.{variant}"),
+/// The observations of series `series` of `variant`: the total, and for cold and warm
+/// requests the phases (TLS only over https).
+pub fn splits(series: &'static Metric, variant: &'static Variant, https: bool) -> Vec<Split> {
+    let mut splits = vec![Split {
+        subject: series.of(variant),
         what: "curl time_total",
         value: |p| p.total,
     }];
-    if series != KEEPALIVE {
-        metrics.extend(
+    if series != &SPIN_KEEPALIVE {
+        splits.extend(
             SPLITS
                 .iter()
                 .filter(|(name, ..)| https || *name != "tls")
-                .map(|(name, what, value)| Metric {
-                    id: format!("spin.{series}-{name}.{variant}"),
+                .map(|(name, what, value)| Split {
+                    subject: series.at(*name).of(variant),
                     what,
                     value: *value,
                 }),
         );
     }
-    metrics
+    splits
 }
 
-pub const COLD: &str = "cold";
-pub const WARM: &str = "warm";
-pub const KEEPALIVE: &str = "warm-keepalive";
+/// The three series, in the order they run.
+pub const SERIES: [&Metric; 3] = [&SPIN_COLD, &SPIN_WARM, &SPIN_KEEPALIVE];
 
 /// What one series of one host took.
 #[derive(Default)]
@@ -94,7 +94,7 @@ pub struct Taken {
 impl Taken {
     /// Records `transfer` if it is correct; otherwise the series ends with the reason.
     fn record(&mut self, transfer: &Transfer) {
-        match transfer.check(crate::probe::expect::moscow_json) {
+        match transfer.check(expect::moscow_json) {
             Ok(()) => {
                 self.phases.push(transfer.timings.phases());
                 self.reused += usize::from(transfer.num_connects == 0);
@@ -113,37 +113,32 @@ impl Taken {
 
     /// Checks a transfer that is not recorded (a warm-up, a connection's opening).
     fn check_unrecorded(&mut self, transfer: Option<&Transfer>, what: &str) {
-        match transfer.map(|t| t.check(crate::probe::expect::moscow_json)) {
+        match transfer.map(|t| t.check(expect::moscow_json)) {
             Some(Ok(())) => {}
             Some(Err(why)) => self.fail(format!("{what}: {why}")),
             None => self.fail(format!("{what}: curl reported no transfer")),
         }
     }
 
-    /// The observations of series `series` of `target`: one per metric of [`metrics`].
+    /// The observations of series `series` of `target`: one per split of [`splits`].
     pub fn observations(
         self,
-        series: &str,
+        series: &'static Metric,
         target: &Target,
         what: &str,
         command: &str,
     ) -> Vec<Observation> {
         let n = self.phases.len();
-        metrics(series, &target.variant, target.https())
+        splits(series, target.variant, target.https())
             .into_iter()
-            .map(|metric| {
-                let samples: Vec<f64> = self.phases.iter().map(metric.value).collect();
-                let label = format!("{}: {what}, {}", target.label, metric.what);
-                let o = Observation::concluded(
-                    &metric.id,
-                    &label,
-                    Kind::Operation,
-                    Unit::Seconds,
-                    command.to_owned(),
-                    samples,
-                    self.error.clone(),
-                );
-                if series == KEEPALIVE {
+            .map(|split| {
+                let samples: Vec<f64> = self.phases.iter().map(split.value).collect();
+                let label = format!("{}: {what}, {}", target.variant.label, split.what);
+                let o = split
+                    .subject
+                    .label(label)
+                    .concluded(command, samples, self.error.clone());
+                if series == &SPIN_KEEPALIVE {
                     o.with_shown(format!("{} of {n} reused the connection", self.reused))
                 } else {
                     o
@@ -211,15 +206,17 @@ pub fn keepalive(target: &Target, n: usize, options: curl::Options) -> Taken {
 }
 
 /// The curl command of a series, for the report.
-pub fn command(target: &Target, series: &str, options: curl::Options) -> String {
-    let url = match series {
-        COLD => format!("{}{PATH}?_cold=<ns>", target.base),
-        _ => format!("{}{PATH}", target.base),
+pub fn command(target: &Target, series: &Metric, options: curl::Options) -> String {
+    let url = if series == &SPIN_COLD {
+        format!("{}{PATH}?_cold=<ns>", target.base)
+    } else {
+        format!("{}{PATH}", target.base)
     };
     let one = curl::command_line(&url, options);
-    match series {
-        KEEPALIVE => format!("{one} (the URL given N+1 times to one curl process)"),
-        _ => one,
+    if series == &SPIN_KEEPALIVE {
+        format!("{one} (the URL given N+1 times to one curl process)")
+    } else {
+        one
     }
 }
 
@@ -227,11 +224,13 @@ pub fn command(target: &Target, series: &str, options: curl::Options) -> String 
 mod tests {
     use super::*;
 
+    use crate::metric::{DOCKER, REMOTE, SPIN};
+
     #[test]
     fn ids_split_cold_and_warm_but_not_keepalive() {
-        let cold: Vec<String> = metrics(COLD, "spin", false)
+        let cold: Vec<String> = splits(&SPIN_COLD, &SPIN, false)
             .into_iter()
-            .map(|m| m.id)
+            .map(|s| s.subject.id.to_string())
             .collect();
         assert_eq!(
             cold,
@@ -242,15 +241,14 @@ mod tests {
                 "spin.cold-first-byte.spin"
             ]
         );
-        assert_eq!(metrics(WARM, "remote", true).len(), 5);
-        assert_eq!(metrics(KEEPALIVE, "docker", true).len(), 1);
+        assert_eq!(splits(&SPIN_WARM, &REMOTE, true).len(), 5);
+        assert_eq!(splits(&SPIN_KEEPALIVE, &DOCKER, true).len(), 1);
     }
 
     #[test]
     fn cold_urls_are_each_their_own() {
         let t = Target {
-            variant: "x".into(),
-            label: "x".into(),
+            variant: &DOCKER,
             base: "http://127.0.0.1:1".into(),
         };
         let (a, b) = (t.url(true), t.url(true));

@@ -1,15 +1,36 @@
-//! Beyond start time: the container cgroup's peak memory, the wasm image in its server
-//! context, and how many container starts a second go back to back.
+//! Containers under containerd beyond start time: the container cgroup's peak memory, the
+//! wasm image in its server context, and how many container starts a second go back to
+//! back.
 
-use super::*;
+use super::{Claim, Probe};
+use crate::ctx::Ctx;
+use crate::expect::moscow_json_run;
+use crate::metric::{self, MEMORY_CLI_PEAK, SERVER_CONTEXT_EXIT, THROUGHPUT_CONTAINER_STARTS};
+use crate::results::Observation;
+use crate::runner::{describe, run_once, tail, Exit};
+use crate::runtime::containerd::{
+    container_name, ensure_image, memory_peak, peak_file, run_command, CacheState, Cleanup, Runtime,
+};
+use std::time::Instant;
 
-/// The containers beyond start time: their cgroup's peak memory, the server context of the
-/// wasm image, and how many starts a second go back to back.
-pub struct CtrExtras;
+/// Memory cycles per runtime.
+const MAX_MEMORY_CYCLES: usize = 5;
+/// Bounds of the back-to-back start batch (`ctx.runs`, within these).
+const THROUGHPUT_BATCH: (usize, usize) = (10, 50);
 
-impl Probe for CtrExtras {
+pub struct Containers;
+
+impl Probe for Containers {
     fn id(&self) -> &'static str {
         "ctr"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[
+            Claim::All(&MEMORY_CLI_PEAK),
+            Claim::All(&SERVER_CONTEXT_EXIT),
+            Claim::All(&THROUGHPUT_CONTAINER_STARTS),
+        ]
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
@@ -27,59 +48,6 @@ fn not_ready(ctx: &Ctx, runtime: Runtime) -> Option<String> {
         .or_else(|| ensure_image(ctx, runtime, false).err())
 }
 
-/// The container's memory cgroup peak file, cgroup v1 or v2.
-fn peak_file(name: &str) -> PathBuf {
-    if Path::new("/sys/fs/cgroup/memory").is_dir() {
-        PathBuf::from(format!(
-            "/sys/fs/cgroup/memory/{NAMESPACE}/{name}/memory.max_usage_in_bytes"
-        ))
-    } else {
-        PathBuf::from(format!("/sys/fs/cgroup/{NAMESPACE}/{name}/memory.peak"))
-    }
-}
-
-/// One detached `MODE=once` container: start, wait until its task has stopped, read its
-/// cgroup's peak memory (the cgroup lives until the task is deleted), delete it. The task
-/// must have exited 0 (`ctr task rm` warns of a non-zero exit).
-pub fn memory_peak(runtime: Runtime, name: &str, timeout: Duration) -> Result<f64, String> {
-    let guard = Cleanup::new(vec![name.to_owned()]);
-    guard.remove_all();
-    let mut args = vec!["run", "-d", "--null-io"];
-    args.extend(runtime.run_flags());
-    args.extend(["--env", "MODE=once", runtime.image(), name]);
-    ctr(&args, timeout)?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        let tasks = ctr(&["task", "ls"], timeout)?.stdout;
-        let status = tasks.lines().find_map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            (words.first() == Some(&name)).then(|| words.get(2).copied().unwrap_or_default())
-        });
-        match status {
-            Some("STOPPED") => break,
-            Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Some(status) => {
-                return Err(format!(
-                    "the task was still {status} after {timeout:?}; it was removed"
-                ))
-            }
-            None => return Err("the task vanished before it was read".into()),
-        }
-    }
-    let file = peak_file(name);
-    let peak = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?
-        .trim()
-        .parse::<f64>()
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let deleted = ctr(&["task", "rm", name], timeout)?;
-    if deleted.stderr.contains("non-zero exit code") {
-        return Err(format!("the task failed: {}", deleted.stderr_tail()));
-    }
-    ctr(&["containers", "rm", name], timeout)?;
-    Ok(peak)
-}
-
 /// Peak memory of the container cgroup of a `MODE=once` start: runc, the shim compiling,
 /// the shim with the module cached. Cycles interleaved.
 fn memory(ctx: &Ctx) -> Vec<Observation> {
@@ -87,20 +55,20 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
         (
             Runtime::Runc,
             CacheState::Any,
-            "ctr-runc",
+            &metric::CTR_RUNC,
             "native image under runc: container cgroup peak memory (runc init included)",
         ),
         (
             Runtime::Wasmtime,
             CacheState::Cold,
-            "ctr-wasmtime-first",
+            &metric::CTR_WASMTIME_FIRST,
             "wasm image under the wasmtime shim, compiling: container cgroup peak memory \
              (pages shared with the shim's zygote are charged to the shim, not here)",
         ),
         (
             Runtime::Wasmtime,
             CacheState::Warm,
-            "ctr-wasmtime-cached",
+            &metric::CTR_WASMTIME_CACHED,
             "wasm image under the wasmtime shim, module cached: container cgroup peak memory \
              (pages shared with the shim's zygote are charged to the shim, not here)",
         ),
@@ -112,8 +80,8 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
     let mut observations = Vec::new();
     let mut live = Vec::new();
     for (runtime, cache, variant, label) in specs {
-        let id = format!("memory.cli-peak.{variant}");
-        let name = container_name(&format!("mem-{variant}"));
+        let subject = MEMORY_CLI_PEAK.of(variant).label(label);
+        let name = container_name(&format!("mem-{}", variant.name));
         let command = format!(
             "ctr run -d --null-io {}--env MODE=once {} {name}; poll ctr task ls until STOPPED; \
              read {} before ctr task rm",
@@ -126,16 +94,9 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
             peak_file(&name).display()
         );
         match not_ready(ctx, runtime) {
-            Some(reason) => observations.push(ctx.unavailable(
-                &id,
-                label,
-                Kind::Memory,
-                Unit::Bytes,
-                command,
-                &reason,
-            )),
+            Some(reason) => observations.push(ctx.unavailable(subject, command, &reason)),
             None => live.push((
-                (runtime, cache, id, label, command, name),
+                (runtime, cache, subject, command, name),
                 Taken {
                     samples: Vec::new(),
                     error: None,
@@ -144,7 +105,7 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
         }
     }
     for _ in 0..ctx.runs.clamp(1, MAX_MEMORY_CYCLES) {
-        for ((runtime, cache, _, _, _, name), got) in &mut live {
+        for ((runtime, cache, _, _, name), got) in &mut live {
             if got.error.is_some() {
                 continue;
             }
@@ -157,16 +118,8 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
             }
         }
     }
-    for ((_, _, id, label, command, _), got) in live {
-        observations.push(Observation::concluded(
-            &id,
-            label,
-            Kind::Memory,
-            Unit::Bytes,
-            command,
-            got.samples,
-            got.error,
-        ));
+    for ((_, _, subject, command, _), got) in live {
+        observations.push(subject.concluded(command, got.samples, got.error));
     }
     observations
 }
@@ -175,15 +128,16 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
 /// service says so and exits 2. Recorded: the wall time of `ctr run`, and the exit status
 /// with the service's message.
 fn server_context(ctx: &Ctx) -> Observation {
-    const ID: &str = "server-context.exit.ctr-wasmtime";
-    const LABEL: &str = "wasm image under the wasmtime shim without MODE (server context): \
-                         ctr run --rm until it exits";
+    let subject = SERVER_CONTEXT_EXIT.of(&metric::CTR_WASMTIME).label(
+        "wasm image under the wasmtime shim without MODE (server context): \
+         ctr run --rm until it exits",
+    );
     let runtime = Runtime::Wasmtime;
     let name = container_name("server");
     let mut cmd = run_command(runtime, &name, &[]);
     let command = describe(&cmd);
     if let Some(reason) = not_ready(ctx, runtime) {
-        return ctx.unavailable(ID, LABEL, Kind::Operation, Unit::Seconds, command, &reason);
+        return ctx.unavailable(subject, command, &reason);
     }
     let guard = Cleanup::new(vec![name]);
     guard.remove_all();
@@ -199,25 +153,11 @@ fn server_context(ctx: &Ctx) -> Observation {
                 .map(str::trim)
                 .find(|l| !l.is_empty() && !l.starts_with("time="))
                 .map_or_else(|| tail(&run.stderr), str::to_owned);
-            Observation::measured(
-                ID,
-                LABEL,
-                Kind::Operation,
-                Unit::Seconds,
-                command,
-                vec![run.wall.as_secs_f64()],
-            )
-            .with_shown(format!("{exit}: {message}"))
+            subject
+                .measured(command, vec![run.wall.as_secs_f64()])
+                .with_shown(format!("{exit}: {message}"))
         }
-        Err(e) => Observation::failed(
-            ID,
-            LABEL,
-            Kind::Operation,
-            Unit::Seconds,
-            command,
-            format!("{e:#}"),
-            vec![],
-        ),
+        Err(e) => subject.failed(command, format!("{e:#}")),
     }
 }
 
@@ -239,39 +179,30 @@ fn throughput(ctx: &Ctx) -> Vec<Observation> {
     ]
     .into_iter()
     .map(|(runtime, cache, label)| {
-        let id = format!("throughput.container-starts.{}", runtime.variant());
+        let variant = runtime.variant();
+        let subject = THROUGHPUT_CONTAINER_STARTS.of(variant).label(label);
         let names: Vec<String> = (0..batch)
-            .map(|i| container_name(&format!("tp-{}-{i}", runtime.variant())))
+            .map(|i| container_name(&format!("tp-{}-{i}", variant.name)))
             .collect();
         let command = format!(
             "{batch} in a row: {} (i = 0..{batch})",
             describe(&run_command(
                 runtime,
-                &container_name(&format!("tp-{}-<i>", runtime.variant())),
+                &container_name(&format!("tp-{}-<i>", variant.name)),
                 &["MODE=once"]
             ))
         );
         if let Some(reason) = not_ready(ctx, runtime) {
-            return ctx.unavailable(&id, label, Kind::Operation, Unit::Seconds, command, &reason);
+            return ctx.unavailable(subject, command, &reason);
         }
         let guard = Cleanup::new(names);
-        let failed = |e: String, samples| {
-            Observation::failed(
-                &id,
-                label,
-                Kind::Operation,
-                Unit::Seconds,
-                command.clone(),
-                e,
-                samples,
-            )
-        };
+        let failed = |e: String, samples| subject.clone().failed_after(command.clone(), e, samples);
         if let Err(e) = cache.prepare(&container_name("tp-warm"), ctx.timeout) {
             return failed(e, vec![]);
         }
         let mut samples = Vec::new();
         let started = Instant::now();
-        for name in &guard.names {
+        for name in guard.names() {
             let mut cmd = run_command(runtime, name, &["MODE=once"]);
             let checked = run_once(&mut cmd, ctx.timeout)
                 .map_err(|e| format!("{e:#}"))
@@ -282,7 +213,8 @@ fn throughput(ctx: &Ctx) -> Vec<Observation> {
             }
         }
         let rate = batch as f64 / started.elapsed().as_secs_f64();
-        Observation::measured(&id, label, Kind::Operation, Unit::Seconds, command, samples)
+        subject
+            .measured(command, samples)
             .with_shown(format!("{rate:.1} starts/s"))
     })
     .collect()

@@ -1,10 +1,11 @@
-//! The server context as a WASI 0.2 `wasi:http` component, behind the `Server` trait so the
+//! The server context as a WASI 0.2 `wasi:http` component, as child servers, so the
 //! server and load probes measure it like every other server: with `measure serve-http`
 //! (the embedded host, with wasmtime's pooling allocator and with its default on-demand
 //! one) and with `wasmtime serve` when the wasmtime CLI is on PATH.
 
-use super::child_server::{ChildServer, Launch};
+use super::child_server::Launch;
 use crate::ctx::Ctx;
+use crate::metric::{self, Variant};
 use crate::runner::Exit;
 use crate::wasi_http::{self, Allocator};
 use anyhow::{bail, Result};
@@ -18,21 +19,6 @@ pub struct Embedded(pub Allocator);
 /// `wasmtime serve -S cli`: the runtime's own server. `-S cli` links the wasi:cli
 /// interfaces a guest built with the Rust standard library imports.
 pub struct WasmtimeServe;
-
-pub type EmbeddedServer = ChildServer<Embedded>;
-pub type WasmtimeServeServer = ChildServer<WasmtimeServe>;
-
-pub fn pooling() -> EmbeddedServer {
-    ChildServer::new(Embedded(Allocator::Pooling))
-}
-
-pub fn on_demand() -> EmbeddedServer {
-    ChildServer::new(Embedded(Allocator::OnDemand))
-}
-
-pub fn wasmtime_serve() -> WasmtimeServeServer {
-    ChildServer::new(WasmtimeServe)
-}
 
 impl Embedded {
     fn precompiled(&self, ctx: &Ctx) -> PathBuf {
@@ -67,17 +53,10 @@ fn bare(program: impl AsRef<std::ffi::OsStr>) -> Command {
 }
 
 impl Launch for Embedded {
-    fn variant(&self) -> &'static str {
+    fn variant(&self) -> &'static Variant {
         match self.0 {
-            Allocator::Pooling => "wasi-http-pooling",
-            Allocator::OnDemand => "wasi-http-ondemand",
-        }
-    }
-
-    fn label(&self) -> &'static str {
-        match self.0 {
-            Allocator::Pooling => "wasi:http component, embedded host (pooling allocator)",
-            Allocator::OnDemand => "wasi:http component, embedded host (on-demand allocator)",
+            Allocator::Pooling => &metric::WASI_HTTP_POOLING,
+            Allocator::OnDemand => &metric::WASI_HTTP_ONDEMAND,
         }
     }
 
@@ -130,12 +109,8 @@ impl Launch for Embedded {
 }
 
 impl Launch for WasmtimeServe {
-    fn variant(&self) -> &'static str {
-        "wasmtime-serve"
-    }
-
-    fn label(&self) -> &'static str {
-        "wasi:http component, wasmtime serve (its defaults)"
+    fn variant(&self) -> &'static Variant {
+        &metric::WASMTIME_SERVE
     }
 
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
@@ -163,6 +138,10 @@ impl Launch for WasmtimeServe {
             Some(why) => bail!(why),
             None => Ok(()),
         }
+    }
+
+    fn optional(&self) -> bool {
+        true
     }
 
     fn stop_signal(&self) -> libc::c_int {

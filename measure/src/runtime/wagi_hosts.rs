@@ -3,18 +3,14 @@
 //! on PATH, and `measure wagi` (the embedded host) always. Both are child processes on a
 //! free loopback port, serving the same spin.toml.
 
+use super::child_server::{ChildServer, Launch};
 use crate::ctx::Ctx;
-pub use crate::probe::child_server::{ChildServer, Launch};
+use crate::metric::{self, Variant};
 use crate::runner::Exit;
 use crate::wagi::manifest::App;
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 use std::process::Command;
-
-/// Variant of the embedded host's observation ids.
-pub const EMBEDDED: &str = "embedded-wagi";
-/// Variant of `spin up`'s observation ids.
-pub const SPIN: &str = "spin";
 
 /// `measure wagi MANIFEST`: the embedded WAGI host.
 pub struct Embedded {
@@ -27,12 +23,8 @@ pub struct SpinUp {
 }
 
 impl Launch for Embedded {
-    fn variant(&self) -> &'static str {
-        EMBEDDED
-    }
-
-    fn label(&self) -> &'static str {
-        "embedded WAGI host (measure wagi, not Spin)"
+    fn variant(&self) -> &'static Variant {
+        &metric::EMBEDDED_WAGI
     }
 
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
@@ -66,12 +58,8 @@ impl Launch for Embedded {
 }
 
 impl Launch for SpinUp {
-    fn variant(&self) -> &'static str {
-        SPIN
-    }
-
-    fn label(&self) -> &'static str {
-        "Spin (spin up, WAGI executor)"
+    fn variant(&self) -> &'static Variant {
+        &metric::SPIN
     }
 
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
@@ -100,6 +88,10 @@ impl Launch for SpinUp {
         std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))
     }
 
+    fn optional(&self) -> bool {
+        true
+    }
+
     /// `spin up` runs its trigger as a child process and forwards Ctrl-C to it as SIGTERM.
     fn stop_signal(&self) -> libc::c_int {
         libc::SIGINT
@@ -112,13 +104,12 @@ impl Launch for SpinUp {
     }
 }
 
-/// The embedded host serving `$SPIN_TOML` (or the service's spin.toml).
-pub type WagiServer = ChildServer<Embedded>;
+/// The embedded host serving `manifest`.
+pub fn embedded(manifest: PathBuf) -> ChildServer<Embedded> {
+    ChildServer::new(Embedded { manifest })
+}
 
-impl Default for WagiServer {
-    fn default() -> Self {
-        Self::new(Embedded {
-            manifest: crate::wagi::default_manifest(),
-        })
-    }
+/// `spin up` serving `manifest`.
+pub fn spin_up(manifest: PathBuf) -> ChildServer<SpinUp> {
+    ChildServer::new(SpinUp { manifest })
 }

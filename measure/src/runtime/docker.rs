@@ -1,101 +1,41 @@
-//! The traditional container (the lab's Task 2): the static binary in a `FROM scratch`
-//! image, built, sized, run once per CLI sample, and served from.
+//! docker, driven through its CLI: the traditional container (the lab's Task 2) is the
+//! static binary in a `FROM scratch` image, built, sized, run once per CLI sample, and
+//! served from.
 
-use super::server::{Reading, Server};
-use super::Probe;
-use crate::ctx::{run_label, Ctx, CONTAINER_LABEL, DOCKER_IMAGE};
-use crate::results::{Kind, Observation, Unit};
-use crate::runner::{describe, run_once, tail, Exit, Run, Variant};
+use super::server::{reading, Reading, Server};
+use crate::ctx::Ctx;
+use crate::metric::{self, Variant};
+use crate::runner::{describe, run_once, tail, Exit, Run};
 use crate::tools;
 use anyhow::{bail, Context as _, Result};
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
-/// The image: built from a context holding only the binary, then sized.
-pub struct DockerImage;
+/// Tag of the traditional (native, `FROM scratch`) image.
+pub const IMAGE: &str = "wasmlab/moscow-time:latest";
+/// Label on every container `measure` starts, so a person (and a test) can find them all.
+pub const CONTAINER_LABEL: &str = "wasmlab=1";
 
-impl Probe for DockerImage {
-    fn id(&self) -> &'static str {
-        "docker-image"
-    }
-
-    fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        const BUILD: (&str, &str) = (
-            "build.image.docker",
-            "docker build of the scratch image (no cache)",
-        );
-        const SIZE: (&str, &str) = ("size.image.docker", "native image (FROM scratch)");
-        let build_cmd = build_command(ctx);
-        let size_cmd = format!("docker image inspect --format '{{{{.Size}}}}' {DOCKER_IMAGE}");
-        if let Err(reason) = ctx.docker() {
-            return vec![
-                ctx.unavailable(
-                    BUILD.0,
-                    BUILD.1,
-                    Kind::Operation,
-                    Unit::Seconds,
-                    describe(&build_cmd),
-                    reason,
-                ),
-                ctx.unavailable(SIZE.0, SIZE.1, Kind::Size, Unit::Bytes, size_cmd, reason),
-            ];
-        }
-        let build = match build(ctx, build_cmd) {
-            Ok((command, run)) => Observation::measured(
-                BUILD.0,
-                BUILD.1,
-                Kind::Operation,
-                Unit::Seconds,
-                command,
-                vec![run.wall.as_secs_f64()],
-            ),
-            Err((command, e)) => Observation::failed(
-                BUILD.0,
-                BUILD.1,
-                Kind::Operation,
-                Unit::Seconds,
-                command,
-                e,
-                vec![],
-            ),
-        };
-        let size = match image_size() {
-            Ok((bytes, shown)) => Observation::measured(
-                SIZE.0,
-                SIZE.1,
-                Kind::Size,
-                Unit::Bytes,
-                size_cmd,
-                vec![bytes],
-            )
-            .with_shown(format!("{shown} (docker images)")),
-            Err(e) => Observation::failed(
-                SIZE.0,
-                SIZE.1,
-                Kind::Size,
-                Unit::Bytes,
-                size_cmd,
-                format!("{e:#}"),
-                vec![],
-            ),
-        };
-        vec![build, size]
-    }
+/// Label of the containers of this `measure` process, so its cleanup removes its own and
+/// never those of another run going on at the same time.
+pub fn run_label() -> String {
+    format!("wasmlab.run={}", std::process::id())
 }
 
 /// The build context: a directory holding only the binary, never the repository with its
 /// target/ directory.
-fn build_command(ctx: &Ctx) -> Command {
+pub fn build_command(ctx: &Ctx) -> Command {
     let mut cmd = Command::new("docker");
     cmd.args(["build", "--quiet", "--no-cache", "--file"])
         .arg(&ctx.dockerfile)
-        .args(["--tag", DOCKER_IMAGE])
+        .args(["--tag", IMAGE])
         .arg(ctx.work_dir.join("docker-context"));
     cmd
 }
 
-fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, String)> {
+/// Runs the build; the command as run and the finished run, or the command and why it failed.
+pub fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, String)> {
     let command = describe(&cmd);
     let context = ctx.work_dir.join("docker-context");
     let prepared = std::fs::create_dir_all(&context)
@@ -117,42 +57,32 @@ fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, String)>
 }
 
 /// Bytes from `docker image inspect`, and the size as `docker images` shows it.
-fn image_size() -> Result<(f64, String)> {
+pub fn image_size() -> Result<(f64, String)> {
     let bytes = tools::query(Command::new("docker").args([
         "image",
         "inspect",
         "--format",
         "{{.Size}}",
-        DOCKER_IMAGE,
+        IMAGE,
     ]))
     .map_err(anyhow::Error::msg)?
     .parse::<f64>()
     .context("docker image inspect printed no size")?;
-    let shown = tools::query(Command::new("docker").args([
-        "images",
-        "--format",
-        "{{.Size}}",
-        DOCKER_IMAGE,
-    ]))
-    .map_err(anyhow::Error::msg)?;
+    let shown =
+        tools::query(Command::new("docker").args(["images", "--format", "{{.Size}}", IMAGE]))
+            .map_err(anyhow::Error::msg)?;
     Ok((bytes, shown))
 }
 
-/// `docker run --rm` of the image in CLI mode, for the startup comparison; the reason when
-/// docker or the image is missing.
-pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
+/// `docker run --rm` of the image with `MODE=once`, for the startup comparison; the reason
+/// when docker or the image is missing.
+pub fn cli_command(ctx: &Ctx) -> Result<Command, String> {
     ctx.docker().map_err(str::to_owned)?;
-    if tools::query(Command::new("docker").args([
-        "image",
-        "inspect",
-        "--format",
-        "{{.Id}}",
-        DOCKER_IMAGE,
-    ]))
-    .is_err()
+    if tools::query(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", IMAGE]))
+        .is_err()
     {
         return Err(format!(
-            "image {DOCKER_IMAGE} was not built (see build.image.docker)"
+            "image {IMAGE} was not built (see build.image.docker)"
         ));
     }
     let mut command = Command::new("docker");
@@ -167,14 +97,8 @@ pub fn cli_variant(ctx: &Ctx) -> Result<Variant, String> {
             "--label",
         ])
         .arg(run_label())
-        .args(["--env", "MODE=once", DOCKER_IMAGE]);
-    Ok(Variant {
-        id: "startup.cli.docker".into(),
-        label: "native image, docker run --rm".into(),
-        command,
-        check: super::expect::moscow_json_run,
-        before_each: None,
-    })
+        .args(["--env", "MODE=once", IMAGE]);
+    Ok(command)
 }
 
 /// Removes every container this `measure` process started (they carry its run label).
@@ -236,16 +160,14 @@ fn docker(args: &[&str], timeout: Duration) -> Result<String> {
 }
 
 impl Server for DockerServer {
-    fn variant(&self) -> &'static str {
-        "docker"
-    }
-
-    fn label(&self) -> &'static str {
-        "native server in docker"
+    fn variant(&self) -> &'static Variant {
+        &metric::DOCKER
     }
 
     fn command(&self, _ctx: &Ctx) -> String {
-        format!("docker run --detach --rm --label {CONTAINER_LABEL} --publish 127.0.0.1::8080 {DOCKER_IMAGE}")
+        format!(
+            "docker run --detach --rm --label {CONTAINER_LABEL} --publish 127.0.0.1::8080 {IMAGE}"
+        )
     }
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
@@ -267,7 +189,7 @@ impl Server for DockerServer {
             &run,
             "--publish",
             "127.0.0.1::8080",
-            DOCKER_IMAGE,
+            IMAGE,
         ];
         let id = docker(&args, ctx.timeout)?;
         self.id = Some(id.clone());
@@ -298,20 +220,18 @@ impl Server for DockerServer {
             Duration::from_secs(30),
         )?;
         let used = usage.split('/').next().unwrap_or_default().trim();
+        let bytes =
+            parse_docker_size(used).with_context(|| format!("docker stats printed {usage:?}"))?;
         let mut readings = vec![Reading {
-            metric: "server-docker-stats",
-            label: "server in docker: MEM USAGE of docker stats".into(),
-            bytes: parse_docker_size(used)
-                .with_context(|| format!("docker stats printed {usage:?}"))?,
             shown: Some(used.to_owned()),
+            ..reading(&metric::MEMORY_SERVER_DOCKER_STATS, &metric::DOCKER, bytes)
         }];
         if let Some(bytes) = cgroup_memory(&id) {
-            readings.push(Reading {
-                metric: "server-cgroup",
-                label: "server in docker: container cgroup memory usage".into(),
+            readings.push(reading(
+                &metric::MEMORY_SERVER_CGROUP,
+                &metric::DOCKER,
                 bytes,
-                shown: None,
-            });
+            ));
         }
         Ok(readings)
     }

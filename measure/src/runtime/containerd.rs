@@ -1,38 +1,29 @@
-//! Wasm containers under containerd (the lab's Task 3), beside the native image under runc:
-//! both images written as OCI layouts (`oci.rs`) and imported with `ctr`, sized, started
-//! once per CLI sample (`cli_variants`), and the containers' memory, start throughput and
-//! the server context measured (`CtrExtras`).
+//! containerd, driven through `ctr`: the wasm image under the wasmtime shim (the lab's
+//! Task 3) beside the native image under runc, both written as OCI layouts (`oci.rs`) and
+//! imported; containers run once, their cgroup read, the shim's compile cache emptied or
+//! warmed.
 //!
 //! Every `ctr` command runs through `run_once`, so a hung one is killed with its process
 //! group after the timeout. What it leaves in containerd (a container, a task) is removed
 //! by a [`Cleanup`] guard, even when a run fails or panics. Containers are named
 //! `wasmlab-<pid>-...`, so [`remove_containers`] can remove this process's own.
 
-use super::expect::moscow_json_run;
-use super::Probe;
 use crate::ctx::Ctx;
+use crate::metric::{self, Variant};
 use crate::oci::{self, ImageInfo, Platform};
-use crate::results::{Kind, Observation, Unit};
-use crate::runner::{describe, run_once, tail, Exit, Run, Variant};
+use crate::runner::{describe, run_once, Exit, Run};
 use crate::tools;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-mod extras;
-mod images;
-
-pub use extras::{memory_peak, CtrExtras};
-pub use images::CtrImages;
-
-/// Where the shim keeps compiled modules. Must equal `DEFAULT_CACHE_DIR` in
-/// shim/src/cache.rs (and containerd must not set `WASMLAB_SHIM_CACHE_DIR` elsewhere):
-/// the first-start variant empties it, the cached one checks it holds a module.
-pub const SHIM_CACHE_DIR: &str = "/var/cache/wasmlab-shim";
-/// containerd's runtime name for the shim binary `containerd-shim-wasmtime-v1`.
-pub const WASM_RUNTIME: &str = "io.containerd.wasmtime.v1";
-pub const SHIM_BINARY: &str = "containerd-shim-wasmtime-v1";
+/// Where the shim keeps compiled modules (containerd must not set
+/// `WASMLAB_SHIM_CACHE_DIR` elsewhere): the first-start variant empties it, the cached one
+/// checks it holds a module.
+pub use wasmlab_shim_contract::DEFAULT_CACHE_DIR as SHIM_CACHE_DIR;
+/// containerd's runtime name for the shim, and the shim's binary.
+pub use wasmlab_shim_contract::{RUNTIME_NAME as WASM_RUNTIME, SHIM_BINARY};
 pub const WASM_IMAGE: &str = "docker.io/wasmlab/moscow-time-wasm:latest";
 pub const NATIVE_IMAGE: &str = "docker.io/wasmlab/moscow-time-native:latest";
 /// ctr's default namespace, where everything here lives; a container's cgroup is
@@ -40,10 +31,6 @@ pub const NATIVE_IMAGE: &str = "docker.io/wasmlab/moscow-time-native:latest";
 pub const NAMESPACE: &str = "default";
 /// Longest a cleanup command may take.
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Memory cycles per runtime.
-const MAX_MEMORY_CYCLES: usize = 5;
-/// Bounds of the back-to-back start batch (`ctx.runs`, within these).
-const THROUGHPUT_BATCH: (usize, usize) = (10, 50);
 
 /// Which OCI runtime runs a container, and so which image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +65,10 @@ impl Runtime {
     }
 
     /// Variant part of observation ids.
-    pub fn variant(self) -> &'static str {
+    pub fn variant(self) -> &'static Variant {
         match self {
-            Runtime::Runc => "ctr-runc",
-            Runtime::Wasmtime => "ctr-wasmtime",
+            Runtime::Runc => &metric::CTR_RUNC,
+            Runtime::Wasmtime => &metric::CTR_WASMTIME,
         }
     }
 
@@ -135,7 +122,7 @@ fn own_prefix() -> String {
 }
 
 /// Runs `ctr args`; its output when it exits 0, else the error with ctr's stderr.
-fn ctr(args: &[&str], timeout: Duration) -> Result<Run, String> {
+pub fn ctr(args: &[&str], timeout: Duration) -> Result<Run, String> {
     let mut cmd = Command::new("ctr");
     cmd.args(args);
     match run_once(&mut cmd, timeout) {
@@ -201,6 +188,10 @@ impl Cleanup {
         Self { names }
     }
 
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// Removes those of its containers that exist, whatever state their task is in.
     pub fn remove_all(&self) {
         let Ok(present) = containers() else { return };
@@ -247,7 +238,7 @@ pub fn remove_containers() {
 /// Where `runtime`'s image tar is written.
 pub fn image_tar(ctx: &Ctx, runtime: Runtime) -> PathBuf {
     ctx.work_dir
-        .join(format!("{}-image.tar", runtime.variant()))
+        .join(format!("{}-image.tar", runtime.variant().name))
 }
 
 /// Writes `runtime`'s image from the built artifact and imports it, unless containerd
@@ -343,7 +334,10 @@ fn cached_modules() -> Result<Vec<PathBuf>, String> {
     match std::fs::read_dir(SHIM_CACHE_DIR) {
         Ok(entries) => Ok(entries
             .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == wasmlab_shim_contract::CACHED_MODULE_EXTENSION)
+            })
             .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(format!("cannot read the shim cache {SHIM_CACHE_DIR}: {e}")),
@@ -396,7 +390,7 @@ pub fn warm_shim_cache(name: &str, timeout: Duration) -> Result<(), String> {
 
 /// The state of the shim's cache a variant needs before each run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CacheState {
+pub enum CacheState {
     /// Not the shim: nothing to do.
     Any,
     /// Emptied: every sample a first start, compiling the module.
@@ -406,7 +400,7 @@ enum CacheState {
 }
 
 impl CacheState {
-    fn prepare(self, name: &str, timeout: Duration) -> Result<(), String> {
+    pub fn prepare(self, name: &str, timeout: Duration) -> Result<(), String> {
         match self {
             CacheState::Any => Ok(()),
             CacheState::Cold => empty_shim_cache(),
@@ -415,76 +409,76 @@ impl CacheState {
     }
 }
 
-/// Why a variant could not be made: (observation id, label, command, reason).
-pub type Unavailable = (String, String, String, String);
+/// The container's memory cgroup peak file, cgroup v1 or v2.
+pub fn peak_file(name: &str) -> PathBuf {
+    if Path::new("/sys/fs/cgroup/memory").is_dir() {
+        PathBuf::from(format!(
+            "/sys/fs/cgroup/memory/{NAMESPACE}/{name}/memory.max_usage_in_bytes"
+        ))
+    } else {
+        PathBuf::from(format!("/sys/fs/cgroup/{NAMESPACE}/{name}/memory.peak"))
+    }
+}
 
-/// `ctr run --rm` of the native image under runc and of the wasm image under the wasmtime
-/// shim, first start (compile cache emptied before each run) and cached, for the CLI
-/// startup comparison. Each is `Err` with the reason when containerd, the shim or the image
-/// is missing. The images are imported here when containerd does not hold the current
-/// ones. Before each run, whatever a failed run left of the variant's container is removed,
-/// and so is it when the variant is dropped.
-pub fn cli_variants(ctx: &Ctx) -> Vec<Result<Variant, Unavailable>> {
-    let specs = [
-        (
-            "ctr-runc",
-            "native image, ctr run --rm (runc)",
-            Runtime::Runc,
-            CacheState::Any,
-        ),
-        (
-            "ctr-wasmtime-first",
-            "wasm image, ctr run --rm (wasmtime shim), first start: compile cache emptied",
-            Runtime::Wasmtime,
-            CacheState::Cold,
-        ),
-        (
-            "ctr-wasmtime-cached",
-            "wasm image, ctr run --rm (wasmtime shim), compiled module cached",
-            Runtime::Wasmtime,
-            CacheState::Warm,
-        ),
-    ];
-    let mut images: Vec<(Runtime, Result<ImageInfo, String>)> = Vec::new();
-    specs
-        .into_iter()
-        .map(|(variant, label, runtime, cache)| {
-            let id = format!("startup.cli.{variant}");
-            let name = container_name(&format!("cli-{variant}"));
-            let command = run_command(runtime, &name, &["MODE=once"]);
-            let unavailable =
-                |reason: String| (id.clone(), label.to_owned(), describe(&command), reason);
-            if let Some(reason) = runtime.unavailable() {
-                return Err(unavailable(reason));
+/// One detached `MODE=once` container: start, wait until its task has stopped, read its
+/// cgroup's peak memory (the cgroup lives until the task is deleted), delete it. The task
+/// must have exited 0 (`ctr task rm` warns of a non-zero exit).
+pub fn memory_peak(runtime: Runtime, name: &str, timeout: Duration) -> Result<f64, String> {
+    let guard = Cleanup::new(vec![name.to_owned()]);
+    guard.remove_all();
+    let mut args = vec!["run", "-d", "--null-io"];
+    args.extend(runtime.run_flags());
+    args.extend(["--env", "MODE=once", runtime.image(), name]);
+    ctr(&args, timeout)?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let tasks = ctr(&["task", "ls"], timeout)?.stdout;
+        let status = tasks.lines().find_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            (words.first() == Some(&name)).then(|| words.get(2).copied().unwrap_or_default())
+        });
+        match status {
+            Some("STOPPED") => break,
+            Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Some(status) => {
+                return Err(format!(
+                    "the task was still {status} after {timeout:?}; it was removed"
+                ))
             }
-            let image = match images.iter().find(|(r, _)| *r == runtime) {
-                Some((_, image)) => image.clone(),
-                None => {
-                    let image = ensure_image(ctx, runtime, false);
-                    images.push((runtime, image.clone()));
-                    image
-                }
-            };
-            if let Err(reason) = image {
-                return Err(unavailable(format!(
-                    "image {} is not in containerd: {reason}",
-                    runtime.image()
-                )));
-            }
-            let guard = Cleanup::new(vec![name.clone()]);
-            let timeout = ctx.timeout;
-            Ok(Variant {
-                id,
-                label: label.to_owned(),
-                command,
-                check: moscow_json_run,
-                before_each: Some(Box::new(move || {
-                    guard.remove_all();
-                    cache.prepare(&guard.names[0], timeout)
-                })),
-            })
-        })
-        .collect()
+            None => return Err("the task vanished before it was read".into()),
+        }
+    }
+    let file = peak_file(name);
+    let peak = std::fs::read_to_string(&file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        .trim()
+        .parse::<f64>()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let deleted = ctr(&["task", "rm", name], timeout)?;
+    if deleted.stderr.contains("non-zero exit code") {
+        return Err(format!("the task failed: {}", deleted.stderr_tail()));
+    }
+    ctr(&["containers", "rm", name], timeout)?;
+    Ok(peak)
+}
+
+/// Imports the image and returns its bytes (manifest + config + layer) and ctr's SIZE,
+/// checked to agree.
+pub fn image_size(ctx: &Ctx, runtime: Runtime) -> Result<(f64, String), String> {
+    let info = ensure_image(ctx, runtime, true)?;
+    let listed = listed(runtime.image())?
+        .ok_or_else(|| format!("ctr images ls does not list {}", runtime.image()))?;
+    let bytes = info.content_bytes() as f64;
+    let shown = parse_ctr_size(&listed.size)
+        .ok_or_else(|| format!("ctr images ls printed the size {:?}", listed.size))?;
+    // ctr prints one decimal of the largest binary unit.
+    if (shown - bytes).abs() > shown.max(1.0) * 0.01 + 52.0 {
+        return Err(format!(
+            "ctr images ls shows {} but manifest + config + layer are {bytes} bytes",
+            listed.size
+        ));
+    }
+    Ok((bytes, listed.size))
 }
 
 #[cfg(test)]

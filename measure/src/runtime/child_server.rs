@@ -1,11 +1,13 @@
-//! A server that runs as a child process of `measure` (the embedded WAGI and wasi:http
-//! hosts, `spin up`, `wasmtime serve`), in a process group of its own, behind the `Server`
-//! trait: what differs between them is how each is launched and stopped ([`Launch`]).
+//! A server that runs as a child process of `measure` (the native binary, the embedded WAGI
+//! and wasi:http hosts, `spin up`, `wasmtime serve`), in a process group of its own, behind
+//! the `Server` trait: what differs between them is how each is launched and stopped
+//! ([`Launch`]).
 
 use crate::ctx::Ctx;
 use crate::http;
-use crate::probe::server::{Reading, Server};
+use crate::metric::{self, Variant};
 use crate::runner::{describe, reap, tail, wait_exit, Exit};
+use crate::runtime::server::{reading, Reading, Server, PROCESS_MEMORY};
 use anyhow::{bail, Context as _, Result};
 use std::fs::File;
 use std::io::{Read as _, Seek as _};
@@ -15,12 +17,15 @@ use std::process::{Child, Command, Stdio};
 
 /// How one kind of host is started and stopped.
 pub trait Launch {
-    fn variant(&self) -> &'static str;
-    fn label(&self) -> &'static str;
+    fn variant(&self) -> &'static Variant;
     /// The command serving on `listen` (`127.0.0.1:PORT`).
     fn command(&self, ctx: &Ctx, listen: &str) -> Command;
     /// Why it cannot run here, if it cannot.
     fn unavailable(&self, ctx: &Ctx) -> Option<String>;
+    /// See [`Server::optional`].
+    fn optional(&self) -> bool {
+        false
+    }
     /// Checks made before each start, so a bad setup is one clear error.
     fn prepare(&self, ctx: &Ctx) -> Result<()>;
     /// The signal that asks it to stop gracefully.
@@ -51,12 +56,8 @@ impl<L: Launch> ChildServer<L> {
 }
 
 impl<L: Launch> Server for ChildServer<L> {
-    fn variant(&self) -> &'static str {
+    fn variant(&self) -> &'static Variant {
         self.launch.variant()
-    }
-
-    fn label(&self) -> &'static str {
-        self.launch.label()
     }
 
     fn command(&self, ctx: &Ctx) -> String {
@@ -65,6 +66,10 @@ impl<L: Launch> Server for ChildServer<L> {
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
         self.launch.unavailable(ctx)
+    }
+
+    fn optional(&self) -> bool {
+        self.launch.optional()
     }
 
     fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
@@ -105,22 +110,15 @@ impl<L: Launch> Server for ChildServer<L> {
             .iter()
             .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
             .collect();
-        let label = self.launch.label();
-        [
-            ("server-rss", "VmRSS:", "resident set (VmRSS)"),
-            ("server-peak-rss", "VmHWM:", "peak resident set (VmHWM)"),
-        ]
-        .into_iter()
-        .map(|(metric, field, what)| {
-            let kib: Option<f64> = statuses.iter().map(|s| status_kib(s, field)).sum();
-            Ok(Reading {
-                metric,
-                label: format!("{label}: {what}, all its processes"),
-                bytes: kib.with_context(|| format!("no {field} for process group {pid}"))? * 1024.0,
-                shown: None,
+        let variant = self.launch.variant();
+        PROCESS_MEMORY
+            .into_iter()
+            .map(|(metric, field)| {
+                let kib: Option<f64> = statuses.iter().map(|s| status_kib(s, field)).sum();
+                let kib = kib.with_context(|| format!("no {field} for process group {pid}"))?;
+                Ok(reading(metric, variant, kib * 1024.0))
             })
-        })
-        .collect()
+            .collect()
     }
 
     /// Every thread of every process of the group, not only the main one: threads created
@@ -212,4 +210,37 @@ fn log_tail(log: &mut File) -> String {
     let _ = log.rewind();
     let _ = log.read_to_string(&mut text);
     tail(&text)
+}
+
+/// The static native binary, serving on `PORT`.
+pub struct Native;
+
+impl Launch for Native {
+    fn variant(&self) -> &'static Variant {
+        &metric::NATIVE_PROCESS
+    }
+
+    fn command(&self, ctx: &Ctx, listen: &str) -> Command {
+        let port = listen.rsplit(':').next().unwrap_or(listen);
+        let mut cmd = Command::new(&ctx.native);
+        cmd.env_clear().env("PORT", port);
+        cmd
+    }
+
+    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
+        None
+    }
+
+    fn prepare(&self, _ctx: &Ctx) -> Result<()> {
+        Ok(())
+    }
+
+    fn stop_signal(&self) -> libc::c_int {
+        libc::SIGTERM
+    }
+
+    /// The service must finish its graceful shutdown and exit 0.
+    fn stopped_cleanly(&self, exit: Exit) -> bool {
+        exit == Exit::Code(0)
+    }
 }

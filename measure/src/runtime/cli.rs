@@ -1,0 +1,252 @@
+//! The CLI context (`MODE=once`) under each runtime, as commands the runner times spawn to
+//! exit: the floor, the native process, the embedded wasmtime, the wasmtime CLI, docker and
+//! containerd. A runtime that cannot run here is the subject of its observation with the
+//! command it would have run and why not.
+
+use super::containerd::{self, CacheState, Cleanup, Runtime};
+use super::docker;
+use crate::ctx::Ctx;
+use crate::expect;
+use crate::metric::{self, Subject, Variant as Named, STARTUP_CLI};
+use crate::results::Observation;
+use crate::runner::{describe, run_once, Exit, Run, Variant};
+use std::path::Path;
+use std::process::Command;
+
+/// A variant that cannot run here: its subject, the command it would run, and why not.
+pub struct Unavailable {
+    pub subject: Subject,
+    pub command: String,
+    pub reason: String,
+}
+
+/// `program` with an empty environment, so nothing inherited changes what is timed.
+pub fn bare(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    cmd
+}
+
+/// `program` with `MODE=once` alone, set on the child directly: no `env` or shell in
+/// between, whose own exec would be timed too.
+pub fn service_command(program: &Path) -> Command {
+    let mut cmd = bare(program);
+    cmd.env("MODE", "once");
+    cmd
+}
+
+fn variant(
+    of: &'static Named,
+    label: &str,
+    command: Command,
+    check: fn(&Run) -> Result<(), String>,
+) -> Variant {
+    Variant {
+        subject: STARTUP_CLI.of(of).label(label),
+        command,
+        check,
+        before_each: None,
+    }
+}
+
+/// The variants that need nothing but this machine: the floor, the native binary, and the
+/// wasm module in the embedded wasmtime (JIT and precompiled).
+pub fn local(ctx: &Ctx) -> Vec<Variant> {
+    let exec = |precompiled: bool, module: &Path| {
+        let mut cmd = service_command(&ctx.measure);
+        cmd.arg("exec");
+        if precompiled {
+            cmd.arg("--precompiled");
+        }
+        cmd.arg(module);
+        cmd
+    };
+    vec![
+        variant(
+            &metric::FLOOR,
+            metric::FLOOR.label,
+            bare(&ctx.floor),
+            expect::silent_success,
+        ),
+        variant(
+            &metric::NATIVE_PROCESS,
+            metric::NATIVE_PROCESS.label,
+            service_command(&ctx.native),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &metric::EMBEDDED_WASMTIME_JIT,
+            metric::EMBEDDED_WASMTIME_JIT.label,
+            exec(false, &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &metric::EMBEDDED_WASMTIME_AOT,
+            metric::EMBEDDED_WASMTIME_AOT.label,
+            exec(true, &ctx.precompiled),
+            expect::moscow_json_run,
+        ),
+    ]
+}
+
+/// The same command as `local`'s native variant, under another subject (the cross-check).
+pub fn native(subject: Subject, ctx: &Ctx) -> Variant {
+    Variant {
+        subject,
+        command: service_command(&ctx.native),
+        check: expect::moscow_json_run,
+        before_each: None,
+    }
+}
+
+/// The standalone wasmtime CLI on the same module: as it comes (it caches compiled modules
+/// on disk by default, so after the warmups it loads from that cache), with the cache off
+/// (it compiles at every start), and on the module `wasmtime compile` wrote, so its own
+/// JIT and AOT costs sit beside the embedded ones. What cannot run comes back as its
+/// observation, with its own command: skipped when the CLI is missing (an optional extra),
+/// failed when `wasmtime compile` fails.
+pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
+    let cwasm = ctx.work_dir.join("moscow-time.wasmtime-cli.cwasm");
+    let cli = which::which("wasmtime");
+    let program = cli.as_deref().unwrap_or(Path::new("wasmtime"));
+    let run = |args: &[&str], module: &Path| {
+        let mut cmd = bare(program);
+        cmd.arg("run")
+            .args(args)
+            .args(["--env", "MODE=once"])
+            .arg(module);
+        cmd
+    };
+    let mut variants = vec![
+        variant(
+            &metric::WASMTIME_CLI,
+            "wasm, wasmtime CLI, its defaults (its compile cache, warm after the warmups)",
+            run(&[], &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &metric::WASMTIME_CLI_JIT,
+            "wasm, wasmtime CLI, cache off (-C cache=n: compiles at every start)",
+            run(&["-C", "cache=n"], &ctx.wasm),
+            expect::moscow_json_run,
+        ),
+        variant(
+            &metric::WASMTIME_CLI_AOT,
+            "wasm, wasmtime CLI, precompiled (wasmtime compile)",
+            run(&["--allow-precompiled"], &cwasm),
+            expect::moscow_json_run,
+        ),
+    ];
+    if cli.is_err() {
+        let reason = "wasmtime not found on PATH; `make setup-extras` installs it";
+        let skipped = variants
+            .into_iter()
+            .map(|v| v.subject.skipped(describe(&v.command), reason))
+            .collect();
+        return (Vec::new(), skipped);
+    }
+    let mut compile = bare(program);
+    compile.arg("compile").arg(&ctx.wasm).arg("-o").arg(&cwasm);
+    let compiled = std::fs::create_dir_all(&ctx.work_dir)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| run_once(&mut compile, ctx.timeout));
+    let error = match compiled {
+        Ok(run) if run.exit == Exit::Code(0) => return (variants, Vec::new()),
+        Ok(run) => format!("{}: {}", run.exit, run.stderr_tail()),
+        Err(e) => format!("{e:#}"),
+    };
+    let aot = variants.remove(2);
+    let failed = aot.subject.failed(
+        describe(&compile),
+        format!("`{}` failed: {error}", describe(&compile)),
+    );
+    (variants, vec![failed])
+}
+
+/// `docker run --rm` of the native image.
+pub fn docker(ctx: &Ctx) -> Result<Variant, Unavailable> {
+    let label = "native image, docker run --rm";
+    match docker::cli_command(ctx) {
+        Ok(command) => Ok(variant(
+            &metric::DOCKER,
+            label,
+            command,
+            expect::moscow_json_run,
+        )),
+        Err(reason) => Err(Unavailable {
+            subject: STARTUP_CLI.of(&metric::DOCKER).label(label),
+            command: format!("docker run --rm --env MODE=once {}", docker::IMAGE),
+            reason,
+        }),
+    }
+}
+
+/// `ctr run --rm` of the native image under runc and of the wasm image under the wasmtime
+/// shim, first start (compile cache emptied before each run) and cached, for the CLI
+/// startup comparison. Each is `Err` with the reason when containerd, the shim or the image
+/// is missing. The images are imported here when containerd does not hold the current
+/// ones. Before each run, whatever a failed run left of the variant's container is removed,
+/// and so is it when the variant is dropped.
+pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Unavailable>> {
+    let specs = [
+        (
+            &metric::CTR_RUNC,
+            "native image, ctr run --rm (runc)",
+            Runtime::Runc,
+            CacheState::Any,
+        ),
+        (
+            &metric::CTR_WASMTIME_FIRST,
+            "wasm image, ctr run --rm (wasmtime shim), first start: compile cache emptied",
+            Runtime::Wasmtime,
+            CacheState::Cold,
+        ),
+        (
+            &metric::CTR_WASMTIME_CACHED,
+            "wasm image, ctr run --rm (wasmtime shim), compiled module cached",
+            Runtime::Wasmtime,
+            CacheState::Warm,
+        ),
+    ];
+    let mut images: Vec<(Runtime, Result<crate::oci::ImageInfo, String>)> = Vec::new();
+    specs
+        .into_iter()
+        .map(|(of, label, runtime, cache)| {
+            let name = containerd::container_name(&format!("cli-{}", of.name));
+            let command = containerd::run_command(runtime, &name, &["MODE=once"]);
+            let unavailable = |reason: String| Unavailable {
+                subject: STARTUP_CLI.of(of).label(label),
+                command: describe(&command),
+                reason,
+            };
+            if let Some(reason) = runtime.unavailable() {
+                return Err(unavailable(reason));
+            }
+            let image = match images.iter().find(|(r, _)| *r == runtime) {
+                Some((_, image)) => image.clone(),
+                None => {
+                    let image = containerd::ensure_image(ctx, runtime, false);
+                    images.push((runtime, image.clone()));
+                    image
+                }
+            };
+            if let Err(reason) = image {
+                return Err(unavailable(format!(
+                    "image {} is not in containerd: {reason}",
+                    runtime.image()
+                )));
+            }
+            let guard = Cleanup::new(vec![name.clone()]);
+            let timeout = ctx.timeout;
+            Ok(Variant {
+                subject: STARTUP_CLI.of(of).label(label),
+                command,
+                check: expect::moscow_json_run,
+                before_each: Some(Box::new(move || {
+                    guard.remove_all();
+                    cache.prepare(&name, timeout)
+                })),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! The service's server context under one runtime, behind one trait, so the server, load
+//! and Spin probes start, read, pin and stop every server alike.
+
+use crate::ctx::Ctx;
+use crate::http;
+use crate::metric::{self, Metric, Variant};
+use anyhow::Result;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long a server may take to answer its first request.
+pub const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// One memory figure of a running server.
+pub struct Reading {
+    pub metric: &'static Metric,
+    pub label: String,
+    pub bytes: f64,
+    /// As the tool printed it, when it printed one.
+    pub shown: Option<String>,
+}
+
+/// The service's server context under one runtime. Dropping it removes whatever it started.
+pub trait Server {
+    fn variant(&self) -> &'static Variant;
+    /// What is run, for the report.
+    fn command(&self, ctx: &Ctx) -> String;
+    /// Why it cannot run here, if it cannot.
+    fn unavailable(&self, ctx: &Ctx) -> Option<String>;
+    /// An optional extra (the wasmtime CLI, Spin): its absence is a skip even when
+    /// runtimes are required, since no package source here installs it.
+    fn optional(&self) -> bool {
+        false
+    }
+    /// Work done once before any timed start (compiling ahead of time), so no start
+    /// sample pays for it.
+    fn prepare(&mut self, _ctx: &Ctx) -> Result<()> {
+        Ok(())
+    }
+    /// Starts the server; returns where it listens.
+    fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr>;
+    /// Fails if the server is no longer running.
+    fn alive(&mut self) -> Result<()>;
+    /// Memory readings while it runs.
+    fn memory(&mut self) -> Result<Vec<Reading>>;
+    /// Restricts the running server to one CPU core (so a load generator can have the other).
+    fn pin(&mut self, cpu: usize) -> Result<()>;
+    /// Asks it to stop gracefully and returns once it has.
+    fn stop(&mut self, ctx: &Ctx) -> Result<()>;
+}
+
+/// Every runtime the server context runs under, in the order the probes visit them.
+/// `spin up` is the Spin probe's own (it needs the manifest it was given).
+pub fn all() -> Vec<Box<dyn Server>> {
+    use super::child_server::ChildServer;
+    use super::wasi_http_hosts::{Embedded, WasmtimeServe};
+    use crate::wasi_http::Allocator;
+    vec![
+        Box::new(ChildServer::new(super::child_server::Native)),
+        Box::new(super::docker::DockerServer::default()),
+        Box::new(super::wagi_hosts::embedded(crate::wagi::default_manifest())),
+        Box::new(ChildServer::new(Embedded(Allocator::Pooling))),
+        Box::new(ChildServer::new(Embedded(Allocator::OnDemand))),
+        Box::new(ChildServer::new(WasmtimeServe)),
+    ]
+}
+
+/// The observation of `subject` when `server` cannot run here: skipped, or failed when
+/// runtimes are required and the server is not an optional extra.
+pub fn not_here(
+    server: &dyn Server,
+    ctx: &Ctx,
+    subject: crate::metric::Subject,
+    command: impl Into<String>,
+    reason: &str,
+) -> crate::results::Observation {
+    if server.optional() {
+        subject.skipped(command, reason)
+    } else {
+        ctx.unavailable(subject, command, reason)
+    }
+}
+
+/// Starts `server` and waits until it answers `/api/time` with 200.
+pub fn start_ready(server: &mut dyn Server, ctx: &Ctx) -> Result<SocketAddr> {
+    let addr = server.start(ctx)?;
+    http::wait_ready(addr, "/api/time", READY_WITHIN, || server.alive())?;
+    Ok(addr)
+}
+
+/// The servers' variants, for a list of choices.
+pub fn variants() -> Vec<&'static Variant> {
+    all().iter().map(|s| s.variant()).collect()
+}
+
+/// A memory figure of a process group: `metric` of every process in it.
+pub fn reading(metric: &'static Metric, variant: &Variant, bytes: f64) -> Reading {
+    Reading {
+        metric,
+        label: format!("{}: {}", variant.label, metric.label),
+        bytes,
+        shown: None,
+    }
+}
+
+/// The two readings every process server gives: resident set and its peak.
+pub const PROCESS_MEMORY: [(&Metric, &str); 2] = [
+    (&metric::MEMORY_SERVER_RSS, "VmRSS:"),
+    (&metric::MEMORY_SERVER_PEAK_RSS, "VmHWM:"),
+];
