@@ -220,7 +220,7 @@ impl Metric {
         id.parse::<Id>()
             .ok()
             .and_then(|id| id.catalogued())
-            .is_some_and(|m| std::ptr::eq(m, self))
+            .is_some_and(|m| m == self)
     }
 
     pub const fn key(&'static self, variant: &'static Variant) -> Key {

@@ -372,7 +372,7 @@ impl Results {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{Better, DOCKER, FLOOR, LOAD_ERRORS, STARTUP_CLI};
+    use crate::metric::{Better, DOCKER, FLOOR, LOAD_ERRORS, NATIVE_PROCESS, STARTUP_CLI};
 
     fn sample() -> Results {
         let mut r = Results::new(Provenance {
@@ -380,22 +380,16 @@ mod tests {
             cores: 2,
             ..Provenance::default()
         });
-        r.merge(Observation::measured(
-            "startup.cli.native-process",
-            "native",
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            "MODE=once ./moscow-time".into(),
-            vec![0.001, 0.002, 0.0015],
-        ));
-        r.merge(Observation::skipped(
-            "startup.cli.docker",
-            "docker",
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            "docker run".into(),
-            "docker not found on PATH".into(),
-        ));
+        r.merge(
+            STARTUP_CLI
+                .of(&NATIVE_PROCESS)
+                .measured("MODE=once ./moscow-time", vec![0.001, 0.002, 0.0015]),
+        );
+        r.merge(
+            STARTUP_CLI
+                .of(&DOCKER)
+                .skipped("docker run", "docker not found on PATH"),
+        );
         r
     }
 
@@ -413,15 +407,7 @@ mod tests {
     #[test]
     fn merge_replaces_by_id_and_keeps_others() {
         let mut r = sample();
-        r.merge(Observation::failed(
-            "startup.cli.docker",
-            "docker",
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            "docker run".into(),
-            "exit 125".into(),
-            vec![],
-        ));
+        r.merge(STARTUP_CLI.of(&DOCKER).failed("docker run", "exit 125"));
         assert_eq!(r.observations.len(), 2);
         assert!(matches!(
             r.get("startup.cli.docker").unwrap().status,

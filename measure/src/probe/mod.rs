@@ -105,7 +105,7 @@ mod tests {
             let claims: Vec<(&str, Claim)> = registry
                 .iter()
                 .flat_map(|p| p.claims().iter().map(move |c| (p.id(), *c)))
-                .filter(|(_, c)| std::ptr::eq(c.metric(), *metric))
+                .filter(|(_, c)| c.metric() == *metric)
                 .collect();
             let id = metric.metric_id(None);
             assert!(!claims.is_empty(), "no probe writes {id}");

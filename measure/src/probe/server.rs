@@ -105,11 +105,7 @@ fn cycle(server: &mut dyn Server, ctx: &Ctx, got: &mut Taken) -> Result<()> {
     got.stop.push(t.elapsed().as_secs_f64());
     got.ready.push(ready.as_secs_f64());
     for r in readings {
-        let slot = match got
-            .memory
-            .iter()
-            .position(|(m, _)| std::ptr::eq(*m, r.metric))
-        {
+        let slot = match got.memory.iter().position(|(m, _)| *m == r.metric) {
             Some(i) => &mut got.memory[i].1,
             None => {
                 got.memory
