@@ -7,7 +7,10 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 static RUNNING: Mutex<Option<HashSet<libc::pid_t>>> = Mutex::new(None);
-static REMOVERS: Mutex<Vec<(&str, fn())>> = Mutex::new(Vec::new());
+/// A runtime's name and what removes its containers.
+type Remover = (&'static str, fn());
+
+static REMOVERS: Mutex<Vec<Remover>> = Mutex::new(Vec::new());
 
 /// Adds the remover of runtime `name` to what [`remove_containers`] calls; a name already
 /// registered keeps its first remover.

@@ -11,6 +11,7 @@ pub mod load;
 pub mod metric;
 pub mod oci;
 pub mod probe;
+pub mod procfs;
 pub mod provenance;
 pub mod render;
 pub mod results;

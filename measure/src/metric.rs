@@ -353,6 +353,10 @@ metrics! {
     MEMORY_CLI_PEAK_RSS = "memory"."cli-peak-rss": Memory, Bytes, Lower, "peak RSS of one CLI run";
     /// Peak of a container's memory cgroup during one CLI run.
     MEMORY_CLI_PEAK = "memory"."cli-peak": Memory, Bytes, Lower, "container cgroup peak of one CLI run";
+    /// Peak resident set of the shim process serving one CLI container, outside its cgroup.
+    MEMORY_CLI_SHIM_PEAK = "memory"."cli-shim-peak": Memory, Bytes, Lower, "shim peak RSS of one CLI run";
+    /// The container cgroup's peak and its shim's together: one CLI container as a whole.
+    MEMORY_CLI_CONTAINER_TOTAL = "memory"."cli-container-total": Memory, Bytes, Lower, "container + shim peak memory of one CLI run";
     /// A server's resident set, all its processes, after it answered.
     MEMORY_SERVER_RSS = "memory"."server-rss": Memory, Bytes, Lower, "server resident set (VmRSS)";
     MEMORY_SERVER_PEAK_RSS = "memory"."server-peak-rss": Memory, Bytes, Lower, "server peak resident set (VmHWM)";
@@ -388,6 +392,10 @@ metrics! {
     SPIN_WARM = "spin"."warm", qualified: Operation, Seconds, Lower, "warm request";
     SPIN_KEEPALIVE = "spin"."warm-keepalive": Operation, Seconds, Lower, "warm request on a kept-alive connection";
     SPIN_DEPLOY = "spin"."deploy": Operation, Seconds, Lower, "spin deploy, end to end";
+    /// One run of the service in each of its contexts, its output kept (`shown`).
+    CONTEXT_CLI = "context"."cli": Operation, Seconds, Lower, "MODE=once: the JSON line";
+    CONTEXT_WAGI_PAGE = "context"."wagi-page": Operation, Seconds, Lower, "WAGI GET /: the page";
+    CONTEXT_WAGI_NOT_FOUND = "context"."wagi-not-found": Operation, Seconds, Lower, "WAGI GET /no-such-page: 404";
     /// A criterion bench: qualifier its group, variant its name.
     CRITERION = "criterion"."", qualified: InProcess, Seconds, Lower, "criterion bench";
 }

@@ -12,15 +12,25 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-/// Bumped on any change that an older `render` would misread.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any change that an older `render` would misread. 2: one provenance record
+/// per invocation (`invocations`), and each observation names the one that took it.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Results {
     pub schema_version: u32,
-    /// Where and how the last measuring command ran.
-    pub provenance: Provenance,
+    /// Every measuring command (`measure run`, `measure spin`, ...) whose observations are
+    /// in this file, oldest first; the last is the one writing now.
+    pub invocations: Vec<Invocation>,
     pub observations: Vec<Observation>,
+}
+
+/// One measuring command: its number in this file and where and how it ran.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Invocation {
+    pub number: u32,
+    #[serde(flatten)]
+    pub provenance: Provenance,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -69,6 +79,8 @@ pub struct Observation {
     pub shown: Option<String>,
     /// When this observation was taken (RFC 3339).
     pub taken_at: String,
+    /// The number of the invocation that took it (see [`Results::invocations`]).
+    pub invocation: u32,
 }
 
 /// The outcomes of a [`Subject`]: the one way an [`Observation`] is made.
@@ -144,6 +156,7 @@ impl Subject {
             summary,
             shown: None,
             taken_at: now_rfc3339(),
+            invocation: 0,
         }
     }
 }
@@ -265,17 +278,38 @@ impl Observation {
             summary,
             shown: None,
             taken_at: now_rfc3339(),
+            invocation: 0,
         }
     }
 }
 
 impl Results {
+    /// An empty file whose first invocation is the one described by `provenance`.
     pub fn new(provenance: Provenance) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
-            provenance,
+            invocations: vec![Invocation {
+                number: 1,
+                provenance,
+            }],
             observations: Vec::new(),
         }
+    }
+
+    /// Where and how the latest invocation ran.
+    pub fn provenance(&self) -> Option<&Provenance> {
+        self.invocations.last().map(|i| &i.provenance)
+    }
+
+    /// The invocation that took `o`.
+    pub fn invocation_of(&self, o: &Observation) -> Option<&Invocation> {
+        self.invocations.iter().find(|i| i.number == o.invocation)
+    }
+
+    /// Starts a new invocation: what is merged from now on is its.
+    fn begin(&mut self, provenance: Provenance) {
+        let number = self.invocations.iter().map(|i| i.number).max().unwrap_or(0) + 1;
+        self.invocations.push(Invocation { number, provenance });
     }
 
     pub fn get<N: Named + ?Sized>(&self, id: &N) -> Option<&Observation> {
@@ -299,8 +333,10 @@ impl Results {
         self.observations.iter().filter(move |o| metric.owns(&o.id))
     }
 
-    /// Replaces the observation with the same id, or adds it; others are kept.
-    pub fn merge(&mut self, observation: Observation) {
+    /// Replaces the observation with the same id, or adds it; others are kept. It is the
+    /// latest invocation's; an earlier invocation none of whose observations is left goes.
+    pub fn merge(&mut self, mut observation: Observation) {
+        observation.invocation = self.invocations.last().map_or(0, |i| i.number);
         match self
             .observations
             .iter_mut()
@@ -309,6 +345,11 @@ impl Results {
             Some(slot) => *slot = observation,
             None => self.observations.push(observation),
         }
+        let observations = &self.observations;
+        let latest = self.invocations.last().map(|i| i.number);
+        self.invocations.retain(|i| {
+            Some(i.number) == latest || observations.iter().any(|o| o.invocation == i.number)
+        });
     }
 
     /// Reads `path`. Errors name the file and what to do.
@@ -330,7 +371,7 @@ impl Results {
             return Ok(Self::new(provenance));
         }
         let mut results = Self::load(path).context("move it away or delete it to start afresh")?;
-        results.provenance = provenance;
+        results.begin(provenance);
         Ok(results)
     }
 
@@ -402,6 +443,34 @@ mod tests {
         assert_eq!(Results::load(&path).unwrap(), r);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains(r#""status": "skipped""#), "{text}");
+    }
+
+    #[test]
+    fn each_invocation_keeps_its_provenance_while_it_has_observations() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        sample().save(&path).unwrap();
+        let spin = Provenance {
+            command_line: "measure spin".into(),
+            ..Provenance::default()
+        };
+        let mut r = Results::load_or_new(&path, spin).unwrap();
+        r.merge(STARTUP_CLI.of(&FLOOR).measured("floor", vec![1e-4]));
+        assert_eq!(r.invocations.len(), 2);
+        let floor = r.get("startup.cli.floor").unwrap();
+        let native = r.get("startup.cli.native-process").unwrap();
+        assert_eq!(
+            r.invocation_of(floor).unwrap().provenance.command_line,
+            "measure spin"
+        );
+        assert_eq!(r.invocation_of(native).unwrap().provenance.kernel, "6.1");
+        // Once the first invocation's observations are all replaced, its record goes.
+        r.merge(STARTUP_CLI.of(&NATIVE_PROCESS).measured("n", vec![1e-3]));
+        r.merge(STARTUP_CLI.of(&DOCKER).measured("d", vec![0.2]));
+        assert_eq!(r.invocations.len(), 1);
+        assert_eq!(r.invocations[0].number, 2);
+        r.save(&path).unwrap();
+        assert_eq!(Results::load(&path).unwrap(), r);
     }
 
     #[test]

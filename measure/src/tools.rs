@@ -18,6 +18,8 @@ pub struct Known {
     /// The version query exits non-zero even when it works (wrk prints its version with
     /// its usage).
     pub version_exits_nonzero: bool,
+    /// Reads the version from the query's output; its first line when `None`.
+    pub read: Option<fn(&str) -> Option<String>>,
 }
 
 const fn known(
@@ -30,7 +32,24 @@ const fn known(
         version_args,
         note,
         version_exits_nonzero: false,
+        read: None,
     }
+}
+
+/// The `Version:` lines of a report in sections (`Client:`, `Server:`), as
+/// "client 1.6.20, server 1.6.20": ctr and the shim answer this way.
+fn sectioned_versions(text: &str) -> Option<String> {
+    let mut section = "";
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if !line.starts_with(char::is_whitespace) && trimmed.ends_with(':') {
+            section = trimmed.trim_end_matches(':');
+        } else if let Some(version) = trimmed.strip_prefix("Version:") {
+            found.push(format!("{} {}", section.to_lowercase(), version.trim()));
+        }
+    }
+    (!found.is_empty()).then(|| found.join(", "))
 }
 
 pub const KNOWN: &[Known] = &[
@@ -45,21 +64,28 @@ pub const KNOWN: &[Known] = &[
         ],
         "traditional container (apt-get install docker.io; make setup starts dockerd)",
     ),
-    known(
-        "ctr",
-        &["--connect-timeout", "2s", "version"],
-        "containerd client (apt-get install containerd; make setup starts containerd)",
-    ),
+    Known {
+        read: Some(sectioned_versions),
+        ..known(
+            "ctr",
+            &["--connect-timeout", "2s", "version"],
+            "containerd client (apt-get install containerd; make setup starts containerd)",
+        )
+    },
     known(
         "runc",
         &["--version"],
         "OCI runtime for native containers (apt-get install runc)",
     ),
-    known(
-        "containerd-shim-wasmtime-v1",
-        &["--version"],
-        "wasm containers under containerd (built by make setup)",
-    ),
+    // The shim's command line is containerd-shim-wasm's: `-v` prints its version.
+    Known {
+        read: Some(sectioned_versions),
+        ..known(
+            "containerd-shim-wasmtime-v1",
+            &["-v"],
+            "wasm containers under containerd (built by make setup)",
+        )
+    },
     known(
         "wasmtime",
         &["--version"],
@@ -112,10 +138,12 @@ pub fn find(known: &Known) -> Found {
         Some(path) => {
             let mut cmd = Command::new(path);
             cmd.args(known.version_args);
-            if known.version_exits_nonzero {
-                output_line(&mut cmd)
-            } else {
-                query(&mut cmd)
+            match known.read {
+                Some(read) => output(&mut cmd).and_then(|text| {
+                    read(&text).ok_or_else(|| format!("no version in {:?}", first_line(&text)))
+                }),
+                None if known.version_exits_nonzero => output_line(&mut cmd),
+                None => query(&mut cmd),
             }
         }
     };
@@ -137,6 +165,15 @@ pub fn query(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
+/// The whole standard output of `cmd`, which must exit 0.
+fn output(cmd: &mut Command) -> Result<String, String> {
+    match run_once(cmd, QUERY_TIMEOUT) {
+        Ok(run) if run.exit == Exit::Code(0) => Ok(run.stdout),
+        Ok(run) => Err(format!("{}: {}", run.exit, run.stderr_tail())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The first output line of `cmd`, whatever its exit status.
 fn output_line(cmd: &mut Command) -> Result<String, String> {
     let run = run_once(cmd, QUERY_TIMEOUT).map_err(|e| e.to_string())?;
@@ -150,4 +187,24 @@ fn first_line(text: &str) -> Option<String> {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sectioned_versions;
+
+    #[test]
+    fn ctr_and_the_shim_answer_in_sections() {
+        let ctr = "Client:\n  Version:  1.6.20~ds1\n  Revision: x\n\nServer:\n  Version:  1.6.20~ds1\n  UUID: u\n";
+        assert_eq!(
+            sectioned_versions(ctr).as_deref(),
+            Some("client 1.6.20~ds1, server 1.6.20~ds1")
+        );
+        let shim = "containerd-shim-wasmtime-v1:\n  Runtime: wasmtime\n  Version: 0.1.0\n  Revision: c6ada97\n";
+        assert_eq!(
+            sectioned_versions(shim).as_deref(),
+            Some("containerd-shim-wasmtime-v1 0.1.0")
+        );
+        assert_eq!(sectioned_versions("Client:\n"), None);
+    }
 }

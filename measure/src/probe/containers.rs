@@ -5,7 +5,10 @@
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::expect::moscow_json_run;
-use crate::metric::{self, MEMORY_CLI_PEAK, SERVER_CONTEXT_EXIT, THROUGHPUT_CONTAINER_STARTS};
+use crate::metric::{
+    self, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, SERVER_CONTEXT_EXIT,
+    THROUGHPUT_CONTAINER_STARTS,
+};
 use crate::results::Observation;
 use crate::runner::{describe, run_once, tail, Exit};
 use crate::runtime::containerd::{
@@ -28,6 +31,8 @@ impl Probe for Containers {
     fn claims(&self) -> &'static [Claim] {
         &[
             Claim::All(&MEMORY_CLI_PEAK),
+            Claim::All(&MEMORY_CLI_SHIM_PEAK),
+            Claim::All(&MEMORY_CLI_CONTAINER_TOTAL),
             Claim::All(&SERVER_CONTEXT_EXIT),
             Claim::All(&THROUGHPUT_CONTAINER_STARTS),
         ]
@@ -56,35 +61,51 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
             Runtime::Runc,
             CacheState::Any,
             &metric::CTR_RUNC,
-            "native image under runc: container cgroup peak memory (runc init included)",
+            "native image under runc",
+            "runc init included",
         ),
         (
             Runtime::Wasmtime,
             CacheState::Cold,
             &metric::CTR_WASMTIME_FIRST,
-            "wasm image under the wasmtime shim, compiling: container cgroup peak memory \
-             (pages shared with the shim's zygote are charged to the shim, not here)",
+            "wasm image under the wasmtime shim, compiling",
+            "pages shared with the shim's zygote are charged to the shim, not here",
         ),
         (
             Runtime::Wasmtime,
             CacheState::Warm,
             &metric::CTR_WASMTIME_CACHED,
-            "wasm image under the wasmtime shim, module cached: container cgroup peak memory \
-             (pages shared with the shim's zygote are charged to the shim, not here)",
+            "wasm image under the wasmtime shim, module cached",
+            "pages shared with the shim's zygote are charged to the shim, not here",
         ),
     ];
+    /// Per cycle: the container cgroup's peak, its shim's, and both together.
+    #[derive(Default)]
     struct Taken {
-        samples: Vec<f64>,
+        container: Vec<f64>,
+        shim: Vec<f64>,
+        total: Vec<f64>,
         error: Option<String>,
     }
     let mut observations = Vec::new();
     let mut live = Vec::new();
-    for (runtime, cache, variant, label) in specs {
-        let subject = MEMORY_CLI_PEAK.of(variant).label(label);
+    for (runtime, cache, variant, what, cgroup_note) in specs {
+        let subjects = [
+            MEMORY_CLI_PEAK.of(variant).label(format!(
+                "{what}: container cgroup peak memory ({cgroup_note})"
+            )),
+            MEMORY_CLI_SHIM_PEAK
+                .of(variant)
+                .label(format!("{what}: peak RSS of its shim process (VmHWM)")),
+            MEMORY_CLI_CONTAINER_TOTAL.of(variant).label(format!(
+                "{what}: container cgroup peak + its shim's peak RSS"
+            )),
+        ];
         let name = container_name(&format!("mem-{}", variant.name));
         let command = format!(
             "ctr run -d --null-io {}--env MODE=once {} {name}; poll ctr task ls until STOPPED; \
-             read {} before ctr task rm",
+             read {} and the VmHWM of the shim process with `-id {name}` (and its children) \
+             before ctr task rm",
             runtime
                 .run_flags()
                 .iter()
@@ -94,14 +115,9 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
             peak_file(&name).display()
         );
         match not_ready(ctx, runtime) {
-            Some(reason) => observations.push(ctx.unavailable(subject, command, &reason)),
-            None => live.push((
-                (runtime, cache, subject, command, name),
-                Taken {
-                    samples: Vec::new(),
-                    error: None,
-                },
-            )),
+            Some(reason) => observations
+                .extend(subjects.map(|subject| ctx.unavailable(subject, command.clone(), &reason))),
+            None => live.push(((runtime, cache, subjects, command, name), Taken::default())),
         }
     }
     for _ in 0..ctx.runs.clamp(1, MAX_MEMORY_CYCLES) {
@@ -113,13 +129,23 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
                 .prepare(name, ctx.timeout)
                 .and_then(|()| memory_peak(*runtime, name, ctx.timeout));
             match taken {
-                Ok(bytes) => got.samples.push(bytes),
+                Ok(peak) => {
+                    got.container.push(peak.container);
+                    got.shim.push(peak.shim);
+                    got.total.push(peak.total());
+                }
                 Err(e) => got.error = Some(e),
             }
         }
     }
-    for ((_, _, subject, command, _), got) in live {
-        observations.push(subject.concluded(command, got.samples, got.error));
+    for ((_, _, [container, shim, total], command, _), got) in live {
+        for (subject, samples) in [
+            (container, got.container),
+            (shim, got.shim),
+            (total, got.total),
+        ] {
+            observations.push(subject.concluded(command.clone(), samples, got.error.clone()));
+        }
     }
     observations
 }

@@ -3,6 +3,7 @@
 //! (`crate::runtime`) and the runner, never one another, and know nothing of the report.
 
 mod containers;
+mod contexts;
 mod criterion;
 mod crosscheck;
 mod ctr_images;
@@ -61,6 +62,7 @@ pub trait Probe {
 /// `measure spin`, with its own options): a plain `measure run` leaves it out.
 pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
+        Box::new(contexts::Contexts),
         Box::new(sizes::Sizes),
         Box::new(sections::Sections),
         Box::new(docker_image::DockerImage),

@@ -114,7 +114,7 @@ impl View {
         let is_spin = |o: &Observation| o.id.starts_with("spin.");
         let is_total = |o: &Observation| spin_series(&o.id).is_some();
         Self {
-            provenance: results.provenance.clone(),
+            provenance: results.provenance().cloned().unwrap_or_default(),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit),
             phases: rows(&|o| o.kind == Kind::InProcess),

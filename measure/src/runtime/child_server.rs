@@ -6,6 +6,7 @@
 use crate::ctx::Ctx;
 use crate::http;
 use crate::metric::{self, Variant};
+use crate::procfs;
 use crate::runner::{describe, reap, tail, wait_exit, Exit};
 use crate::runtime::server::{reading, Reading, Server, PROCESS_MEMORY};
 use anyhow::{bail, Context as _, Result};
@@ -106,15 +107,12 @@ impl<L: Launch> Server for ChildServer<L> {
 
     fn memory(&mut self) -> Result<Vec<Reading>> {
         let pid = self.running()?.0.id();
-        let statuses: Vec<String> = group(pid)?
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-            .collect();
+        let members = procfs::group(pid)?;
         let variant = self.launch.variant();
         PROCESS_MEMORY
             .into_iter()
             .map(|(metric, field)| {
-                let kib: Option<f64> = statuses.iter().map(|s| status_kib(s, field)).sum();
+                let kib: Option<f64> = members.iter().map(|p| procfs::status_kib(*p, field)).sum();
                 let kib = kib.with_context(|| format!("no {field} for process group {pid}"))?;
                 Ok(reading(metric, variant, kib * 1024.0))
             })
@@ -125,7 +123,7 @@ impl<L: Launch> Server for ChildServer<L> {
     /// before the pinning (the host's tokio workers) do not inherit it.
     fn pin(&mut self, cpu: usize) -> Result<()> {
         let pid = self.running()?.0.id();
-        for process in group(pid)? {
+        for process in procfs::group(pid)? {
             let Ok(tasks) = std::fs::read_dir(format!("/proc/{process}/task")) else {
                 continue; // it exited meanwhile
             };
@@ -159,30 +157,6 @@ impl<L: Launch> Server for ChildServer<L> {
     }
 }
 
-/// The processes of the group `leader` leads (field 5 of `/proc/PID/stat`).
-fn group(leader: u32) -> Result<Vec<u32>> {
-    let mut members = Vec::new();
-    for entry in std::fs::read_dir("/proc").context("cannot read /proc")? {
-        let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The command name may hold spaces and parentheses; the fields follow its last ')'.
-        let pgrp = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok());
-        if pgrp == Some(leader) {
-            members.push(pid);
-        }
-    }
-    if members.is_empty() {
-        bail!("process group {leader} has no process left");
-    }
-    Ok(members)
-}
-
 impl<L> Drop for ChildServer<L> {
     fn drop(&mut self) {
         if let Some((mut child, _)) = self.child.take() {
@@ -192,17 +166,6 @@ impl<L> Drop for ChildServer<L> {
             crate::cleanup::untrack(child.id() as libc::pid_t);
         }
     }
-}
-
-/// A `/proc/PID/status` field in KiB.
-fn status_kib(status: &str, field: &str) -> Option<f64> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
 }
 
 fn log_tail(log: &mut File) -> String {

@@ -164,7 +164,7 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
 }
 
 /// `docker run --rm` of the native image.
-pub fn docker(ctx: &Ctx) -> Result<Variant, Unavailable> {
+pub fn docker(ctx: &Ctx) -> Result<Variant, Box<Unavailable>> {
     let label = "native image, docker run --rm";
     match docker::cli_command(ctx) {
         Ok(command) => Ok(variant(
@@ -173,11 +173,11 @@ pub fn docker(ctx: &Ctx) -> Result<Variant, Unavailable> {
             command,
             expect::moscow_json_run,
         )),
-        Err(reason) => Err(Unavailable {
+        Err(reason) => Err(Box::new(Unavailable {
             subject: STARTUP_CLI.of(&metric::DOCKER).label(label),
             command: format!("docker run --rm --env MODE=once {}", docker::IMAGE),
             reason,
-        }),
+        })),
     }
 }
 
@@ -187,7 +187,7 @@ pub fn docker(ctx: &Ctx) -> Result<Variant, Unavailable> {
 /// is missing. The images are imported here when containerd does not hold the current
 /// ones. Before each run, whatever a failed run left of the variant's container is removed,
 /// and so is it when the variant is dropped.
-pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Unavailable>> {
+pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
     let specs = [
         (
             &metric::CTR_RUNC,
@@ -214,10 +214,12 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Unavailable>> {
         .map(|(of, label, runtime, cache)| {
             let name = containerd::container_name(&format!("cli-{}", of.name));
             let command = containerd::run_command(runtime, &name, &["MODE=once"]);
-            let unavailable = |reason: String| Unavailable {
-                subject: STARTUP_CLI.of(of).label(label),
-                command: describe(&command),
-                reason,
+            let unavailable = |reason: String| {
+                Box::new(Unavailable {
+                    subject: STARTUP_CLI.of(of).label(label),
+                    command: describe(&command),
+                    reason,
+                })
             };
             if let Some(reason) = runtime.unavailable() {
                 return Err(unavailable(reason));

@@ -1,0 +1,150 @@
+//! The lab's Task 1 as evidence: the one `main.rs` run in each of its contexts, natively and
+//! as the wasm module, with what it printed kept verbatim (the JSON line of `MODE=once`, the
+//! first lines of the page and a 404 as a WAGI host receives them). Each run is checked
+//! before its output counts; the figure is the run's wall time, the output is `shown`.
+
+use super::{Claim, Probe};
+use crate::ctx::Ctx;
+use crate::expect;
+use crate::metric::{
+    Metric, Variant, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, EMBEDDED_WASMTIME,
+    NATIVE_PROCESS,
+};
+use crate::results::Observation;
+use crate::runner::{describe, run_once, Run};
+use crate::runtime::cli::bare;
+use std::process::Command;
+
+/// At most this many lines of what a context printed are kept.
+const KEPT_LINES: usize = 6;
+
+pub struct Contexts;
+
+/// A context: its metric, its environment, and what a correct answer looks like.
+struct Context {
+    metric: &'static Metric,
+    env: &'static [(&'static str, &'static str)],
+    check: fn(&str) -> Result<(), String>,
+}
+
+const CONTEXTS: [Context; 3] = [
+    Context {
+        metric: &CONTEXT_CLI,
+        env: &[("MODE", "once")],
+        check: expect::moscow_json,
+    },
+    Context {
+        metric: &CONTEXT_WAGI_PAGE,
+        env: &[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/")],
+        check: |out| {
+            header(out, "Status: 200 OK").and_then(|()| header(out, "Content-Type: text/html"))
+        },
+    },
+    Context {
+        metric: &CONTEXT_WAGI_NOT_FOUND,
+        env: &[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/no-such-page")],
+        check: |out| header(out, "Status: 404 Not Found"),
+    },
+];
+
+/// Whether the CGI head of `out` (the lines before the first blank one) holds `line`.
+fn header(out: &str, line: &str) -> Result<(), String> {
+    out.lines()
+        .take_while(|l| !l.is_empty())
+        .any(|l| l.starts_with(line))
+        .then_some(())
+        .ok_or_else(|| format!("no `{line}` header in {out:?}"))
+}
+
+impl Probe for Contexts {
+    fn id(&self) -> &'static str {
+        "contexts"
+    }
+
+    fn claims(&self) -> &'static [Claim] {
+        &[
+            Claim::All(&CONTEXT_CLI),
+            Claim::All(&CONTEXT_WAGI_PAGE),
+            Claim::All(&CONTEXT_WAGI_NOT_FOUND),
+        ]
+    }
+
+    fn run(&self, ctx: &Ctx) -> Vec<Observation> {
+        let builds: [(&'static Variant, Command); 2] = [
+            (&NATIVE_PROCESS, bare(&ctx.native)),
+            (&EMBEDDED_WASMTIME, {
+                let mut cmd = bare(&ctx.measure);
+                cmd.arg("exec").arg(&ctx.wasm);
+                cmd
+            }),
+        ];
+        let mut observations = Vec::new();
+        for context in &CONTEXTS {
+            for (variant, program) in &builds {
+                let mut cmd = Command::new(program.get_program());
+                cmd.env_clear()
+                    .args(program.get_args())
+                    .envs(context.env.iter().copied());
+                let subject = context.metric.of(variant);
+                let command = describe(&cmd);
+                let run = run_once(&mut cmd, ctx.timeout)
+                    .map_err(|e| format!("{e:#}"))
+                    .and_then(|run| checked(run, context.check));
+                observations.push(match run {
+                    Ok(run) => subject
+                        .measured(command, vec![run.wall.as_secs_f64()])
+                        .with_shown(kept(&run.stdout)),
+                    Err(e) => subject.failed(command, e),
+                });
+            }
+        }
+        observations
+    }
+}
+
+fn checked(run: Run, check: fn(&str) -> Result<(), String>) -> Result<Run, String> {
+    if run.exit != crate::runner::Exit::Code(0) {
+        return Err(format!("{}: {}", run.exit, run.stderr_tail()));
+    }
+    check(&run.stdout)?;
+    Ok(run)
+}
+
+/// The first lines of `out`, as printed, with a note of what was cut.
+fn kept(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let mut text = lines
+        .iter()
+        .take(KEPT_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if lines.len() > KEPT_LINES {
+        text.push_str(&format!("\n… ({} more lines)", lines.len() - KEPT_LINES));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgi_heads_are_checked_before_the_body() {
+        let page = "Content-Type: text/html; charset=utf-8\nStatus: 200 OK\n\n<!doctype html>";
+        assert!((CONTEXTS[1].check)(page).is_ok());
+        assert!((CONTEXTS[2].check)(page).is_err());
+        // A status line in the body is not a header.
+        assert!(header("Content-Type: x\n\nStatus: 404 Not Found", "Status: 404").is_err());
+    }
+
+    #[test]
+    fn long_output_is_cut_with_a_note() {
+        let out = (1..=9)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(kept(&out), "1\n2\n3\n4\n5\n6\n… (3 more lines)");
+        assert_eq!(kept("one line\n"), "one line");
+    }
+}
