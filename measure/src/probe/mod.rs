@@ -127,3 +127,62 @@ mod tests {
         }
     }
 }
+
+/// The README's table of what is measured, from the catalogue and the registry: a test
+/// checks the README holds it as printed here.
+pub fn metrics_table() -> String {
+    use crate::metric::{Better, ALL};
+    let registry = registry();
+    let mut table = String::from(
+        "| observation id | what | unit | better | probe |\n|---|---|---|---|---|\n",
+    );
+    for metric in ALL {
+        let probes: Vec<&str> = registry
+            .iter()
+            .filter(|p| p.claims().iter().any(|c| c.metric() == *metric))
+            .map(|p| p.id())
+            .collect();
+        let id = match (metric.name, metric.qualified) {
+            ("", _) => format!("`{}.<group>.<bench>`", metric.prefix),
+            (_, true) => format!("`{}[-<qualifier>].<variant>`", metric.metric_id(None)),
+            (_, false) => format!("`{}.<variant>`", metric.metric_id(None)),
+        };
+        let unit = match metric.unit {
+            crate::metric::Unit::Bytes => "bytes",
+            crate::metric::Unit::Seconds => "seconds",
+            crate::metric::Unit::PerSecond => "per second",
+        };
+        let better = match metric.better {
+            Better::Lower => "lower",
+            Better::Higher => "higher",
+        };
+        table.push_str(&format!(
+            "| {id} | {} | {unit} | {better} | {} |\n",
+            metric.label,
+            probes.join(", ")
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod readme {
+    /// The README's block between these markers must be [`super::metrics_table`].
+    const BEGIN: &str = "<!-- metrics: begin -->\n";
+    const END: &str = "<!-- metrics: end -->";
+
+    #[test]
+    fn the_readme_lists_every_metric_as_the_catalogue_has_it() {
+        let readme = include_str!("../../../README.md");
+        let expected = super::metrics_table();
+        let listed = readme
+            .split_once(BEGIN)
+            .and_then(|(_, rest)| rest.split_once(END))
+            .map(|(block, _)| block);
+        assert_eq!(
+            listed,
+            Some(expected.as_str()),
+            "README.md's metric table is out of date; put this between the markers:\n{expected}"
+        );
+    }
+}
