@@ -4,6 +4,7 @@
 //! that the numbers did not produce.
 
 use super::keys::{self, Pair};
+use super::status;
 use super::verdict::{value_of, verdict, Winner};
 use crate::format::{format_value, group, times};
 use crate::metric::{
@@ -476,10 +477,8 @@ fn spin(results: &Results) -> Vec<String> {
     }
     if let Some(reason) = results
         .get(&keys::SPIN_REMOTE_COLD)
-        .and_then(|o| match &o.status {
-            Status::Skipped { reason } => Some(reason),
-            _ => None,
-        })
+        .filter(|o| matches!(o.status, Status::Skipped { .. }))
+        .and_then(|o| status::reason(&o.status))
     {
         out.push(format!("The remote series was not taken: {reason}."));
     }

@@ -66,6 +66,12 @@ mod tests {
         STARTUP_CLI.of(&DOCKER)
     }
 
+    /// The verdict on `now` against `old`, both of `subject`.
+    fn verdict_of(subject: fn() -> Subject, old: &[f64], now: &[f64]) -> &'static str {
+        let (old, now) = pair(subject, old, now);
+        change(&now, &old).unwrap().verdict
+    }
+
     #[test]
     fn a_slower_time_is_a_regression_and_a_higher_rate_an_improvement() {
         let (old, now) = pair(
@@ -80,19 +86,16 @@ mod tests {
                 verdict: "regressed"
             }
         );
-        let (old, now) = pair(|| LOAD_RPS.at("c10").of(&DOCKER), &[100.0], &[150.0]);
-        assert_eq!(change(&now, &old).unwrap().verdict, "improved");
+        let rate = || LOAD_RPS.at("c10").of(&DOCKER);
+        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), "improved");
     }
 
     #[test]
     fn small_or_uncertain_changes_are_noise() {
-        let (old, now) = pair(
-            startup,
-            &[1.0, 1.2, 0.8, 1.1, 0.9],
-            &[1.05, 0.85, 1.15, 0.95, 1.0],
-        );
-        assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
-        let (old, now) = pair(|| SIZE_BINARY.of(&WASM_MODULE), &[1000.0], &[1020.0]);
-        assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
+        let spread = [1.0, 1.2, 0.8, 1.1, 0.9];
+        let shifted = [1.05, 0.85, 1.15, 0.95, 1.0];
+        assert_eq!(verdict_of(startup, &spread, &shifted), "within noise");
+        let size = || SIZE_BINARY.of(&WASM_MODULE);
+        assert_eq!(verdict_of(size, &[1000.0], &[1020.0]), "within noise");
     }
 }
