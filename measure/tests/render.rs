@@ -5,7 +5,13 @@
 
 mod common;
 
-use measure::results::{Kind, Observation, Provenance, Results, Unit};
+use measure::metric::{
+    Subject, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE,
+    DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME_AOT, FLOOR, MEMORY_CLI_PEAK, NATIVE_BINARY,
+    NATIVE_PROCESS, SIZE_BINARY, SIZE_IMAGE, SPIN_COLD, SPIN_WARM, STARTUP_CLI, WASMTIME_CLI,
+    WASM_MODULE,
+};
+use measure::results::{Observation, Provenance, Results};
 use std::path::{Path, PathBuf};
 
 const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates");
@@ -17,26 +23,15 @@ fn around(median: f64) -> Vec<f64> {
         .collect()
 }
 
-fn time(id: &str, label: &str, samples: Vec<f64>) -> Observation {
-    Observation::measured(
-        id,
-        label,
-        Kind::SpawnToExit,
-        Unit::Seconds,
-        format!("run {id}"),
-        samples,
-    )
+fn time(subject: Subject, label: &str, samples: Vec<f64>) -> Observation {
+    let command = format!("run {}", subject.id);
+    subject.label(label).measured(command, samples)
 }
 
-fn bytes(id: &str, kind: Kind, value: f64) -> Observation {
-    Observation::measured(
-        id,
-        id,
-        kind,
-        Unit::Bytes,
-        format!("size of {id}"),
-        vec![value],
-    )
+fn bytes(subject: Subject, value: f64) -> Observation {
+    let command = format!("size of {}", subject.id);
+    let label = subject.id.to_string();
+    subject.label(label).measured(command, vec![value])
 }
 
 /// A run where the cached wasm container takes `cached` seconds and a first start `first`,
@@ -55,81 +50,62 @@ fn fixture(cached: f64, first: f64) -> Results {
     );
     let mut r = Results::new(provenance);
     for o in [
-        bytes("size.binary.native", Kind::Size, 733_880.0),
-        bytes("size.binary.wasm", Kind::Size, 63_186.0),
-        bytes("size.image.docker", Kind::Size, 733_880.0).with_shown("734kB"),
-        bytes("size.image.ctr-native", Kind::Size, 736_335.0),
-        bytes("size.image.ctr-wasm", Kind::Size, 65_617.0),
-        bytes("memory.cli-peak.ctr-runc", Kind::Memory, 2_100_000.0),
-        bytes(
-            "memory.cli-peak.ctr-wasmtime-cached",
-            Kind::Memory,
-            950_000.0,
-        ),
-        time("startup.cli.floor", "floor", around(0.00055)),
+        bytes(SIZE_BINARY.of(&NATIVE_BINARY), 733_880.0),
+        bytes(SIZE_BINARY.of(&WASM_MODULE), 63_186.0),
+        bytes(SIZE_IMAGE.of(&DOCKER), 733_880.0).with_shown("734kB"),
+        bytes(SIZE_IMAGE.of(&CTR_NATIVE_IMAGE), 736_335.0),
+        bytes(SIZE_IMAGE.of(&CTR_WASM_IMAGE), 65_617.0),
+        bytes(MEMORY_CLI_PEAK.of(&CTR_RUNC), 2_100_000.0),
+        bytes(MEMORY_CLI_PEAK.of(&CTR_WASMTIME_CACHED), 950_000.0),
+        time(STARTUP_CLI.of(&FLOOR), "floor", around(0.00055)),
         time(
-            "startup.cli.native-process",
+            STARTUP_CLI.of(&NATIVE_PROCESS),
             "native process",
             around(0.00073),
         ),
         time(
-            "startup.cli.embedded-wasmtime-aot",
+            STARTUP_CLI.of(&EMBEDDED_WASMTIME_AOT),
             "wasm, embedded, precompiled",
             around(0.00073),
         ),
         time(
-            "startup.cli.ctr-runc",
+            STARTUP_CLI.of(&CTR_RUNC),
             "native image, ctr run --rm (runc)",
             around(0.180),
         ),
         time(
-            "startup.cli.ctr-wasmtime-cached",
+            STARTUP_CLI.of(&CTR_WASMTIME_CACHED),
             "wasm image, cached",
             around(cached),
         ),
         time(
-            "startup.cli.ctr-wasmtime-first",
+            STARTUP_CLI.of(&CTR_WASMTIME_FIRST),
             "wasm image, first start",
             around(first),
         ),
         time(
-            "startup.cli.docker",
+            STARTUP_CLI.of(&DOCKER),
             "native image, docker run --rm",
             vec![0.49, 0.30, 0.71, 0.52, 0.95, 0.41, 0.47],
         ),
-        Observation::measured(
-            "spin.cold.embedded-wagi",
-            "embedded WAGI host: cold request",
-            Kind::Operation,
-            Unit::Seconds,
-            "curl".into(),
-            around(0.0005),
-        ),
-        Observation::measured(
-            "spin.warm.embedded-wagi",
-            "embedded WAGI host: warm request",
-            Kind::Operation,
-            Unit::Seconds,
-            "curl".into(),
-            around(0.00025),
-        ),
-        Observation::skipped(
-            "startup.cli.wasmtime-cli",
-            "wasm, wasmtime CLI",
-            Kind::SpawnToExit,
-            Unit::Seconds,
-            "wasmtime run".into(),
-            "wasmtime not found on PATH; `make setup-extras` installs it".into(),
-        ),
-        Observation::failed(
-            "size.image.ctr-broken",
-            "an image that failed",
-            Kind::Size,
-            Unit::Bytes,
-            "ctr images import".into(),
-            "ctr: content digest mismatch <b>".into(),
-            vec![],
-        ),
+        SPIN_COLD
+            .of(&EMBEDDED_WAGI)
+            .label("embedded WAGI host: cold request")
+            .measured("curl", around(0.0005)),
+        SPIN_WARM
+            .of(&EMBEDDED_WAGI)
+            .label("embedded WAGI host: warm request")
+            .measured("curl", around(0.00025)),
+        STARTUP_CLI
+            .of(&WASMTIME_CLI)
+            .label("wasm, wasmtime CLI")
+            .skipped(
+                "wasmtime run",
+                "wasmtime not found on PATH; `make setup-extras` installs it",
+            ),
+        SIZE_IMAGE
+            .named("ctr-broken", "an image that failed")
+            .failed("ctr images import", "ctr: content digest mismatch <b>"),
     ] {
         r.merge(o);
     }
@@ -174,13 +150,19 @@ fn render(results: &Results, baseline: Option<&Results>) -> Rendered {
     Rendered { _dir: dir, out }
 }
 
-/// The table row of the comparison whose metric is `metric`, as text.
-fn comparison_row<'a>(html: &'a str, metric: &str) -> &'a str {
+/// The first table row of `html` whose first cell is `first`, as text.
+fn table_row<'a>(html: &'a str, first: &str) -> &'a str {
     let start = html
-        .find(&format!("<tr><td>{metric}</td>"))
-        .unwrap_or_else(|| panic!("no comparison row {metric:?}"));
+        .find(&format!("<tr><td>{first}</td>"))
+        .unwrap_or_else(|| panic!("no table row {first:?}"));
     let end = html[start..].find("</tr>").unwrap() + start;
     &html[start..end]
+}
+
+/// The table row of the comparison whose metric is `metric`, as text.
+fn comparison_row<'a>(html: &'a str, metric: &str) -> &'a str {
+    let comparison = &html[html.find("id=\"comparison\"").unwrap()..];
+    table_row(comparison, metric)
 }
 
 #[test]
@@ -234,13 +216,23 @@ fn skipped_failed_and_noisy_figures_are_shown_as_such() {
     let skipped = &html[html.find("id=\"not-measured\"").unwrap()..];
     assert!(skipped.contains("wasmtime not found on PATH; `make setup-extras` installs it"));
     assert!(skipped.contains("ctr: content digest mismatch &lt;b&gt;"));
+    let startup = &html[html.find("id=\"startup\"").unwrap()..];
+    let docker = table_row(startup, "native image, docker run --rm");
     assert!(
-        html.contains("noisy"),
-        "the docker samples' spread is not flagged"
+        docker.contains("class=\"num noisy\""),
+        "the docker samples' spread is not flagged: {docker}"
     );
+    let floor = table_row(startup, "floor");
     assert!(
-        html.contains("not recorded in this run (memory.server-docker-stats.docker)"),
-        "a figure the run lacks must say so"
+        !floor.contains("noisy"),
+        "a tight spread is flagged noisy: {floor}"
+    );
+    let missing = "not recorded in this run (memory.server-docker-stats.docker)";
+    assert!(html.contains(missing), "a figure the run lacks must say so");
+    let md = page.read("lab12.md");
+    assert!(
+        md.contains(missing),
+        "lab12.md lists another set of figures"
     );
 }
 

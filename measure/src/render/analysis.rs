@@ -3,31 +3,29 @@
 //! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
 //! that the numbers did not produce.
 
-use super::compare::{verdict, Noun, Winner};
-use crate::format::format_value;
-use crate::format::{group, times};
-use crate::metric::{SECTION_UNCOVERED, SIZE_SECTION};
-use crate::results::{Observation, Results, Unit};
+use super::keys::{self, Pair};
+use super::status;
+use super::verdict::{value_of, verdict, Winner};
+use crate::format::{format_value, group, times};
+use crate::metric::{
+    Key, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
+    EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
+    MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE, PHASE_INSTANTIATE,
+    PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN_COLD,
+    SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT, WASM_MODULE,
+    WASM_PRECOMPILED,
+};
+use crate::results::{Observation, Results, Status, Unit};
 use serde::Serialize;
 
-/// The p1 module's server context under ctr: its exit status and message.
-pub const P1_SERVER_ID: &str = "server-context.exit.ctr-wasmtime";
-/// Server-ready observations of the WASM servers, when their probes ran.
-pub const WASI_HTTP_READY: &[&str] = &[
-    "ready.server.wasi-http-pooling",
-    "ready.server.wasi-http-ondemand",
-    "ready.server.wasmtime-serve",
-];
-pub const WAGI_READY: &[&str] = &["ready.server.embedded-wagi", "ready.server.spin"];
-
-const RUNC: &[&str] = &["startup.cli.ctr-runc"];
-const WASM_FIRST: &[&str] = &["startup.cli.ctr-wasmtime-first"];
-const WASM_CACHED: &[&str] = &["startup.cli.ctr-wasmtime-cached"];
-const DOCKER: &[&str] = &["startup.cli.docker"];
-const NATIVE: &[&str] = &["startup.cli.native-process"];
-const FLOOR: &[&str] = &["startup.cli.floor"];
-const JIT: &[&str] = &["startup.cli.embedded-wasmtime-jit"];
-const AOT: &[&str] = &["startup.cli.embedded-wasmtime-aot"];
+const RUNC: &[Key] = &[STARTUP_CLI.key(&CTR_RUNC)];
+const DOCKER_STARTUP: &[Key] = &[STARTUP_CLI.key(&DOCKER)];
+const NATIVE: &[Key] = &[STARTUP_CLI.key(&NATIVE_PROCESS)];
+const FLOOR_STARTUP: &[Key] = &[keys::FLOOR_STARTUP];
+const JIT: &[Key] = &[STARTUP_CLI.key(&EMBEDDED_WASMTIME_JIT)];
+const AOT: &[Key] = &[STARTUP_CLI.key(&EMBEDDED_WASMTIME_AOT)];
+/// The criterion group that splits one wasi:http request, and its benches.
+const WASI_HTTP_GROUP: &str = "wasi_http";
 
 /// One question of the lab and its computed answer.
 #[derive(Debug, Clone, Serialize)]
@@ -75,19 +73,20 @@ pub fn answers(results: &Results) -> Vec<Answer> {
     ]
 }
 
-fn median(results: &Results, ids: &[&str]) -> Option<f64> {
-    results.median(ids)
+fn median(results: &Results, keys: &[Key]) -> Option<f64> {
+    results.median(keys)
 }
 
-fn shown(results: &Results, ids: &[&str]) -> Option<String> {
+/// The median of the first of `ids` measured, formatted.
+fn shown<N: crate::metric::Named>(results: &Results, ids: &[N]) -> Option<String> {
     let o = results.measured(ids)?;
     Some(format_value(o.summary.as_ref()?.median, o.unit))
 }
 
 /// The verdict's winner, its short phrase, and its interval with a separator before
 /// whatever follows in the same parentheses ("95% interval 1.1–1.3×; ").
-fn versus(t: &Observation, w: &Observation, noun: Noun) -> Option<(Winner, String, String)> {
-    let v = verdict(t, w, noun)?;
+fn versus(t: &Observation, w: &Observation) -> Option<(Winner, String, String)> {
+    let v = verdict(t, w)?;
     let interval = if v.interval.is_empty() {
         String::new()
     } else {
@@ -98,21 +97,18 @@ fn versus(t: &Observation, w: &Observation, noun: Noun) -> Option<(Winner, Strin
 
 fn sizes(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let (Some(native), Some(wasm)) = (
-        results.measured(&["size.binary.native"]),
-        results.measured(&["size.binary.wasm"]),
-    ) else {
+    let Some((native, wasm)) = keys::BINARY_SIZE.measured(results) else {
         out.push("The two binaries were not both measured in this run.".into());
         return out;
     };
-    if let Some((_, phrase, _)) = versus(native, wasm, Noun::Size) {
+    if let Some((_, phrase, _)) = versus(native, wasm) {
         out.push(format!(
             "The wasm module is {phrase} than the native binary: {} B against {} B.",
             group(wasm.samples[0]),
             group(native.samples[0])
         ));
     }
-    if let Some(component) = results.measured(&["size.binary.wasi-http-component"]) {
+    if let Some(component) = results.measured(&[SIZE_BINARY.key(&WASI_HTTP_COMPONENT)]) {
         out.push(format!(
             "The server context built for WASI 0.2 as a wasi:http component is {} B, {}× the \
              preview 1 module: it carries the component's HTTP bindings and an async executor \
@@ -127,9 +123,10 @@ fn sizes(results: &Results) -> Vec<String> {
             .filter_map(|n| results.median(&[SIZE_SECTION.id(None, &format!("{artifact}.{n}"))]))
             .sum()
     };
+    let (native_artifact, wasm_artifact) = (NATIVE_BINARY.name, WASM_MODULE.name);
     let (n_total, w_total) = (native.samples[0], wasm.samples[0]);
-    let text = section("native", &["text", "init", "fini"]);
-    let code = section("wasm", &["code"]);
+    let text = section(native_artifact, &["text", "init", "fini"]);
+    let code = section(wasm_artifact, &["code"]);
     if text > 0.0 && code > 0.0 {
         out.push(format!(
             "Machine code is {} B of the native binary ({:.0}%); the module's code section is {} B \
@@ -140,13 +137,16 @@ fn sizes(results: &Results) -> Vec<String> {
             100.0 * text / n_total,
             group(code),
             100.0 * code / w_total,
-            shown(results, &["size.binary.wasm-precompiled"])
+            shown(results, &[SIZE_BINARY.key(&WASM_PRECOMPILED)])
                 .unwrap_or_else(|| "an unmeasured size".into())
         ));
     }
-    let unwind = section("native", &["eh-frame", "eh-frame-hdr", "gcc-except-table"]);
-    let rodata = section("native", &["rodata"]);
-    let headers = section("native", &[SECTION_UNCOVERED]);
+    let unwind = section(
+        native_artifact,
+        &["eh-frame", "eh-frame-hdr", "gcc-except-table"],
+    );
+    let rodata = section(native_artifact, &["rodata"]);
+    let headers = section(native_artifact, &[SECTION_UNCOVERED]);
     if text > 0.0 {
         out.push(format!(
             "Beyond code, the native binary carries {} B of read-only data, {} B of unwind tables \
@@ -157,12 +157,16 @@ fn sizes(results: &Results) -> Vec<String> {
             group(headers)
         ));
     }
-    let imports = section("wasm", &["import"]);
+    let imports = section(wasm_artifact, &["import"]);
     let custom: f64 = results
         .observations
         .iter()
         .filter(|o| {
-            o.id.starts_with(&SIZE_SECTION.id(None, "wasm.custom").to_string())
+            o.id.starts_with(
+                &SIZE_SECTION
+                    .id(None, &format!("{wasm_artifact}.custom"))
+                    .to_string(),
+            )
         })
         .filter_map(|o| o.summary.as_ref().map(|s| s.median))
         .sum();
@@ -188,9 +192,9 @@ fn sizes(results: &Results) -> Vec<String> {
 
 fn startup(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let same_containerd = |wasm_ids: &[&str], when: &str| -> Option<String> {
-        let (t, w) = (results.measured(RUNC)?, results.measured(wasm_ids)?);
-        let (winner, phrase, interval) = versus(t, w, Noun::Time)?;
+    let same_containerd = |pair: Pair, when: &str| -> Option<String> {
+        let (t, w) = pair.measured(results)?;
+        let (winner, phrase, interval) = versus(t, w)?;
         let how = match winner {
             Winner::Wasm | Winner::Traditional => format!("starts {phrase} than"),
             Winner::Neither => format!("shows {phrase} against"),
@@ -198,29 +202,35 @@ fn startup(results: &Results) -> Vec<String> {
         Some(format!(
             "Under the same containerd, the wasm container {when} {how} the runc container \
              ({interval}{} against {}, medians from the spawn of ctr to its exit).",
-            shown(results, wasm_ids)?,
-            shown(results, RUNC)?
+            shown(results, pair.wasm)?,
+            shown(results, pair.traditional)?
         ))
     };
     out.extend(same_containerd(
-        WASM_FIRST,
+        keys::STARTUP_FIRST,
         "on a first start (module compiled by the shim)",
     ));
     out.extend(same_containerd(
-        WASM_CACHED,
+        keys::STARTUP_CACHED,
         "with its compiled module cached",
     ));
     let phases: Vec<String> = [
-        ("compiling the module", "phase.compile.embedded-wasmtime"),
+        (
+            "compiling the module",
+            PHASE_COMPILE.key(&EMBEDDED_WASMTIME),
+        ),
         (
             "loading it precompiled",
-            "phase.load-precompiled.embedded-wasmtime",
+            PHASE_LOAD_PRECOMPILED.key(&EMBEDDED_WASMTIME),
         ),
-        ("instantiating it", "phase.instantiate.embedded-wasmtime"),
-        ("running _start", "phase.run.embedded-wasmtime"),
+        (
+            "instantiating it",
+            PHASE_INSTANTIATE.key(&EMBEDDED_WASMTIME),
+        ),
+        ("running _start", PHASE_RUN.key(&EMBEDDED_WASMTIME)),
     ]
     .iter()
-    .filter_map(|(what, id)| Some(format!("{what} {}", shown(results, &[id])?)))
+    .filter_map(|(what, key)| Some(format!("{what} {}", shown(results, &[key])?)))
     .collect();
     if !phases.is_empty() {
         out.push(format!(
@@ -230,8 +240,8 @@ fn startup(results: &Results) -> Vec<String> {
             phases.join(", ")
         ));
     }
-    if let (Some(native), Some(aot)) = (results.measured(NATIVE), results.measured(AOT)) {
-        if let Some((winner, phrase, interval)) = versus(native, aot, Noun::Time) {
+    if let Some((native, aot)) = keys::STARTUP_NO_CONTAINER.measured(results) {
+        if let Some((winner, phrase, interval)) = versus(native, aot) {
             let jit = shown(results, JIT)
                 .map(|j| format!(", and {j} when it must compile the module first"))
                 .unwrap_or_default();
@@ -257,8 +267,8 @@ fn startup(results: &Results) -> Vec<String> {
 
 fn container_overhead(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let (floor, native) = (median(results, FLOOR), median(results, NATIVE));
-    let (runc, docker) = (median(results, RUNC), median(results, DOCKER));
+    let (floor, native) = (median(results, FLOOR_STARTUP), median(results, NATIVE));
+    let (runc, docker) = (median(results, RUNC), median(results, DOCKER_STARTUP));
     if let (Some(floor), Some(native)) = (floor, native) {
         out.push(format!(
             "Creating a process and exec'ing a static binary that does nothing costs {} here (the \
@@ -304,10 +314,8 @@ fn container_overhead(results: &Results) -> Vec<String> {
 
 fn memory(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let runc = results.measured(&["memory.cli-peak.ctr-runc"]);
-    let wasm = results.measured(&["memory.cli-peak.ctr-wasmtime-cached"]);
-    if let (Some(t), Some(w)) = (runc, wasm) {
-        if let Some((_, phrase, interval)) = versus(t, w, Noun::Memory) {
+    if let Some((t, w)) = keys::MEMORY_CLI.measured(results) {
+        if let Some((_, phrase, interval)) = versus(t, w) {
             out.push(format!(
                 "At the peak of one CLI run, the wasm container's memory cgroup holds {phrase} than \
                  the runc container's ({interval}{} against {}); the reference wrote N/A here.",
@@ -316,8 +324,8 @@ fn memory(results: &Results) -> Vec<String> {
             ));
         }
     }
-    if let Some(linear) = shown(results, &["memory.linear.embedded-wasmtime"]) {
-        let resident = shown(results, &["memory.host-rss-growth.embedded-wasmtime"])
+    if let Some(linear) = shown(results, &[MEMORY_LINEAR.key(&EMBEDDED_WASMTIME)]) {
+        let resident = shown(results, &[MEMORY_HOST_RSS_GROWTH.key(&EMBEDDED_WASMTIME)])
             .map(|r| {
                 format!(
                     "; the host process's resident memory grows by {r} per instance, since only \
@@ -331,8 +339,8 @@ fn memory(results: &Results) -> Vec<String> {
         ));
     }
     if let (Some(stats), Some(rss)) = (
-        results.measured(&["memory.server-docker-stats.docker"]),
-        shown(results, &["memory.server-rss.native-process"]),
+        results.measured(keys::MEMORY_SERVING.traditional),
+        shown(results, &[keys::NATIVE_SERVER_RSS]),
     ) {
         out.push(format!(
             "Serving, the container shows {} in docker stats{}, against {rss} resident for the \
@@ -356,30 +364,22 @@ fn memory(results: &Results) -> Vec<String> {
 
 /// Every server measured under load at 10 connections, against the native process.
 fn server_mode(results: &Results) -> Vec<String> {
-    const AT: &str = "load.rps-c10.";
-    let native = results.measured(&["load.rps-c10.native-process"]);
-    let mut out: Vec<String> = results
-        .observations
-        .iter()
-        .filter(|o| o.id.starts_with(AT) && o.is_measured() && o.summary.is_some())
-        .filter(|o| Some(o.id.as_str()) != native.map(|n| n.id.as_str()))
-        .map(|o| {
-            let variant = &o.id[AT.len()..];
-            let p99 = shown(results, &[&format!("load.latency-p99-c10.{variant}")])
+    let at = Some(keys::AT_C10);
+    let native = results.measured(&[LOAD_RPS.key_at(keys::AT_C10, &NATIVE_PROCESS)]);
+    let mut out: Vec<String> = keys::measured_series(results, &LOAD_RPS, at)
+        .filter(|(o, _)| Some(o.id.as_str()) != native.map(|n| n.id.as_str()))
+        .map(|(o, variant)| {
+            let p99 = shown(results, &[LOAD_LATENCY_P99.id(at, &variant)])
                 .map(|p| format!(", p99 latency {p}"))
                 .unwrap_or_default();
-            let rss = shown(results, &[&format!("memory.server-rss.{variant}")])
+            let rss = shown(results, &[MEMORY_SERVER_RSS.id(None, &variant)])
                 .map(|r| format!(", {r} resident"))
                 .unwrap_or_default();
             let against = native
                 .and_then(|n| crate::stats::ratio_of_medians(&o.samples, &n.samples))
                 .map(|r| format!(" ({}× the native server's rate)", times(r.value)))
                 .unwrap_or_default();
-            format!(
-                "{}: {}{against}{p99}{rss}.",
-                o.label,
-                super::compare::value_of(o)
-            )
+            format!("{}: {}{against}{p99}{rss}.", o.label, value_of(o))
         })
         .collect();
     if let Some(n) = native {
@@ -388,31 +388,32 @@ fn server_mode(results: &Results) -> Vec<String> {
             format!(
                 "At 10 connections the native server process answered {}{}; each server below \
                  ran the same routes under the same load generator, pinned apart.",
-                super::compare::value_of(n),
-                shown(results, &["memory.server-rss.native-process"])
+                value_of(n),
+                shown(results, &[keys::NATIVE_SERVER_RSS])
                     .map(|r| format!(" with {r} resident"))
                     .unwrap_or_default()
             ),
         );
     }
+    let bench = |name: &str| CRITERION.id(Some(WASI_HTTP_GROUP), name);
     let split: Vec<String> = [
-        (
-            "instantiating a fresh instance",
-            "criterion.wasi_http.instantiate",
-        ),
-        ("the guest's handler", "criterion.wasi_http.handler"),
-        ("tearing the store down", "criterion.wasi_http.teardown"),
+        ("instantiating a fresh instance", "instantiate"),
+        ("the guest's handler", "handler"),
+        ("tearing the store down", "teardown"),
     ]
     .iter()
-    .filter_map(|(what, id)| Some(format!("{what} {}", shown(results, &[id])?)))
+    .filter_map(|(what, name)| Some(format!("{what} {}", shown(results, &[bench(name)])?)))
     .collect();
-    if let Some(whole) = shown(results, &["criterion.wasi_http.request"]) {
+    if let Some(whole) = shown(results, &[bench("request")]) {
         out.push(format!(
             "In process (criterion, no socket), one wasi:http request costs {whole}: {}.",
             split.join(", ")
         ));
     }
-    if let Some(p1) = results.get(P1_SERVER_ID).and_then(|o| o.shown.as_deref()) {
+    if let Some(p1) = results
+        .get(&keys::P1_SERVER)
+        .and_then(|o| o.shown.as_deref())
+    {
         out.push(format!(
             "Under ctr, the wasm32-wasip1 module cannot serve at all (WASI preview 1 has no \
              sockets): {p1}."
@@ -427,11 +428,11 @@ fn server_mode(results: &Results) -> Vec<String> {
 /// Per host: how long it takes to come up, and cold requests against warm ones. The hosts
 /// are those the Spin probe measured, named as its observations name them.
 fn spin(results: &Results) -> Vec<String> {
-    let mut hosts: Vec<(&str, &str)> = Vec::new();
+    let mut hosts: Vec<(String, &str)> = Vec::new();
     for o in results.observations.iter().filter(|o| o.is_measured()) {
-        let Some(host) = ["spin.cold-start.", "spin.cold."]
-            .iter()
-            .find_map(|prefix| o.id.strip_prefix(prefix))
+        let Some(host) = keys::parts(&o.id)
+            .filter(|p| p.are(&SPIN_COLD_START, None) || p.are(&SPIN_COLD, None))
+            .map(|p| p.variant)
         else {
             continue;
         };
@@ -445,32 +446,29 @@ fn spin(results: &Results) -> Vec<String> {
     }
     let mut out = Vec::new();
     for (host, name) in hosts {
-        let get = |series: &str| results.measured(&[&format!("spin.{series}.{host}")]);
+        let get = |series: &Metric| results.measured(&[series.id(None, &host)]);
         let mut parts = Vec::new();
-        if let Some(start) = get("cold-start") {
-            parts.push(format!(
-                "first 200 {} after launch",
-                super::compare::value_of(start)
-            ));
+        if let Some(start) = get(&SPIN_COLD_START) {
+            parts.push(format!("first 200 {} after launch", value_of(start)));
         }
-        if let (Some(cold), Some(warm)) = (get("cold"), get("warm")) {
+        if let (Some(cold), Some(warm)) = (get(&SPIN_COLD), get(&SPIN_WARM)) {
             // `verdict` reads "wasm vs traditional"; here warm plays the first role.
-            if let Some(v) = verdict(warm, cold, Noun::Time) {
+            if let Some(v) = verdict(warm, cold) {
                 let how = match v.winner {
                     Winner::Neither => format!("show {} from warm ones", v.short),
                     _ => format!("are {} than warm ones", v.short),
                 };
                 parts.push(format!(
                     "cache-busted cold requests ({}) {how} ({})",
-                    super::compare::value_of(cold),
-                    super::compare::value_of(warm)
+                    value_of(cold),
+                    value_of(warm)
                 ));
             }
         }
-        if let Some(kept) = get("warm-keepalive") {
+        if let Some(kept) = get(&SPIN_KEEPALIVE) {
             parts.push(format!(
                 "on a kept-alive connection a request takes {}",
-                super::compare::value_of(kept)
+                value_of(kept)
             ));
         }
         if !parts.is_empty() {
@@ -478,11 +476,9 @@ fn spin(results: &Results) -> Vec<String> {
         }
     }
     if let Some(reason) = results
-        .get("spin.cold.remote")
-        .and_then(|o| match &o.status {
-            crate::results::Status::Skipped { reason } => Some(reason.clone()),
-            _ => None,
-        })
+        .get(&keys::SPIN_REMOTE_COLD)
+        .filter(|o| matches!(o.status, Status::Skipped { .. }))
+        .and_then(|o| status::reason(&o.status))
     {
         out.push(format!("The remote series was not taken: {reason}."));
     }
@@ -505,11 +501,11 @@ fn signed(seconds: f64) -> String {
 /// When to pick which, each cell from this run's figures.
 pub fn decisions(results: &Results) -> Vec<Decision> {
     let mut out = Vec::new();
-    let pick = |need: &str, t: &[&str], w: &[&str], noun: Noun, out: &mut Vec<Decision>| {
-        let (Some(to), Some(wo)) = (results.measured(t), results.measured(w)) else {
+    let pick = |need: &str, pair: Pair, out: &mut Vec<Decision>| {
+        let Some((to, wo)) = pair.measured(results) else {
             return;
         };
-        let Some(v) = verdict(to, wo, noun) else {
+        let Some(v) = verdict(to, wo) else {
             return;
         };
         let choice = match v.winner {
@@ -523,43 +519,35 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
             because: format!(
                 "WASM {}: {} against {}",
                 v.phrase,
-                super::compare::value_of(wo),
-                super::compare::value_of(to)
+                value_of(wo),
+                value_of(to)
             ),
         });
     };
     pick(
         "smallest artifact to ship and pull",
-        &["size.image.ctr-native"],
-        &["size.image.ctr-wasm"],
-        Noun::Size,
+        keys::IMAGES_IN_CONTAINERD,
         &mut out,
     );
     pick(
         "fastest first start after a deploy",
-        RUNC,
-        WASM_FIRST,
-        Noun::Time,
+        keys::STARTUP_FIRST,
         &mut out,
     );
     pick(
         "fastest repeated start (scale to zero, one task per request)",
-        RUNC,
-        WASM_CACHED,
-        Noun::Time,
+        keys::STARTUP_CACHED,
         &mut out,
     );
     pick(
         "least memory per short-lived task",
-        &["memory.cli-peak.ctr-runc"],
-        &["memory.cli-peak.ctr-wasmtime-cached"],
-        Noun::Memory,
+        keys::MEMORY_CLI,
         &mut out,
     );
     // The ctr probe records the server context's exit as measured when the module ended
     // instead of serving; what it printed says why.
     if let Some(shown) = results
-        .get(P1_SERVER_ID)
+        .get(&keys::P1_SERVER)
         .filter(|o| o.is_measured())
         .and_then(|o| o.shown.as_deref())
     {
@@ -571,12 +559,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
     }
     pick(
         "highest HTTP throughput at 10 connections",
-        &["load.rps-c10.docker", "load.rps-c10.native-process"],
-        &[
-            "load.rps-c10.wasi-http-pooling",
-            "load.rps-c10.wasmtime-serve",
-        ],
-        Noun::Rate,
+        keys::THROUGHPUT,
         &mut out,
     );
     out

@@ -2,7 +2,8 @@
 //! median, flagged only when it is beyond noise, as criterion does: the interval of the
 //! ratio must exclude 1 and the change must exceed a noise threshold.
 
-use crate::results::{Observation, Results, Unit};
+use crate::metric::{lookup, Better};
+use crate::results::{Observation, Results};
 use crate::stats::ratio_of_medians;
 use serde::Serialize;
 
@@ -18,19 +19,19 @@ pub struct Change {
     pub verdict: &'static str,
 }
 
-/// How `now` moved against the same observation in `old`, when both were measured.
+/// How `now` moved against the same observation in `old`, when both were measured and the
+/// catalogue says which way its metric improves.
 pub fn change(now: &Observation, old: &Results) -> Option<Change> {
     let before = old.measured(&[now.id.as_str()])?;
     if !now.is_measured() || before.unit != now.unit {
         return None;
     }
+    let better = lookup(&now.id)?.better;
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
-    // Rates are better higher; times, sizes and memory lower.
-    let higher_is_better = now.unit == Unit::PerSecond;
     let verdict = if !r.is_significant() || delta.abs() < NOISE_THRESHOLD {
         "within noise"
-    } else if (delta > 0.0) == higher_is_better {
+    } else if (delta > 0.0) == (better == Better::Higher) {
         "improved"
     } else {
         "regressed"
@@ -45,22 +46,39 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Kind, Provenance};
+    use crate::metric::{Subject, DOCKER, LOAD_RPS, SIZE_BINARY, STARTUP_CLI, WASM_MODULE};
+    use crate::results::Provenance;
 
-    fn obs(id: &str, unit: Unit, samples: &[f64]) -> Observation {
-        Observation::measured(id, id, Kind::Load, unit, String::new(), samples.to_vec())
+    fn results(now: &Observation) -> Results {
+        let mut r = Results::new(Provenance::default());
+        r.merge(now.clone());
+        r
     }
 
-    fn results(id: &str, unit: Unit, samples: &[f64]) -> Results {
-        let mut r = Results::new(Provenance::default());
-        r.merge(obs(id, unit, samples));
-        r
+    fn pair(subject: fn() -> Subject, old: &[f64], now: &[f64]) -> (Results, Observation) {
+        (
+            results(&subject().measured("run", old.to_vec())),
+            subject().measured("run", now.to_vec()),
+        )
+    }
+
+    fn startup() -> Subject {
+        STARTUP_CLI.of(&DOCKER)
+    }
+
+    /// The verdict on `now` against `old`, both of `subject`.
+    fn verdict_of(subject: fn() -> Subject, old: &[f64], now: &[f64]) -> &'static str {
+        let (old, now) = pair(subject, old, now);
+        change(&now, &old).unwrap().verdict
     }
 
     #[test]
     fn a_slower_time_is_a_regression_and_a_higher_rate_an_improvement() {
-        let old = results("a.b.c", Unit::Seconds, &[1.0, 1.01, 0.99, 1.0, 1.02]);
-        let now = obs("a.b.c", Unit::Seconds, &[1.5, 1.51, 1.49, 1.5, 1.52]);
+        let (old, now) = pair(
+            startup,
+            &[1.0, 1.01, 0.99, 1.0, 1.02],
+            &[1.5, 1.51, 1.49, 1.5, 1.52],
+        );
         assert_eq!(
             change(&now, &old).unwrap(),
             Change {
@@ -68,18 +86,16 @@ mod tests {
                 verdict: "regressed"
             }
         );
-        let old = results("r.p.s", Unit::PerSecond, &[100.0]);
-        let now = obs("r.p.s", Unit::PerSecond, &[150.0]);
-        assert_eq!(change(&now, &old).unwrap().verdict, "improved");
+        let rate = || LOAD_RPS.at("c10").of(&DOCKER);
+        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), "improved");
     }
 
     #[test]
     fn small_or_uncertain_changes_are_noise() {
-        let old = results("a.b.c", Unit::Seconds, &[1.0, 1.2, 0.8, 1.1, 0.9]);
-        let now = obs("a.b.c", Unit::Seconds, &[1.05, 0.85, 1.15, 0.95, 1.0]);
-        assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
-        let old = results("x.y.z", Unit::Bytes, &[1000.0]);
-        let now = obs("x.y.z", Unit::Bytes, &[1020.0]);
-        assert_eq!(change(&now, &old).unwrap().verdict, "within noise");
+        let spread = [1.0, 1.2, 0.8, 1.1, 0.9];
+        let shifted = [1.05, 0.85, 1.15, 0.95, 1.0];
+        assert_eq!(verdict_of(startup, &spread, &shifted), "within noise");
+        let size = || SIZE_BINARY.of(&WASM_MODULE);
+        assert_eq!(verdict_of(size, &[1000.0], &[1020.0]), "within noise");
     }
 }

@@ -1,15 +1,22 @@
 //! Turns results.json, and nothing else, into the write-up: `index.html` from the tera
 //! templates and SVG plots. Nothing here runs a command or measures.
+//!
+//! The modules form one direction: `keys` (what the report names, through the catalogue),
+//! `status`, `verdict`, `baseline` and `quoted` are leaves; `compare` and `analysis` weigh
+//! through `verdict`; `plot` draws from the results; `view` builds the one model every
+//! export reads from all of them; `export` writes it. This file only runs them in order.
 
 mod analysis;
 mod baseline;
 mod compare;
 mod export;
+mod keys;
 mod plot;
 mod quoted;
-pub(crate) mod view;
+mod status;
+mod verdict;
+mod view;
 
-pub use crate::format::format_value;
 use crate::results::Results;
 use anyhow::{Context as _, Result};
 use std::path::Path;
@@ -31,47 +38,7 @@ pub fn render(results: &Path, out: &Path, templates: &Path, baseline: Option<&Pa
         baseline,
     };
     let view = view::View::build(&data, inputs);
-    let glob = templates.join("**").join("*.tera");
-    let mut tera = tera::Tera::new(&glob.to_string_lossy())
-        .with_context(|| format!("cannot load the templates in {}", templates.display()))?;
-    // Tera escapes only names ending in .html by default; ours end in .tera. Tool output
-    // (versions, errors) reaches the page, so everything is escaped; the Markdown escapes
-    // through its own `md` filter.
-    tera.autoescape_on(vec![".html.tera"]);
-    tera.register_filter("md", export::md_filter);
-    tera.register_function("fig", figure_lookup(&view)?);
-    let page = export::Page {
-        view: &view,
-        results: &data,
-        tera: &tera,
-    };
-    for exporter in export::all() {
-        let text = exporter.render(&page)?;
-        let path = out.join(exporter.file_name());
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("measure: wrote {}", path.display());
-    }
-    Ok(())
-}
-
-/// The `fig(id="...")` function of the templates: the row of one observation, so prose can
-/// cite any figure by id; an id this run did not record reads as such instead of failing.
-fn figure_lookup(view: &view::View) -> Result<impl tera::Function> {
-    let rows = tera::to_value(&view.by_id)?;
-    Ok(
-        move |args: &std::collections::HashMap<String, tera::Value>| {
-            let id = args
-                .get("id")
-                .and_then(tera::Value::as_str)
-                .ok_or_else(|| tera::Error::msg("fig() needs id=\"<observation id>\""))?;
-            Ok(rows.get(id).cloned().unwrap_or_else(|| {
-                serde_json::json!({
-                    "id": id, "status": "missing", "shown": null, "median": "", "n": 0,
-                    "figure": format!("not recorded in this run ({id})"),
-                })
-            }))
-        },
-    )
+    export::write_all(&view, &data, templates, out)
 }
 
 /// A link from a page in `out` to `file`: its name when it sits in `out`, else its path.

@@ -1,7 +1,9 @@
 //! SVG charts drawn with plotters from the results alone. Every chart has a title, axis
 //! labels with units, and n for each row.
 
-use crate::results::{Kind, Observation, Results, Unit};
+use super::keys::{self, spin_total};
+use crate::metric::{LOAD_RPS, SIZE_SECTION, SPIN_COLD_START};
+use crate::results::{Kind, Observation, Results};
 use crate::stats::quantile;
 use anyhow::{anyhow, Result};
 use plotters::coord::ranged1d::SegmentValue;
@@ -53,21 +55,21 @@ const CHARTS: &[Spec] = &[
         title: "HTTP request latency, cold and warm (curl)",
         alt: "Every request's latency per series (cold, warm, kept alive) and host, on a log \
               time axis",
-        keep: |o| crate::render::view::spin_series(&o.id).is_some_and(|s| s != "cold-start"),
+        keep: |o| spin_total(&o.id).is_some_and(|m| *m != SPIN_COLD_START),
         chart: Chart::Strip("milliseconds per request, curl time_total (log scale)"),
     },
     Spec {
         name: "spin-start",
         title: "HTTP host cold start: launch until the first 200",
         alt: "Every launch-to-first-response sample per host, on a log time axis",
-        keep: |o| crate::render::view::spin_series(&o.id) == Some("cold-start"),
+        keep: |o| spin_total(&o.id) == Some(&SPIN_COLD_START),
         chart: Chart::Strip("milliseconds from launching the host to its first 200 (log scale)"),
     },
     Spec {
         name: "sizes",
         title: "Sizes of what each build ships",
         alt: "Bar per artifact and image, size in KiB",
-        keep: |o| o.kind == Kind::Size && !crate::metric::SIZE_SECTION.owns(&o.id),
+        keep: |o| o.kind == Kind::Size && !keys::is_of(&o.id, &SIZE_SECTION),
         chart: Chart::Bars("KiB (log scale)", 1.0 / 1024.0),
     },
     Spec {
@@ -88,7 +90,7 @@ const CHARTS: &[Spec] = &[
         name: "throughput",
         title: "Server throughput vs concurrency (wrk)",
         alt: "Requests per second per server at each number of connections",
-        keep: |o| o.unit == Unit::PerSecond && o.id.starts_with("load.rps-c"),
+        keep: |o| keys::is_of(&o.id, &LOAD_RPS),
         chart: Chart::Throughput,
     },
 ];
@@ -307,23 +309,22 @@ fn bar_chart(
     Ok(())
 }
 
-/// Requests per second against connections, one line per server (`load.rps-c<N>.<server>`).
+/// Requests per second against connections, one line per server ([`LOAD_RPS`] at `c<N>`).
 fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<()> {
     let err = draw_error(path);
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for o in rates {
-        let Some((c, server)) =
-            o.id.strip_prefix("load.rps-c")
-                .and_then(|rest| rest.split_once('.'))
+        let Some(p) = keys::parts(&o.id) else {
+            continue;
+        };
+        let connections = p.qualifier.as_deref().and_then(|q| q.strip_prefix('c'));
+        let (Some(Ok(c)), Some(s)) = (connections.map(str::parse::<f64>), o.summary.as_ref())
         else {
             continue;
         };
-        let (Ok(c), Some(s)) = (c.parse::<f64>(), o.summary.as_ref()) else {
-            continue;
-        };
-        match series.iter_mut().find(|(name, _)| name == server) {
+        match series.iter_mut().find(|(name, _)| *name == p.variant) {
             Some((_, points)) => points.push((c, s.median)),
-            None => series.push((server.to_owned(), vec![(c, s.median)])),
+            None => series.push((p.variant, vec![(c, s.median)])),
         }
     }
     let max_c = series

@@ -1,23 +1,18 @@
 //! What the templates see: observations grouped by section, numbers already formatted, so
 //! templates hold prose and layout only.
 
-use super::analysis::{Answer, Decision};
-use super::baseline::Change;
+use super::analysis::{self, Answer, Decision};
+use super::baseline::{self, Change};
+use super::compare;
+use super::keys::{self, Listed};
 use super::plot::Plot;
 use super::quoted::Quoted;
+use super::status;
 use crate::format::format_value;
-use crate::metric::{
-    Key, FLOOR, NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, SIZE_SECTION, STARTUP_CLI,
-};
-use crate::results::{Kind, Observation, Provenance, Results, Status};
+use crate::metric::{Key, SIZE_SECTION};
+use crate::results::{Kind, Observation, Provenance, Results};
 use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
-use std::collections::BTreeMap;
-
-/// Id of the floor's startup observation, the reference of the "× floor" column.
-pub const FLOOR_ID: Key = STARTUP_CLI.key(&FLOOR);
-const ALONE_ID: Key = STARTUP_CLI.key(&NATIVE_PROCESS_ALONE);
-const HYPERFINE_ID: Key = STARTUP_CLI.key(&NATIVE_PROCESS_HYPERFINE);
 
 #[derive(Serialize)]
 pub struct View {
@@ -32,16 +27,16 @@ pub struct View {
     pub load: Vec<Row>,
     /// Skipped and failed observations, with the reason.
     pub not_measured: Vec<Row>,
-    /// Sections of the native binary and of the wasm module (`size.section.*`).
-    pub sections: Vec<Row>,
+    /// Sections of the native binary and of the wasm module ([`SIZE_SECTION`]).
+    pub binary_sections: Vec<Row>,
     /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
     pub spin: Vec<Row>,
     /// The phases of those requests (DNS, connect, TLS, first byte).
     pub spin_phases: Vec<Row>,
-    /// Every observation by id, measured or not, so prose in a template can cite one.
-    pub by_id: BTreeMap<String, Row>,
+    /// The figures each lab section lists, the same for the page and lab12.md.
+    pub sections: Sections,
     /// The lab's comparison table.
-    pub comparison: Vec<super::compare::Row>,
+    pub comparison: Vec<compare::Row>,
     pub answers: Vec<Answer>,
     pub decisions: Vec<Decision>,
     pub quoted: Quoted,
@@ -55,12 +50,34 @@ pub struct View {
     pub noisy_cv_percent: f64,
 }
 
+/// The figures of the lab's sections, in order, measured or not: both write-ups list these.
+#[derive(Serialize)]
+pub struct Sections {
+    /// 2. The traditional container.
+    pub traditional: Vec<Listing>,
+    /// 3. The WASM container.
+    pub wasm: Vec<Listing>,
+    /// 3. The preview 1 module started in its server context under ctr.
+    pub p1_server: Row,
+    /// Bonus: `spin deploy`.
+    pub spin_deploy: Row,
+}
+
+/// One figure of a section's list.
+#[derive(Serialize)]
+pub struct Listing {
+    #[serde(flatten)]
+    pub row: Row,
+    /// lab12.md lists it too (it keeps to what the lab asks); the page lists them all.
+    pub hand_in: bool,
+}
+
 #[derive(Serialize)]
 pub struct Row {
     pub id: String,
     pub label: String,
     pub command: String,
-    /// measured, skipped or failed.
+    /// measured, skipped, failed, or missing (no probe recorded it).
     pub status: &'static str,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
@@ -99,7 +116,9 @@ pub struct Inputs {
 
 impl View {
     pub fn build(results: &Results, inputs: Inputs) -> Self {
-        let floor = results.get(&FLOOR_ID).filter(|o| o.is_measured());
+        let floor = results
+            .get(&keys::FLOOR_STARTUP)
+            .filter(|o| o.is_measured());
         let old = inputs.baseline.as_ref().map(|(r, _)| r);
         let row = |o: &Observation| Row::of(o, floor, old);
         let rows = |keep: &dyn Fn(&Observation) -> bool| -> Vec<Row> {
@@ -110,9 +129,22 @@ impl View {
                 .map(row)
                 .collect()
         };
-        let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
-        let is_spin = |o: &Observation| o.id.starts_with("spin.");
-        let is_total = |o: &Observation| spin_series(&o.id).is_some();
+        let is_section = |o: &Observation| keys::is_of(&o.id, &SIZE_SECTION);
+        let is_spin = |o: &Observation| keys::is_spin(&o.id);
+        let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
+        let figure = |key: &Key| match results.get(key) {
+            Some(o) => row(o),
+            None => Row::missing(key.to_string()),
+        };
+        let listings = |listed: &[Listed]| -> Vec<Listing> {
+            listed
+                .iter()
+                .map(|l| Listing {
+                    row: figure(&l.key),
+                    hand_in: l.hand_in,
+                })
+                .collect()
+        };
         Self {
             provenance: results.provenance().cloned().unwrap_or_default(),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
@@ -121,7 +153,7 @@ impl View {
             memory: rows(&|o| o.kind == Kind::Memory),
             operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
             load: rows(&|o| o.kind == Kind::Load && !is_spin(o)),
-            sections: rows(&is_section),
+            binary_sections: rows(&is_section),
             spin: rows(&|o| is_total(o)),
             spin_phases: rows(&|o| is_spin(o) && !is_total(o)),
             not_measured: results
@@ -130,14 +162,15 @@ impl View {
                 .filter(|o| !o.is_measured())
                 .map(row)
                 .collect(),
-            by_id: results
-                .observations
-                .iter()
-                .map(|o| (o.id.clone(), row(o)))
-                .collect(),
-            comparison: super::compare::table(results, &inputs.quoted),
-            answers: super::analysis::answers(results),
-            decisions: super::analysis::decisions(results),
+            sections: Sections {
+                traditional: listings(keys::TRADITIONAL),
+                wasm: listings(keys::WASM),
+                p1_server: figure(&keys::P1_SERVER),
+                spin_deploy: figure(&keys::SPIN_DEPLOY_TIME),
+            },
+            comparison: compare::table(results, &inputs.quoted),
+            answers: analysis::answers(results),
+            decisions: analysis::decisions(results),
             quoted: inputs.quoted,
             baseline: inputs.baseline.map(|(_, name)| name),
             plots: inputs.plots,
@@ -149,18 +182,11 @@ impl View {
     }
 }
 
-/// The series of a Spin total (`cold-start`, `cold`, `warm`, `warm-keepalive`), or None for
-/// another id, including the per-phase splits (`spin.cold-dns.<host>`).
-pub fn spin_series(id: &str) -> Option<&str> {
-    const TOTALS: [&str; 4] = ["cold-start", "cold", "warm", "warm-keepalive"];
-    let series = id.strip_prefix("spin.")?.split_once('.')?.0;
-    TOTALS.contains(&series).then_some(series)
-}
-
 /// One sentence comparing `measure`'s back-to-back median with hyperfine's, computed.
 fn crosscheck(results: &Results) -> Option<String> {
-    let ours = results.get(&ALONE_ID).filter(|o| o.is_measured())?;
-    let theirs = results.get(&HYPERFINE_ID).filter(|o| o.is_measured())?;
+    let [alone, hyperfine] = &keys::CROSSCHECK;
+    let ours = results.get(alone).filter(|o| o.is_measured())?;
+    let theirs = results.get(hyperfine).filter(|o| o.is_measured())?;
     let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
     let (a, b) = (
         ours.summary.as_ref()?.median,
@@ -185,11 +211,6 @@ fn crosscheck(results: &Results) -> Option<String> {
 
 impl Row {
     fn of(o: &Observation, floor: Option<&Observation>, baseline: Option<&Results>) -> Self {
-        let (status, reason) = match &o.status {
-            Status::Measured => ("measured", None),
-            Status::Skipped { reason } => ("skipped", Some(reason.clone())),
-            Status::Failed { error } => ("failed", Some(error.clone())),
-        };
         let f = |v: f64| format_value(v, o.unit);
         let s = o.summary.as_ref();
         let vs_floor = floor
@@ -203,8 +224,8 @@ impl Row {
                     format!("no measurable difference {interval}")
                 })
             });
-        let figure = match (&reason, s) {
-            (Some(why), _) => format!("{status}: {why}"),
+        let figure = match (status::text(&o.status), s) {
+            (Some(text), _) => text,
             (None, Some(s)) => f(s.median),
             (None, None) => "no samples".to_owned(),
         };
@@ -212,8 +233,8 @@ impl Row {
             id: o.id.clone(),
             label: o.label.clone(),
             command: o.command.clone(),
-            status,
-            reason,
+            status: status::word(&o.status),
+            reason: status::reason(&o.status).map(str::to_owned),
             figure,
             taken_at: o.taken_at.clone(),
             n: s.map_or(0, |s| s.n),
@@ -237,7 +258,35 @@ impl Row {
             vs_floor,
             raw: s.map_or_else(String::new, |s| format!("{}", s.median)),
             shown: o.shown.clone(),
-            change: baseline.and_then(|old| super::baseline::change(o, old)),
+            change: baseline.and_then(|old| baseline::change(o, old)),
+        }
+    }
+
+    /// A figure no probe recorded in this run: it says so, under its id.
+    fn missing(id: String) -> Self {
+        Self {
+            label: id.clone(),
+            status: status::MISSING,
+            figure: status::not_recorded(&id),
+            id,
+            command: String::new(),
+            reason: None,
+            taken_at: String::new(),
+            n: 0,
+            median: String::new(),
+            min: String::new(),
+            max: String::new(),
+            mean: String::new(),
+            stddev: String::new(),
+            p95: String::new(),
+            ci: String::new(),
+            cv_percent: String::new(),
+            noisy: false,
+            outliers: 0,
+            vs_floor: None,
+            raw: String::new(),
+            shown: None,
+            change: None,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `results.csv`: one row per observation, for spreadsheets; the raw samples stay in
 //! results.json.
 
-use super::{Exporter, Page};
-use crate::results::Status;
+use super::page::{Exporter, Page};
+use crate::render::status;
 use anyhow::Result;
 
 pub struct Csv;
@@ -46,11 +46,6 @@ impl Exporter for Csv {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(HEADER)?;
         for o in &page.results.observations {
-            let (status, reason) = match &o.status {
-                Status::Measured => ("measured", String::new()),
-                Status::Skipped { reason } => ("skipped", reason.clone()),
-                Status::Failed { error } => ("failed", error.clone()),
-            };
             let stat = |f: fn(&crate::stats::Summary) -> f64| {
                 o.summary
                     .as_ref()
@@ -62,8 +57,8 @@ impl Exporter for Csv {
                 o.label.clone(),
                 word(&o.kind),
                 word(&o.unit),
-                status.to_owned(),
-                reason,
+                status::word(&o.status).to_owned(),
+                status::reason(&o.status).unwrap_or_default().to_owned(),
                 o.summary
                     .as_ref()
                     .map(|s| s.n.to_string())

@@ -1,16 +1,8 @@
 //! `index.html`: the write-up opened from disk, plots beside it.
 
-use super::{template, Exporter, Page};
-use anyhow::Result;
+use super::page::Template;
 
-pub struct Html;
-
-impl Exporter for Html {
-    fn file_name(&self) -> &'static str {
-        "index.html"
-    }
-
-    fn render(&self, page: &Page) -> Result<String> {
-        template(page, "index.html.tera")
-    }
-}
+pub const HTML: Template = Template {
+    file_name: "index.html",
+    template: "index.html.tera",
+};

@@ -3,39 +3,35 @@
 mod csv;
 mod html;
 mod markdown;
+mod page;
 
 use super::view::View;
 use crate::results::Results;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use page::{Exporter, Page};
+use std::path::Path;
 
-pub use markdown::md_filter;
-
-/// What every format is made from.
-pub struct Page<'a> {
-    pub view: &'a View,
-    pub results: &'a Results,
-    pub tera: &'a tera::Tera,
-}
-
-pub trait Exporter {
-    /// The file it writes in the output directory.
-    fn file_name(&self) -> &'static str;
-    fn render(&self, page: &Page) -> Result<String>;
-}
-
-pub fn all() -> Vec<Box<dyn Exporter>> {
-    vec![
-        Box::new(html::Html),
-        Box::new(markdown::Markdown),
-        Box::new(csv::Csv),
-    ]
-}
-
-/// Renders a tera template with the view as its context.
-fn template(page: &Page, name: &str) -> Result<String> {
-    use anyhow::Context as _;
-    let context = tera::Context::from_serialize(page.view)?;
-    page.tera
-        .render(name, &context)
-        .with_context(|| format!("cannot render {name}"))
+/// Writes every format of `view` into `out`, with the templates of `templates`.
+pub fn write_all(view: &View, results: &Results, templates: &Path, out: &Path) -> Result<()> {
+    let glob = templates.join("**").join("*.tera");
+    let mut tera = tera::Tera::new(&glob.to_string_lossy())
+        .with_context(|| format!("cannot load the templates in {}", templates.display()))?;
+    // Tera escapes only names ending in .html by default; ours end in .tera. Tool output
+    // (versions, errors) reaches the page, so everything is escaped; the Markdown escapes
+    // through its own `md` filter.
+    tera.autoescape_on(vec![".html.tera"]);
+    tera.register_filter("md", markdown::md_filter);
+    let page = Page {
+        view,
+        results,
+        tera: &tera,
+    };
+    let formats: [&dyn Exporter; 3] = [&html::HTML, &markdown::MARKDOWN, &csv::Csv];
+    for exporter in formats {
+        let text = exporter.render(&page)?;
+        let path = out.join(exporter.file_name());
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("measure: wrote {}", path.display());
+    }
+    Ok(())
 }
