@@ -191,10 +191,7 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Cmd::Env => {
-            print_env();
-            Ok(())
-        }
+        Cmd::Env => print_env(),
         Cmd::Wagi { manifest, listen } => wagi::serve(&manifest, listen),
         Cmd::ServeHttp {
             component,
@@ -348,16 +345,40 @@ fn exec(file: &Path, precompiled: bool, args: Vec<String>) -> Result<i32> {
     wasm::Host::run(&mut store, &instance)
 }
 
-fn print_env() {
+/// Whether stdout was closed when the process started (`measure env >&-`). The standard
+/// library opens /dev/null on a closed stdout before `main` runs, after which it cannot be
+/// told from `>/dev/null`; an ELF constructor runs earlier still.
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// The list on stdout; a closed stdout or a failed write is an error, not a silent exit 0.
+fn print_env() -> Result<()> {
+    use std::io::Write as _;
+    if STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed) {
+        anyhow::bail!("stdout is closed: nowhere to print the list");
+    }
+    let mut out = std::io::stdout().lock();
     for (known, found) in tools::KNOWN.iter().zip(tools::discover()) {
         let state = match (&found.version, &found.path) {
             (Ok(version), Some(path)) => format!("{version} ({})", path.display()),
             (Ok(version), None) => version.clone(),
             (Err(why), _) => format!("missing: {why}"),
         };
-        println!("{:<30} {}", found.name, state);
+        writeln!(out, "{:<30} {}", found.name, state).context("cannot write to stdout")?;
         if found.version.is_err() {
-            println!("{:<30} ({})", "", known.note);
+            writeln!(out, "{:<30} ({})", "", known.note).context("cannot write to stdout")?;
         }
     }
+    out.flush().context("cannot write to stdout")
 }

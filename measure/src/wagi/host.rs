@@ -60,9 +60,13 @@ impl Host {
             .iter()
             .map(|c| {
                 let bytes = crate::wasm::read(&c.source)?;
-                let module = Module::new(&engine, &bytes)
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("{} is not a wasm module", c.source.display()))?;
+                let module = Module::new(&engine, &bytes).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is not a wasm module: {}",
+                        c.source.display(),
+                        crate::wasm::one_line(&e.into())
+                    )
+                })?;
                 linker
                     .instantiate_pre(&module)
                     .map_err(anyhow::Error::from)
