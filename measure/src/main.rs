@@ -63,6 +63,10 @@ enum Cmd {
         /// Address to listen on, as `spin up --listen` takes it.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: std::net::SocketAddr,
+        /// Seconds one request's guest may run (more than 0, at most 300); a guest still
+        /// running then is stopped and its client gets 504.
+        #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = guest_timeout)]
+        guest_timeout: Duration,
     },
     /// Serve a WASI 0.2 component that exports wasi:http/incoming-handler with the embedded
     /// host (wasmtime-wasi-http on hyper, a fresh instance per request) until SIGTERM or
@@ -192,7 +196,11 @@ fn main() -> ExitCode {
             };
         }
         Cmd::Env => print_env(),
-        Cmd::Wagi { manifest, listen } => wagi::serve(&manifest, listen),
+        Cmd::Wagi {
+            manifest,
+            listen,
+            guest_timeout,
+        } => wagi::serve(&manifest, listen, wagi::Limits { guest_timeout }),
         Cmd::ServeHttp {
             component,
             precompiled,
@@ -229,6 +237,23 @@ impl Common {
         ctx.check_artifacts()?;
         Ok(ctx)
     }
+}
+
+/// `--guest-timeout`: checked when the arguments are parsed, so a bad value stops `measure
+/// wagi` before it compiles anything.
+fn guest_timeout(text: &str) -> Result<Duration, String> {
+    let max = wagi::Limits::MAX_GUEST_TIMEOUT;
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero() && *d <= max)
+        .ok_or_else(|| {
+            format!(
+                "expected a number of seconds above 0 and at most {}",
+                max.as_secs()
+            )
+        })
 }
 
 /// A positive number of seconds from option `name`.
