@@ -65,6 +65,10 @@ enum Cmd {
         /// Address to listen on, as `spin up --listen` takes it.
         #[arg(long, default_value = "127.0.0.1:3000")]
         listen: std::net::SocketAddr,
+        /// Seconds one request's guest may run (more than 0, at most 300); a guest still
+        /// running then is stopped and its client gets 504.
+        #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = guest_timeout)]
+        guest_timeout: Duration,
     },
     /// Serve a WASI 0.2 component that exports wasi:http/incoming-handler with the embedded
     /// host (wasmtime-wasi-http on hyper, a fresh instance per request) until SIGTERM or
@@ -194,11 +198,12 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Cmd::Env => {
-            print_env();
-            Ok(())
-        }
-        Cmd::Wagi { manifest, listen } => wagi::serve(&manifest, listen),
+        Cmd::Env => print_env(),
+        Cmd::Wagi {
+            manifest,
+            listen,
+            guest_timeout,
+        } => wagi::serve(&manifest, listen, wagi::Limits { guest_timeout }),
         Cmd::ServeHttp {
             component,
             precompiled,
@@ -236,6 +241,23 @@ impl Common {
         ctx.check_artifacts()?;
         Ok(ctx)
     }
+}
+
+/// `--guest-timeout`: checked when the arguments are parsed, so a bad value stops `measure
+/// wagi` before it compiles anything.
+fn guest_timeout(text: &str) -> Result<Duration, String> {
+    let max = wagi::Limits::MAX_GUEST_TIMEOUT;
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero() && *d <= max)
+        .ok_or_else(|| {
+            format!(
+                "expected a number of seconds above 0 and at most {}",
+                max.as_secs()
+            )
+        })
 }
 
 /// A positive number of seconds from option `name`.
@@ -363,16 +385,40 @@ fn exec(file: &Path, precompiled: bool, args: Vec<String>) -> Result<i32> {
     wasm::Host::run(&mut store, &instance)
 }
 
-fn print_env() {
+/// Whether stdout was closed when the process started (`measure env >&-`). The standard
+/// library opens /dev/null on a closed stdout before `main` runs, after which it cannot be
+/// told from `>/dev/null`; an ELF constructor runs earlier still.
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// The list on stdout; a closed stdout or a failed write is an error, not a silent exit 0.
+fn print_env() -> Result<()> {
+    use std::io::Write as _;
+    if STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed) {
+        anyhow::bail!("stdout is closed: nowhere to print the list");
+    }
+    let mut out = std::io::stdout().lock();
     for (known, found) in tools::KNOWN.iter().zip(tools::discover()) {
         let state = match (&found.version, &found.path) {
             (Ok(version), Some(path)) => format!("{version} ({})", path.display()),
             (Ok(version), None) => version.clone(),
             (Err(why), _) => format!("missing: {why}"),
         };
-        println!("{:<30} {}", found.name, state);
+        writeln!(out, "{:<30} {}", found.name, state).context("cannot write to stdout")?;
         if found.version.is_err() {
-            println!("{:<30} ({})", "", known.note);
+            writeln!(out, "{:<30} ({})", "", known.note).context("cannot write to stdout")?;
         }
     }
+    out.flush().context("cannot write to stdout")
 }

@@ -4,7 +4,7 @@
 //! pre-instantiated once; every request gets a fresh store and instance, which is the
 //! isolation the component model promises.
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use hyper::server::conn::http1;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -62,8 +62,9 @@ pub fn precompile(engine: &Engine, wasm: &Path, out: &Path) -> Result<()> {
     let bytes = crate::wasm::read(wasm)?;
     let compiled = engine.precompile_component(&bytes).map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a WASI 0.2 component ({e}); build it with `make build`",
-            wasm.display()
+            "{} is not a WASI 0.2 component ({}); build it with `make build`",
+            wasm.display(),
+            crate::wasm::one_line(&e.into())
         )
     })?;
     std::fs::write(out, compiled).with_context(|| format!("cannot write {}", out.display()))
@@ -71,9 +72,7 @@ pub fn precompile(engine: &Engine, wasm: &Path, out: &Path) -> Result<()> {
 
 /// The component at `path`: compiled here, or loaded as precompiled by [`precompile`].
 pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component> {
-    if !path.is_file() {
-        bail!("{} not found: run `make build`", path.display());
-    }
+    crate::wasm::check_file(path)?;
     let loaded = if precompiled {
         // SAFETY: wasmtime requires a trusted artifact of a compatible engine; it is
         // written by `measure` with `engine()`'s configuration, and wasmtime checks its
@@ -82,10 +81,13 @@ pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component
     } else {
         Component::from_file(engine, path)
     };
+    // `{:#}`: wasmtime's own message ("failed to parse WebAssembly module") says little
+    // without its cause.
     loaded.map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a WASI 0.2 component this host can load: {e}",
-            path.display()
+            "{} is not a WASI 0.2 component this host can load: {}",
+            path.display(),
+            crate::wasm::one_line(&e.into())
         )
     })
 }

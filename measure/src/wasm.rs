@@ -19,7 +19,35 @@ pub fn engine() -> Result<Engine> {
 
 /// Compiles a module from its bytes (cranelift).
 pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-    Ok(Module::new(engine, bytes)?)
+    Module::new(engine, bytes).map_err(|e| anyhow::anyhow!("{}", one_line(&e.into())))
+}
+
+/// An error with its causes on one line. wasmparser pretty-prints the byte arrays of a bad
+/// header (`expected=[\n    0x0,\n ...`) over several lines, which a one-line error output
+/// (and a log grepped by line) cannot take.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !out.is_empty() && !out.ends_with('[') && !line.starts_with(']') {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out.replace(",]", "]")
+}
+
+/// That `path` is a file, or an error saying what it is instead.
+pub fn check_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(meta) if meta.is_dir() => anyhow::bail!("{} is a directory, not a file", path.display()),
+        Ok(_) => anyhow::bail!("{} is not a regular file", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("{} not found: run `make build`", path.display())
+        }
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    }
 }
 
 /// Compiles `wasm` ahead of time into `out`, loadable with [`load_precompiled`].
@@ -148,4 +176,24 @@ pub fn linear_memory_bytes(store: &mut Store<WasiP1Ctx>, instance: &Instance) ->
     instance
         .get_memory(&mut *store, "memory")
         .map_or(0, |m| m.data_size(&*store) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_header_is_one_line_with_its_bytes() {
+        let e = compile(&engine().unwrap(), b"not wasm at all").unwrap_err();
+        let text = format!("{e:#}");
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("magic"), "{text}");
+        assert!(text.contains("[0x0, 0x61, 0x73, 0x6d]"), "{text}");
+    }
+
+    #[test]
+    fn one_line_joins_lines_and_brackets() {
+        let e = anyhow::anyhow!("expected=[\n    0x0,\n    0x61,\n] actual=x").context("outer");
+        assert_eq!(one_line(&e), "outer: expected=[0x0, 0x61] actual=x");
+    }
 }

@@ -28,6 +28,15 @@ impl Shim for WasmtimeShim {
 }
 
 fn main() {
+    // containerd-shim-wasm parses its flags the Go way (`-v`, `-info`, ...) and panics on
+    // any other, so the usual spelling is answered here, as `-v` is.
+    if std::env::args_os()
+        .skip(1)
+        .any(|arg| arg == "--version" || arg == "-version")
+    {
+        std::process::exit(print_version());
+    }
+
     // Must happen before `run`, which forks the zygote that every container process is
     // cloned from: containers inherit this open directory and, inside their own mount
     // namespace, could not reach the host's cache directory by path. Failure is kept,
@@ -36,4 +45,28 @@ fn main() {
     let _ = CACHE.set(cache);
 
     WasmtimeShim::run(Config::default());
+}
+
+/// What `-v` prints (containerd-shimkit's format); the exit status.
+fn print_version() -> i32 {
+    use std::io::Write as _;
+    let argv0 = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let version = WasmtimeShim::version();
+    let text = format!(
+        "{argv0}:\n  Runtime: {}\n  Version: {}\n  Revision: {}\n\n",
+        WasmtimeShim::name(),
+        version.version,
+        version.revision
+    );
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{argv0}: cannot write to stdout: {e}");
+            1
+        }
+    }
 }

@@ -86,6 +86,12 @@ pub fn environment(
     env
 }
 
+/// Whether `path` holds a control character (NUL, CR, LF, DEL, ...) once percent-decoded:
+/// as `PATH_INFO` it would be cut short or split where the guest reads its environment.
+pub fn has_control_character(path: &str) -> bool {
+    percent_encoding::percent_decode_str(path).any(|b| b.is_ascii_control())
+}
+
 /// The instance's arguments: `argv` with `${SCRIPT_NAME}` and `${ARGS}` (the query's
 /// `&`-separated words) filled in, split on spaces, as Spin does.
 pub fn arguments(argv: &str, script_name: &str, query: Option<&str>) -> Vec<String> {
@@ -253,6 +259,16 @@ mod tests {
         let env = env_of("/api/time", &api);
         assert_eq!(env["SCRIPT_NAME"], "/api");
         assert_eq!(env["PATH_INFO"], "/time");
+    }
+
+    #[test]
+    fn control_characters_are_found_after_decoding() {
+        for bad in ["/api/time%00junk", "/a%0d%0aSet-Cookie:x", "/%7f", "/%1F"] {
+            assert!(has_control_character(bad), "{bad}");
+        }
+        for good in ["/api/time", "/t%20ime", "/caf%C3%A9", "/%25", "/%zz"] {
+            assert!(!has_control_character(good), "{good}");
+        }
     }
 
     #[test]

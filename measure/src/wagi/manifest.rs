@@ -83,6 +83,14 @@ impl App {
         let dir = path.parent().unwrap_or(Path::new("."));
         let app = Self::parse(&text, dir).with_context(|| path.display().to_string())?;
         for component in &app.components {
+            if component.source.is_dir() {
+                bail!(
+                    "{}: component {:?} source {} is a directory: name the wasm file in `source`",
+                    path.display(),
+                    component.id,
+                    component.source.display()
+                );
+            }
             if !component.source.is_file() {
                 bail!(
                     "{}: component {:?} source {} not found: run `make build` (or fix `source`)",

@@ -8,11 +8,12 @@ pub mod cgi;
 pub mod host;
 pub mod manifest;
 
-pub use host::Host;
+pub use host::{Host, Limits};
 
 use anyhow::{Context as _, Result};
-use axum::extract::{ConnectInfo, State};
 use axum::http::Request;
+use hyper::body::Incoming;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,10 +29,11 @@ pub fn default_manifest() -> PathBuf {
         })
 }
 
-/// Serves `manifest` on `listen` until SIGTERM or SIGINT, then stops gracefully.
-pub fn serve(manifest: &Path, listen: SocketAddr) -> Result<()> {
+/// Serves `manifest` on `listen` until SIGTERM or SIGINT, then stops gracefully (within
+/// [`crate::http::GRACE`]); each guest may run for `limits.guest_timeout`.
+pub fn serve(manifest: &Path, listen: SocketAddr, limits: Limits) -> Result<()> {
     // Compiled before the port opens: a client that connects gets an answer at once.
-    let host = Arc::new(Host::load(manifest)?);
+    let host = Arc::new(Host::load_with(manifest, limits)?);
     crate::http::serve_on(
         listen,
         tokio::runtime::Builder::new_multi_thread(),
@@ -42,36 +44,19 @@ pub fn serve(manifest: &Path, listen: SocketAddr) -> Result<()> {
                 host.app().name,
                 manifest.display()
             );
-            let app = axum::Router::new()
-                .fallback(handle)
-                .with_state(Served { host, local });
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(crate::http::stop_signal())
+            crate::http::serve_http1(listener, |client| {
+                let host = host.clone();
+                let peers = cgi::Peers { client, local };
+                hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let host = host.clone();
+                    async move {
+                        let request = request.map(axum::body::Body::new);
+                        Ok::<_, Infallible>(host.handle(request, peers).await)
+                    }
+                })
+            })
             .await
             .context("the WAGI host's server failed")
         },
     )
-}
-
-/// What every request handler shares.
-#[derive(Clone)]
-struct Served {
-    host: Arc<Host>,
-    /// The address the listener is bound to (`SERVER_NAME`/`SERVER_PORT` without a Host).
-    local: SocketAddr,
-}
-
-async fn handle(
-    State(served): State<Served>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request<axum::body::Body>,
-) -> axum::response::Response {
-    let peers = cgi::Peers {
-        client,
-        local: served.local,
-    };
-    served.host.handle(request, peers).await
 }

@@ -1,0 +1,452 @@
+//! Hostile but ordinary clients and guests: a request whose headers never end, guests that
+//! loop for ever, a NUL in a path, and the small failures of the command line. Each test
+//! fails if its defect returns; the deadlines are generous bounds that prove behaviour,
+//! not timings.
+
+mod common;
+
+use common::*;
+use measure::http;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Within this of SIGTERM a server must be gone, whatever its clients do (`docker stop`
+/// waits 10 s before SIGKILL).
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A wasm module whose `_start` loops for ever, assembled by hand (no wat parser needed):
+/// `(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))`.
+const LOOPING_MODULE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
+    0x07, 0x13, 0x02, // export section: two exports
+    0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
+    0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
+    0x0a, 0x09, 0x01, 0x07, 0x00, // code section: one body of 7 bytes, no locals
+    0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop, br 0, end, end
+];
+
+/// A process that is killed if the test ends while it still runs.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    /// Where its stderr goes, shown when a check fails.
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// The native service in its server context on a free port.
+    fn native() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = http::free_port().unwrap();
+        let mut cmd = Command::new(native());
+        cmd.env_clear().env("PORT", port.to_string());
+        Self::start(cmd, SocketAddr::from(([127, 0, 0, 1], port)), dir)
+    }
+
+    /// `measure wagi MANIFEST ARGS` on a free loopback port.
+    fn wagi(manifest: &Path, args: &[&str], dir: tempfile::TempDir) -> Self {
+        let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port().unwrap()));
+        let mut cmd = measure();
+        cmd.env_remove("RUST_BACKTRACE")
+            .arg("wagi")
+            .arg(manifest)
+            .args(["--listen", &addr.to_string()])
+            .args(args);
+        Self::start(cmd, addr, dir)
+    }
+
+    fn start(mut cmd: Command, addr: SocketAddr, dir: tempfile::TempDir) -> Self {
+        let log = dir.path().join("stderr.log");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut server = Self {
+            child,
+            addr,
+            log,
+            _dir: dir,
+        };
+        let child = &mut server.child;
+        let ready = http::wait_ready(addr, "/api/time", Duration::from_secs(60), || {
+            match child.try_wait()? {
+                None => Ok(()),
+                Some(status) => anyhow::bail!("the server exited: {status}"),
+            }
+        });
+        if let Err(e) = ready {
+            panic!("{e:#}\n{}", server.stderr());
+        }
+        server
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn get(&self, path: &str, timeout: Duration) -> (u16, String) {
+        http::get(self.addr, path, timeout)
+            .unwrap_or_else(|e| panic!("GET {path}: {e:#}\n{}", self.stderr()))
+    }
+
+    /// A client that sends a request line and one header, then nothing: the server has
+    /// accepted it and is reading its head when this returns.
+    fn half_sent_request(&self) -> TcpStream {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        stream
+    }
+
+    /// A client that has sent a whole request for `path` and waits for the answer.
+    fn send_request(&self, path: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        stream
+    }
+
+    /// Sends SIGTERM and waits for the exit; how long it took. Fails after
+    /// [`STOP_DEADLINE`].
+    fn terminate(&mut self) -> Duration {
+        // SAFETY: kill(2) on our own child, which has not been reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let sent = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exited with {status}: {}", self.stderr());
+                return sent.elapsed();
+            }
+            if sent.elapsed() > STOP_DEADLINE {
+                let _ = self.child.kill();
+                panic!(
+                    "still running {STOP_DEADLINE:?} after SIGTERM\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `measure wagi` serving the service's module on `/...` (and whatever `extra` routes).
+fn wagi_host(extra: &str, args: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("spin.toml");
+    let text = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"hardening\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"moscow-time\"\n\
+         executor = {{ type = \"wagi\" }}\n[component.moscow-time]\nsource = {:?}\n{extra}",
+        wasm().display().to_string()
+    );
+    std::fs::write(&manifest, text).unwrap();
+    std::fs::write(dir.path().join("loop.wasm"), LOOPING_MODULE).unwrap();
+    Server::wagi(&manifest, args, dir)
+}
+
+/// A route `/loop` to the module that never ends.
+const LOOP_ROUTE: &str = "[[trigger.http]]\nroute = \"/loop\"\ncomponent = \"loop\"\n\
+     executor = { type = \"wagi\" }\n[component.loop]\nsource = \"loop.wasm\"\n";
+
+/// The server closes a connection whose request head never ends, by itself.
+fn assert_closes_half_sent_request(server: &Server) {
+    let mut stream = server.half_sent_request();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    // EOF (or a reset) is the close; hyper may first answer 408.
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    eprintln!("half-sent request closed after {waited:?}");
+    assert!(
+        waited < Duration::from_secs(30),
+        "a half-sent request was held {waited:?}\n{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn the_service_stops_within_10_s_of_sigterm_with_a_half_sent_request_open() {
+    let mut server = Server::native();
+    let _held = server.half_sent_request();
+    let _idle = TcpStream::connect(server.addr).unwrap();
+    let took = server.terminate();
+    eprintln!("the service exited {took:?} after SIGTERM");
+}
+
+#[test]
+fn the_service_times_out_a_half_sent_request() {
+    let server = Server::native();
+    assert_closes_half_sent_request(&server);
+    let (code, body) = server.get("/api/time", Duration::from_secs(10));
+    assert_eq!(code, 200, "{body}");
+}
+
+#[test]
+fn the_wagi_host_stops_within_10_s_of_sigterm_with_a_half_sent_request_open() {
+    let mut server = wagi_host("", &[]);
+    let _held = server.half_sent_request();
+    let _idle = TcpStream::connect(server.addr).unwrap();
+    let took = server.terminate();
+    eprintln!("measure wagi exited {took:?} after SIGTERM");
+}
+
+#[test]
+fn the_wagi_host_times_out_a_half_sent_request() {
+    let server = wagi_host("", &[]);
+    assert_closes_half_sent_request(&server);
+}
+
+/// Enough looping guests to occupy every worker thread of the host's runtime, had they not
+/// yielded.
+fn loopers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+
+/// The status line of the answer on `stream`, read to its end.
+fn status_line(stream: &mut TcpStream) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_looping_guest_gets_504_at_its_deadline_and_others_are_still_served() {
+    let mut server = wagi_host(LOOP_ROUTE, &["--guest-timeout", "3"]);
+    let started = Instant::now();
+    let mut waiting: Vec<TcpStream> = (0..loopers())
+        .map(|_| server.send_request("/loop"))
+        .collect();
+    // Guests whose clients have gone: stopped with their connections, or at their deadline.
+    for _ in 0..loopers() {
+        drop(server.send_request("/loop"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+
+    // With a looping guest per worker thread, a normal request is answered.
+    let asked = Instant::now();
+    let (code, body) = server.get("/api/time", Duration::from_secs(10));
+    assert_eq!(code, 200, "{body}");
+    assert_moscow_json(&body);
+    eprintln!(
+        "a normal request beside {} looping guests took {:?}",
+        loopers(),
+        asked.elapsed()
+    );
+
+    // Each looping guest whose client waits is stopped and answered.
+    for stream in &mut waiting {
+        let status = status_line(stream);
+        assert_eq!(
+            status,
+            "HTTP/1.1 504 Gateway Timeout",
+            "{}",
+            server.stderr()
+        );
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(15), "504s after {took:?}");
+    eprintln!("the looping guests' 504s came within {took:?}");
+
+    // The workers are free: the host serves on, and stops on SIGTERM.
+    let (code, body) = server.get("/", Duration::from_secs(10));
+    assert_eq!(code, 200, "{body}");
+    let log = server.stderr();
+    assert!(log.contains("--guest-timeout"), "{log}");
+    server.terminate();
+}
+
+#[test]
+fn sigterm_stops_the_wagi_host_with_guests_looping_under_the_longest_deadline() {
+    let mut server = wagi_host(LOOP_ROUTE, &["--guest-timeout", "300"]);
+    let _waiting: Vec<TcpStream> = (0..loopers())
+        .map(|_| server.send_request("/loop"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, body) = server.get("/api/time", Duration::from_secs(10));
+    assert_eq!(code, 200, "{body}");
+    let took = server.terminate();
+    eprintln!("measure wagi with looping guests exited {took:?} after SIGTERM");
+}
+
+#[test]
+fn the_wagi_host_refuses_a_control_character_in_the_path() {
+    let server = wagi_host("", &[]);
+    for path in ["/api/time%00junk", "/api/time%0d%0aX:%20y", "/%7f"] {
+        let (code, body) = server.get(path, Duration::from_secs(10));
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains("control character"), "{path}: {body}");
+    }
+    // Percent-encoding as such is still fine.
+    let (code, _) = server.get("/api/t%69me", Duration::from_secs(10));
+    assert_eq!(code, 200);
+}
+
+#[test]
+fn a_bad_guest_timeout_is_refused_at_parsing() {
+    for bad in ["0", "-1", "300.5", "1e9", "NaN", "soon"] {
+        let started = Instant::now();
+        let out = measure()
+            .args(["wagi", "/nonexistent/spin.toml"])
+            .arg(format!("--guest-timeout={bad}"))
+            .output()
+            .unwrap();
+        let text = stderr(&out);
+        assert!(!out.status.success(), "{bad}: {text}");
+        assert!(text.contains("at most 300"), "{bad}: {text}");
+        assert!(!text.contains("panicked"), "{bad}: {text}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{bad}");
+    }
+}
+
+/// A file of `text` that is not wasm.
+fn not_wasm(dir: &Path) -> PathBuf {
+    let path = dir.join("bad.wasm");
+    std::fs::write(&path, "this is not a wasm module\n").unwrap();
+    path
+}
+
+/// `out` failed with one line on stderr (clap-free errors of `measure` itself).
+fn one_line_failure(out: &std::process::Output) -> String {
+    let text = stderr(out);
+    assert!(!out.status.success(), "expected a failure: {text}");
+    assert_eq!(text.trim_end().lines().count(), 1, "not one line: {text:?}");
+    assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+#[test]
+fn a_bad_wasm_header_is_one_line_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = not_wasm(dir.path());
+
+    let out = measure().arg("exec").arg(&bad).output().unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("magic") && e.contains("[0x0, 0x61, 0x73, 0x6d]"),
+        "{e}"
+    );
+
+    let manifest = dir.path().join("spin.toml");
+    let text = measure::wagi::manifest::single_route(&bad);
+    std::fs::write(&manifest, text).unwrap();
+    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
+    let out = measure()
+        .arg("wagi")
+        .arg(&manifest)
+        .args(["--listen", &listen])
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("is not a wasm module") && e.contains("magic"),
+        "{e}"
+    );
+
+    let out = measure()
+        .arg("serve-http")
+        .arg(&bad)
+        .args(["--listen", &listen])
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    // wasmtime's own "failed to parse WebAssembly module" comes with its cause.
+    assert!(e.contains("magic"), "{e}");
+}
+
+#[test]
+fn a_directory_is_named_as_such_not_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
+    let out = measure()
+        .arg("serve-http")
+        .arg(dir.path())
+        .args(["--listen", &listen])
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("is a directory") && !e.contains("not found"),
+        "{e}"
+    );
+
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(&manifest, measure::wagi::manifest::single_route(dir.path())).unwrap();
+    let out = measure()
+        .arg("wagi")
+        .arg(&manifest)
+        .args(["--listen", &listen])
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("is a directory") && !e.contains("not found"),
+        "{e}"
+    );
+}
+
+#[test]
+fn measure_env_with_stdout_closed_is_an_error() {
+    let out = Command::new("sh")
+        .args(["-c", "exec \"$0\" env >&-"])
+        .arg(env!("CARGO_BIN_EXE_measure"))
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(e.contains("stdout is closed"), "{e}");
+
+    // Redirected to /dev/null on purpose, it is no error.
+    let out = measure().arg("env").stdout(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn the_shim_answers_version_flags() {
+    let shim =
+        Path::new(env!("CARGO_BIN_EXE_measure")).with_file_name("containerd-shim-wasmtime-v1");
+    if !shim.is_file() {
+        eprintln!(
+            "skipping: {} was not built (it needs protoc; `make build` builds it when protoc is installed)",
+            shim.display()
+        );
+        return;
+    }
+    for flag in ["--version", "-version", "-v"] {
+        let out = Command::new(&shim).arg(flag).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{flag}: {} {}",
+            out.status,
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        assert!(text.contains("Runtime: wasmtime"), "{flag}: {text}");
+        assert!(text.contains("Version: "), "{flag}: {text}");
+    }
+}
