@@ -108,15 +108,15 @@ struct Common {
     /// Treat a missing runtime (docker, containerd) as an error instead of a skip.
     #[arg(long, env = "REQUIRE_RUNTIMES", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     require_runtimes: bool,
-    /// Measured runs per variant.
-    #[arg(long, default_value_t = 20)]
+    /// Measured runs per variant (1 to 10000).
+    #[arg(long, default_value = "20", value_parser = runs)]
     runs: usize,
-    /// Unrecorded runs per variant before measuring.
-    #[arg(long, default_value_t = 3)]
+    /// Unrecorded runs per variant before measuring (0 to 1000).
+    #[arg(long, default_value = "3", value_parser = warmups)]
     warmup: usize,
-    /// Seconds a single run may take before it is killed.
-    #[arg(long, default_value_t = 60.0)]
-    timeout: f64,
+    /// Seconds a single run may take before it is killed (at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    timeout: Duration,
     #[arg(long, default_value = "report/results.json")]
     results: PathBuf,
 }
@@ -125,8 +125,8 @@ struct Common {
 struct RunArgs {
     #[command(flatten)]
     common: Common,
-    /// Seconds each load run (wrk) lasts, per server and concurrency.
-    #[arg(long, default_value_t = 5)]
+    /// Seconds each load run (wrk) lasts, per server and concurrency (1 to 600).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     load_seconds: u64,
     /// Run only these probes (by name: size, startup, phase, spin, ...); when absent,
     /// every probe but spin (which `measure spin` runs with its own options).
@@ -142,33 +142,34 @@ struct SpinArgs {
     /// The Spin manifest served by `spin up` and by the embedded WAGI host.
     #[arg(long, env = "SPIN_TOML", default_value_os_t = wagi::default_manifest())]
     manifest: PathBuf,
-    /// Process cold starts (launch to the first 200) per local host.
-    #[arg(long, default_value_t = 5)]
+    /// Process cold starts (launch to the first 200) per local host (1 to 1000).
+    #[arg(long, default_value = "5", value_parser = starts)]
     starts: usize,
-    /// Seconds between cold (cache-busted) requests to a local host.
-    #[arg(long, default_value_t = 0.5)]
-    cold_interval: f64,
-    /// Seconds between warm requests to a local host.
-    #[arg(long, default_value_t = 1.0)]
-    warm_interval: f64,
-    /// Seconds between cold requests to $SPIN_URL (the lab's 5 s).
-    #[arg(long, default_value_t = 5.0)]
-    remote_cold_interval: f64,
-    /// Seconds between warm requests to $SPIN_URL (the lab's 1 s).
-    #[arg(long, default_value_t = 1.0)]
-    remote_warm_interval: f64,
+    /// Seconds between cold (cache-busted) requests to a local host (at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "0.5", value_parser = seconds)]
+    cold_interval: Duration,
+    /// Seconds between warm requests to a local host (at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = seconds)]
+    warm_interval: Duration,
+    /// Seconds between cold requests to $SPIN_URL (the lab's 5 s; at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    remote_cold_interval: Duration,
+    /// Seconds between warm requests to $SPIN_URL (the lab's 1 s; at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = seconds)]
+    remote_warm_interval: Duration,
     /// The deployed application; its series are skipped when unset.
     #[arg(long, env = "SPIN_URL")]
     spin_url: Option<String>,
     /// Also time `spin deploy` (it publishes the application; spin must be logged in).
     #[arg(long)]
     deploy: bool,
-    /// Only these hosts: spin, embedded-wagi, native-process, docker, remote (repeatable).
-    #[arg(long = "host")]
+    /// Only these hosts (repeatable): spin, native-process, docker, embedded-wagi,
+    /// wasi-http-pooling, wasi-http-ondemand, wasmtime-serve, remote.
+    #[arg(long = "host", value_parser = host)]
     hosts: Vec<String>,
-    /// Seconds one request may take.
-    #[arg(long, default_value_t = 30.0)]
-    request_timeout: f64,
+    /// Seconds one request may take (at most 3600).
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    request_timeout: Duration,
 }
 
 /// Exit status for a failure of `measure exec` itself, distinct from the guest's statuses.
@@ -233,7 +234,7 @@ impl Common {
         let options = ctx::Options {
             runs: self.runs,
             warmup: self.warmup,
-            timeout: seconds(self.timeout, "--timeout")?,
+            timeout: self.timeout,
             require_runtimes: self.require_runtimes,
             load_duration,
         };
@@ -260,18 +261,56 @@ fn guest_timeout(text: &str) -> Result<Duration, String> {
         })
 }
 
-/// A positive number of seconds from option `name`.
-fn seconds(value: f64, name: &str) -> Result<Duration> {
-    Duration::try_from_secs_f64(value)
+/// The largest values the measuring options take. Each is checked when the arguments are
+/// parsed, so a slip of the finger is one line at once, never hours of work or gigabytes.
+const MAX_RUNS: usize = 10_000;
+const MAX_WARMUP: usize = 1_000;
+const MAX_STARTS: usize = 1_000;
+const MAX_SECONDS: f64 = 3_600.0;
+
+/// A whole number from `min` to `max`.
+fn count(text: &str, min: usize, max: usize) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
         .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("{name} must be a positive number of seconds"))
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("expected a whole number from {min} to {max}"))
+}
+
+fn runs(text: &str) -> Result<usize, String> {
+    count(text, 1, MAX_RUNS)
+}
+
+fn warmups(text: &str) -> Result<usize, String> {
+    count(text, 0, MAX_WARMUP)
+}
+
+fn starts(text: &str) -> Result<usize, String> {
+    count(text, 1, MAX_STARTS)
+}
+
+/// A number of seconds above 0 and at most [`MAX_SECONDS`].
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0 && *s <= MAX_SECONDS)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("expected a number of seconds above 0 and at most {MAX_SECONDS}"))
+}
+
+/// A host `measure spin --host` knows.
+fn host(text: &str) -> Result<String, String> {
+    let known = probe::spin::known_hosts();
+    if known.contains(&text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("choose from {}", known.join(", ")))
+    }
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let ctx = args
-        .common
-        .ctx(Duration::from_secs(args.load_seconds.max(1)))?;
+    let ctx = args.common.ctx(Duration::from_secs(args.load_seconds))?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -294,21 +333,17 @@ fn run(args: RunArgs) -> Result<()> {
 
 fn spin(args: SpinArgs) -> Result<()> {
     let ctx = args.common.ctx(Duration::from_secs(5))?;
-    let known = probe::spin::known_hosts();
-    if let Some(unknown) = args.hosts.iter().find(|h| !known.contains(&h.as_str())) {
-        anyhow::bail!("no host {unknown:?}; choose from {}", known.join(", "));
-    }
     let options = probe::spin::Options {
         manifest: args.manifest,
         starts: args.starts,
-        cold_interval: seconds(args.cold_interval, "--cold-interval")?,
-        warm_interval: seconds(args.warm_interval, "--warm-interval")?,
-        remote_cold_interval: seconds(args.remote_cold_interval, "--remote-cold-interval")?,
-        remote_warm_interval: seconds(args.remote_warm_interval, "--remote-warm-interval")?,
+        cold_interval: args.cold_interval,
+        warm_interval: args.warm_interval,
+        remote_cold_interval: args.remote_cold_interval,
+        remote_warm_interval: args.remote_warm_interval,
         remote: args.spin_url,
         deploy: args.deploy,
         hosts: args.hosts,
-        request_timeout: seconds(args.request_timeout, "--request-timeout")?,
+        request_timeout: args.request_timeout,
     };
     let spin = probe::spin::SpinProbe { options };
     measure(&ctx, &args.common.results, [&spin as &dyn probe::Probe])
@@ -421,4 +456,49 @@ fn print_env() -> Result<()> {
         }
     }
     out.flush().context("cannot write to stdout")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn counts_and_durations_past_their_maximum_are_refused_at_parsing() {
+        let artifacts = ["--native", "n", "--wasm", "w", "--floor", "f"];
+        let parse =
+            |args: &[&str]| Cli::try_parse_from(["measure"].iter().chain(args).chain(&artifacts));
+        assert!(parse(&["run", "--runs", "10000", "--timeout", "0.5"]).is_ok());
+        assert!(parse(&["spin", "--host", "wasi-http-pooling", "--starts", "1"]).is_ok());
+        for bad in [
+            &["run", "--runs", "18446744073709551615"][..],
+            &["run", "--runs", "0"],
+            &["run", "--warmup", "1000000000000"],
+            &["run", "--timeout", "1e300"],
+            &["run", "--timeout", "-1"],
+            &["run", "--load-seconds", "100000"],
+            &["spin", "--starts", "5000"],
+            &["spin", "--cold-interval", "nan"],
+            &["spin", "--host", "nowhere"],
+        ] {
+            let err = parse(bad).err().map(|e| e.to_string());
+            assert!(err.is_some(), "{bad:?} was accepted");
+        }
+        let err = parse(&["run", "--runs", "20000"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("from 1 to 10000"), "{err}");
+    }
+
+    #[test]
+    fn the_host_option_lists_every_host_it_takes() {
+        let help = Cli::command()
+            .find_subcommand_mut("spin")
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default();
+        for host in probe::spin::known_hosts() {
+            assert!(help.contains(host), "--host's help misses {host}");
+        }
+    }
 }
