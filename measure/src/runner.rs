@@ -102,12 +102,12 @@ pub fn run_once(cmd: &mut Command, timeout: Duration) -> Result<Run> {
     let pid = child.id() as libc::pid_t;
     crate::cleanup::track(pid);
     let exited = wait_exit(pid, timeout);
-    let wall = start.elapsed();
     if !matches!(exited, Ok(true)) {
         // SAFETY: kill(2) on the child's own process group, which we created.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
     let exit = reap(pid);
+    let wall = start.elapsed();
     crate::cleanup::untrack(pid);
     let exit = exit?;
     match exited {
