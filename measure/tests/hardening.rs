@@ -187,13 +187,18 @@ fn assert_closes_half_sent_request(server: &Server) {
     );
 }
 
-#[test]
-fn the_service_stops_within_10_s_of_sigterm_with_a_half_sent_request_open() {
-    let mut server = Server::native();
+/// SIGTERM with a half-sent request and an idle connection open: `terminate` asserts the
+/// server exits within its deadline.
+fn stops_with_a_half_sent_request_open(mut server: Server, what: &str) {
     let _held = server.half_sent_request();
     let _idle = TcpStream::connect(server.addr).unwrap();
     let took = server.terminate();
-    eprintln!("the service exited {took:?} after SIGTERM");
+    eprintln!("{what} exited {took:?} after SIGTERM");
+}
+
+#[test]
+fn the_service_stops_within_10_s_of_sigterm_with_a_half_sent_request_open() {
+    stops_with_a_half_sent_request_open(Server::native(), "the service");
 }
 
 #[test]
@@ -206,11 +211,7 @@ fn the_service_times_out_a_half_sent_request() {
 
 #[test]
 fn the_wagi_host_stops_within_10_s_of_sigterm_with_a_half_sent_request_open() {
-    let mut server = wagi_host("", &[]);
-    let _held = server.half_sent_request();
-    let _idle = TcpStream::connect(server.addr).unwrap();
-    let took = server.terminate();
-    eprintln!("measure wagi exited {took:?} after SIGTERM");
+    stops_with_a_half_sent_request_open(wagi_host("", &[]), "measure wagi");
 }
 
 #[test]
@@ -356,41 +357,33 @@ fn a_bad_wasm_header_is_one_line_with_its_cause() {
     let manifest = dir.path().join("spin.toml");
     let text = measure::wagi::manifest::single_route(&bad);
     std::fs::write(&manifest, text).unwrap();
-    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
-    let out = measure()
-        .arg("wagi")
-        .arg(&manifest)
-        .args(["--listen", &listen])
-        .output()
-        .unwrap();
-    let e = one_line_failure(&out);
+    let e = refused("wagi", &manifest);
     assert!(
         e.contains("is not a wasm module") && e.contains("magic"),
         "{e}"
     );
 
+    let e = refused("serve-http", &bad);
+    // wasmtime's own "failed to parse WebAssembly module" comes with its cause.
+    assert!(e.contains("magic"), "{e}");
+}
+
+/// `measure <host> <file>` on a free port, which must refuse to start: its one line.
+fn refused(host: &str, file: impl AsRef<std::ffi::OsStr>) -> String {
+    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
     let out = measure()
-        .arg("serve-http")
-        .arg(&bad)
+        .arg(host)
+        .arg(file)
         .args(["--listen", &listen])
         .output()
         .unwrap();
-    let e = one_line_failure(&out);
-    // wasmtime's own "failed to parse WebAssembly module" comes with its cause.
-    assert!(e.contains("magic"), "{e}");
+    one_line_failure(&out)
 }
 
 #[test]
 fn a_directory_is_named_as_such_not_as_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
-    let out = measure()
-        .arg("serve-http")
-        .arg(dir.path())
-        .args(["--listen", &listen])
-        .output()
-        .unwrap();
-    let e = one_line_failure(&out);
+    let e = refused("serve-http", dir.path());
     assert!(
         e.contains("is a directory") && !e.contains("not found"),
         "{e}"
@@ -398,13 +391,7 @@ fn a_directory_is_named_as_such_not_as_missing() {
 
     let manifest = dir.path().join("spin.toml");
     std::fs::write(&manifest, measure::wagi::manifest::single_route(dir.path())).unwrap();
-    let out = measure()
-        .arg("wagi")
-        .arg(&manifest)
-        .args(["--listen", &listen])
-        .output()
-        .unwrap();
-    let e = one_line_failure(&out);
+    let e = refused("wagi", &manifest);
     assert!(
         e.contains("is a directory") && !e.contains("not found"),
         "{e}"

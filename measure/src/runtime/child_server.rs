@@ -22,17 +22,21 @@ pub trait Launch {
     /// The command serving on `listen` (`127.0.0.1:PORT`).
     fn command(&self, ctx: &Ctx, listen: &str) -> Command;
     /// Why it cannot run here, if it cannot.
-    fn unavailable(&self, ctx: &Ctx) -> Option<String>;
-    /// See [`Server::optional`].
-    fn optional(&self) -> bool {
-        false
+    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
+        None
     }
     /// Checks made before each start, so a bad setup is one clear error.
-    fn prepare(&self, ctx: &Ctx) -> Result<()>;
-    /// The signal that asks it to stop gracefully.
-    fn stop_signal(&self) -> libc::c_int;
-    /// Whether `exit`, after the stop signal, is a clean stop.
-    fn stopped_cleanly(&self, exit: Exit) -> bool;
+    fn prepare(&self, _ctx: &Ctx) -> Result<()> {
+        Ok(())
+    }
+    /// A tool of others (`spin up`, `wasmtime serve`) rather than the service or one of
+    /// measure's hosts: an optional extra (see [`Server::optional`]), asked to stop with
+    /// Ctrl-C's SIGINT as a person would (Spin forwards it to its trigger process), and
+    /// stopped whatever status it then reports. Ours stop on SIGTERM and must finish their
+    /// graceful shutdown with exit 0.
+    fn foreign(&self) -> bool {
+        false
+    }
 }
 
 /// A host running as a child process in a process group of its own (Spin's trigger runs
@@ -70,7 +74,7 @@ impl<L: Launch> Server for ChildServer<L> {
     }
 
     fn optional(&self) -> bool {
-        self.launch.optional()
+        self.launch.foreign()
     }
 
     fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
@@ -138,8 +142,13 @@ impl<L: Launch> Server for ChildServer<L> {
     fn stop(&mut self, ctx: &Ctx) -> Result<()> {
         let (child, mut log) = self.child.take().context("the server is not running")?;
         let pid = child.id() as libc::pid_t;
+        let signal = if self.launch.foreign() {
+            libc::SIGINT
+        } else {
+            libc::SIGTERM
+        };
         // SAFETY: kill(2) on our own child, which has not been reaped.
-        unsafe { libc::kill(pid, self.launch.stop_signal()) };
+        unsafe { libc::kill(pid, signal) };
         let stopped = wait_exit(pid, ctx.timeout);
         // Whatever is left of the group goes too, so no process outlives the host.
         // SAFETY: kill(2) on the process group our child leads.
@@ -151,7 +160,7 @@ impl<L: Launch> Server for ChildServer<L> {
                 "the server ignored the stop signal for {:?}; killed",
                 ctx.timeout
             ),
-            (true, exit) if self.launch.stopped_cleanly(exit) => Ok(()),
+            (true, exit) if self.launch.foreign() || exit == Exit::Code(0) => Ok(()),
             (true, exit) => bail!("the server stopped with {exit}: {}", log_tail(&mut log)),
         }
     }
@@ -188,22 +197,5 @@ impl Launch for Native {
         let mut cmd = Command::new(&ctx.native);
         cmd.env_clear().env("PORT", port);
         cmd
-    }
-
-    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
-        None
-    }
-
-    fn prepare(&self, _ctx: &Ctx) -> Result<()> {
-        Ok(())
-    }
-
-    fn stop_signal(&self) -> libc::c_int {
-        libc::SIGTERM
-    }
-
-    /// The service must finish its graceful shutdown and exit 0.
-    fn stopped_cleanly(&self, exit: Exit) -> bool {
-        exit == Exit::Code(0)
     }
 }

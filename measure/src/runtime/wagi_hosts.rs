@@ -6,7 +6,6 @@
 use super::child_server::{ChildServer, Launch};
 use crate::ctx::Ctx;
 use crate::metric::{self, Variant};
-use crate::runner::Exit;
 use crate::wagi::manifest::App;
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
@@ -37,23 +36,10 @@ impl Launch for Embedded {
         cmd
     }
 
-    fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
-        None
-    }
-
     /// The manifest as the host will read it: a malformed one or a missing module fails
     /// here with the host's own one-line message, not as a server that died.
     fn prepare(&self, _ctx: &Ctx) -> Result<()> {
         App::load(&self.manifest).map(drop)
-    }
-
-    fn stop_signal(&self) -> libc::c_int {
-        libc::SIGTERM
-    }
-
-    /// Our own host must finish its graceful shutdown and exit 0.
-    fn stopped_cleanly(&self, exit: Exit) -> bool {
-        exit == Exit::Code(0)
     }
 }
 
@@ -88,18 +74,9 @@ impl Launch for SpinUp {
         std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))
     }
 
-    fn optional(&self) -> bool {
-        true
-    }
-
-    /// `spin up` runs its trigger as a child process and forwards Ctrl-C to it as SIGTERM.
-    fn stop_signal(&self) -> libc::c_int {
-        libc::SIGINT
-    }
-
     /// Spin reports its trigger's death by signal as a failure of `spin up`; either way it
     /// has stopped.
-    fn stopped_cleanly(&self, _exit: Exit) -> bool {
+    fn foreign(&self) -> bool {
         true
     }
 }

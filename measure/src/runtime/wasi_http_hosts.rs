@@ -6,7 +6,6 @@
 use super::child_server::Launch;
 use crate::ctx::Ctx;
 use crate::metric::{self, Variant};
-use crate::runner::Exit;
 use crate::wasi_http::{self, Allocator};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -98,14 +97,6 @@ impl Launch for Embedded {
         compiled.push(key);
         Ok(())
     }
-
-    fn stop_signal(&self) -> libc::c_int {
-        libc::SIGTERM
-    }
-
-    fn stopped_cleanly(&self, exit: Exit) -> bool {
-        exit == Exit::Code(0)
-    }
 }
 
 impl Launch for WasmtimeServe {
@@ -140,16 +131,8 @@ impl Launch for WasmtimeServe {
         }
     }
 
-    fn optional(&self) -> bool {
-        true
-    }
-
-    fn stop_signal(&self) -> libc::c_int {
-        libc::SIGINT
-    }
-
     /// `wasmtime serve` ends on Ctrl-C by exiting; how it reports that is its own affair.
-    fn stopped_cleanly(&self, _exit: Exit) -> bool {
+    fn foreign(&self) -> bool {
         true
     }
 }
