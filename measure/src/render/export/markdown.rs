@@ -23,6 +23,33 @@ pub fn md_filter(
     Ok(tera::Value::String(escape(&text)))
 }
 
+/// The `code` filter: an inline code span that nothing in the text can close early, so a
+/// command holding backticks or markup stays a literal (CommonMark: the fence is one
+/// backtick longer than the longest run inside, padded when the text touches a backtick).
+pub fn code_filter(
+    value: &tera::Value,
+    _: &HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = match value {
+        tera::Value::String(s) => s.clone(),
+        tera::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    Ok(tera::Value::String(code_span(&text)))
+}
+
+fn code_span(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -40,6 +67,16 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_backtick_in_a_command_cannot_end_its_code_span() {
+        assert_eq!(super::code_span("docker run x"), "`docker run x`");
+        assert_eq!(
+            super::code_span("echo `<img src=x onerror=alert(1)>`"),
+            "`` echo `<img src=x onerror=alert(1)>` ``"
+        );
+        assert_eq!(super::code_span("a ``b`` c\nd"), "```a ``b`` c d```");
+    }
+
     #[test]
     fn cells_stay_whole_and_markup_inert() {
         assert_eq!(super::escape("a|b\n<script>&"), "a\\|b &lt;script&gt;&amp;");

@@ -21,6 +21,7 @@ pub fn write_all(view: &View, results: &Results, templates: &Path, out: &Path) -
     // through its own `md` filter.
     tera.autoescape_on(vec![".html.tera"]);
     tera.register_filter("md", markdown::md_filter);
+    tera.register_filter("code", markdown::code_filter);
     let page = Page {
         view,
         results,
