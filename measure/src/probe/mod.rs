@@ -133,9 +133,8 @@ mod tests {
 pub fn metrics_table() -> String {
     use crate::metric::{Better, ALL};
     let registry = registry();
-    let mut table = String::from(
-        "| observation id | what | unit | better | probe |\n|---|---|---|---|---|\n",
-    );
+    let mut table =
+        String::from("| observation id | what | unit | better | probe |\n|---|---|---|---|---|\n");
     for metric in ALL {
         let probes: Vec<&str> = registry
             .iter()
