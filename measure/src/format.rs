@@ -3,25 +3,52 @@
 
 use crate::metric::Unit;
 
-/// A value in its unit, scaled for reading: `1.234 ms`, `716.7 KiB`.
+/// A value in its unit, scaled for reading, to three significant figures: `1.23 ms`,
+/// `462 ms`, `717 KiB`. Three figures is what the spread of these measurements supports;
+/// the exact value stays in results.json (and in the pages' "bytes" columns for sizes).
 pub fn format_value(value: f64, unit: Unit) -> String {
     match unit {
         Unit::Seconds => format_seconds(value),
         Unit::Bytes => format_bytes(value),
-        Unit::PerSecond => format!("{} req/s", group(value)),
+        Unit::PerSecond => format!("{} req/s", group(significant(value, 3))),
+    }
+}
+
+/// `x` rounded to `figures` significant figures.
+fn significant(x: f64, figures: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(figures - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// `x` (already in its display unit, below 1000) with three significant figures: as many
+/// decimals as that leaves, none at or above 100.
+fn three_figures(x: f64) -> String {
+    let x = significant(x, 3);
+    let abs = x.abs();
+    if abs >= 100.0 {
+        format!("{x:.0}")
+    } else if abs >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
     }
 }
 
 fn format_seconds(s: f64) -> String {
-    let abs = s.abs();
+    // Rounded first, so 999.6 µs reads "1.00 ms", not "1000 µs".
+    let r = significant(s, 3);
+    let abs = r.abs();
     if abs >= 1.0 {
-        format!("{s:.3} s")
+        format!("{} s", three_figures(r))
     } else if abs >= 1e-3 {
-        format!("{:.3} ms", s * 1e3)
+        format!("{} ms", three_figures(r * 1e3))
     } else if abs >= 1e-6 {
-        format!("{:.1} µs", s * 1e6)
+        format!("{} µs", three_figures(r * 1e6))
     } else {
-        format!("{:.0} ns", s * 1e9)
+        format!("{:.0} ns", r * 1e9)
     }
 }
 
@@ -29,14 +56,16 @@ fn format_bytes(b: f64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = b;
     let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+    // Scaled while the value would read 1000 or more after rounding, so 1023.9 KiB reads
+    // "1.00 MiB".
+    while significant(value, 3).abs() >= 1000.0 && unit < UNITS.len() - 1 {
         value /= 1024.0;
         unit += 1;
     }
     if unit == 0 {
         format!("{b:.0} B")
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        format!("{} {}", three_figures(value), UNITS[unit])
     }
 }
 
@@ -74,11 +103,18 @@ mod tests {
 
     #[test]
     fn values_are_scaled_for_reading() {
-        assert_eq!(format_value(0.0012345, Unit::Seconds), "1.234 ms");
-        assert_eq!(format_value(0.000_456_7, Unit::Seconds), "456.7 µs");
-        assert_eq!(format_value(2.5, Unit::Seconds), "2.500 s");
-        assert_eq!(format_value(733_880.0, Unit::Bytes), "716.7 KiB");
+        assert_eq!(format_value(0.0012345, Unit::Seconds), "1.23 ms");
+        assert_eq!(format_value(0.000_456_7, Unit::Seconds), "457 µs");
+        assert_eq!(format_value(2.5, Unit::Seconds), "2.50 s");
+        assert_eq!(format_value(0.462_411, Unit::Seconds), "462 ms");
+        assert_eq!(format_value(0.523_153, Unit::Seconds), "523 ms");
+        assert_eq!(format_value(0.000_999_6, Unit::Seconds), "1.00 ms");
+        assert_eq!(format_value(0.0456, Unit::Seconds), "45.6 ms");
+        assert_eq!(format_value(733_880.0, Unit::Bytes), "717 KiB");
+        assert_eq!(format_value(1_048_000.0, Unit::Bytes), "1.00 MiB");
+        assert_eq!(format_value(2_998_000.0, Unit::Bytes), "2.86 MiB");
         assert_eq!(format_value(512.0, Unit::Bytes), "512 B");
+        assert_eq!(format_value(47_683.88, Unit::PerSecond), "47,700 req/s");
     }
 
     #[test]

@@ -328,7 +328,7 @@ fn run(args: RunArgs) -> Result<()> {
             args.probes.iter().any(|id| id == p.id())
         }
     });
-    measure(&ctx, &args.common.results, chosen)
+    measure(&ctx, ctx.settings(), &args.common.results, chosen)
 }
 
 fn spin(args: SpinArgs) -> Result<()> {
@@ -345,20 +345,50 @@ fn spin(args: SpinArgs) -> Result<()> {
         hosts: args.hosts,
         request_timeout: args.request_timeout,
     };
+    // The spacing of the series is recorded with the run, so the report states it from
+    // the data rather than assuming cold and warm were spaced differently.
+    let mut settings = ctx.settings();
+    for (name, value) in [
+        (results::setting::STARTS, options.starts.to_string()),
+        (
+            results::setting::COLD_INTERVAL,
+            options.cold_interval.as_secs_f64().to_string(),
+        ),
+        (
+            results::setting::WARM_INTERVAL,
+            options.warm_interval.as_secs_f64().to_string(),
+        ),
+        (
+            results::setting::REMOTE_COLD_INTERVAL,
+            options.remote_cold_interval.as_secs_f64().to_string(),
+        ),
+        (
+            results::setting::REMOTE_WARM_INTERVAL,
+            options.remote_warm_interval.as_secs_f64().to_string(),
+        ),
+    ] {
+        settings.insert(name.to_owned(), value);
+    }
     let spin = probe::spin::SpinProbe { options };
-    measure(&ctx, &args.common.results, [&spin as &dyn probe::Probe])
+    measure(
+        &ctx,
+        settings,
+        &args.common.results,
+        [&spin as &dyn probe::Probe],
+    )
 }
 
 /// Runs `probes` in order and merges what they observe into `path` by observation id,
 /// saving after every probe; Ctrl-C removes what was started and keeps what was saved.
 fn measure<'a>(
     ctx: &ctx::Ctx,
+    settings: std::collections::BTreeMap<String, String>,
     path: &Path,
     probes: impl IntoIterator<Item = &'a dyn probe::Probe>,
 ) -> Result<()> {
     runtime::register_removers();
     cleanup::on_interrupt(path.to_owned())?;
-    let mut results = results::Results::load_or_new(path, provenance::collect(ctx.settings()))?;
+    let mut results = results::Results::load_or_new(path, provenance::collect(settings))?;
     let mut failed = Vec::new();
     for probe in probes {
         eprintln!("measure: {} ...", probe.id());

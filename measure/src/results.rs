@@ -33,6 +33,20 @@ pub struct Invocation {
     pub provenance: Provenance,
 }
 
+/// Names of settings an invocation records beside runs and warmups, written by the command
+/// that used them and read by the report.
+pub mod setting {
+    /// Seconds between two cache-busted ("cold") requests of the Spin probe.
+    pub const COLD_INTERVAL: &str = "cold interval (s)";
+    /// Seconds between two warm requests of the Spin probe.
+    pub const WARM_INTERVAL: &str = "warm interval (s)";
+    /// The same two for the remote deployment.
+    pub const REMOTE_COLD_INTERVAL: &str = "remote cold interval (s)";
+    pub const REMOTE_WARM_INTERVAL: &str = "remote warm interval (s)";
+    /// Process cold starts per host.
+    pub const STARTS: &str = "starts";
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Provenance {
     /// RFC 3339, UTC.
@@ -201,6 +215,16 @@ impl Results {
     /// The invocation that took `o`.
     pub fn invocation_of(&self, o: &Observation) -> Option<&Invocation> {
         self.invocations.iter().find(|i| i.number == o.invocation)
+    }
+
+    /// The setting `name` of the invocation that took `o`, read as a number.
+    pub fn setting_of(&self, o: &Observation, name: &str) -> Option<f64> {
+        self.invocation_of(o)?
+            .provenance
+            .settings
+            .get(name)?
+            .parse()
+            .ok()
     }
 
     /// Starts a new invocation: what is merged from now on is its.

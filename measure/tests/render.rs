@@ -6,12 +6,15 @@
 mod common;
 
 use measure::metric::{
-    Subject, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE,
-    DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME_AOT, FLOOR, MEMORY_CLI_PEAK, NATIVE_BINARY,
-    NATIVE_PROCESS, SIZE_BINARY, SIZE_IMAGE, SPIN_COLD, SPIN_WARM, STARTUP_CLI, WASMTIME_CLI,
-    WASM_MODULE,
+    Subject, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE,
+    CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI,
+    EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, FLOOR, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
+    MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_RSS,
+    NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, SIZE_BINARY,
+    SIZE_IMAGE, SPIN_COLD, SPIN_COLD_START, SPIN_WARM, STARTUP_CLI, WASI_HTTP_POOLING,
+    WASMTIME_CLI, WASM_MODULE,
 };
-use measure::results::{Observation, Provenance, Results};
+use measure::results::{setting, Invocation, Observation, Provenance, Results};
 use std::path::{Path, PathBuf};
 
 const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates");
@@ -57,6 +60,31 @@ fn fixture(cached: f64, first: f64) -> Results {
         bytes(SIZE_IMAGE.of(&CTR_WASM_IMAGE), 65_617.0),
         bytes(MEMORY_CLI_PEAK.of(&CTR_RUNC), 2_100_000.0),
         bytes(MEMORY_CLI_PEAK.of(&CTR_WASMTIME_CACHED), 950_000.0),
+        bytes(MEMORY_CLI_SHIM_PEAK.of(&CTR_RUNC), 13_000_000.0),
+        bytes(MEMORY_CLI_SHIM_PEAK.of(&CTR_WASMTIME_CACHED), 28_000_000.0),
+        bytes(MEMORY_CLI_CONTAINER_TOTAL.of(&CTR_RUNC), 15_100_000.0),
+        bytes(
+            MEMORY_CLI_CONTAINER_TOTAL.of(&CTR_WASMTIME_CACHED),
+            28_950_000.0,
+        ),
+        bytes(MEMORY_SERVER_RSS.of(&NATIVE_PROCESS), 741_376.0),
+        bytes(MEMORY_SERVER_RSS.of(&WASI_HTTP_POOLING), 14_958_592.0),
+        bytes(MEMORY_SERVER_RSS.of(&EMBEDDED_WAGI), 24_707_072.0),
+        bytes(MEMORY_SERVER_DOCKER_STATS.of(&DOCKER), 733_184.0).with_shown("792KiB"),
+        BUILD_IMAGE
+            .of(&DOCKER)
+            .label("docker build --no-cache")
+            .measured("docker build", vec![0.523_153]),
+        rate(LOAD_RPS.at("c10").of(&NATIVE_PROCESS), 47_683.88),
+        rate(LOAD_RPS.at("c10").of(&DOCKER), 20_427.09),
+        rate(LOAD_RPS.at("c10").of(&WASI_HTTP_POOLING), 10_080.69),
+        rate(LOAD_RPS.at("c10").of(&EMBEDDED_WAGI), 8_019.18),
+        context(CONTEXT_CLI.of(&NATIVE_PROCESS), JSON_LINE),
+        context(CONTEXT_CLI.of(&EMBEDDED_WASMTIME), JSON_LINE),
+        context(CONTEXT_WAGI_PAGE.of(&NATIVE_PROCESS), PAGE),
+        context(CONTEXT_WAGI_PAGE.of(&EMBEDDED_WASMTIME), PAGE),
+        context(CONTEXT_WAGI_NOT_FOUND.of(&NATIVE_PROCESS), NOT_FOUND),
+        context(CONTEXT_WAGI_NOT_FOUND.of(&EMBEDDED_WASMTIME), NOT_FOUND),
         time(STARTUP_CLI.of(&FLOOR), "floor", around(0.00055)),
         time(
             STARTUP_CLI.of(&NATIVE_PROCESS),
@@ -106,6 +134,82 @@ fn fixture(cached: f64, first: f64) -> Results {
         SIZE_IMAGE
             .named("ctr-broken", "an image that failed")
             .failed("ctr images import", "ctr: content digest mismatch <b>"),
+    ]
+    .into_iter()
+    .chain(crosscheck(0.000_545, 0.000_523))
+    {
+        r.merge(o);
+    }
+    r
+}
+
+/// The native binary timed back to back by measure and by hyperfine, around these medians.
+fn crosscheck(measure: f64, hyperfine: f64) -> [Observation; 2] {
+    [
+        time(
+            STARTUP_CLI.of(&NATIVE_PROCESS_ALONE),
+            "native process, back to back, timed by measure",
+            around(measure),
+        ),
+        time(
+            STARTUP_CLI.of(&NATIVE_PROCESS_HYPERFINE),
+            "native process, back to back, timed by hyperfine",
+            around(hyperfine),
+        ),
+    ]
+}
+
+const JSON_LINE: &str = r#"{"moscow_time":"2026-11-27 09:36:36 MSK","timestamp":1795761396}"#;
+const PAGE: &str = "Content-Type: text/html; charset=utf-8\nStatus: 200 OK\n\n<!doctype html>\n<html>\n<body>Moscow</body>\n</html>\n";
+const NOT_FOUND: &str =
+    "Content-Type: text/plain; charset=utf-8\nStatus: 404 Not Found\n\nnot found; try / or /api/time\n";
+
+fn rate(subject: Subject, value: f64) -> Observation {
+    let label = format!("{}: requests/s", subject.id);
+    subject.label(label).measured("wrk", vec![value])
+}
+
+fn context(subject: Subject, output: &str) -> Observation {
+    subject
+        .measured("MODE=once moscow-time", vec![0.001])
+        .with_shown(output)
+}
+
+/// The fixture as two invocations wrote it: `measure run` (everything above) and then
+/// `measure spin` (the WAGI host's series, spaced by the recorded intervals), as
+/// `make report` does.
+fn two_invocations(cold_interval: f64, warm_interval: f64) -> Results {
+    let mut r = fixture(0.130, 0.206);
+    r.invocations[0].provenance.command_line = "measure run --runs 11 --warmup 3".into();
+    r.invocations[0]
+        .provenance
+        .settings
+        .insert("runs".into(), "11".into());
+    let mut spin = r.invocations[0].provenance.clone();
+    spin.command_line = "measure spin --runs 5 --starts 3".into();
+    spin.settings.insert("runs".into(), "5".into());
+    spin.settings
+        .insert(setting::COLD_INTERVAL.into(), cold_interval.to_string());
+    spin.settings
+        .insert(setting::WARM_INTERVAL.into(), warm_interval.to_string());
+    r.invocations.push(Invocation {
+        number: 2,
+        provenance: spin,
+    });
+    for o in [
+        SPIN_COLD_START
+            .of(&EMBEDDED_WAGI)
+            .label("embedded WAGI host: cold start")
+            .measured("measure wagi", vec![0.075, 0.082, 0.088]),
+        SPIN_COLD
+            .of(&EMBEDDED_WAGI)
+            .label("embedded WAGI host: cold request")
+            .measured("curl", vec![0.00100, 0.00101, 0.00102, 0.00099, 0.00100]),
+        // Warm slower than cold, beyond noise.
+        SPIN_WARM
+            .of(&EMBEDDED_WAGI)
+            .label("embedded WAGI host: warm request")
+            .measured("curl", vec![0.00150, 0.00151, 0.00152, 0.00149, 0.00150]),
     ] {
         r.merge(o);
     }
@@ -183,8 +287,11 @@ fn a_faster_wasm_container_is_called_faster_with_its_ratio() {
         sizes.contains("4.5MB vs 2.4MB"),
         "the quoted figures are missing: {sizes}"
     );
-    let memory = comparison_row(&html, "Memory, one CLI run");
-    assert!(memory.contains("2.2× less memory"), "{memory}");
+    let memory = comparison_row(
+        &html,
+        "Memory, one CLI run, whole container (module cached)",
+    );
+    assert!(memory.contains("1.92× more memory"), "{memory}");
     let process = comparison_row(&html, "CLI startup, no container");
     assert!(process.contains("no measurable difference"), "{process}");
     assert!(
@@ -217,17 +324,18 @@ fn skipped_failed_and_noisy_figures_are_shown_as_such() {
     assert!(skipped.contains("wasmtime not found on PATH; `make setup-extras` installs it"));
     assert!(skipped.contains("ctr: content digest mismatch &lt;b&gt;"));
     let startup = &html[html.find("id=\"startup\"").unwrap()..];
+    // The flag on the row itself: the CSS class name `noisy` is on every page.
     let docker = table_row(startup, "native image, docker run --rm");
     assert!(
-        docker.contains("class=\"num noisy\""),
+        docker.contains("data-noisy=\"true\"") && docker.contains("(noisy)"),
         "the docker samples' spread is not flagged: {docker}"
     );
     let floor = table_row(startup, "floor");
     assert!(
-        !floor.contains("noisy"),
+        floor.contains("data-noisy=\"false\"") && !floor.contains("(noisy)"),
         "a tight spread is flagged noisy: {floor}"
     );
-    let missing = "not recorded in this run (memory.server-docker-stats.docker)";
+    let missing = "not recorded in this run (stop.server.docker)";
     assert!(html.contains(missing), "a figure the run lacks must say so");
     let md = page.read("lab12.md");
     assert!(
@@ -270,12 +378,11 @@ fn markdown_and_csv_carry_the_same_figures() {
     assert!(md.contains("| CLI startup, same containerd, module cached |"));
     assert!(md.contains("1.38× faster"));
     let csv = page.read("results.csv");
-    let mut lines = csv.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("id,label,kind,unit,status,reason,n,median"));
-    assert_eq!(lines.count(), fixture(0.1, 0.2).observations.len());
+    assert!(csv.starts_with("id,label,kind,unit,status,reason,n,median"));
+    // One record per observation; a record may span lines (a context's captured output).
+    for o in &fixture(0.1, 0.2).observations {
+        assert!(csv.contains(&format!("\n{},", o.id)), "{} has no row", o.id);
+    }
     assert!(csv.contains("startup.cli.wasmtime-cli,"));
     assert!(csv.contains(",skipped,"));
 }
@@ -472,4 +579,197 @@ fn the_page_loads_in_a_browser_from_disk_with_every_plot() {
     let keep = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-check");
     std::fs::create_dir_all(&keep).ok();
     std::fs::copy(&shot, keep.join("screenshot.png")).ok();
+}
+
+#[test]
+fn every_invocation_keeps_its_provenance_block_with_its_own_n() {
+    let page = render(&two_invocations(0.2, 0.2), None);
+    let html = page.read("index.html");
+    let method = &html[html.find("id=\"methodology\"").unwrap()..];
+    for (block, command, n) in [
+        (
+            "Invocation 1",
+            "measure run --runs 11 --warmup 3",
+            "n = 7–11",
+        ),
+        (
+            "Invocation 2",
+            "measure spin --runs 5 --starts 3",
+            "n = 3–5",
+        ),
+    ] {
+        let start = method.find(block).unwrap_or_else(|| {
+            panic!("the methodology lacks {block}: one run's provenance overwrote the other's")
+        });
+        let end = method[start + 1..]
+            .find("Invocation ")
+            .map_or(method.len(), |e| e + start + 1);
+        let text = &method[start..end];
+        assert!(text.contains(command), "{block}: {text}");
+        assert!(text.contains(n), "{block} does not show {n}: {text}");
+    }
+    let md = page.read("lab12.md");
+    assert!(md.contains("**Invocation 1**") && md.contains("**Invocation 2**"));
+    assert!(md.contains("`measure run --runs 11 --warmup 3`"));
+}
+
+#[test]
+fn unlike_quantities_draw_no_verdict() {
+    let page = render(&fixture(0.130, 0.206), None);
+    let html = page.read("index.html");
+    for metric in [
+        "Image size, as each tool reports it",
+        "Memory, one CLI run, container cgroup alone",
+        "Server throughput, 10 connections, in docker",
+        "Memory, serving, docker stats",
+    ] {
+        let row = comparison_row(&html, metric);
+        assert!(
+            row.contains("class=\"refused\"") && row.contains("no verdict:"),
+            "{metric} must refuse a verdict: {row}"
+        );
+        for word in [
+            "smaller",
+            "larger",
+            "less memory",
+            "more memory",
+            "fewer requests",
+            "more requests",
+        ] {
+            assert!(
+                !row.contains(&format!("× {word}")),
+                "{metric} weighs: {row}"
+            );
+        }
+    }
+    // The reference's docker stats reading of the server sits in the serving row.
+    let stats = comparison_row(&html, "Memory, serving, docker stats");
+    assert!(stats.contains("2.859MiB"), "{stats}");
+    // The like-for-like rows do weigh, on the same reading both sides.
+    let whole = comparison_row(
+        &html,
+        "Memory, one CLI run, whole container (module cached)",
+    );
+    assert!(
+        whole.contains("more memory") && whole.contains("27.6 MiB"),
+        "{whole}"
+    );
+    let serving = comparison_row(&html, "Memory, serving (resident set)");
+    assert!(serving.contains("20× more memory"), "{serving}");
+    let rate = comparison_row(&html, "Server throughput, 10 connections");
+    assert!(
+        rate.contains("47,700 req&#x2F;s") && rate.contains("4.7× fewer"),
+        "{rate}"
+    );
+    // The decision matrix weighs the whole container, not the cgroups.
+    let matrix = &html[html.find("Decision matrix").unwrap()..];
+    let memory = matrix
+        .lines()
+        .find(|l| l.contains("least memory per short-lived task"))
+        .unwrap();
+    assert!(
+        memory.contains("traditional container") && memory.contains("27.6 MiB"),
+        "{memory}"
+    );
+    let md = page.read("lab12.md");
+    assert!(md.contains("| Memory, one CLI run, container cgroup alone |"));
+    assert!(md.contains("no verdict: the cgroups hold different parts of the work"));
+}
+
+#[test]
+fn a_failed_cross_check_is_stated_as_a_failure() {
+    let mut r = fixture(0.130, 0.206);
+    for o in crosscheck(0.000_584, 0.000_492) {
+        r.merge(o);
+    }
+    let page = render(&r, None);
+    let html = page.read("index.html");
+    assert!(
+        html.contains("class=\"check fail\"><strong>Cross-check: fail.</strong>"),
+        "a failed cross-check is not flagged"
+    );
+    assert!(html.contains("outside 0.90–1.10") && html.contains("19% slower"));
+    assert!(page.read("lab12.md").contains("**Cross-check: fail.**"));
+    let passing = render(&fixture(0.130, 0.206), None).read("index.html");
+    assert!(passing.contains("<strong>Cross-check: pass.</strong>"));
+}
+
+#[test]
+fn interval_text_matches_its_coverage_and_one_run_is_one_run() {
+    let page = render(&two_invocations(0.2, 0.2), None);
+    let html = page.read("index.html");
+    let spin = &html[html.find("id=\"spin\"").unwrap()..];
+    // Five samples reach 93.75%, not 95%: the text says so.
+    let cold = table_row(spin, "embedded WAGI host: cold request");
+    assert!(cold.contains("94% interval"), "{cold}");
+    assert!(!cold.contains("<td class=\"num\">95% interval"), "{cold}");
+    assert!(!cold.contains("93.8"), "false precision: {cold}");
+    // Eleven samples reach 95%; the mean has its interval beside it.
+    let startup = &html[html.find("id=\"startup\"").unwrap()..];
+    let runc = table_row(startup, "native image, ctr run --rm (runc)");
+    assert!(runc.contains("95% interval 17"), "{runc}");
+    assert!(
+        runc.contains("180 ms (95% interval"),
+        "no mean interval: {runc}"
+    );
+    // One docker build is one run, with three significant figures.
+    let traditional = &html[html.find("id=\"traditional\"").unwrap()..];
+    assert!(traditional.contains("523 ms <span class=\"muted\">(one run)"));
+    let md = page.read("lab12.md");
+    assert!(
+        !md.contains("95% interval 94%"),
+        "lab12.md labels a 94% interval 95%"
+    );
+    assert!(md.contains("94% interval"));
+}
+
+#[test]
+fn spin_spacing_and_warm_slower_than_cold_come_from_the_data() {
+    let html = render(&two_invocations(0.2, 0.2), None).read("index.html");
+    assert!(
+        html.contains("both sent one every 200 ms"),
+        "equal spacing not stated"
+    );
+    assert!(!html.contains("shorter interval"));
+    assert!(
+        html.contains("Warm requests read slower than cold ones on 1 of 1 hosts"),
+        "warm slower than cold is not stated"
+    );
+    let html = render(&two_invocations(5.0, 1.0), None).read("index.html");
+    assert!(
+        html.contains("cold requests were sent one every 5.00 s and warm ones one every 1.00 s")
+    );
+}
+
+#[test]
+fn task_1_and_the_bonus_questions_are_answered_from_the_data() {
+    let page = render(&two_invocations(0.2, 0.2), None);
+    let html = page.read("index.html");
+    let app = &html[html.find("id=\"app\"").unwrap()..html.find("id=\"traditional\"").unwrap()];
+    assert!(app.contains("&quot;moscow_time&quot;:&quot;2026-11-27 09:36:36 MSK&quot;"));
+    assert!(app.contains("Status: 404 Not Found"));
+    assert!(app.contains("&lt;!doctype html&gt;"));
+    let spin = &html[html.find("id=\"spin\"").unwrap()..];
+    for question in [
+        "Bonus: would you use Spin for production workloads?",
+        "Bonus: how does this compare to traditional serverless (AWS Lambda, Cloud Functions)?",
+    ] {
+        let at = spin
+            .find(question)
+            .unwrap_or_else(|| panic!("unanswered: {question}"));
+        let answer = &spin[at..at + 1500.min(spin.len() - at)];
+        assert!(
+            answer.contains("82.0 ms"),
+            "{question} does not use the measured start: {answer}"
+        );
+    }
+    assert!(
+        spin.contains("(quoted: AWS Compute Blog"),
+        "the public figure is not labelled as quoted"
+    );
+    assert!(spin.contains("each request then gets a fresh instance in that process"));
+    assert!(!html.contains("a process per request"));
+    let md = page.read("lab12.md");
+    assert!(md.contains("**Bonus: would you use Spin for production workloads?**"));
+    assert!(md.contains(JSON_LINE));
 }

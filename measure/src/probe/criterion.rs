@@ -302,7 +302,7 @@ mod tests {
         assert!((summary.median - 2e-6).abs() < 1e-15);
         assert_eq!(
             compile.shown.as_deref(),
-            Some("2.0 µs (95% CI 1.9 µs – 2.1 µs, criterion median)")
+            Some("2.00 µs (95% CI 1.90 µs – 2.10 µs, criterion median)")
         );
         // Without benchmark.json the label is the directory path.
         assert_eq!(obs[1].label, "criterion: service/Json Render");

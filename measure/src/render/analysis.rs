@@ -4,18 +4,20 @@
 //! that the numbers did not produce.
 
 use super::keys::{self, Pair};
+use super::quoted::Quoted;
 use super::status;
 use super::verdict::{value_of, verdict, Winner};
 use crate::format::{format_value, group, times};
 use crate::metric::{
-    Key, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
-    EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
+    Key, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
+    EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
+    MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
     MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE, PHASE_INSTANTIATE,
-    PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN_COLD,
-    SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT, WASM_MODULE,
-    WASM_PRECOMPILED,
+    PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN,
+    SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT,
+    WASM_MODULE, WASM_PRECOMPILED,
 };
-use crate::results::{Observation, Results, Status, Unit};
+use crate::results::{setting, Observation, Results, Status, Unit};
 use serde::Serialize;
 
 const RUNC: &[Key] = &[STARTUP_CLI.key(&CTR_RUNC)];
@@ -44,7 +46,10 @@ pub struct Decision {
     pub because: String,
 }
 
-pub fn answers(results: &Results) -> Vec<Answer> {
+/// The questions of the bonus task start with this, so the Spin section finds them.
+pub const BONUS: &str = "Bonus";
+
+pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
     vec![
         Answer {
             question: "Why is the WASM binary smaller, and what was left out?".into(),
@@ -67,8 +72,19 @@ pub fn answers(results: &Results) -> Vec<Answer> {
             sentences: server_mode(results),
         },
         Answer {
-            question: "Bonus: how do cold and warm requests compare under Spin (WAGI)?".into(),
+            question: format!("{BONUS}: how do cold and warm requests compare under Spin (WAGI)?"),
             sentences: spin(results),
+        },
+        Answer {
+            question: format!("{BONUS}: would you use Spin for production workloads?"),
+            sentences: production(results, quoted),
+        },
+        Answer {
+            question: format!(
+                "{BONUS}: how does this compare to traditional serverless (AWS Lambda, Cloud \
+                 Functions)?"
+            ),
+            sentences: serverless(results, quoted),
         },
     ]
 }
@@ -151,7 +167,7 @@ fn sizes(results: &Results) -> Vec<String> {
         out.push(format!(
             "Beyond code, the native binary carries {} B of read-only data, {} B of unwind tables \
              and {} B of ELF headers and padding; it links musl's libc statically, and in the \
-             native build the HTTP server context (axum on tokio) as well.",
+             native build the HTTP server context (hyper on tokio) as well.",
             group(rodata),
             group(unwind),
             group(headers)
@@ -181,7 +197,7 @@ fn sizes(results: &Results) -> Vec<String> {
         };
         out.push(format!(
             "What the wasm build leaves out: the server context entirely (WASI preview 1 has no \
-             sockets, so the module is built without axum and tokio), any libc beyond the WASI \
+             sockets, so the module is built without hyper and tokio), any libc beyond the WASI \
              calls it imports ({} B of import section), and unwind tables: the runtime owns a wasm \
              module's stack, so it carries none. {custom}",
             group(imports)
@@ -279,22 +295,22 @@ fn container_overhead(results: &Results) -> Vec<String> {
     }
     if let (Some(native), Some(runc)) = (native, runc) {
         out.push(format!(
-            "ctr with runc adds {} to the bare process ({:.0}% of its {}): the ctr client, a shim \
+            "ctr with runc adds {} to the bare process ({} of its {}): the ctr client, a shim \
              process, namespaces, a cgroup, the root filesystem snapshot and mount, and the task's \
              bookkeeping in containerd.",
             signed(runc - native),
-            100.0 * (runc - native) / runc,
+            share(runc - native, runc),
             format_value(runc, Unit::Seconds)
         ));
     }
     if let (Some(runc), Some(docker)) = (runc, docker) {
-        let share = 100.0 * (docker - runc) / docker;
         out.push(if docker > runc {
             format!(
-                "docker run adds {} on top of containerd and runc ({share:.0}% of its {}): the \
+                "docker run adds {} on top of containerd and runc ({} of its {}): the \
                  API round trips of the docker client, network namespace and bridge setup, and \
                  the log driver.",
                 signed(docker - runc),
+                share(docker - runc, docker),
                 format_value(docker, Unit::Seconds)
             )
         } else {
@@ -314,15 +330,52 @@ fn container_overhead(results: &Results) -> Vec<String> {
 
 fn memory(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some((t, w)) = keys::MEMORY_CLI.measured(results) {
-        if let Some((_, phrase, interval)) = versus(t, w) {
-            out.push(format!(
-                "At the peak of one CLI run, the wasm container's memory cgroup holds {phrase} than \
-                 the runc container's ({interval}{} against {}); the reference wrote N/A here.",
-                format_value(w.summary.as_ref().map_or(0.0, |s| s.median), Unit::Bytes),
-                format_value(t.summary.as_ref().map_or(0.0, |s| s.median), Unit::Bytes)
-            ));
-        }
+    let median_of = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
+    let bytes = |o: &Observation| format_value(median_of(o), Unit::Bytes);
+    for (pair, when) in [
+        (keys::MEMORY_CLI, "with its module cached"),
+        (
+            keys::MEMORY_CLI_FIRST,
+            "on a first start (the shim compiling)",
+        ),
+    ] {
+        let Some((t, w)) = pair.measured(results) else {
+            continue;
+        };
+        let Some((_, phrase, interval)) = versus(t, w) else {
+            continue;
+        };
+        let part = |metric: &crate::metric::Metric, o: &Observation| {
+            let variant = keys::parts(&o.id)?.variant;
+            shown(results, &[metric.id(None, &variant)])
+        };
+        let split =
+            |o: &Observation| match (part(&MEMORY_CLI_PEAK, o), part(&MEMORY_CLI_SHIM_PEAK, o)) {
+                (Some(cgroup), Some(shim)) => {
+                    format!(" ({cgroup} in the cgroup, {shim} in the shim)")
+                }
+                _ => String::new(),
+            };
+        out.push(format!(
+            "One CLI container as a whole, {when}: its cgroup's peak plus the peak RSS of the \
+             shim process that serves it, read the same way on both sides. The wasm container \
+             takes {phrase} than the runc container ({interval}{}{} against {}{}); the \
+             reference wrote N/A here.",
+            bytes(w),
+            split(w),
+            bytes(t),
+            split(t)
+        ));
+    }
+    if let Some((t, w)) = keys::MEMORY_CLI_CGROUP.measured(results) {
+        out.push(format!(
+            "The container cgroups alone read {} for the wasm container and {} for runc's, but \
+             they hold different parts of the work (runc's includes runc init; the wasm shim \
+             runs the module in its own process, outside the cgroup), so no verdict is drawn \
+             from them.",
+            bytes(w),
+            bytes(t)
+        ));
     }
     if let Some(linear) = shown(results, &[MEMORY_LINEAR.key(&EMBEDDED_WASMTIME)]) {
         let resident = shown(results, &[MEMORY_HOST_RSS_GROWTH.key(&EMBEDDED_WASMTIME)])
@@ -338,17 +391,23 @@ fn memory(results: &Results) -> Vec<String> {
              is {linear} after _start{resident}."
         ));
     }
-    if let (Some(stats), Some(rss)) = (
-        results.measured(keys::MEMORY_SERVING.traditional),
-        shown(results, &[keys::NATIVE_SERVER_RSS]),
-    ) {
+    if let Some((t, w)) = keys::MEMORY_SERVING.measured(results) {
+        if let Some((_, phrase, interval)) = versus(t, w) {
+            out.push(format!(
+                "Serving, read the same way on both sides (VmRSS of the serving processes), the \
+                 wasi:http host holds {phrase} than the native server ({interval}{} against {}): \
+                 it carries wasmtime, the compiled component and its instance pool.",
+                bytes(w),
+                bytes(t)
+            ));
+        }
+    }
+    if let Some(stats) = results.measured(keys::MEMORY_SERVING_DOCKER_STATS.traditional) {
         out.push(format!(
-            "Serving, the container shows {} in docker stats{}, against {rss} resident for the \
-             same binary as a bare process.",
-            format_value(
-                stats.summary.as_ref().map_or(0.0, |s| s.median),
-                Unit::Bytes
-            ),
+            "docker stats, as the lab asks, shows the server container using {}{}; it reads the \
+             container's cgroup, and no wasm server ran in docker, so it is weighed against \
+             nothing.",
+            bytes(stats),
             stats
                 .shown
                 .as_deref()
@@ -425,6 +484,19 @@ fn server_mode(results: &Results) -> Vec<String> {
     out
 }
 
+/// The spacing of the cold and warm series, from the settings of the invocation that took
+/// them; None when that invocation did not record it.
+pub fn spacing(results: &Results) -> Option<(f64, f64)> {
+    let o = results
+        .observations
+        .iter()
+        .find(|o| o.is_measured() && keys::parts(&o.id).is_some_and(|p| p.are(&SPIN_COLD, None)))?;
+    Some((
+        results.setting_of(o, setting::COLD_INTERVAL)?,
+        results.setting_of(o, setting::WARM_INTERVAL)?,
+    ))
+}
+
 /// Per host: how long it takes to come up, and cold requests against warm ones. The hosts
 /// are those the Spin probe measured, named as its observations name them.
 fn spin(results: &Results) -> Vec<String> {
@@ -445,6 +517,8 @@ fn spin(results: &Results) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
+    // Hosts whose warm median came out above the cold one, and of those, measurably.
+    let (mut compared, mut warm_slower, mut measurably) = (0, Vec::new(), 0);
     for (host, name) in hosts {
         let get = |series: &Metric| results.measured(&[series.id(None, &host)]);
         let mut parts = Vec::new();
@@ -454,6 +528,14 @@ fn spin(results: &Results) -> Vec<String> {
         if let (Some(cold), Some(warm)) = (get(&SPIN_COLD), get(&SPIN_WARM)) {
             // `verdict` reads "wasm vs traditional"; here warm plays the first role.
             if let Some(v) = verdict(warm, cold) {
+                compared += 1;
+                let (c, w) = (median_of(cold), median_of(warm));
+                if w > c {
+                    warm_slower.push(name.to_owned());
+                    if v.winner == Winner::Wasm {
+                        measurably += 1;
+                    }
+                }
                 let how = match v.winner {
                     Winner::Neither => format!("show {} from warm ones", v.short),
                     _ => format!("are {} than warm ones", v.short),
@@ -475,6 +557,20 @@ fn spin(results: &Results) -> Vec<String> {
             out.push(format!("{name}: {}.", parts.join("; ")));
         }
     }
+    if !warm_slower.is_empty() {
+        let measurably = match measurably {
+            0 => "none of them measurably (every interval contains 1)".to_owned(),
+            k => format!("{k} of them measurably"),
+        };
+        out.push(format!(
+            "Warm requests read slower than cold ones on {} of {compared} hosts ({}), {measurably}: \
+             these hosts cache nothing a cache-busting query could miss (each request gets a \
+             fresh instance or a server that keeps no per-URL state), so cold and warm differ \
+             only by noise and by what the spacing leaves in the machine's caches.",
+            warm_slower.len(),
+            warm_slower.join(", ")
+        ));
+    }
     if let Some(reason) = results
         .get(&keys::SPIN_REMOTE_COLD)
         .filter(|o| matches!(o.status, Status::Skipped { .. }))
@@ -484,6 +580,204 @@ fn spin(results: &Results) -> Vec<String> {
     }
     if out.is_empty() {
         out.push("The Spin series were not measured in this run (make bench-spin).".into());
+    }
+    out
+}
+
+fn median_of(o: &Observation) -> f64 {
+    o.summary.as_ref().map_or(f64::NAN, |s| s.median)
+}
+
+/// The WAGI host the bonus answers speak for: Spin when it was measured, else the embedded
+/// host that serves the same manifest the same way; with its name and, for the stand-in,
+/// a note saying so.
+fn wagi_host(
+    results: &Results,
+) -> Option<(&'static crate::metric::Variant, &'static str, &'static str)> {
+    [
+        (&SPIN, "Spin", ""),
+        (
+            &EMBEDDED_WAGI,
+            "the embedded WAGI host",
+            " (standing in for Spin, which was not measured: it serves the same manifest the \
+             same way)",
+        ),
+    ]
+    .into_iter()
+    .find(|(v, _, _)| results.measured(&[SPIN_COLD_START.key(v)]).is_some())
+}
+
+/// Would Spin serve production work: its measured start, per-request cost, memory and
+/// throughput against the native server's, each from this run.
+fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
+    let Some((host, name, note)) = wagi_host(results) else {
+        return vec![
+            "Not answered from data: no WAGI host's cold start was measured in this run (make \
+             bench-spin)."
+                .into(),
+        ];
+    };
+    let mut out = Vec::new();
+    let get = |key: Key| results.measured(&[key]);
+    let start = get(SPIN_COLD_START.key(host));
+    let rate = get(LOAD_RPS.key_at(keys::AT_C10, host));
+    let native_rate = get(LOAD_RPS.key_at(keys::AT_C10, &NATIVE_PROCESS));
+    let rss = get(MEMORY_SERVER_RSS.key(host));
+    let native_rss = get(keys::NATIVE_SERVER_RSS);
+    let p50 = get(LOAD_LATENCY_P50.key_at(keys::AT_C1, host));
+    let mut facts = Vec::new();
+    if let Some(s) = start {
+        facts.push(format!(
+            "it comes up in {} (launch to the first 200)",
+            value_of(s)
+        ));
+    }
+    if let Some(p) = p50 {
+        facts.push(format!(
+            "answers one request at a time in {} (wrk's median at one connection; a fresh \
+             instance per request)",
+            value_of(p)
+        ));
+    }
+    let mut rate_ratio = None;
+    if let (Some(r), Some(n)) = (rate, native_rate) {
+        let ratio = median_of(r) / median_of(n);
+        rate_ratio = Some(ratio);
+        facts.push(format!(
+            "serves {} at 10 connections, {}× the native server's {}",
+            value_of(r),
+            times(ratio),
+            value_of(n)
+        ));
+    }
+    if let (Some(m), Some(n)) = (rss, native_rss) {
+        facts.push(format!(
+            "holds {} resident against the native server's {}",
+            format_value(median_of(m), Unit::Bytes),
+            format_value(median_of(n), Unit::Bytes)
+        ));
+    }
+    if facts.is_empty() {
+        return vec![format!(
+            "Not answered from data: {name} was not measured under load."
+        )];
+    }
+    out.push(format!(
+        "Measured here, {name}{note}: {}.",
+        facts.join("; ")
+    ));
+    let lambda_low = quoted.public(LAMBDA_COLD_START).and_then(|p| p.low_seconds);
+    let fast_start = start.zip(lambda_low).map(|(s, low)| median_of(s) < low);
+    let verdict = match (fast_start, rate_ratio) {
+        (Some(true), Some(r)) if r < 0.5 => format!(
+            "So: yes for request-driven work that scales to zero or idles (a start below the \
+             lower end AWS quotes for Lambda's cold starts costs little), not for a \
+             throughput-bound service, where the native server did {}× the work per core here.",
+            times(1.0 / r)
+        ),
+        (Some(true), _) => "So: yes: it starts below the lower end AWS quotes for Lambda's cold \
+             starts and keeps at least half the native server's rate here."
+            .to_owned(),
+        (Some(false), _) => "So: only where its start is acceptable: it came up slower than the \
+             lower end AWS quotes for Lambda's cold starts."
+            .to_owned(),
+        (None, _) => "So: the start was not measured against a quoted figure; decide on the \
+             rate and memory above."
+            .to_owned(),
+    };
+    out.push(verdict);
+    out.push(
+        "Not measured here, and what a production decision also needs: a cloud deployment \
+         (SPIN_URL), its latency over a real network, and operational features (logs, \
+         metrics, secrets) that a local run cannot show."
+            .into(),
+    );
+    out
+}
+
+/// Keys of the public statements in quoted.json the serverless answer compares against.
+const LAMBDA_COLD_START: &str = "lambda-cold-start";
+const LAMBDA_MEMORY: &str = "lambda-memory";
+const CLOUD_FUNCTIONS_MEMORY: &str = "cloud-functions-memory";
+const CLOUD_FUNCTIONS_CONCURRENCY: &str = "cloud-functions-concurrency";
+
+/// The measured WAGI host against the public figures of AWS Lambda and Cloud Functions,
+/// each quoted figure named as quoted.
+fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
+    let Some((host, name, note)) = wagi_host(results) else {
+        return vec!["Not answered from data: no WAGI host was measured in this run.".into()];
+    };
+    let mut out = Vec::new();
+    let get = |key: Key| results.measured(&[key]);
+    if let (Some(start), Some(lambda)) = (
+        get(SPIN_COLD_START.key(host)),
+        quoted.public(LAMBDA_COLD_START),
+    ) {
+        let measured = median_of(start);
+        let against = lambda.low_seconds.map_or_else(String::new, |low| {
+            if measured < low {
+                ", below the lower end of that range".to_owned()
+            } else {
+                ", within that range".to_owned()
+            }
+        });
+        out.push(format!(
+            "Cold start: {name}{note} came up in {} on this machine (measured), against AWS's \
+             own statement \"{}\" (quoted: {}){against}. A WAGI \
+             host pays its start once per process, and each request then gets a fresh \
+             instance in that process, where Lambda starts an execution environment per \
+             concurrent request.",
+            value_of(start),
+            lambda.quote.trim_end_matches('.'),
+            lambda.source
+        ));
+    }
+    if let Some(rss) = get(MEMORY_SERVER_RSS.key(host)) {
+        let floors: Vec<String> = [LAMBDA_MEMORY, CLOUD_FUNCTIONS_MEMORY]
+            .iter()
+            .filter_map(|k| quoted.public(k))
+            .filter_map(|p| {
+                Some(format!(
+                    "{} allocates at least {} per instance (quoted: {})",
+                    p.platform,
+                    format_value(p.low_bytes?, Unit::Bytes),
+                    p.source
+                ))
+            })
+            .collect();
+        if !floors.is_empty() {
+            out.push(format!(
+                "Memory: the whole host, serving every request, held {} resident (measured); {}.",
+                format_value(median_of(rss), Unit::Bytes),
+                floors.join("; ")
+            ));
+        }
+    }
+    if let (Some(rate), Some(concurrency)) = (
+        get(LOAD_RPS.key_at(keys::AT_C10, host)),
+        quoted.public(CLOUD_FUNCTIONS_CONCURRENCY),
+    ) {
+        out.push(format!(
+            "Concurrency: {name}, one process, served {} at 10 connections (measured), each \
+             request in its own instance; Cloud Functions documents that \"{}\" (quoted: {}), \
+             so the same load takes as many instances as there are requests in flight.",
+            value_of(rate),
+            concurrency.quote.trim_end_matches('.'),
+            concurrency.source
+        ));
+    }
+    if out.is_empty() {
+        out.push(format!(
+            "Not answered from data: {name}'s start, memory and rate were not all measured."
+        ));
+    } else {
+        out.push(
+            "These are not one quantity measured the same way: the quoted figures are the \
+             providers' statements for their platforms, reached over a network; the measured \
+             ones are this machine over loopback. They compare orders of magnitude, not \
+             winners."
+                .into(),
+        );
     }
     out
 }
@@ -498,10 +792,26 @@ fn signed(seconds: f64) -> String {
     }
 }
 
+/// `part` as a share of `whole`, without more precision than a share needs: "62%",
+/// "nearly all".
+fn share(part: f64, whole: f64) -> String {
+    let p = 100.0 * part / whole;
+    if p >= 99.5 {
+        "nearly all".to_owned()
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
 /// When to pick which, each cell from this run's figures.
 pub fn decisions(results: &Results) -> Vec<Decision> {
+    const CONTAINERS: [&str; 2] = ["traditional container", "WASM container"];
+    const SERVERS: [&str; 2] = [
+        "native server process",
+        "wasi:http component (embedded host)",
+    ];
     let mut out = Vec::new();
-    let pick = |need: &str, pair: Pair, out: &mut Vec<Decision>| {
+    let pick = |need: &str, pair: Pair, names: [&str; 2], out: &mut Vec<Decision>| {
         let Some((to, wo)) = pair.measured(results) else {
             return;
         };
@@ -509,15 +819,16 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
             return;
         };
         let choice = match v.winner {
-            Winner::Wasm => "WASM container",
-            Winner::Traditional => "traditional container",
+            Winner::Wasm => names[1],
+            Winner::Traditional => names[0],
             Winner::Neither => "either",
         };
         out.push(Decision {
             need: need.into(),
             choice: choice.into(),
             because: format!(
-                "WASM {}: {} against {}",
+                "{} {}: {} against {}",
+                names[1],
                 v.phrase,
                 value_of(wo),
                 value_of(to)
@@ -527,21 +838,25 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
     pick(
         "smallest artifact to ship and pull",
         keys::IMAGES_IN_CONTAINERD,
+        CONTAINERS,
         &mut out,
     );
     pick(
         "fastest first start after a deploy",
         keys::STARTUP_FIRST,
+        CONTAINERS,
         &mut out,
     );
     pick(
         "fastest repeated start (scale to zero, one task per request)",
         keys::STARTUP_CACHED,
+        CONTAINERS,
         &mut out,
     );
     pick(
-        "least memory per short-lived task",
+        "least memory per short-lived task (container and its shim)",
         keys::MEMORY_CLI,
+        CONTAINERS,
         &mut out,
     );
     // The ctr probe records the server context's exit as measured when the module ended
@@ -560,6 +875,13 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
     pick(
         "highest HTTP throughput at 10 connections",
         keys::THROUGHPUT,
+        SERVERS,
+        &mut out,
+    );
+    pick(
+        "least memory while serving",
+        keys::MEMORY_SERVING,
+        SERVERS,
         &mut out,
     );
     out

@@ -14,73 +14,153 @@ use serde::Serialize;
 struct Spec {
     metric: &'static str,
     pair: Pair,
+    /// What each side's figure contains, and how it was taken.
     notes: &'static str,
+    /// Why the two sides are not the same quantity taken the same way, when they are not:
+    /// the row then shows both figures and draws no verdict.
+    unlike: Option<&'static str>,
+    /// What stands in a side that has no counterpart of this reading.
+    no_counterpart: Option<&'static str>,
     /// Key of the reference's figure in the quoted data file.
     quoted: Option<&'static str>,
 }
 
+/// A spec that weighs its two sides.
+const fn weighed(
+    metric: &'static str,
+    pair: Pair,
+    notes: &'static str,
+    quoted: Option<&'static str>,
+) -> Spec {
+    Spec {
+        metric,
+        pair,
+        notes,
+        unlike: None,
+        no_counterpart: None,
+        quoted,
+    }
+}
+
+/// The prefix of every refused verdict, so a reader (and a test) finds them alike.
+pub const NO_VERDICT: &str = "no verdict";
+
 const SPECS: &[Spec] = &[
+    weighed(
+        "Binary size",
+        keys::BINARY_SIZE,
+        "file length in bytes on both sides: the static musl binary vs the wasm32-wasip1 module",
+        Some("binary-size"),
+    ),
     Spec {
-        metric: "Binary size",
-        pair: keys::BINARY_SIZE,
-        notes: "file length in bytes: the static musl binary vs the wasm32-wasip1 module",
-        quoted: Some("binary-size"),
-    },
-    Spec {
-        metric: "Image size",
+        metric: "Image size, as each tool reports it",
         pair: keys::IMAGE_SIZE,
-        notes: "docker image inspect vs the wasi/wasm image's manifest, config and layer",
+        notes: "docker image inspect (the unpacked layer) vs ctr images ls (manifest, config \
+                and layer as stored), as the lab asks for each",
+        unlike: Some(
+            "the two tools count different things; the next row measures both images the \
+             same way",
+        ),
+        no_counterpart: None,
         quoted: Some("image-size"),
     },
+    weighed(
+        "Image size, both in containerd",
+        keys::IMAGES_IN_CONTAINERD,
+        "ctr images ls on both sides: manifest, config and one layer, written by the same \
+         OCI layout writer and imported with ctr",
+        None,
+    ),
+    weighed(
+        "CLI startup, as the lab runs it",
+        keys::STARTUP_AS_THE_LAB_RUNS_IT,
+        "median spawn to exit of the lab's command on both sides: docker run --rm (docker \
+         client, dockerd, containerd, runc, a network namespace) vs ctr run --rm with the \
+         wasmtime shim (ctr, containerd, the shim); the rows below take docker out",
+        Some("startup"),
+    ),
+    weighed(
+        "CLI startup, same containerd, first start",
+        keys::STARTUP_FIRST,
+        "ctr run --rm on both sides, runc vs the wasmtime shim with its compile cache emptied",
+        None,
+    ),
+    weighed(
+        "CLI startup, same containerd, module cached",
+        keys::STARTUP_CACHED,
+        "ctr run --rm on both sides, runc vs the wasmtime shim loading its cached compiled \
+         module",
+        None,
+    ),
+    weighed(
+        "CLI startup, no container",
+        keys::STARTUP_NO_CONTAINER,
+        "spawn to exit on both sides: the bare native process vs the module precompiled, in \
+         an embedded wasmtime",
+        None,
+    ),
+    weighed(
+        "Memory, one CLI run, whole container (module cached)",
+        keys::MEMORY_CLI,
+        "the same reading on both sides, per run: the container cgroup's peak (runc's \
+         includes runc init) plus the peak RSS of the container's shim process, which runs \
+         the module on the wasm side",
+        None,
+    ),
+    weighed(
+        "Memory, one CLI run, whole container (first start)",
+        keys::MEMORY_CLI_FIRST,
+        "as above, the wasm shim compiling the module with cranelift",
+        None,
+    ),
     Spec {
-        metric: "Image size, both in containerd",
-        pair: keys::IMAGES_IN_CONTAINERD,
-        notes: "the same OCI layout writer for both images, imported with ctr",
+        metric: "Memory, one CLI run, container cgroup alone",
+        pair: keys::MEMORY_CLI_CGROUP,
+        notes: "peak of the container's memory cgroup under ctr",
+        unlike: Some(
+            "the cgroups hold different parts of the work: runc's holds the service and runc \
+             init, the wasm shim's leaves out the shim process that runs the module; the \
+             whole-container rows above add the shim to both",
+        ),
+        no_counterpart: None,
         quoted: None,
     },
+    weighed(
+        "Server throughput, 10 connections",
+        keys::THROUGHPUT,
+        "wrk on loopback, server and wrk pinned to their own cores, both bare processes (no \
+         container): the native server vs the wasi:http component in the embedded host \
+         (pooling allocator)",
+        None,
+    ),
     Spec {
-        metric: "CLI startup, as the lab runs it",
-        pair: keys::STARTUP_AS_THE_LAB_RUNS_IT,
-        notes: "median spawn to exit of docker run --rm vs ctr run --rm with the wasmtime shim",
-        quoted: Some("startup"),
-    },
-    Spec {
-        metric: "CLI startup, same containerd, first start",
-        pair: keys::STARTUP_FIRST,
-        notes: "ctr run --rm, runc vs the wasmtime shim with its compile cache emptied",
+        metric: "Server throughput, 10 connections, in docker",
+        pair: keys::THROUGHPUT_DOCKER,
+        notes: "the native server in docker, under the same wrk; its requests also cross \
+                docker's port forwarding",
+        unlike: Some("no wasm server ran in docker, so nothing was measured the same way"),
+        no_counterpart: Some("no wasm server in docker"),
         quoted: None,
     },
+    weighed(
+        "Memory, serving (resident set)",
+        keys::MEMORY_SERVING,
+        "the same reading on both sides: VmRSS of every process of the serving group, after \
+         an answer: the native server vs the wasi:http host (runtime and compiled component \
+         included)",
+        None,
+    ),
     Spec {
-        metric: "CLI startup, same containerd, module cached",
-        pair: keys::STARTUP_CACHED,
-        notes: "ctr run --rm, runc vs the wasmtime shim loading its cached compiled module",
-        quoted: None,
-    },
-    Spec {
-        metric: "CLI startup, no container",
-        pair: keys::STARTUP_NO_CONTAINER,
-        notes: "the bare process vs the module precompiled, in an embedded wasmtime",
-        quoted: None,
-    },
-    Spec {
-        metric: "Server throughput, 10 connections",
-        pair: keys::THROUGHPUT,
-        notes: "wrk on loopback: the native server in docker vs the wasi:http component in \
-                the embedded host (pooling allocator), server and wrk on their own cores",
-        quoted: None,
-    },
-    Spec {
-        metric: "Memory, serving",
-        pair: keys::MEMORY_SERVING,
-        notes: "docker stats MEM USAGE of the server container vs the resident set of the \
-                wasi:http host process (runtime and compiled component included)",
-        quoted: None,
-    },
-    Spec {
-        metric: "Memory, one CLI run",
-        pair: keys::MEMORY_CLI,
-        notes: "peak of the container's memory cgroup during a MODE=once run under ctr",
-        quoted: Some("memory"),
+        metric: "Memory, serving, docker stats",
+        pair: keys::MEMORY_SERVING_DOCKER_STATS,
+        notes: "docker stats MEM USAGE of the server container, as the lab asks (its cgroup's \
+                usage, page cache included)",
+        unlike: Some(
+            "docker stats reads a container's cgroup, and no wasm server ran in docker; the \
+             resident-set row above compares the two servers the same way",
+        ),
+        no_counterpart: Some("no docker stats reading: no wasm server ran in docker"),
+        quoted: Some("server-memory"),
     },
 ];
 
@@ -95,6 +175,9 @@ pub struct Row {
     pub notes: String,
     /// Ids behind the two cells, so a reader can find the raw samples.
     pub ids: Vec<String>,
+    /// Why this row draws no verdict, when its sides are not the same quantity taken the
+    /// same way.
+    pub refused: Option<String>,
     /// The reference write-up's figures for this metric, labelled as quoted.
     pub quoted: Option<String>,
 }
@@ -128,21 +211,29 @@ pub fn table(results: &Results, quoted: &Quoted) -> Vec<Row> {
 fn row(results: &Results, quoted: &Quoted, spec: &Spec) -> Row {
     let (tk, wk) = (spec.pair.traditional, spec.pair.wasm);
     let (t, w) = (results.measured(tk), results.measured(wk));
-    let cell = |o: Option<&Observation>, keys: &[Key]| match o {
-        Some(o) => value_of(o),
-        None => format!("not measured ({})", why_not(results, keys)),
+    let cell = |o: Option<&Observation>, keys: &[Key]| match (o, spec.no_counterpart) {
+        (Some(o), _) => value_of(o),
+        (None, Some(none)) if keys.is_empty() => none.to_owned(),
+        (None, _) => format!("not measured ({})", why_not(results, keys)),
     };
-    let improvement = t.zip(w).and_then(|(t, w)| verdict(t, w));
+    let refused = spec.unlike.map(|why| format!("{NO_VERDICT}: {why}"));
+    let improvement = match refused {
+        Some(_) => None,
+        None => t.zip(w).and_then(|(t, w)| verdict(t, w)),
+    };
     Row {
         metric: spec.metric.into(),
         traditional: cell(t, tk),
         wasm: cell(w, wk),
-        improvement: improvement
-            .as_ref()
-            .map_or_else(|| "—".to_owned(), |v| v.phrase.clone()),
+        improvement: match (&refused, &improvement) {
+            (Some(why), _) => why.clone(),
+            (None, Some(v)) => v.phrase.clone(),
+            (None, None) => "—".to_owned(),
+        },
         winner: improvement.map(|v| v.winner),
         notes: spec.notes.into(),
         ids: [t, w].iter().flatten().map(|o| o.id.clone()).collect(),
+        refused,
         quoted: spec.quoted.and_then(|key| quoted.pair(key)),
     }
 }
@@ -157,6 +248,7 @@ fn fact(metric: &str, traditional: String, wasm: String, improvement: &str, note
         winner: None,
         notes: notes.into(),
         ids: Vec::new(),
+        refused: None,
         quoted: None,
     }
 }
@@ -165,7 +257,7 @@ fn fact(metric: &str, traditional: String, wasm: String, improvement: &str, note
 fn server_mode(results: &Results) -> Row {
     let ready = [keys::DOCKER_READY];
     let traditional = match results.measured(&ready) {
-        Some(o) => format!("serves HTTP (axum; first 200 after {})", value_of(o)),
+        Some(o) => format!("serves HTTP (first 200 after {})", value_of(o)),
         None => format!("not measured ({})", why_not(results, &ready)),
     };
     let p1 = results.get(&keys::P1_SERVER);
@@ -175,7 +267,10 @@ fn server_mode(results: &Results) -> Row {
     };
     for (keys, how) in [
         (keys::WASI_HTTP_READY, "as a wasi:http component"),
-        (keys::WAGI_READY, "through WAGI, a process per request"),
+        (
+            keys::WAGI_READY,
+            "through WAGI, a fresh instance per request in one process",
+        ),
     ] {
         if let Some(o) = results.measured(keys) {
             wasm.push_str(&format!("; serves {how} (first 200 after {})", value_of(o)));

@@ -322,9 +322,11 @@ fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<
         else {
             continue;
         };
-        match series.iter_mut().find(|(name, _)| *name == p.variant) {
+        // Each point is one wrk run (n=1), said in the legend as every plot says its n.
+        let name = format!("{} (n={} per point)", p.variant, s.n);
+        match series.iter_mut().find(|(n, _)| *n == name) {
             Some((_, points)) => points.push((c, s.median)),
-            None => series.push((p.variant, vec![(c, s.median)])),
+            None => series.push((name, vec![(c, s.median)])),
         }
     }
     let max_c = series

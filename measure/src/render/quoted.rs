@@ -1,6 +1,7 @@
-//! Figures quoted from the reference write-up, for comparison. They live in one data file
-//! beside the templates (`quoted.json`), so correcting a quote needs no Rust change, and
-//! the report labels them as quoted, never as measured.
+//! Figures quoted from the reference write-up and from public documentation of serverless
+//! platforms, for comparison. They live in one data file beside the templates
+//! (`quoted.json`), so correcting a quote needs no Rust change, and the report labels them
+//! as quoted, with their sources, never as measured.
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,24 @@ pub struct Quoted {
     pub note: String,
     /// Per metric: the sides (`traditional`, `wasm`) or a single `value`, as written there.
     pub figures: BTreeMap<String, BTreeMap<String, String>>,
+    /// Public statements about traditional serverless platforms, each with its source.
+    #[serde(default)]
+    pub serverless: BTreeMap<String, Public>,
+}
+
+/// One public statement, quoted verbatim, with the number the analysis compares against.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Public {
+    pub platform: String,
+    pub what: String,
+    pub quote: String,
+    /// The lower end the quote states, in seconds or bytes, when it states one.
+    #[serde(default)]
+    pub low_seconds: Option<f64>,
+    #[serde(default)]
+    pub low_bytes: Option<f64>,
+    pub source: String,
+    pub url: String,
 }
 
 impl Quoted {
@@ -30,6 +49,11 @@ impl Quoted {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
+    }
+
+    /// The public statement under `key`.
+    pub fn public(&self, key: &str) -> Option<&Public> {
+        self.serverless.get(key)
     }
 
     /// "4.5MB → 2.4MB" for a two-sided metric, the value for a single one.

@@ -8,15 +8,33 @@ use super::keys::{self, Listed};
 use super::plot::Plot;
 use super::quoted::Quoted;
 use super::status;
-use crate::format::format_value;
-use crate::metric::{Key, SIZE_SECTION};
+use crate::format::{format_value, times};
+use crate::metric::{Key, Metric, Unit, SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM};
 use crate::results::{Kind, Observation, Provenance, Results};
-use crate::stats::{ratio_of_medians, CONFIDENCE, NOISY_CV};
+use crate::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The cross-check passes when measure's median over hyperfine's lies in this range: the
+/// two clocks then agree within 10% on the same command.
+pub const CROSSCHECK_AGREES: (f64, f64) = (0.90, 1.10);
+/// How many lines of a context's captured output the page shows (the page's head).
+const CONTEXT_LINES: usize = 12;
 
 #[derive(Serialize)]
 pub struct View {
+    /// The machine and software of the latest invocation (the header's one line).
     pub provenance: Provenance,
+    /// Every measuring command whose figures are in the file, oldest first.
+    pub invocations: Vec<InvocationView>,
+    /// "2026-11-27T06:36:35Z to 2026-11-27T06:37:37Z", or the one date.
+    pub measured_when: String,
+    /// Task 1: what each context printed, natively and as the wasm module.
+    pub contexts: Vec<ContextView>,
+    /// Quantities two probes measure, each its own way, side by side.
+    pub twice: Vec<Twice>,
+    /// How far apart cold and warm requests were sent, from the recorded settings.
+    pub spin_spacing: String,
     pub sizes: Vec<Row>,
     pub startup: Vec<Row>,
     pub phases: Vec<Row>,
@@ -43,11 +61,65 @@ pub struct View {
     /// The results file compared against, when `--baseline` was given.
     pub baseline: Option<String>,
     pub plots: Vec<Plot>,
-    /// How `measure`'s clock compares with hyperfine's on the same command.
-    pub crosscheck: Option<String>,
+    /// How `measure`'s clock compares with hyperfine's on the same command, as a check.
+    pub crosscheck: Option<Crosscheck>,
     pub results_link: String,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
+}
+
+/// One measuring command and the figures it wrote.
+#[derive(Serialize)]
+pub struct InvocationView {
+    pub number: u32,
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// Observations in the file that this invocation took.
+    pub observations: usize,
+    /// Per id prefix (`startup`, `spin`, ...): how many, and the sample counts they have.
+    pub figures: Vec<FigureGroup>,
+}
+
+#[derive(Serialize)]
+pub struct FigureGroup {
+    pub prefix: String,
+    pub count: usize,
+    /// "n = 20", "n = 1–20", or "none measured".
+    pub n: String,
+}
+
+/// The cross-check's outcome: pass or fail, and the sentence behind it.
+#[derive(Serialize)]
+pub struct Crosscheck {
+    pub passed: bool,
+    /// "pass" or "fail".
+    pub verdict: &'static str,
+    pub line: String,
+}
+
+/// One context of the service, run both ways.
+#[derive(Serialize)]
+pub struct ContextView {
+    pub what: String,
+    pub runs: Vec<ContextRun>,
+}
+
+#[derive(Serialize)]
+pub struct ContextRun {
+    pub runner: String,
+    pub command: String,
+    /// What it printed (the head of it for the page), or why it was not run.
+    pub output: String,
+    pub measured: bool,
+}
+
+/// One quantity taken by two probes for one server.
+#[derive(Serialize)]
+pub struct Twice {
+    pub quantity: &'static str,
+    pub server: String,
+    /// Each way's name and value.
+    pub values: Vec<(String, String)>,
 }
 
 /// The figures of the lab's sections, in order, measured or not: both write-ups list these.
@@ -91,7 +163,13 @@ pub struct Row {
     pub mean: String,
     pub stddev: String,
     pub p95: String,
+    /// The median's interval, its coverage said when it falls short of the nominal level:
+    /// "95% interval 1.20 ms – 1.30 ms", "one run".
     pub ci: String,
+    /// The mean with its interval: "1.25 ms (95% interval 1.20 ms – 1.30 ms)".
+    pub mean_ci: String,
+    /// "median of 20", "one run".
+    pub samples_note: String,
     pub cv_percent: String,
     pub noisy: bool,
     pub outliers: usize,
@@ -145,8 +223,14 @@ impl View {
                 })
                 .collect()
         };
+        let answers = analysis::answers(results, &inputs.quoted);
         Self {
             provenance: results.provenance().cloned().unwrap_or_default(),
+            invocations: invocations(results),
+            measured_when: measured_when(results),
+            contexts: contexts(results),
+            twice: twice(results),
+            spin_spacing: spin_spacing(results),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit),
             phases: rows(&|o| o.kind == Kind::InProcess),
@@ -169,7 +253,7 @@ impl View {
                 spin_deploy: figure(&keys::SPIN_DEPLOY_TIME),
             },
             comparison: compare::table(results, &inputs.quoted),
-            answers: analysis::answers(results),
+            answers,
             decisions: analysis::decisions(results),
             quoted: inputs.quoted,
             baseline: inputs.baseline.map(|(_, name)| name),
@@ -182,8 +266,9 @@ impl View {
     }
 }
 
-/// One sentence comparing `measure`'s back-to-back median with hyperfine's, computed.
-fn crosscheck(results: &Results) -> Option<String> {
+/// The cross-check as a check: measure's back-to-back median over hyperfine's on the same
+/// command passes within [`CROSSCHECK_AGREES`]; a failure says how far apart they are.
+fn crosscheck(results: &Results) -> Option<Crosscheck> {
     let [alone, hyperfine] = &keys::CROSSCHECK;
     let ours = results.get(alone).filter(|o| o.is_measured())?;
     let theirs = results.get(hyperfine).filter(|o| o.is_measured())?;
@@ -192,21 +277,269 @@ fn crosscheck(results: &Results) -> Option<String> {
         ours.summary.as_ref()?.median,
         theirs.summary.as_ref()?.median,
     );
-    let verdict = if r.is_significant() {
-        format!("differ by {:+.1}%", (r.value - 1.0) * 100.0)
-    } else {
-        "show no measurable difference".to_owned()
-    };
-    Some(format!(
-        "Timing the native binary back to back, measure's median {} and hyperfine's {} {verdict} \
-         (ratio {:.3}, {:.0}% interval {:.3} to {:.3}).",
+    let (low, high) = CROSSCHECK_AGREES;
+    let passed = (low..=high).contains(&r.value);
+    let n = |o: &Observation| o.summary.as_ref().map_or(0, |s| s.n);
+    let facts = format!(
+        "measure's median {} against hyperfine's {} for the same command back to back (n = {} \
+         and {}): ratio {} ({:.0}% interval {}–{})",
         format_value(a, ours.unit),
         format_value(b, theirs.unit),
-        r.value,
+        n(ours),
+        n(theirs),
+        times(r.value),
         r.interval.confidence * 100.0,
-        r.interval.low,
-        r.interval.high
-    ))
+        times(r.interval.low),
+        times(r.interval.high)
+    );
+    let line = if passed {
+        format!(
+            "{facts}, within {}–{}: the two clocks agree on this command.",
+            times(low),
+            times(high)
+        )
+    } else {
+        let way = if r.value > 1.0 { "slower" } else { "faster" };
+        format!(
+            "{facts}, outside {}–{}: measure read the same command {:.0}% {way} than \
+             hyperfine in this run, so every spawn-to-exit figure on this page may carry a bias \
+             of that size; ratios between variants timed alike are less affected than absolute \
+             values.",
+            times(low),
+            times(high),
+            (r.value - 1.0).abs() * 100.0
+        )
+    };
+    Some(Crosscheck {
+        passed,
+        verdict: if passed { "pass" } else { "fail" },
+        line,
+    })
+}
+
+/// One view per invocation, with the figures in the file that each one took.
+fn invocations(results: &Results) -> Vec<InvocationView> {
+    results
+        .invocations
+        .iter()
+        .map(|i| {
+            let mine: Vec<&Observation> = results
+                .observations
+                .iter()
+                .filter(|o| o.invocation == i.number)
+                .collect();
+            let mut groups: BTreeMap<&str, (usize, Vec<usize>)> = BTreeMap::new();
+            for o in &mine {
+                let prefix = o.id.split('.').next().unwrap_or(&o.id);
+                let group = groups.entry(prefix).or_default();
+                group.0 += 1;
+                if let Some(s) = o.summary.as_ref().filter(|_| o.is_measured()) {
+                    group.1.push(s.n);
+                }
+            }
+            let figures = groups
+                .into_iter()
+                .map(|(prefix, (count, ns))| FigureGroup {
+                    prefix: prefix.to_owned(),
+                    count,
+                    n: match (ns.iter().min(), ns.iter().max()) {
+                        (Some(lo), Some(hi)) if lo == hi => format!("n = {lo}"),
+                        (Some(lo), Some(hi)) => format!("n = {lo}–{hi}"),
+                        _ => "none measured".to_owned(),
+                    },
+                })
+                .collect();
+            InvocationView {
+                number: i.number,
+                provenance: i.provenance.clone(),
+                observations: mine.len(),
+                figures,
+            }
+        })
+        .collect()
+}
+
+fn measured_when(results: &Results) -> String {
+    match (results.invocations.first(), results.invocations.last()) {
+        (Some(a), Some(b)) if a.number != b.number => format!(
+            "in {} invocations, {} to {}",
+            results.invocations.len(),
+            a.provenance.date,
+            b.provenance.date
+        ),
+        (Some(a), _) => a.provenance.date.clone(),
+        _ => String::new(),
+    }
+}
+
+/// The head of `text`: its first `lines` lines, and how many were left out.
+fn head(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    if all.len() <= lines {
+        return text.trim_end().to_owned();
+    }
+    format!(
+        "{}\n… ({} more lines)",
+        all[..lines].join("\n"),
+        all.len() - lines
+    )
+}
+
+fn contexts(results: &Results) -> Vec<ContextView> {
+    keys::CONTEXTS
+        .iter()
+        .map(|metric| ContextView {
+            what: metric.label.to_owned(),
+            runs: keys::CONTEXT_RUNNERS
+                .iter()
+                .map(|runner| {
+                    let key = metric.key(runner);
+                    match results.get(&key) {
+                        Some(o) => ContextRun {
+                            runner: runner.label.to_owned(),
+                            command: o.command.clone(),
+                            output: match (status::text(&o.status), o.shown.as_deref()) {
+                                (Some(text), _) => text,
+                                (None, Some(shown)) => head(shown, CONTEXT_LINES),
+                                (None, None) => "no output recorded".to_owned(),
+                            },
+                            measured: o.is_measured(),
+                        },
+                        None => ContextRun {
+                            runner: runner.label.to_owned(),
+                            command: String::new(),
+                            output: status::not_recorded(&key.to_string()),
+                            measured: false,
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Servers whose ready time, or per-request latency, two probes took: both values side by
+/// side, so the page can say how each was taken.
+fn twice(results: &Results) -> Vec<Twice> {
+    let value = |metric: &Metric, at: Option<&str>, variant: &str| {
+        let o = results.measured(&[metric.id(at, variant)])?;
+        Some(format_value(o.summary.as_ref()?.median, o.unit))
+    };
+    let mut out = Vec::new();
+    let [ready, cold_start] = keys::READY_TWICE;
+    for (o, variant) in keys::measured_series(results, ready, None) {
+        if let Some(start) = value(cold_start, None, &variant) {
+            out.push(Twice {
+                quantity: "start until the first 200",
+                server: server_name(o),
+                values: vec![
+                    ("server probe".into(), value_of_median(o)),
+                    ("Spin probe".into(), start),
+                ],
+            });
+        }
+    }
+    for (o, variant) in keys::measured_series(results, keys::LATENCY_P50, Some(keys::AT_C1)) {
+        let kept = value(&SPIN_KEEPALIVE, None, &variant);
+        let fresh = value(&SPIN_WARM, None, &variant);
+        if kept.is_none() && fresh.is_none() {
+            continue;
+        }
+        let mut values = vec![("wrk, p50 at 1 connection".into(), value_of_median(o))];
+        values.extend(kept.map(|k| ("curl, kept-alive".into(), k)));
+        values.extend(fresh.map(|f| ("curl, new connection (warm)".into(), f)));
+        out.push(Twice {
+            quantity: "one request",
+            server: server_name(o),
+            values,
+        });
+    }
+    out
+}
+
+/// The server an observation is of, as the catalogue names its variant.
+fn server_name(o: &Observation) -> String {
+    keys::parts(&o.id)
+        .and_then(|p| crate::metric::variant(&p.variant))
+        .map_or_else(|| o.id.clone(), |v| v.label.to_owned())
+}
+
+fn value_of_median(o: &Observation) -> String {
+    o.summary
+        .as_ref()
+        .map_or_else(String::new, |s| format_value(s.median, o.unit))
+}
+
+/// How far apart cold and warm requests were sent, from the settings the Spin invocation
+/// recorded; said plainly when they were the same.
+fn spin_spacing(results: &Results) -> String {
+    let seconds = |s: f64| format_value(s, Unit::Seconds);
+    match analysis::spacing(results) {
+        Some((cold, warm)) if (cold - warm).abs() < 1e-9 => format!(
+            "In this run cold and warm requests were both sent one every {}, so they differ only \
+             by the cache-busting query and by the unrecorded request before each warm series.",
+            seconds(cold)
+        ),
+        Some((cold, warm)) => format!(
+            "In this run cold requests were sent one every {} and warm ones one every {}.",
+            seconds(cold),
+            seconds(warm)
+        ),
+        None => "This run's settings do not record the spacing of the series; each series' \
+                 label states the one it used."
+            .to_owned(),
+    }
+}
+
+/// The median's interval as a phrase that states its real coverage: order statistics of
+/// fewer than six samples cannot reach the nominal level, so it says what they reach.
+fn interval_text(s: &Summary, unit: Unit) -> String {
+    let f = |v: f64| format_value(v, unit);
+    let ci = &s.median_ci;
+    if s.n <= 1 {
+        return "one run".to_owned();
+    }
+    if ci.confidence + 1e-9 >= CONFIDENCE {
+        format!(
+            "{:.0}% interval {} – {}",
+            CONFIDENCE * 100.0,
+            f(ci.low),
+            f(ci.high)
+        )
+    } else {
+        format!(
+            "{:.0}% interval {} – {} (min to max: n = {} is too few for {:.0}%)",
+            ci.confidence * 100.0,
+            f(ci.low),
+            f(ci.high),
+            s.n,
+            CONFIDENCE * 100.0
+        )
+    }
+}
+
+/// The mean beside its Student-t interval; a summary from before that interval existed
+/// gets it from the samples.
+fn mean_text(s: &Summary, samples: &[f64], unit: Unit) -> String {
+    let f = |v: f64| format_value(v, unit);
+    let interval: Option<Interval> = s.mean_ci.or_else(|| crate::stats::mean_interval(samples));
+    // A few skewed samples can put the t-interval's low end below zero, which no duration
+    // or size can be: it is cut at zero, where the samples allow no less.
+    let floor = if samples.iter().all(|x| *x >= 0.0) {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    match interval {
+        Some(i) => format!(
+            "{} ({:.0}% interval {} – {})",
+            f(s.mean),
+            i.confidence * 100.0,
+            f(i.low.max(floor)),
+            f(i.high)
+        ),
+        None => f(s.mean),
+    }
 }
 
 impl Row {
@@ -244,13 +577,11 @@ impl Row {
             mean: s.map_or_else(String::new, |s| f(s.mean)),
             stddev: s.map_or_else(String::new, |s| f(s.stddev)),
             p95: s.map_or_else(String::new, |s| f(s.p95)),
-            ci: s.map_or_else(String::new, |s| {
-                format!(
-                    "{} – {} ({:.1}%)",
-                    f(s.median_ci.low),
-                    f(s.median_ci.high),
-                    s.median_ci.confidence * 100.0
-                )
+            ci: s.map_or_else(String::new, |s| interval_text(s, o.unit)),
+            mean_ci: s.map_or_else(String::new, |s| mean_text(s, &o.samples, o.unit)),
+            samples_note: s.map_or_else(String::new, |s| match s.n {
+                1 => "one run".to_owned(),
+                n => format!("median of {n}"),
             }),
             cv_percent: s.map_or_else(String::new, |s| format!("{:.1}%", s.cv * 100.0)),
             noisy: s.is_some_and(|s| s.noisy),
@@ -280,6 +611,8 @@ impl Row {
             stddev: String::new(),
             p95: String::new(),
             ci: String::new(),
+            mean_ci: String::new(),
+            samples_note: String::new(),
             cv_percent: String::new(),
             noisy: false,
             outliers: 0,
