@@ -87,6 +87,60 @@ fn docker_image_size_matches_inspect_to_the_byte_and_containers_are_removed() {
 }
 
 #[test]
+fn a_rebuild_removes_the_image_it_untagged_and_nothing_else() {
+    if !docker_ready("a_rebuild_removes_the_image_it_untagged") {
+        return;
+    }
+    let image_id = || {
+        let out = Command::new("docker")
+            .args([
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                "wasmlab/moscow-time:latest",
+            ])
+            .output()
+            .unwrap();
+        stdout(&out).trim().to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = image_id();
+    // Another tag on an image of its own that a build never touches: it must stay.
+    let other = "wasmlab/untouched:test";
+    let tagged = Command::new("docker")
+        .args(["tag", &first, other])
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = image_id();
+    assert_ne!(first, second, "--no-cache builds a new image");
+    // The first image kept its other tag, so it stayed; untag it and rebuild: now the
+    // image the build untags (the second) has no tag left and goes.
+    let kept = Command::new("docker")
+        .args(["image", "inspect", &first])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker").args(["rmi", other]).output();
+    assert!(kept.status.success(), "a tagged image was removed");
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let gone = Command::new("docker")
+        .args(["image", "inspect", &second])
+        .output()
+        .unwrap();
+    assert!(
+        !gone.status.success(),
+        "the image the rebuild untagged is left behind: {second}"
+    );
+}
+
+#[test]
 fn a_failing_command_is_failed_with_its_stderr() {
     if !docker_ready("a_failing_command_is_failed_with_its_stderr") {
         return;
