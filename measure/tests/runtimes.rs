@@ -5,7 +5,15 @@ mod common;
 
 use common::*;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// Held by the tests that build or run the image: a build untags the image a container of
+/// another test may still run from, and docker rightly keeps an image in use.
+fn image_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 #[test]
 fn a_missing_tool_is_skipped_with_the_reason_and_the_fix() {
@@ -41,6 +49,7 @@ fn a_missing_tool_is_skipped_with_the_reason_and_the_fix() {
 
 #[test]
 fn docker_image_size_matches_inspect_to_the_byte_and_containers_are_removed() {
+    let _image = image_lock();
     if !docker_ready("docker_image_size_matches_inspect") {
         return;
     }
@@ -88,6 +97,7 @@ fn docker_image_size_matches_inspect_to_the_byte_and_containers_are_removed() {
 
 #[test]
 fn a_rebuild_removes_the_image_it_untagged_and_nothing_else() {
+    let _image = image_lock();
     if !docker_ready("a_rebuild_removes_the_image_it_untagged") {
         return;
     }
@@ -169,6 +179,7 @@ fn a_failing_command_is_failed_with_its_stderr() {
 
 #[test]
 fn ctrl_c_keeps_partial_results_and_leaves_nothing_running() {
+    let _image = image_lock();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.json");
     let (_, _) = (native(), wasm());
