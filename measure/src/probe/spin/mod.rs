@@ -115,15 +115,15 @@ impl Probe for SpinProbe {
         if tools::CURL.which().is_err() {
             // Every figure but the deploy is curl's: none of them can be taken.
             let command = "curl --write-out '%{json}' URL";
-            let hosts = std::iter::once(&metric::SPIN).chain(server::variants());
-            let subjects = hosts
-                .filter(|v| self.wanted(v))
-                .flat_map(local_subjects)
-                .chain(
-                    self.wanted(&metric::REMOTE)
-                        .then(|| series_subjects(&metric::REMOTE))
-                        .unwrap_or_default(),
-                );
+            let hosts = std::iter::once(&metric::SPIN)
+                .chain(server::variants())
+                .filter(|v| self.wanted(v));
+            let remote = if self.wanted(&metric::REMOTE) {
+                series_subjects(&metric::REMOTE)
+            } else {
+                Vec::new()
+            };
+            let subjects = hosts.flat_map(local_subjects).chain(remote);
             observations.extend(subjects.map(|s| ctx.without(&tools::CURL, s, command)));
         } else {
             let local = self.local_hosts(ctx, &mut observations);
