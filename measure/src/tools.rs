@@ -31,8 +31,9 @@ pub struct Known {
     pub read: Option<fn(&str) -> Option<String>>,
 }
 
-/// A tool CI requires, installed by `make setup` (or `.ci/run`) as root.
-const fn required(
+/// A tool CI requires (`make setup` or `.ci/run` installs it as root); an optional extra
+/// sets `required: false`.
+const fn known(
     name: &'static str,
     version_args: &'static [&'static str],
     note: &'static str,
@@ -47,19 +48,6 @@ const fn required(
         package: None,
         version_exits_nonzero: false,
         read: None,
-    }
-}
-
-/// An optional extra: never required, skipped with `fix` where it is missing.
-const fn optional(
-    name: &'static str,
-    version_args: &'static [&'static str],
-    note: &'static str,
-    fix: &'static str,
-) -> Known {
-    Known {
-        required: false,
-        ..required(name, version_args, note, fix)
     }
 }
 
@@ -93,13 +81,13 @@ fn sectioned_versions(text: &str) -> Option<String> {
 
 const SETUP: &str = "as root, `make setup` installs it";
 
-pub const RUSTC: Known = required(
+pub const RUSTC: Known = known(
     "rustc",
     &["--version"],
     "builds everything",
     "install Rust with rustup",
 );
-pub const CARGO: Known = required(
+pub const CARGO: Known = known(
     "cargo",
     &["--version"],
     "builds everything",
@@ -107,7 +95,7 @@ pub const CARGO: Known = required(
 );
 pub const DOCKER: Known = Known {
     package: Some("docker.io"),
-    ..required(
+    ..known(
         "docker",
         &[
             "version",
@@ -121,7 +109,7 @@ pub const DOCKER: Known = Known {
 pub const CTR: Known = Known {
     read: Some(sectioned_versions),
     package: Some("containerd"),
-    ..required(
+    ..known(
         "ctr",
         &["--connect-timeout", "2s", "version"],
         "containerd client (Debian's containerd; make setup starts containerd)",
@@ -130,7 +118,7 @@ pub const CTR: Known = Known {
 };
 pub const RUNC: Known = Known {
     package: Some("runc"),
-    ..required(
+    ..known(
         "runc",
         &["--version"],
         "OCI runtime for native containers (Debian's runc)",
@@ -140,7 +128,7 @@ pub const RUNC: Known = Known {
 // The shim's command line is containerd-shim-wasm's: `-v` prints its version.
 pub const SHIM: Known = Known {
     read: Some(sectioned_versions),
-    ..required(
+    ..known(
         wasmlab_shim_contract::SHIM_BINARY,
         &["-v"],
         "wasm containers under containerd (built from shim/)",
@@ -149,7 +137,7 @@ pub const SHIM: Known = Known {
 };
 pub const HYPERFINE: Known = Known {
     package: Some("hyperfine"),
-    ..required(
+    ..known(
         "hyperfine",
         &["--version"],
         "cross-check of startup timings (Debian's hyperfine)",
@@ -159,7 +147,7 @@ pub const HYPERFINE: Known = Known {
 pub const WRK: Known = Known {
     version_exits_nonzero: true,
     package: Some("wrk"),
-    ..required(
+    ..known(
         "wrk",
         &["--version"],
         "HTTP load generator (Debian's wrk)",
@@ -168,7 +156,7 @@ pub const WRK: Known = Known {
 };
 pub const CURL: Known = Known {
     package: Some("curl"),
-    ..required(
+    ..known(
         "curl",
         &["--version"],
         "request timing (Debian's curl)",
@@ -178,7 +166,7 @@ pub const CURL: Known = Known {
 /// GNU time by its path: the shell's `time` keyword does not report peak memory.
 pub const GNU_TIME: Known = Known {
     package: Some("time"),
-    ..required(
+    ..known(
         "/usr/bin/time",
         &["--version"],
         "GNU time: peak RSS of one CLI run (Debian's time)",
@@ -187,25 +175,31 @@ pub const GNU_TIME: Known = Known {
 };
 pub const CHROMIUM: Known = Known {
     package: Some("chromium"),
-    ..required(
+    ..known(
         "chromium",
         &["--version"],
         "headless check of the rendered page in `make test` (Debian's chromium)",
         "as root, `apt-get install chromium` (.ci/run installs it)",
     )
 };
-pub const WASMTIME: Known = optional(
-    "wasmtime",
-    &["--version"],
-    "standalone wasmtime CLI: its startup rows and `wasmtime serve`",
-    "`make setup-extras` installs it",
-);
-pub const SPIN: Known = optional(
-    "spin",
-    &["--version"],
-    "Spin CLI: `spin up` and `spin deploy` (Spin 3 or later)",
-    "install Spin 3 or later (no package source here has it)",
-);
+pub const WASMTIME: Known = Known {
+    required: false,
+    ..known(
+        "wasmtime",
+        &["--version"],
+        "standalone wasmtime CLI: its startup rows and `wasmtime serve`",
+        "`make setup-extras` installs it",
+    )
+};
+pub const SPIN: Known = Known {
+    required: false,
+    ..known(
+        "spin",
+        &["--version"],
+        "Spin CLI: `spin up` and `spin deploy` (Spin 3 or later)",
+        "install Spin 3 or later (no package source here has it)",
+    )
+};
 
 /// Every tool the bench knows: what `measure env` lists, and the one list of what
 /// `REQUIRE_RUNTIMES` requires (`required`) and what stays optional.
