@@ -154,9 +154,7 @@ impl Ctx {
     pub fn docker(&self) -> Result<&str, &str> {
         self.docker
             .get_or_init(|| {
-                if which::which("docker").is_err() {
-                    return Err("docker not found on PATH; as root, `make setup` installs docker.io".into());
-                }
+                tools::DOCKER.which()?;
                 tools::query(Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]))
                     .map_err(|e| format!("the docker daemon does not answer ({e}); as root, `make setup` starts dockerd"))
             })
@@ -172,7 +170,31 @@ impl Ctx {
         command: impl Into<String>,
         reason: &str,
     ) -> Observation {
-        if self.require_runtimes {
+        self.lacking(true, subject, command, reason)
+    }
+
+    /// The observation for something that needs `tool`, which is not on PATH: as
+    /// [`Ctx::unavailable`] when CI requires the tool, skipped with its fix when it is an
+    /// optional extra, so every probe treats a missing tool alike.
+    pub fn without(
+        &self,
+        tool: &tools::Known,
+        subject: Subject,
+        command: impl Into<String>,
+    ) -> Observation {
+        self.lacking(tool.required, subject, command, &tool.missing())
+    }
+
+    /// Something `required` (by CI) is missing for `subject`: failed under
+    /// REQUIRE_RUNTIMES, skipped otherwise; an optional one is always skipped.
+    pub fn lacking(
+        &self,
+        required: bool,
+        subject: Subject,
+        command: impl Into<String>,
+        reason: &str,
+    ) -> Observation {
+        if required && self.require_runtimes {
             subject.failed(command, format!("REQUIRE_RUNTIMES is set and {reason}"))
         } else {
             subject.skipped(command, reason)

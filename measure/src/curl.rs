@@ -99,8 +99,7 @@ pub fn fetch(urls: &[String], options: Options) -> Result<Vec<Transfer>> {
     if urls.is_empty() {
         bail!("no URL to fetch");
     }
-    let curl = which::which("curl")
-        .context("curl not found on PATH; as root, `make setup` installs it")?;
+    let curl = crate::tools::CURL.which().map_err(anyhow::Error::msg)?;
     let dir = tempfile::tempdir().context("cannot create a directory for curl's output")?;
     let seconds = format!("{:.3}", options.max_time.as_secs_f64());
     let mut cmd = Command::new(curl);

@@ -18,6 +18,7 @@ pub mod results;
 pub mod runner;
 pub mod runtime;
 pub mod stats;
+pub mod templates;
 pub mod tools;
 pub mod wagi;
 pub mod wasi_http;

@@ -32,8 +32,7 @@ pub const SERVER_CPU: usize = 0;
 /// Drives `GET path` on `addr` with `connections` connections for `duration`, one wrk
 /// thread, pinned to `LOAD_CPU` when the machine has more than one core.
 pub fn wrk(addr: SocketAddr, path: &str, connections: usize, duration: Duration) -> Result<Load> {
-    let wrk =
-        which::which("wrk").context("wrk not found on PATH; as root, `make setup` installs it")?;
+    let wrk = crate::tools::WRK.which().map_err(anyhow::Error::msg)?;
     let seconds = duration.as_secs().max(1);
     let mut cmd = if cores() > 1 {
         let mut c = Command::new("taskset");

@@ -7,7 +7,8 @@
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use measure::{
-    cleanup, ctx, probe, provenance, render, results, runtime, tools, wagi, wasi_http, wasm,
+    cleanup, ctx, probe, provenance, render, results, runtime, templates, tools, wagi, wasi_http,
+    wasm,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,8 +38,10 @@ enum Cmd {
         /// Directory that receives index.html and plots/.
         #[arg(long, default_value = "report")]
         out: PathBuf,
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates"))]
-        templates: PathBuf,
+        /// A directory of templates laid out as the repository's templates/ (default: the
+        /// copies built into measure).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
         /// An earlier results.json: every figure also shows its change against it.
         #[arg(long)]
         baseline: Option<PathBuf>,
@@ -102,8 +105,8 @@ struct Common {
     /// target directory, under wasm32-wasip2).
     #[arg(long, env = "WASI_HTTP_COMPONENT")]
     component: Option<PathBuf>,
-    /// Dockerfile of the traditional image.
-    #[arg(long, env = "DOCKERFILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../service/Dockerfile"))]
+    /// Dockerfile of the traditional image (a relative path is from the working directory).
+    #[arg(long, env = "DOCKERFILE", default_value = "service/Dockerfile")]
     dockerfile: PathBuf,
     /// Treat a missing runtime (docker, containerd) as an error instead of a skip.
     #[arg(long, env = "REQUIRE_RUNTIMES", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
@@ -185,7 +188,12 @@ fn main() -> ExitCode {
             out,
             templates,
             baseline,
-        } => render::render(&results, &out, &templates, baseline.as_deref()),
+        } => render::render(
+            &results,
+            &out,
+            &templates::Templates::from_option(templates),
+            baseline.as_deref(),
+        ),
         Cmd::Exec {
             file,
             precompiled,
@@ -328,7 +336,7 @@ fn run(args: RunArgs) -> Result<()> {
             args.probes.iter().any(|id| id == p.id())
         }
     });
-    measure(&ctx, ctx.settings(), &args.common.results, chosen)
+    measure(&ctx, ctx.settings(), &args.common.results, chosen).map(drop)
 }
 
 fn spin(args: SpinArgs) -> Result<()> {
@@ -345,6 +353,22 @@ fn spin(args: SpinArgs) -> Result<()> {
         hosts: args.hosts,
         request_timeout: args.request_timeout,
     };
+    let serves_manifest = options.hosts.is_empty()
+        || options.hosts.iter().any(|h| {
+            [
+                measure::metric::SPIN.name,
+                measure::metric::EMBEDDED_WAGI.name,
+            ]
+            .contains(&h.as_str())
+        });
+    if serves_manifest && !options.manifest.is_file() {
+        anyhow::bail!(
+            "{} is not a file (--manifest, SPIN_TOML; the default service/spin.toml is \
+             relative to the working directory): run from the repository's root or name the \
+             manifest",
+            options.manifest.display()
+        );
+    }
     // The spacing of the series is recorded with the run, so the report states it from
     // the data rather than assuming cold and warm were spaced differently.
     let mut settings = ctx.settings();
@@ -370,26 +394,35 @@ fn spin(args: SpinArgs) -> Result<()> {
         settings.insert(name.to_owned(), value);
     }
     let spin = probe::spin::SpinProbe { options };
-    measure(
+    let measured = measure(
         &ctx,
         settings,
         &args.common.results,
         [&spin as &dyn probe::Probe],
-    )
+    )?;
+    if measured == 0 {
+        anyhow::bail!(
+            "nothing was measured: every observation above was skipped or failed (`measure env` \
+             lists what is missing)"
+        );
+    }
+    Ok(())
 }
 
 /// Runs `probes` in order and merges what they observe into `path` by observation id,
 /// saving after every probe; Ctrl-C removes what was started and keeps what was saved.
+/// Returns how many observations were measured (neither skipped nor failed).
 fn measure<'a>(
     ctx: &ctx::Ctx,
     settings: std::collections::BTreeMap<String, String>,
     path: &Path,
     probes: impl IntoIterator<Item = &'a dyn probe::Probe>,
-) -> Result<()> {
+) -> Result<usize> {
     runtime::register_removers();
     cleanup::on_interrupt(path.to_owned())?;
     let mut results = results::Results::load_or_new(path, provenance::collect(settings))?;
     let mut failed = Vec::new();
+    let mut measured = 0;
     for probe in probes {
         eprintln!("measure: {} ...", probe.id());
         for observation in probe.run(ctx) {
@@ -400,8 +433,10 @@ fn measure<'a>(
                 observation.id
             );
             eprintln!("  {:<45} {}", observation.id, status_line(&observation));
-            if matches!(observation.status, results::Status::Failed { .. }) {
-                failed.push(observation.id.clone());
+            match observation.status {
+                results::Status::Measured => measured += 1,
+                results::Status::Failed { .. } => failed.push(observation.id.clone()),
+                results::Status::Skipped { .. } => {}
             }
             results.merge(observation);
         }
@@ -417,7 +452,7 @@ fn measure<'a>(
             failed.join(", ")
         );
     }
-    Ok(())
+    Ok(measured)
 }
 
 fn status_line(o: &results::Observation) -> String {
@@ -474,15 +509,32 @@ fn print_env() -> Result<()> {
         anyhow::bail!("stdout is closed: nowhere to print the list");
     }
     let mut out = std::io::stdout().lock();
-    for (known, found) in tools::KNOWN.iter().zip(tools::discover()) {
-        let state = match (&found.version, &found.path) {
-            (Ok(version), Some(path)) => format!("{version} ({})", path.display()),
-            (Ok(version), None) => version.clone(),
-            (Err(why), _) => format!("missing: {why}"),
-        };
-        writeln!(out, "{:<30} {}", found.name, state).context("cannot write to stdout")?;
-        if found.version.is_err() {
-            writeln!(out, "{:<30} ({})", "", known.note).context("cannot write to stdout")?;
+    let found = tools::discover();
+    let groups = [
+        (
+            true,
+            "required (with REQUIRE_RUNTIMES=1, as in CI, a probe that needs one fails without it):",
+        ),
+        (
+            false,
+            "optional extras (skipped with their fix wherever they are missing):",
+        ),
+    ];
+    for (required, heading) in groups {
+        writeln!(out, "{heading}").context("cannot write to stdout")?;
+        for (known, found) in tools::KNOWN.iter().zip(&found) {
+            if known.required != required {
+                continue;
+            }
+            let state = match (&found.version, &found.path) {
+                (Ok(version), Some(path)) => format!("{version} ({})", path.display()),
+                (Ok(version), None) => version.clone(),
+                (Err(why), _) => format!("missing: {why}"),
+            };
+            writeln!(out, "  {:<30} {}", found.name, state).context("cannot write to stdout")?;
+            if found.version.is_err() {
+                writeln!(out, "  {:<30} ({})", "", known.note).context("cannot write to stdout")?;
+            }
         }
     }
     out.flush().context("cannot write to stdout")

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 /// Bumped on any change that an older `render` would misread. 2: one provenance record
@@ -275,6 +276,13 @@ impl Results {
 
     /// Reads `path`. Errors name the file and what to do.
     pub fn load(path: &Path) -> Result<Self> {
+        if path.is_dir() {
+            bail!(
+                "{} is a directory, not a results file: name the results.json inside it \
+                 (--results)",
+                path.display()
+            );
+        }
         let text = fs::read_to_string(path).with_context(|| {
             format!(
                 "cannot read {}: run `make report` (or `measure run`) first",
@@ -324,6 +332,12 @@ impl Results {
             .with_context(|| format!("cannot write in {}", dir.display()))?;
         serde_json::to_writer_pretty(&mut file, self)?;
         file.write_all(b"\n")?;
+        // The temporary file is private (0600); the results are for everyone to read, as
+        // the file they replace was (its mode is kept when there is one).
+        let mode = fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        file.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", file.path().display()))?;
         file.as_file().sync_all()?;
         file.persist(path)
             .with_context(|| format!("cannot replace {}", path.display()))?;
@@ -353,6 +367,34 @@ mod tests {
                 .skipped("docker run", "docker not found on PATH"),
         );
         r
+    }
+
+    #[test]
+    fn a_saved_file_is_readable_by_all_or_keeps_the_mode_it_had() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        sample().save(&path).unwrap();
+        assert_eq!(mode(&path), 0o644);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        sample().save(&path).unwrap();
+        assert_eq!(mode(&path), 0o640);
+    }
+
+    #[test]
+    fn a_directory_is_no_results_file_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for e in [
+            Results::load(dir.path()).unwrap_err(),
+            Results::load_or_new(dir.path(), Provenance::default()).unwrap_err(),
+        ] {
+            let e = format!("{e:#}");
+            assert!(
+                e.contains("is a directory") && e.contains("--results"),
+                "{e}"
+            );
+            assert!(!e.contains("make report"), "{e}");
+        }
     }
 
     #[test]

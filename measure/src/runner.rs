@@ -46,14 +46,45 @@ impl Run {
     }
 }
 
-/// The last few lines of `text`, trimmed, at most 400 characters.
+/// Lines of a tool's output kept after its first, from the end.
+const TAIL_LINES: usize = 4;
+/// Longest excerpt [`tail`] returns, in characters, and the most its first line takes.
+const EXCERPT_CHARS: usize = 400;
+const HEAD_CHARS: usize = 160;
+
+/// One line of `text` for an error: its first line, where tools put their headline
+/// (Spin's "Error: failed to resolve dependencies"), and its last few, where the cause
+/// usually is, joined with " | " (blank lines dropped, " … " where some were left out),
+/// at most 400 characters.
 pub fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let start = lines.len().saturating_sub(4);
-    let joined = lines[start..].join(" | ");
-    let chars: Vec<char> = joined.chars().collect();
-    let skip = chars.len().saturating_sub(400);
-    chars[skip..].iter().collect()
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let Some((first, rest)) = lines.split_first() else {
+        return String::new();
+    };
+    let last = &rest[rest.len().saturating_sub(TAIL_LINES)..];
+    let gap = if last.len() < rest.len() {
+        " … "
+    } else {
+        " | "
+    };
+    let whole = if last.is_empty() {
+        (*first).to_owned()
+    } else {
+        format!("{first}{gap}{}", last.join(" | "))
+    };
+    if whole.chars().count() <= EXCERPT_CHARS {
+        return whole;
+    }
+    // Too long: the start of the first line and as much of the end as fits.
+    let head: String = first.chars().take(HEAD_CHARS).collect();
+    let from_end = EXCERPT_CHARS - head.chars().count() - " … ".chars().count();
+    let end: Vec<char> = whole.chars().collect();
+    let end: String = end[end.len() - from_end..].iter().collect();
+    format!("{head} … {end}")
 }
 
 /// `cmd` as a reader would type it: environment assignments, then program and arguments.
@@ -318,6 +349,25 @@ mod tests {
 
     use crate::metric::{FLOOR, NATIVE_PROCESS, STARTUP_CLI};
     use crate::results::Status;
+
+    #[test]
+    fn an_excerpt_keeps_the_first_line_and_the_tail_within_its_bound() {
+        let spin = "Error: failed to resolve dependencies\n\nCaused by:\n   0: a\n   1: b\n   2: c\n   3: no such file\n";
+        assert_eq!(
+            tail(spin),
+            "Error: failed to resolve dependencies … 0: a | 1: b | 2: c | 3: no such file"
+        );
+        assert_eq!(tail("one\ntwo\n"), "one | two");
+        assert_eq!(tail("\n\n"), "");
+        let long = format!(
+            "headline {}\n{} the cause",
+            "x".repeat(300),
+            "y".repeat(300)
+        );
+        let excerpt = tail(&long);
+        assert_eq!(excerpt.chars().count(), 400, "{excerpt}");
+        assert!(excerpt.starts_with("headline x") && excerpt.ends_with("y the cause"));
+    }
 
     #[test]
     fn schedule_interleaves_after_warmups() {

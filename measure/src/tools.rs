@@ -13,8 +13,17 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Known {
     pub name: &'static str,
     pub version_args: &'static [&'static str],
-    /// What the tool is for in this project, and how to get it.
+    /// What the tool is for in this project.
     pub note: &'static str,
+    /// Whether CI needs it: with `REQUIRE_RUNTIMES=1` a probe that cannot run without it
+    /// fails. An optional extra (no Debian package installs it) is skipped with its fix
+    /// wherever it is missing, whatever `REQUIRE_RUNTIMES` says.
+    pub required: bool,
+    /// How to get it, as the second half of "X not found on PATH; <fix>".
+    pub fix: &'static str,
+    /// The Debian package that installs it, when one does (`scripts/setup.sh` or
+    /// `.ci/run` installs every required one).
+    pub package: Option<&'static str>,
     /// The version query exits non-zero even when it works (wrk prints its version with
     /// its usage).
     pub version_exits_nonzero: bool,
@@ -22,17 +31,35 @@ pub struct Known {
     pub read: Option<fn(&str) -> Option<String>>,
 }
 
+/// A tool CI requires (`make setup` or `.ci/run` installs it as root); an optional extra
+/// sets `required: false`.
 const fn known(
     name: &'static str,
     version_args: &'static [&'static str],
     note: &'static str,
+    fix: &'static str,
 ) -> Known {
     Known {
         name,
         version_args,
         note,
+        required: true,
+        fix,
+        package: None,
         version_exits_nonzero: false,
         read: None,
+    }
+}
+
+impl Known {
+    /// Why a probe cannot use it, with the fix: "wrk not found on PATH; as root, ...".
+    pub fn missing(&self) -> String {
+        format!("{} not found on PATH; {}", self.name, self.fix)
+    }
+
+    /// Where it is on PATH, or [`Known::missing`].
+    pub fn which(&self) -> Result<PathBuf, String> {
+        which::which(self.name).map_err(|_| self.missing())
     }
 }
 
@@ -52,68 +79,133 @@ fn sectioned_versions(text: &str) -> Option<String> {
     (!found.is_empty()).then(|| found.join(", "))
 }
 
-pub const KNOWN: &[Known] = &[
-    known("rustc", &["--version"], "builds everything (rustup)"),
-    known("cargo", &["--version"], "builds everything (rustup)"),
-    known(
+const SETUP: &str = "as root, `make setup` installs it";
+
+pub const RUSTC: Known = known(
+    "rustc",
+    &["--version"],
+    "builds everything",
+    "install Rust with rustup",
+);
+pub const CARGO: Known = known(
+    "cargo",
+    &["--version"],
+    "builds everything",
+    "install Rust with rustup",
+);
+pub const DOCKER: Known = Known {
+    package: Some("docker.io"),
+    ..known(
         "docker",
         &[
             "version",
             "--format",
             "client {{.Client.Version}}, daemon {{.Server.Version}}",
         ],
-        "traditional container (apt-get install docker.io; make setup starts dockerd)",
-    ),
-    Known {
-        read: Some(sectioned_versions),
-        ..known(
-            "ctr",
-            &["--connect-timeout", "2s", "version"],
-            "containerd client (apt-get install containerd; make setup starts containerd)",
-        )
-    },
-    known(
+        "traditional container (Debian's docker.io; make setup starts dockerd)",
+        "as root, `make setup` installs docker.io",
+    )
+};
+pub const CTR: Known = Known {
+    read: Some(sectioned_versions),
+    package: Some("containerd"),
+    ..known(
+        "ctr",
+        &["--connect-timeout", "2s", "version"],
+        "containerd client (Debian's containerd; make setup starts containerd)",
+        "as root, `make setup` installs containerd",
+    )
+};
+pub const RUNC: Known = Known {
+    package: Some("runc"),
+    ..known(
         "runc",
         &["--version"],
-        "OCI runtime for native containers (apt-get install runc)",
-    ),
-    // The shim's command line is containerd-shim-wasm's: `-v` prints its version.
-    Known {
-        read: Some(sectioned_versions),
-        ..known(
-            "containerd-shim-wasmtime-v1",
-            &["-v"],
-            "wasm containers under containerd (built by make setup)",
-        )
-    },
-    known(
-        "wasmtime",
-        &["--version"],
-        "standalone wasmtime CLI (make setup-extras)",
-    ),
-    known(
-        "spin",
-        &["--version"],
-        "Spin CLI (not installable from package registries here)",
-    ),
-    known(
+        "OCI runtime for native containers (Debian's runc)",
+        SETUP,
+    )
+};
+// The shim's command line is containerd-shim-wasm's: `-v` prints its version.
+pub const SHIM: Known = Known {
+    read: Some(sectioned_versions),
+    ..known(
+        wasmlab_shim_contract::SHIM_BINARY,
+        &["-v"],
+        "wasm containers under containerd (built from shim/)",
+        "as root, `make setup` builds and installs it",
+    )
+};
+pub const HYPERFINE: Known = Known {
+    package: Some("hyperfine"),
+    ..known(
         "hyperfine",
         &["--version"],
-        "cross-check of startup timings (apt-get install hyperfine)",
-    ),
-    Known {
-        version_exits_nonzero: true,
-        ..known(
-            "wrk",
-            &["--version"],
-            "HTTP load generator (apt-get install wrk)",
-        )
-    },
-    known(
+        "cross-check of startup timings (Debian's hyperfine)",
+        SETUP,
+    )
+};
+pub const WRK: Known = Known {
+    version_exits_nonzero: true,
+    package: Some("wrk"),
+    ..known(
+        "wrk",
+        &["--version"],
+        "HTTP load generator (Debian's wrk)",
+        SETUP,
+    )
+};
+pub const CURL: Known = Known {
+    package: Some("curl"),
+    ..known(
         "curl",
         &["--version"],
-        "request timing (apt-get install curl)",
-    ),
+        "request timing (Debian's curl)",
+        SETUP,
+    )
+};
+/// GNU time by its path: the shell's `time` keyword does not report peak memory.
+pub const GNU_TIME: Known = Known {
+    package: Some("time"),
+    ..known(
+        "/usr/bin/time",
+        &["--version"],
+        "GNU time: peak RSS of one CLI run (Debian's time)",
+        "as root, `make setup` installs Debian's time",
+    )
+};
+pub const CHROMIUM: Known = Known {
+    package: Some("chromium"),
+    ..known(
+        "chromium",
+        &["--version"],
+        "headless check of the rendered page in `make test` (Debian's chromium)",
+        "as root, `apt-get install chromium` (.ci/run installs it)",
+    )
+};
+pub const WASMTIME: Known = Known {
+    required: false,
+    ..known(
+        "wasmtime",
+        &["--version"],
+        "standalone wasmtime CLI: its startup rows and `wasmtime serve`",
+        "`make setup-extras` installs it",
+    )
+};
+pub const SPIN: Known = Known {
+    required: false,
+    ..known(
+        "spin",
+        &["--version"],
+        "Spin CLI: `spin up` and `spin deploy` (Spin 3 or later)",
+        "install Spin 3 or later (no package source here has it)",
+    )
+};
+
+/// Every tool the bench knows: what `measure env` lists, and the one list of what
+/// `REQUIRE_RUNTIMES` requires (`required`) and what stays optional.
+pub const KNOWN: &[&Known] = &[
+    &RUSTC, &CARGO, &DOCKER, &CTR, &RUNC, &SHIM, &HYPERFINE, &WRK, &CURL, &GNU_TIME, &CHROMIUM,
+    &WASMTIME, &SPIN,
 ];
 
 /// What was found of one tool.
@@ -127,14 +219,14 @@ pub struct Found {
 
 /// Looks up every known tool.
 pub fn discover() -> Vec<Found> {
-    KNOWN.iter().map(find).collect()
+    KNOWN.iter().map(|k| find(k)).collect()
 }
 
 /// Looks up one known tool.
 pub fn find(known: &Known) -> Found {
     let path = which::which(known.name).ok();
     let version = match &path {
-        None => Err(format!("{} not found on PATH", known.name)),
+        None => Err(known.missing()),
         Some(path) => {
             let mut cmd = Command::new(path);
             cmd.args(known.version_args);
@@ -191,7 +283,60 @@ fn first_line(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sectioned_versions;
+    use super::*;
+
+    /// The one list CI relies on: changing it is a decision, made here and in the README.
+    #[test]
+    fn required_and_optional_tools_are_one_explicit_list() {
+        let names = |required: bool| -> Vec<&str> {
+            KNOWN
+                .iter()
+                .filter(|k| k.required == required)
+                .map(|k| k.name)
+                .collect()
+        };
+        assert_eq!(
+            names(true),
+            [
+                "rustc",
+                "cargo",
+                "docker",
+                "ctr",
+                "runc",
+                "containerd-shim-wasmtime-v1",
+                "hyperfine",
+                "wrk",
+                "curl",
+                "/usr/bin/time",
+                "chromium"
+            ]
+        );
+        assert_eq!(names(false), ["wasmtime", "spin"]);
+    }
+
+    /// A fresh Debian machine gets every required tool from `.ci/run` (which runs
+    /// `make setup`): each one's Debian package is named in scripts/setup.sh or .ci/run.
+    #[test]
+    fn setup_and_ci_install_every_required_package() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+        let scripts = [read("scripts/setup.sh"), read(".ci/run")].concat();
+        let names: Vec<&str> = scripts
+            .split(|c: char| !(c.is_ascii_alphanumeric() || ".-".contains(c)))
+            .collect();
+        for known in KNOWN.iter().filter(|k| k.required) {
+            if let Some(package) = known.package {
+                assert!(
+                    names.contains(&package),
+                    "{} is required but neither scripts/setup.sh nor .ci/run installs {package}",
+                    known.name
+                );
+            }
+        }
+        // The two without a package: rustup's, and the shim, built by install-shim.sh.
+        assert!(read("scripts/install-shim.sh").contains("bin=containerd-shim-wasmtime-v1"));
+        assert!(read("Makefile").contains("@bash scripts/install-shim.sh"));
+    }
 
     #[test]
     fn ctr_and_the_shim_answer_in_sections() {

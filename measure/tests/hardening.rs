@@ -437,3 +437,116 @@ fn the_shim_answers_version_flags() {
         assert!(text.contains("Version: "), "{flag}: {text}");
     }
 }
+
+/// `measure` run from a directory that is not the checkout it was built in, as a copied or
+/// `cargo install`ed binary is: nothing may point back into the build directory.
+fn elsewhere() -> (tempfile::TempDir, Command) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = measure();
+    cmd.current_dir(dir.path())
+        .env_remove("SPIN_TOML")
+        .env_remove("DOCKERFILE")
+        .env_remove("REQUIRE_RUNTIMES");
+    (dir, cmd)
+}
+
+#[test]
+fn no_default_points_into_the_build_directory() {
+    let build_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for command in ["render", "run", "spin", "wagi"] {
+        // No environment: clap shows the values of NATIVE_BIN, SPIN_TOML, ... in the help.
+        let out = measure()
+            .env_clear()
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        let help = stdout(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            !help.contains(&build_dir),
+            "measure {command} --help: {help}"
+        );
+    }
+}
+
+#[test]
+fn render_uses_the_templates_built_in_wherever_it_runs() {
+    let (dir, mut cmd) = elsewhere();
+    let results = dir.path().join("results.json");
+    measure::results::Results::new(measure::results::Provenance::default())
+        .save(&results)
+        .unwrap();
+    let out = cmd
+        .args(["render", "--results", "results.json", "--out", "report"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(dir.path().join("report/index.html")).unwrap();
+    assert!(page.contains("<html"), "{page}");
+    assert!(dir.path().join("report/lab12.md").is_file());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&results).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o644);
+
+    // --templates still overrides; one that is not a directory names the option.
+    let (_dir, mut cmd) = elsewhere();
+    let out = cmd
+        .args(["render", "--results"])
+        .arg(&results)
+        .args(["--templates", "no-such-dir"])
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("no-such-dir") && e.contains("--templates"),
+        "{e}"
+    );
+
+    // A results path that is a directory says so, not "run make report".
+    let (dir, mut cmd) = elsewhere();
+    let out = cmd
+        .args(["render", "--results"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("is a directory") && !e.contains("make report"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_missing_default_manifest_is_one_line_naming_how_to_give_one() {
+    let (_dir, mut cmd) = elsewhere();
+    let listen = format!("127.0.0.1:{}", http::free_port().unwrap());
+    let out = cmd.args(["wagi", "--listen", &listen]).output().unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("service/spin.toml not found") && e.contains("SPIN_TOML"),
+        "{e}"
+    );
+
+    let (_dir, mut cmd) = elsewhere();
+    let out = cmd
+        .args(["spin", "--host", "embedded-wagi", "--native"])
+        .arg(native())
+        .arg("--wasm")
+        .arg(wasm())
+        .arg("--floor")
+        .arg(artifact("FLOOR_BIN"))
+        .output()
+        .unwrap();
+    let e = one_line_failure(&out);
+    assert!(
+        e.contains("service/spin.toml")
+            && e.contains("--manifest")
+            && e.contains("working directory"),
+        "{e}"
+    );
+}

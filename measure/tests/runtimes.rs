@@ -5,7 +5,15 @@ mod common;
 
 use common::*;
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+/// Held by the tests that build or run the image: a build untags the image a container of
+/// another test may still run from, and docker rightly keeps an image in use.
+fn image_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 #[test]
 fn a_missing_tool_is_skipped_with_the_reason_and_the_fix() {
@@ -41,6 +49,7 @@ fn a_missing_tool_is_skipped_with_the_reason_and_the_fix() {
 
 #[test]
 fn docker_image_size_matches_inspect_to_the_byte_and_containers_are_removed() {
+    let _image = image_lock();
     if !docker_ready("docker_image_size_matches_inspect") {
         return;
     }
@@ -87,6 +96,61 @@ fn docker_image_size_matches_inspect_to_the_byte_and_containers_are_removed() {
 }
 
 #[test]
+fn a_rebuild_removes_the_image_it_untagged_and_nothing_else() {
+    let _image = image_lock();
+    if !docker_ready("a_rebuild_removes_the_image_it_untagged") {
+        return;
+    }
+    let image_id = || {
+        let out = Command::new("docker")
+            .args([
+                "image",
+                "inspect",
+                "--format",
+                "{{.Id}}",
+                "wasmlab/moscow-time:latest",
+            ])
+            .output()
+            .unwrap();
+        stdout(&out).trim().to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = image_id();
+    // Another tag on an image of its own that a build never touches: it must stay.
+    let other = "wasmlab/untouched:test";
+    let tagged = Command::new("docker")
+        .args(["tag", &first, other])
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = image_id();
+    assert_ne!(first, second, "--no-cache builds a new image");
+    // The first image kept its other tag, so it stayed; untag it and rebuild: now the
+    // image the build untags (the second) has no tag left and goes.
+    let kept = Command::new("docker")
+        .args(["image", "inspect", &first])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker").args(["rmi", other]).output();
+    assert!(kept.status.success(), "a tagged image was removed");
+    let out = measure_run(&results, &["docker-image"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let gone = Command::new("docker")
+        .args(["image", "inspect", &second])
+        .output()
+        .unwrap();
+    assert!(
+        !gone.status.success(),
+        "the image the rebuild untagged is left behind: {second}"
+    );
+}
+
+#[test]
 fn a_failing_command_is_failed_with_its_stderr() {
     if !docker_ready("a_failing_command_is_failed_with_its_stderr") {
         return;
@@ -115,6 +179,7 @@ fn a_failing_command_is_failed_with_its_stderr() {
 
 #[test]
 fn ctrl_c_keeps_partial_results_and_leaves_nothing_running() {
+    let _image = image_lock();
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.json");
     let (_, _) = (native(), wasm());

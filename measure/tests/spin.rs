@@ -141,6 +141,30 @@ fn assert_failed_with(results: &Path, ids: &[&str], why: &str) {
     }
 }
 
+/// `measure spin` measured nothing, and said so with a non-zero exit.
+fn assert_nothing_measured(out: &Output) {
+    let text = stderr(out);
+    assert!(
+        !out.status.success(),
+        "exit 0 with nothing measured: {text}"
+    );
+    assert!(text.contains("nothing was measured"), "{text}");
+}
+
+/// `script` as `spin` in `bin`; the PATH that finds it first.
+fn stub_spin(bin: &Path, script: &str) -> String {
+    std::fs::create_dir_all(bin).unwrap();
+    let spin = bin.join("spin");
+    std::fs::write(&spin, script).unwrap();
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&spin, executable).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 fn status_of(o: &serde_json::Value) -> &str {
     o["status"]["status"].as_str().unwrap()
 }
@@ -185,14 +209,15 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
     let dir = tempfile::tempdir().unwrap();
     let spin_toml = manifest(dir.path(), &wasm());
     let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
     let log = dir.path().join("spin-args.log");
     // A stand-in for Spin 3: records how it was called, then serves the manifest it was
     // given on the address it was given with the embedded host, from a second process as
     // Spin runs its trigger; Ctrl-C becomes SIGTERM for that process, and `spin up` then
     // fails, as Spin's does.
     let script = format!(
-        "#!/bin/sh\necho \"$*\" >> '{log}'\n[ \"$1\" = up ] || exit 64\nshift\n\
+        "#!/bin/sh\necho \"$*\" >> '{log}'\n\
+         [ \"$1\" = --version ] && {{ echo 'spin 3.1.0 (stub 2024-12-02)'; exit 0; }}\n\
+         [ \"$1\" = up ] || exit 64\nshift\n\
          while [ $# -gt 0 ]; do\n  case \"$1\" in\n    --listen) listen=$2; shift 2 ;;\n\
          \x20   --from) from=$2; shift 2 ;;\n    *) shift ;;\n  esac\ndone\n\
          '{measure}' wagi \"$from\" --listen \"$listen\" &\ntrigger=$!\n\
@@ -200,15 +225,7 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
         log = log.display(),
         measure = env!("CARGO_BIN_EXE_measure"),
     );
-    let spin = bin.join("spin");
-    std::fs::write(&spin, script).unwrap();
-    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-    std::fs::set_permissions(&spin, executable).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = stub_spin(&bin, &script);
 
     let results = dir.path().join("results.json");
     let manifest_arg = spin_toml.to_str().unwrap();
@@ -251,6 +268,7 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
     // cold start and once for the series.
     let calls = std::fs::read_to_string(&log).unwrap();
     let ups: Vec<&str> = calls.lines().filter(|l| l.starts_with("up ")).collect();
+    assert!(calls.lines().any(|l| l == "--version"), "{calls}");
     assert_eq!(ups.len(), 2, "{calls}");
     for up in ups {
         assert!(up.starts_with("up --listen 127.0.0.1:"), "{up}");
@@ -313,7 +331,7 @@ fn without_spin_the_embedded_host_is_measured_and_labelled_as_such() {
     assert!(spin["status"]["reason"]
         .as_str()
         .unwrap()
-        .contains("spin not on PATH"));
+        .contains("spin not found on PATH"));
 }
 
 #[test]
@@ -365,7 +383,7 @@ fn bad_manifests_and_a_busy_port_are_one_line_errors() {
             ],
             &[],
         );
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_nothing_measured(&out);
         let ids = [
             "spin.cold-start.embedded-wagi",
             "spin.cold.embedded-wagi",
@@ -395,7 +413,7 @@ fn an_unreachable_spin_url_fails_its_series_with_the_reason() {
         ],
         &[("SPIN_URL", url.as_str())],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_nothing_measured(&out);
     assert!(started.elapsed() < Duration::from_secs(60));
     let ids = [
         "spin.cold.remote",
@@ -462,5 +480,109 @@ fn the_server_probe_covers_the_embedded_host() {
         "memory.server-peak-rss.embedded-wagi",
     ] {
         assert_measured(&results, id, 2);
+    }
+}
+
+#[test]
+fn a_spin_that_cannot_start_fails_at_once_with_its_headline_and_a_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin_toml = manifest(dir.path(), Path::new("/nonexistent/moscow-time.wasm"));
+    // Spin's answer to a component source that does not exist: the headline first, the
+    // causes after it, exit 1.
+    let script = "#!/bin/sh\n\
+        [ \"$1\" = --version ] && { echo 'spin 3.1.0 (stub 2024-12-02)'; exit 0; }\n\
+        echo 'Error: failed to resolve dependencies' >&2\necho >&2\necho 'Caused by:' >&2\n\
+        for i in 1 2 3 4 5 6; do echo \"   $i: cause $i\" >&2; done\nexit 1\n";
+    let path = stub_spin(&dir.path().join("bin"), script);
+    let results = dir.path().join("results.json");
+    let started = Instant::now();
+    // 20 requests a second apart per series: a run that sleeps through its rounds with no
+    // host up takes 40 s.
+    let out = finish_within(
+        measure()
+            .env_remove("SPIN_URL")
+            .env_remove("REQUIRE_RUNTIMES")
+            .env("PATH", &path)
+            .args(["spin", "--runs", "20", "--starts", "1", "--host", "spin"])
+            .args(["--cold-interval", "1", "--warm-interval", "1", "--results"])
+            .arg(&results)
+            .arg("--manifest")
+            .arg(&spin_toml),
+        Duration::from_secs(60),
+    );
+    let took = started.elapsed();
+    assert_nothing_measured(&out);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let ids = [
+        "spin.cold-start.spin",
+        "spin.cold.spin",
+        "spin.warm.spin",
+        "spin.warm-keepalive.spin",
+    ];
+    assert_failed_with(&results, &ids, "Error: failed to resolve dependencies");
+    assert_failed_with(&results, &ids, "6: cause 6");
+}
+
+#[test]
+fn a_spin_older_than_the_manifest_needs_or_unreadable_is_skipped_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin_toml = manifest(dir.path(), &wasm());
+    let results = dir.path().join("results.json");
+    for (answer, why) in [
+        ("spin 2.7.0 (old 2024-08-01)", "is older than the Spin 3"),
+        ("spin version unknown", "no version in `spin --version`"),
+    ] {
+        let log = dir.path().join("calls.log");
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1\" = --version ] && echo '{answer}'\nexit 0\n",
+            log.display()
+        );
+        let path = stub_spin(&dir.path().join("bin"), &script);
+        let out = measure_spin(
+            &results,
+            &["--host", "spin", "--manifest", spin_toml.to_str().unwrap()],
+            &[("PATH", path.as_str())],
+        );
+        assert_nothing_measured(&out);
+        for id in ["spin.cold-start.spin", "spin.warm.spin", "spin.deploy.spin"] {
+            let o = observation(&results, id);
+            assert_eq!(status_of(&o), "skipped", "{id}: {o}");
+            let reason = o["status"]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains(why) && reason.contains("install Spin 3 or later"),
+                "{id}: {reason}"
+            );
+        }
+        let calls = std::fs::read_to_string(&log).unwrap();
+        assert!(!calls.contains("up"), "an unfit spin was started: {calls}");
+    }
+}
+
+#[test]
+fn without_curl_the_series_are_skipped_or_failed_as_a_required_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let spin_toml = manifest(dir.path(), &wasm());
+    for (required, status) in [("0", "skipped"), ("1", "failed")] {
+        let out = measure_spin(
+            &results,
+            &[
+                "--host",
+                "embedded-wagi",
+                "--manifest",
+                spin_toml.to_str().unwrap(),
+            ],
+            &[("PATH", "/nonexistent"), ("REQUIRE_RUNTIMES", required)],
+        );
+        assert!(!out.status.success(), "{}", stderr(&out));
+        for id in ["spin.cold-start.embedded-wagi", "spin.warm.embedded-wagi"] {
+            let o = observation(&results, id);
+            assert_eq!(status_of(&o), status, "{id}: {o}");
+            let text = o["status"].to_string();
+            assert!(
+                text.contains("curl not found on PATH; as root, `make setup`"),
+                "{text}"
+            );
+        }
     }
 }

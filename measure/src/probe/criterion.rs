@@ -40,7 +40,9 @@ impl Probe for Criterion {
 }
 
 /// Where criterion writes, found the way criterion finds it: `$CRITERION_HOME`, else
-/// `criterion` in `$CARGO_TARGET_DIR`, else in the workspace's `target`.
+/// `criterion` in `$CARGO_TARGET_DIR`, else in `target` of the working directory (the
+/// workspace's root, where `make` runs; never the build directory compiled in, so an
+/// installed `measure` looks where it is run).
 pub fn results_dir() -> PathBuf {
     let set = |name| {
         std::env::var_os(name)
@@ -49,7 +51,7 @@ pub fn results_dir() -> PathBuf {
     };
     set("CRITERION_HOME").unwrap_or_else(|| {
         set("CARGO_TARGET_DIR")
-            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")))
+            .unwrap_or_else(|| PathBuf::from("target"))
             .join("criterion")
     })
 }

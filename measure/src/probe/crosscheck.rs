@@ -14,6 +14,7 @@ use crate::metric::{NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, STARTUP_CLI}
 use crate::results::Observation;
 use crate::runner::{bench, describe, run_once, Exit, Plan};
 use crate::runtime::cli;
+use crate::tools;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -43,12 +44,12 @@ impl Probe for Crosscheck {
         let theirs = STARTUP_CLI
             .of(&NATIVE_PROCESS_HYPERFINE)
             .label("native process, back to back, timed by hyperfine (cross-check)");
-        let Ok(hyperfine) = which::which("hyperfine") else {
-            let reason = "hyperfine not found on PATH; as root, `make setup` installs it";
+        let Ok(hyperfine) = tools::HYPERFINE.which() else {
             let command = format!("MODE=once hyperfine -N {}", ctx.native.display());
+            let tool = &tools::HYPERFINE;
             return vec![
-                ctx.unavailable(ours, describe(&cli::service_command(&ctx.native)), reason),
-                ctx.unavailable(theirs, command, reason),
+                ctx.without(tool, ours, describe(&cli::service_command(&ctx.native))),
+                ctx.without(tool, theirs, command),
             ];
         };
         let export = match tempfile::NamedTempFile::new() {

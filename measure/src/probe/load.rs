@@ -7,7 +7,8 @@ use crate::ctx::Ctx;
 use crate::load::{wrk, Load, SERVER_CPU};
 use crate::metric::{Metric, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS};
 use crate::results::Observation;
-use crate::runtime::server::{all, not_here, start_ready, Server};
+use crate::runtime::server::{all, start_ready, Server};
+use crate::tools;
 use anyhow::Result;
 use std::time::Duration;
 
@@ -78,22 +79,19 @@ impl Probe for LoadProbe {
                 ctx.load_duration.as_secs()
             );
             let v = server.variant();
-            if let Some(reason) = server.unavailable(ctx).or_else(|| {
-                which::which("wrk")
-                    .err()
-                    .map(|_| "wrk not found on PATH; as root, `make setup` installs it".to_owned())
-            }) {
+            // wrk is required in CI even where the server is an optional extra.
+            let missing = match tools::WRK.which() {
+                Err(reason) => Some((true, reason)),
+                Ok(_) => server
+                    .unavailable(ctx)
+                    .map(|reason| (!server.optional(), reason)),
+            };
+            if let Some((required, reason)) = missing {
                 for c in CONNECTIONS {
                     for metric in METRICS {
                         let subject = metric.at(at(c)).of(v);
                         let command = command.clone();
-                        observations.push(not_here(
-                            server.as_ref(),
-                            ctx,
-                            subject,
-                            command,
-                            &reason,
-                        ));
+                        observations.push(ctx.lacking(required, subject, command, &reason));
                     }
                 }
                 continue;

@@ -9,11 +9,12 @@ use crate::metric::MEMORY_CLI_PEAK_RSS;
 use crate::results::Observation;
 use crate::runner::{describe, run_once, Variant};
 use crate::runtime::cli;
+use crate::tools;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::Command;
 
-const GNU_TIME: &str = "/usr/bin/time";
+const GNU_TIME: &str = tools::GNU_TIME.name;
 
 pub struct PeakRss;
 
@@ -36,10 +37,7 @@ impl Probe for PeakRss {
                 );
                 let command = format!("{GNU_TIME} -f %M {}", describe(&variant.command));
                 if !Path::new(GNU_TIME).is_file() {
-                    let reason = format!(
-                        "{GNU_TIME} not found; as root, `make setup` installs Debian's time"
-                    );
-                    return ctx.unavailable(subject, command, &reason);
+                    return ctx.without(&tools::GNU_TIME, subject, command);
                 }
                 subject.outcome(
                     command,

@@ -18,12 +18,18 @@ mod verdict;
 mod view;
 
 use crate::results::Results;
+use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 
 /// Renders `results` into `out`: index.html, lab12.md, results.csv and plots/. With a
 /// `baseline`, every figure also shows its change against that earlier run.
-pub fn render(results: &Path, out: &Path, templates: &Path, baseline: Option<&Path>) -> Result<()> {
+pub fn render(
+    results: &Path,
+    out: &Path,
+    templates: &Templates,
+    baseline: Option<&Path>,
+) -> Result<()> {
     let data = Results::load(results)?;
     let baseline = baseline
         .map(|path| Ok::<_, anyhow::Error>((Results::load(path)?, path.display().to_string())))

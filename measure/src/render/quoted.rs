@@ -3,10 +3,10 @@
 //! (`quoted.json`), so correcting a quote needs no Rust change, and the report labels them
 //! as quoted, with their sources, never as measured.
 
+use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// The file's name in the templates directory.
 pub const FILE: &str = "quoted.json";
@@ -39,15 +39,13 @@ pub struct Public {
 }
 
 impl Quoted {
-    /// Reads `dir`/quoted.json; a missing file quotes nothing, a malformed one is an error.
-    pub fn load(dir: &Path) -> Result<Self> {
-        let path = dir.join(FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).with_context(|| {
-                format!("{} is not valid: fix its JSON or delete it", path.display())
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    /// Reads quoted.json of `templates`; a missing file quotes nothing, a malformed one is
+    /// an error.
+    pub fn load(templates: &Templates) -> Result<Self> {
+        match templates.read(FILE)? {
+            Some((from, text)) => serde_json::from_str(&text)
+                .with_context(|| format!("{from} is not valid: fix its JSON or delete it")),
+            None => Ok(Self::default()),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::expect;
 use crate::metric::{self, Subject, Variant as Named, STARTUP_CLI};
 use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit, Run, Variant};
+use crate::tools;
 use std::path::Path;
 use std::process::Command;
 
@@ -138,10 +139,9 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
         ),
     ];
     if cli.is_err() {
-        let reason = "wasmtime not found on PATH; `make setup-extras` installs it";
         let skipped = variants
             .into_iter()
-            .map(|v| v.subject.skipped(describe(&v.command), reason))
+            .map(|v| ctx.without(&tools::WASMTIME, v.subject, describe(&v.command)))
             .collect();
         return (Vec::new(), skipped);
     }

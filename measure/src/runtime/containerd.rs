@@ -90,11 +90,7 @@ pub fn containerd() -> Result<&'static str, &'static str> {
     static ANSWER: OnceLock<Result<String, String>> = OnceLock::new();
     ANSWER
         .get_or_init(|| {
-            if which::which("ctr").is_err() {
-                return Err(
-                    "ctr not found on PATH; as root, `make setup` installs containerd".into(),
-                );
-            }
+            tools::CTR.which()?;
             // Its first line is the client's; the server part fails when the daemon is down.
             tools::query(Command::new("ctr").args(["--connect-timeout", "2s", "version"])).map_err(
                 |e| format!("containerd does not answer ({e}); as root, `make setup` starts it"),
@@ -107,9 +103,7 @@ pub fn containerd() -> Result<&'static str, &'static str> {
 /// The wasmtime shim on PATH (containerd looks it up on its own PATH; this is the same
 /// machine's).
 pub fn shim() -> Result<PathBuf, String> {
-    which::which(SHIM_BINARY).map_err(|_| {
-        format!("{SHIM_BINARY} not found on PATH; as root, `make setup` builds and installs it")
-    })
+    tools::SHIM.which()
 }
 
 /// `wasmlab-<pid>-<tag>`: unique to this process, found again by [`remove_containers`].

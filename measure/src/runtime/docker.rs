@@ -37,6 +37,17 @@ pub fn build_command(ctx: &Ctx) -> Command {
 /// Runs the build; the command as run and the finished run, or the command and why it failed.
 pub fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, String)> {
     let command = describe(&cmd);
+    if !ctx.dockerfile.is_file() {
+        return Err((
+            command,
+            format!(
+                "{} is not a file (--dockerfile, DOCKERFILE; the default service/Dockerfile is \
+                 relative to the working directory): run from the repository's root or name \
+                 the Dockerfile",
+                ctx.dockerfile.display()
+            ),
+        ));
+    }
     let context = ctx.work_dir.join("docker-context");
     let prepared = std::fs::create_dir_all(&context)
         .and_then(|()| std::fs::copy(&ctx.native, context.join("moscow-time")));
@@ -49,10 +60,42 @@ pub fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, Stri
             ),
         ));
     }
-    match run_once(&mut cmd, ctx.timeout) {
+    let before = image_id(IMAGE);
+    let built = match run_once(&mut cmd, ctx.timeout) {
         Ok(run) if run.exit == Exit::Code(0) => Ok((command, run)),
         Ok(run) => Err((command, format!("{}: {}", run.exit, run.stderr_tail()))),
         Err(e) => Err((command, format!("{e:#}"))),
+    };
+    if let Some(old) = before {
+        remove_if_untagged(&old);
+    }
+    built
+}
+
+/// The id of `image`, when docker has it.
+fn image_id(image: &str) -> Option<String> {
+    tools::query(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", image]))
+        .ok()
+        .filter(|id| !id.is_empty())
+}
+
+/// Removes image `id` if it has no tag left: the image a `--no-cache` build just took
+/// the tag from, which every run would otherwise leave behind. An image still tagged
+/// (this build produced the same one, or someone tagged it) or used by a container is
+/// kept: `docker image rm` without `--force` refuses those.
+fn remove_if_untagged(id: &str) {
+    let tags = tools::query(Command::new("docker").args([
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RepoTags}}",
+        id,
+    ]));
+    if tags.as_deref() == Ok("0") {
+        let _ = run_once(
+            Command::new("docker").args(["image", "rm", id]),
+            Duration::from_secs(30),
+        );
     }
 }
 

@@ -74,11 +74,7 @@ pub fn not_here(
     command: impl Into<String>,
     reason: &str,
 ) -> crate::results::Observation {
-    if server.optional() {
-        subject.skipped(command, reason)
-    } else {
-        ctx.unavailable(subject, command, reason)
-    }
+    ctx.lacking(!server.optional(), subject, command, reason)
 }
 
 /// Starts `server` and waits until it answers `/api/time` with 200.

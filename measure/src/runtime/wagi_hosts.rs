@@ -6,9 +6,10 @@
 use super::child_server::{ChildServer, Launch};
 use crate::ctx::Ctx;
 use crate::metric::{self, Variant};
-use crate::wagi::manifest::App;
+use crate::tools;
+use crate::wagi::manifest::{self, App};
 use anyhow::{Context as _, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// `measure wagi MANIFEST`: the embedded WAGI host.
@@ -62,10 +63,8 @@ impl Launch for SpinUp {
     }
 
     fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
-        which::which("spin").err().map(|_| {
-            "spin not on PATH: install Spin 3 or later to measure it; the embedded WAGI host \
-             serves the same spin.toml (embedded-wagi)"
-                .to_owned()
+        spin_unfit(&self.manifest).map(|why| {
+            format!("{why}; the embedded WAGI host serves the same spin.toml (embedded-wagi)")
         })
     }
 
@@ -89,4 +88,68 @@ pub fn embedded(manifest: PathBuf) -> ChildServer<Embedded> {
 /// `spin up` serving `manifest`.
 pub fn spin_up(manifest: PathBuf) -> ChildServer<SpinUp> {
     ChildServer::new(SpinUp { manifest })
+}
+
+/// The oldest Spin (major version) each manifest version is served with here. Version 2
+/// came with Spin 2, but this project's manifest and `spin up` flags were checked with
+/// Spin 3 and later only, which is what the README promises.
+const SPIN_FOR_MANIFEST: [(i64, u64); 1] = [(2, 3)];
+/// What a message asks for when the manifest's version cannot be read.
+const SPIN_WANTED: u64 = 3;
+
+/// Why the `spin` on PATH cannot serve (or deploy) `manifest`: it is missing, its version
+/// cannot be read, or it is older than the manifest needs. `None` when it can.
+pub fn spin_unfit(manifest: &Path) -> Option<String> {
+    let found = tools::find(&tools::SPIN);
+    if found.path.is_none() {
+        return Some(tools::SPIN.missing());
+    }
+    let version = manifest::version(manifest);
+    let needed = SPIN_FOR_MANIFEST
+        .iter()
+        .find(|(v, _)| Some(*v) == version)
+        .map(|(_, spin)| *spin);
+    let install = format!("install Spin {} or later", needed.unwrap_or(SPIN_WANTED));
+    let shown = match found.version {
+        Ok(shown) => shown,
+        Err(why) => return Some(format!("`spin --version` failed ({why}): {install}")),
+    };
+    let Some(major) = spin_major(&shown) else {
+        return Some(format!(
+            "no version in `spin --version`'s answer {shown:?}: {install}"
+        ));
+    };
+    match (needed, version) {
+        (Some(needed), Some(version)) if major < needed => Some(format!(
+            "{shown} is older than the Spin {needed} that {} (manifest version {version}) \
+             needs: {install}",
+            manifest.display()
+        )),
+        _ => None,
+    }
+}
+
+/// The major version in `spin --version`'s answer: "spin 3.1.0 (c2a4c4d 2024-12-02)" → 3,
+/// "spin 4.1.0-pre0 (...)" → 4.
+fn spin_major(answer: &str) -> Option<u64> {
+    let mut words = answer.split_whitespace();
+    if words.next()? != "spin" {
+        return None;
+    }
+    words.next()?.split(['.', '-']).next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spin_major;
+
+    #[test]
+    fn spin_versions_are_read_from_its_answer() {
+        assert_eq!(spin_major("spin 3.1.0 (c2a4c4d 2024-12-02)"), Some(3));
+        assert_eq!(spin_major("spin 4.1.0-pre0 (0fdf 2025-10-01)"), Some(4));
+        assert_eq!(spin_major("spin 2.7.0"), Some(2));
+        for unreadable in ["", "spin", "spin version three", "wasmtime 48.0.8"] {
+            assert_eq!(spin_major(unreadable), None, "{unreadable:?}");
+        }
+    }
 }

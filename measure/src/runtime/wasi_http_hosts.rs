@@ -6,6 +6,7 @@
 use super::child_server::Launch;
 use crate::ctx::Ctx;
 use crate::metric::{self, Variant};
+use crate::tools;
 use crate::wasi_http::{self, Allocator};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
@@ -117,11 +118,7 @@ impl Launch for WasmtimeServe {
     }
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
-        missing(ctx).or_else(|| {
-            which::which("wasmtime")
-                .err()
-                .map(|_| "wasmtime not found on PATH; `make setup-extras` installs it".to_owned())
-        })
+        missing(ctx).or_else(|| tools::WASMTIME.which().err())
     }
 
     fn prepare(&self, ctx: &Ctx) -> Result<()> {

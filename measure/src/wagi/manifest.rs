@@ -74,12 +74,7 @@ impl Route {
 impl App {
     /// Reads and checks `path`, including that every component's wasm file exists.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read {}: pass the path of a spin.toml (SPIN_TOML)",
-                path.display()
-            )
-        })?;
+        let text = read(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let app = Self::parse(&text, dir).with_context(|| path.display().to_string())?;
         for component in &app.components {
@@ -243,6 +238,37 @@ fn one_line(text: &str, e: &toml::de::Error) -> anyhow::Error {
         }
         None => anyhow::anyhow!("{message}"),
     }
+}
+
+/// What names the manifest, for errors: the default is relative to the working directory.
+pub const NAMED_BY: &str = "`measure wagi MANIFEST`, `measure spin --manifest` or SPIN_TOML; \
+                            the default service/spin.toml is relative to the working directory";
+
+/// The manifest's text; a missing file is one line naming how to give another.
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            anyhow::anyhow!(
+                "{} not found: name a spin.toml ({NAMED_BY})",
+                path.display()
+            )
+        }
+        _ => anyhow::anyhow!(
+            "cannot read {}: {e}: name a spin.toml ({NAMED_BY})",
+            path.display()
+        ),
+    })
+}
+
+/// `spin_manifest_version` of the manifest at `path`, when it is readable and an integer
+/// (the rest of the file is not checked here).
+pub fn version(path: &Path) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Head {
+        spin_manifest_version: Option<toml::Value>,
+    }
+    let head: Head = toml::from_str(&read(path).ok()?).ok()?;
+    head.spin_manifest_version?.as_integer()
 }
 
 #[derive(Deserialize)]

@@ -19,14 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The manifest served when none is named: `$SPIN_TOML` (the Makefile sets it), else the
-/// service's own.
+/// service's own, relative to the working directory (never the build directory, so a
+/// copied or installed `measure` works from a checkout's root).
 pub fn default_manifest() -> PathBuf {
     std::env::var_os("SPIN_TOML")
         .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../service/spin.toml"))
-        })
+        .map_or_else(|| PathBuf::from("service/spin.toml"), PathBuf::from)
 }
 
 /// Serves `manifest` on `listen` until SIGTERM or SIGINT, then stops gracefully (within

@@ -27,8 +27,13 @@ pub fn wasm() -> PathBuf {
     artifact("WASM_MODULE")
 }
 
+/// `measure`, run from the workspace's root as `make` runs it (its defaults, such as
+/// service/Dockerfile and target/criterion, are relative to the working directory; cargo
+/// runs tests in measure/).
 pub fn measure() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_measure"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_measure"));
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    cmd
 }
 
 /// The native binary with exactly `env`.

@@ -23,6 +23,7 @@ use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit};
 use crate::runtime::server::{self, Server};
 use crate::runtime::{docker, wagi_hosts};
+use crate::tools;
 use anyhow::{bail, Result};
 use series::{Target, SERIES};
 use std::net::{SocketAddr, TcpStream};
@@ -111,12 +112,27 @@ impl Probe for SpinProbe {
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         let o = &self.options;
         let mut observations = Vec::new();
-        let local = self.local_hosts(ctx, &mut observations);
-        if !local.is_empty() {
-            observations.extend(self.measure_local(ctx, local));
-        }
-        if self.wanted(&metric::REMOTE) {
-            observations.extend(self.measure_remote(ctx));
+        if tools::CURL.which().is_err() {
+            // Every figure but the deploy is curl's: none of them can be taken.
+            let command = "curl --write-out '%{json}' URL";
+            let hosts = std::iter::once(&metric::SPIN)
+                .chain(server::variants())
+                .filter(|v| self.wanted(v));
+            let remote = if self.wanted(&metric::REMOTE) {
+                series_subjects(&metric::REMOTE)
+            } else {
+                Vec::new()
+            };
+            let subjects = hosts.flat_map(local_subjects).chain(remote);
+            observations.extend(subjects.map(|s| ctx.without(&tools::CURL, s, command)));
+        } else {
+            let local = self.local_hosts(ctx, &mut observations);
+            if !local.is_empty() {
+                observations.extend(self.measure_local(ctx, local));
+            }
+            if self.wanted(&metric::REMOTE) {
+                observations.extend(self.measure_remote(ctx));
+            }
         }
         if self.wanted(&metric::SPIN) {
             observations.push(deploy(o));
@@ -372,11 +388,8 @@ fn deploy(o: &Options) -> Observation {
         .args(["deploy", "--from"])
         .arg(&o.manifest);
     let command = describe(&cmd);
-    if which::which("spin").is_err() {
-        return subject.skipped(
-            command,
-            "spin not on PATH: install Spin 3 or later and log in to deploy",
-        );
+    if let Some(why) = wagi_hosts::spin_unfit(&o.manifest) {
+        return subject.skipped(command, format!("{why}, and log in to deploy"));
     }
     if !o.deploy {
         return subject.skipped(

@@ -175,6 +175,11 @@ pub fn spaced(
     }
     let start = Instant::now();
     for round in 0..n {
+        // With no target going (none was up, or every one failed) the remaining rounds
+        // would only sleep.
+        if !taken.iter().any(Taken::going) {
+            break;
+        }
         let at = start + interval * round as u32;
         std::thread::sleep(at.saturating_duration_since(Instant::now()));
         for (target, got) in targets.iter().zip(taken.iter_mut()) {
@@ -243,6 +248,18 @@ mod tests {
         );
         assert_eq!(splits(&SPIN_WARM, &REMOTE, true).len(), 5);
         assert_eq!(splits(&SPIN_KEEPALIVE, &DOCKER, true).len(), 1);
+    }
+
+    #[test]
+    fn a_series_with_no_host_up_ends_at_once() {
+        let options = curl::Options {
+            max_time: Duration::from_secs(1),
+            cpu: None,
+        };
+        let started = Instant::now();
+        let taken = spaced(&[], 20, Duration::from_secs(1), true, true, options);
+        assert!(taken.is_empty());
+        assert!(started.elapsed() < Duration::from_millis(500));
     }
 
     #[test]

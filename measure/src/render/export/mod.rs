@@ -7,15 +7,14 @@ mod page;
 
 use super::view::View;
 use crate::results::Results;
+use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use page::{Exporter, Page};
 use std::path::Path;
 
 /// Writes every format of `view` into `out`, with the templates of `templates`.
-pub fn write_all(view: &View, results: &Results, templates: &Path, out: &Path) -> Result<()> {
-    let glob = templates.join("**").join("*.tera");
-    let mut tera = tera::Tera::new(&glob.to_string_lossy())
-        .with_context(|| format!("cannot load the templates in {}", templates.display()))?;
+pub fn write_all(view: &View, results: &Results, templates: &Templates, out: &Path) -> Result<()> {
+    let mut tera = templates.tera()?;
     // Tera escapes only names ending in .html by default; ours end in .tera. Tool output
     // (versions, errors) reaches the page, so everything is escaped; the Markdown escapes
     // through its own `md` filter.
