@@ -15,12 +15,7 @@ pub fn md_filter(
     value: &tera::Value,
     _: &HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
-    let text = match value {
-        tera::Value::String(s) => s.clone(),
-        tera::Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    Ok(tera::Value::String(escape(&text)))
+    Ok(tera::Value::String(escape(&text_of(value))))
 }
 
 /// The `code` filter: an inline code span that nothing in the text can close early, so a
@@ -30,12 +25,16 @@ pub fn code_filter(
     value: &tera::Value,
     _: &HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
-    let text = match value {
+    Ok(tera::Value::String(code_span(&text_of(value))))
+}
+
+/// A template value as text: a string as it is, nothing as nothing, anything else as JSON.
+fn text_of(value: &tera::Value) -> String {
+    match value {
         tera::Value::String(s) => s.clone(),
         tera::Value::Null => String::new(),
         other => other.to_string(),
-    };
-    Ok(tera::Value::String(code_span(&text)))
+    }
 }
 
 fn code_span(text: &str) -> String {
