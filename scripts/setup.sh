@@ -16,6 +16,8 @@ declare -A packages=(
   [containerd]=containerd
   [runc]=runc
   [time]=/usr/bin/time
+  # pgrep, which the Spin tests use to find what a host left running.
+  [procps]=pgrep
 )
 logs=target/daemons
 say() { printf 'setup: %s\n' "$*"; }
