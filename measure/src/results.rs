@@ -3,7 +3,7 @@
 //! what it measured and a single probe can be re-run without losing the others.
 
 pub use crate::metric::{Kind, Unit};
-use crate::metric::{Metric, Named, Subject};
+use crate::metric::{Named, Subject};
 use crate::stats::Summary;
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -248,11 +248,6 @@ impl Results {
     /// The median of the first of `ids` that was measured.
     pub fn median<N: Named>(&self, ids: &[N]) -> Option<f64> {
         Some(self.measured(ids)?.summary.as_ref()?.median)
-    }
-
-    /// Every observation of `metric`, whatever its qualifier and variant, in file order.
-    pub fn of_metric<'a>(&'a self, metric: &'a Metric) -> impl Iterator<Item = &'a Observation> {
-        self.observations.iter().filter(move |o| metric.owns(&o.id))
     }
 
     /// Replaces the observation with the same id, or adds it; others are kept. It is the

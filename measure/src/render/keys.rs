@@ -36,13 +36,6 @@ pub fn parts(id: &str) -> Option<Parts> {
     })
 }
 
-/// Whether `id` is an observation of `metric`, with any qualifier and variant. Metrics are
-/// compared by value, not by address: a `const` has no one address (`Metric::owns` and
-/// `Results::of_metric` compare addresses and miss some ids, so render does not use them).
-pub fn is_of(id: &str, metric: &Metric) -> bool {
-    parts(id).is_some_and(|p| p.metric == metric)
-}
-
 impl Parts {
     /// Whether these are the parts of `metric` at `qualifier` (None: unqualified).
     pub fn are(&self, metric: &Metric, qualifier: Option<&str>) -> bool {
@@ -290,10 +283,10 @@ mod tests {
         let p = parts(&id(LOAD_RPS.key_at("c10", &DOCKER))).unwrap();
         assert!(p.are(&LOAD_RPS, Some("c10")));
         assert_eq!(p.variant, DOCKER.name);
-        assert!(is_of(&id(THROUGHPUT.wasm[0]), &LOAD_RPS));
+        assert!(LOAD_RPS.owns(&id(THROUGHPUT.wasm[0])));
         let text = SIZE_SECTION.id(None, &format!("{}.text", NATIVE_BINARY.name));
-        assert!(is_of(&text.to_string(), &SIZE_SECTION));
-        assert!(!is_of(&id(SIZE_BINARY.key(&NATIVE_BINARY)), &SIZE_SECTION));
+        assert!(SIZE_SECTION.owns(&text.to_string()));
+        assert!(!SIZE_SECTION.owns(&id(SIZE_BINARY.key(&NATIVE_BINARY))));
         let cold_dns = SPIN_COLD.key_at("dns", &DOCKER);
         assert!(is_spin(&id(SPIN_DEPLOY_TIME)) && is_spin(&id(cold_dns)));
         assert_eq!(spin_total(&id(SPIN_COLD.key(&DOCKER))), Some(&SPIN_COLD));

@@ -69,7 +69,7 @@ const CHARTS: &[Spec] = &[
         name: "sizes",
         title: "Sizes of what each build ships",
         alt: "Bar per artifact and image, size in KiB",
-        keep: |o| o.kind == Kind::Size && !keys::is_of(&o.id, &SIZE_SECTION),
+        keep: |o| o.kind == Kind::Size && !SIZE_SECTION.owns(&o.id),
         chart: Chart::Bars("KiB (log scale)", 1.0 / 1024.0),
     },
     Spec {
@@ -90,7 +90,7 @@ const CHARTS: &[Spec] = &[
         name: "throughput",
         title: "Server throughput vs concurrency (wrk)",
         alt: "Requests per second per server at each number of connections",
-        keep: |o| keys::is_of(&o.id, &LOAD_RPS),
+        keep: |o| LOAD_RPS.owns(&o.id),
         chart: Chart::Throughput,
     },
 ];

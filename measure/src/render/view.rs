@@ -207,7 +207,7 @@ impl View {
                 .map(row)
                 .collect()
         };
-        let is_section = |o: &Observation| keys::is_of(&o.id, &SIZE_SECTION);
+        let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
         let is_spin = |o: &Observation| keys::is_spin(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
         let figure = |key: &Key| match results.get(key) {
