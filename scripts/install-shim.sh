@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent: builds the containerd shim (containerd-shim-wasmtime-v1, runtime
-# io.containerd.wasmtime.v1) and installs it where containerd finds it, /usr/local/bin.
+# io.containerd.wasmtime.v1) and installs it where containerd finds it, /usr/local/bin,
+# once per engine (cranelift, winch, pulley).
 # As root it installs the Debian packages the build needs when they are missing, and
 # replaces the installed binary only when it differs from the build. As another user it
 # says what to do and exits 0, so `make setup` carries on (the wasm container probes are
@@ -47,13 +48,19 @@ cargo build --release --workspace --all-targets
 built=target/release/$bin
 [ -x "$built" ] || { say "the build did not produce $built"; exit 1; }
 
-if [ -e "$dest" ] && cmp -s "$built" "$dest"; then
-  say "$dest is up to date"
-else
-  # install(1) writes a new file and renames it over the old one, so a shim that
-  # containerd is starting at this moment is never half written.
-  install -m 755 "$built" "$dest"
-  say "installed $dest"
-fi
+# One binary per engine (shim/contract's SHIM_ENGINES): containerd maps runtime
+# io.containerd.<name>.v1 to containerd-shim-<name>-v1, and the shim reads its engine
+# from that name. Copies, not links: the shim re-executes itself by its resolved path.
+for name in "$bin" containerd-shim-wasmtime-winch-v1 containerd-shim-wasmtime-pulley-v1; do
+  target=$(dirname "$dest")/$name
+  if [ -e "$target" ] && cmp -s "$built" "$target"; then
+    say "$target is up to date"
+  else
+    # install(1) writes a new file and renames it over the old one, so a shim that
+    # containerd is starting at this moment is never half written.
+    install -m 755 "$built" "$target"
+    say "installed $target"
+  fi
+done
 command -v "$bin" >/dev/null 2>&1 || say "warning: $(dirname "$dest") is not on PATH; containerd looks the shim up on its PATH"
 say "ok"

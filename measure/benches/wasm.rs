@@ -41,21 +41,22 @@ fn timed<T>(iters: u64, mut op: impl FnMut() -> T) -> Duration {
 /// Instantiates `module` with MODE=once and runs `_start` to a zero exit; the store is
 /// returned so that the caller drops it (outside the clock).
 fn run_once(host: &Host, module: &Module) -> impl Sized {
-    let (mut store, instance, output) = host
+    let mut instance = host
         .instantiate(module, &args(), &env(), Stdio::Capture)
         .expect("instantiate");
-    let status = Host::run(&mut store, &instance).expect("run _start");
+    let status = instance.run().expect("run _start");
     assert_eq!(status, 0, "_start exited {status}");
-    (store, output)
+    instance
 }
 
 /// Runs `module` once and checks it prints the Moscow Time JSON, so no figure is taken of a
 /// module that does something else.
 fn check(host: &Host, module: &Module, what: &str) {
-    let (mut store, instance, output) = host
+    let mut instance = host
         .instantiate(module, &args(), &env(), Stdio::Capture)
         .expect("instantiate");
-    let status = Host::run(&mut store, &instance).expect("run _start");
+    let status = instance.run().expect("run _start");
+    let output = &instance.output;
     let stdout = output.stdout_text();
     assert_eq!(
         status,

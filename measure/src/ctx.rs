@@ -1,6 +1,7 @@
 //! What every probe is given: the built artifacts, the run options, and which runtimes
 //! answer.
 
+use crate::engine::{Engine, Runtime};
 use crate::metric::Subject;
 use crate::results::Observation;
 use crate::tools;
@@ -19,8 +20,11 @@ pub struct Ctx {
     /// The service compiled to wasm32-wasip2, a wasi:http component. Optional: the probes
     /// that serve it fail with the fix when it is missing.
     pub component: PathBuf,
-    /// The same module compiled ahead of time by the embedded wasmtime (written by `run`).
+    /// The same module compiled ahead of time by the embedded wasmtime with cranelift
+    /// (written by `run`, as are the other engines' beside it).
     pub precompiled: PathBuf,
+    /// The engines `run` could not precompile the module for, with the error.
+    pub precompile_errors: Vec<(Engine, String)>,
     /// A static binary that does nothing: the floor of spawn-to-exit timings.
     pub floor: PathBuf,
     /// The Dockerfile of the traditional image.
@@ -97,7 +101,8 @@ impl Ctx {
                 .collect()
         });
         Self {
-            precompiled: wasm.with_extension("cwasm"),
+            precompiled: Engine::Cranelift.precompiled_path(&wasm),
+            precompile_errors: Vec::new(),
             component,
             native,
             wasm,
@@ -160,6 +165,37 @@ impl Ctx {
             })
             .as_deref()
             .map_err(String::as_str)
+    }
+
+    /// Precompiles the module for every wasmtime engine, stale files removed first. A
+    /// failure of cranelift's (the lab's own AOT figures) ends the run; another engine's is
+    /// kept, and its precompiled rows fail with it.
+    pub fn precompile(&mut self) -> Result<()> {
+        for engine in Engine::ALL.into_iter().filter(|e| e.precompiles()) {
+            let out = engine.precompiled_path(&self.wasm);
+            let _ = std::fs::remove_file(&out);
+            let done = Runtime::new(engine).and_then(|r| r.precompile(&self.wasm, &out));
+            match done {
+                Ok(()) => {}
+                Err(e) if engine == Engine::Cranelift => return Err(e),
+                Err(e) => self.precompile_errors.push((engine, format!("{e:#}"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The module precompiled for `engine`, or why there is none.
+    pub fn precompiled_for(&self, engine: Engine) -> Result<PathBuf, String> {
+        match self.precompile_errors.iter().find(|(e, _)| *e == engine) {
+            Some((_, error)) => Err(format!(
+                "precompiling for {} failed: {error}",
+                engine.name()
+            )),
+            None if !engine.precompiles() => {
+                Err(format!("{} has no precompiled form", engine.name()))
+            }
+            None => Ok(engine.precompiled_path(&self.wasm)),
+        }
     }
 
     /// The observation for something that could not be measured because a runtime is

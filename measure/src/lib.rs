@@ -4,6 +4,7 @@
 pub mod cleanup;
 pub mod ctx;
 pub mod curl;
+pub mod engine;
 pub mod expect;
 pub mod format;
 pub mod http;
@@ -23,3 +24,4 @@ pub mod tools;
 pub mod wagi;
 pub mod wasi_http;
 pub mod wasm;
+pub mod wasmi_host;

@@ -6,6 +6,7 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use measure::engine::{self, Engine};
 use measure::{
     cleanup, ctx, probe, provenance, render, results, runtime, templates, tools, wagi, wasi_http,
     wasm,
@@ -46,11 +47,16 @@ enum Cmd {
         #[arg(long)]
         baseline: Option<PathBuf>,
     },
-    /// Run a wasm module (WASI preview 1) in the embedded wasmtime, as this process: its
+    /// Run a wasm module (WASI preview 1) in the embedded host, as this process: its
     /// stdio, its environment and its exit status.
     Exec {
         file: PathBuf,
-        /// FILE was precompiled by `measure run` (no cranelift at start).
+        /// The engine: wasmtime with cranelift (its optimizing compiler), Winch (its
+        /// baseline compiler) or Pulley (its interpreter), or wasmi (an interpreter).
+        #[arg(long, value_enum, default_value_t = Engine::Cranelift)]
+        engine: Engine,
+        /// FILE was precompiled for ENGINE by `measure run` (nothing compiled at start;
+        /// not for wasmi).
         #[arg(long)]
         precompiled: bool,
         /// Arguments for the module.
@@ -196,10 +202,11 @@ fn main() -> ExitCode {
         ),
         Cmd::Exec {
             file,
+            engine,
             precompiled,
             args,
         } => {
-            return match exec(&file, precompiled, args) {
+            return match exec(&file, engine, precompiled, args) {
                 Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(1)),
                 Err(e) => {
                     eprintln!("measure exec: {e:#}");
@@ -318,7 +325,7 @@ fn host(text: &str) -> Result<String, String> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let ctx = args.common.ctx(Duration::from_secs(args.load_seconds))?;
+    let mut ctx = args.common.ctx(Duration::from_secs(args.load_seconds))?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -328,7 +335,7 @@ fn run(args: RunArgs) -> Result<()> {
         let known: Vec<&str> = registry.iter().map(|r| r.id()).collect();
         anyhow::bail!("no probe {unknown:?}; choose from {}", known.join(", "));
     }
-    wasm::precompile(&wasm::engine()?, &ctx.wasm, &ctx.precompiled)?;
+    ctx.precompile()?;
     let chosen = registry.iter().map(Box::as_ref).filter(|p| {
         if args.probes.is_empty() {
             probe::in_default_run(*p)
@@ -468,21 +475,20 @@ fn status_line(o: &results::Observation) -> String {
     }
 }
 
-fn exec(file: &Path, precompiled: bool, args: Vec<String>) -> Result<i32> {
-    let engine = wasm::engine()?;
+fn exec(file: &Path, engine: Engine, precompiled: bool, args: Vec<String>) -> Result<i32> {
+    let runtime = engine::Runtime::new(engine)?;
     let module = if precompiled {
-        wasm::load_precompiled(&engine, file)?
+        runtime.load_precompiled(file)?
     } else {
-        wasm::compile(&engine, &wasm::read(file)?)?
+        runtime.compile(&wasm::read(file)?)?
     };
     let name = file
         .file_name()
         .map_or_else(|| "module".into(), |n| n.to_string_lossy().into_owned());
     let argv: Vec<String> = std::iter::once(name).chain(args).collect();
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let host = wasm::Host::new(&engine)?;
-    let (mut store, instance, _) = host.instantiate(&module, &argv, &env, wasm::Stdio::Inherit)?;
-    wasm::Host::run(&mut store, &instance)
+    let mut instance = runtime.instantiate(&module, &argv, &env, wasm::Stdio::Inherit)?;
+    instance.run()
 }
 
 /// Whether stdout was closed when the process started (`measure env >&-`). The standard

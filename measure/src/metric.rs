@@ -377,7 +377,7 @@ metrics! {
     /// Socket errors and non-2xx/3xx answers per second of a wrk run.
     LOAD_ERRORS = "load"."errors", qualified: Load, PerSecond, Lower, "errors/s (socket, non-2xx/3xx)";
     /// In-process phases of the embedded wasmtime.
-    PHASE_COMPILE = "phase"."compile": InProcess, Seconds, Lower, "compile (cranelift)";
+    PHASE_COMPILE = "phase"."compile": InProcess, Seconds, Lower, "compile (or translate, for wasmi)";
     PHASE_LOAD_PRECOMPILED = "phase"."load-precompiled": InProcess, Seconds, Lower, "load precompiled";
     PHASE_INSTANTIATE = "phase"."instantiate": InProcess, Seconds, Lower, "instantiate (WASI preview 1)";
     PHASE_RUN = "phase"."run": InProcess, Seconds, Lower, "run _start with MODE=once";
@@ -392,6 +392,10 @@ metrics! {
     SPIN_WARM = "spin"."warm", qualified: Operation, Seconds, Lower, "warm request";
     SPIN_KEEPALIVE = "spin"."warm-keepalive": Operation, Seconds, Lower, "warm request on a kept-alive connection";
     SPIN_DEPLOY = "spin"."deploy": Operation, Seconds, Lower, "spin deploy, end to end";
+    /// Concurrent task starts through containerd's API (runwasi's stress test), C in flight:
+    /// qualifier `c<C>`.
+    STRESS_TASKS_PER_SECOND = "stress"."tasks-per-second", qualified: Load, PerSecond, Higher, "tasks/s (create, start, wait, delete)";
+    STRESS_START_LATENCY = "stress"."start-latency", qualified: Load, Seconds, Lower, "one task, create to deleted";
     /// One run of the service in each of its contexts, its output kept (`shown`).
     CONTEXT_CLI = "context"."cli": Operation, Seconds, Lower, "MODE=once: the JSON line";
     CONTEXT_WAGI_PAGE = "context"."wagi-page": Operation, Seconds, Lower, "WAGI GET /: the page";
@@ -414,9 +418,17 @@ variants! {
     NATIVE_PROCESS = "native-process", "native process";
     NATIVE_PROCESS_ALONE = "native-process-alone", "native process, back to back, timed by measure";
     NATIVE_PROCESS_HYPERFINE = "native-process-hyperfine", "native process, back to back, timed by hyperfine";
-    EMBEDDED_WASMTIME = "embedded-wasmtime", "embedded wasmtime";
-    EMBEDDED_WASMTIME_JIT = "embedded-wasmtime-jit", "wasm, embedded wasmtime, JIT";
-    EMBEDDED_WASMTIME_AOT = "embedded-wasmtime-aot", "wasm, embedded wasmtime, precompiled";
+    EMBEDDED_WASMTIME = "embedded-wasmtime", "embedded wasmtime (cranelift)";
+    EMBEDDED_WASMTIME_JIT = "embedded-wasmtime-jit", "wasm, embedded wasmtime (cranelift), JIT";
+    EMBEDDED_WASMTIME_AOT = "embedded-wasmtime-aot", "wasm, embedded wasmtime (cranelift), precompiled";
+    // The other engines of the embedded host; no engine in an id means cranelift.
+    EMBEDDED_WINCH = "embedded-winch", "embedded wasmtime (Winch)";
+    EMBEDDED_WINCH_JIT = "embedded-winch-jit", "wasm, embedded wasmtime (Winch), compiled at start";
+    EMBEDDED_WINCH_AOT = "embedded-winch-aot", "wasm, embedded wasmtime (Winch), precompiled";
+    EMBEDDED_PULLEY = "embedded-pulley", "embedded wasmtime (Pulley interpreter)";
+    EMBEDDED_PULLEY_JIT = "embedded-pulley-jit", "wasm, embedded wasmtime (Pulley), compiled to bytecode at start";
+    EMBEDDED_PULLEY_AOT = "embedded-pulley-aot", "wasm, embedded wasmtime (Pulley), precompiled bytecode";
+    EMBEDDED_WASMI = "embedded-wasmi", "wasm, embedded wasmi (interpreter)";
     WASMTIME_CLI = "wasmtime-cli", "wasm, wasmtime CLI, its defaults";
     WASMTIME_CLI_JIT = "wasmtime-cli-jit", "wasm, wasmtime CLI, cache off";
     WASMTIME_CLI_AOT = "wasmtime-cli-aot", "wasm, wasmtime CLI, precompiled";
@@ -425,6 +437,12 @@ variants! {
     CTR_WASMTIME = "ctr-wasmtime", "ctr + wasmtime shim";
     CTR_WASMTIME_FIRST = "ctr-wasmtime-first", "ctr + wasmtime shim, first start";
     CTR_WASMTIME_CACHED = "ctr-wasmtime-cached", "ctr + wasmtime shim, module cached";
+    CTR_WASMTIME_WINCH = "ctr-wasmtime-winch", "ctr + wasmtime shim (Winch)";
+    CTR_WASMTIME_WINCH_FIRST = "ctr-wasmtime-winch-first", "ctr + wasmtime shim (Winch), first start";
+    CTR_WASMTIME_WINCH_CACHED = "ctr-wasmtime-winch-cached", "ctr + wasmtime shim (Winch), module cached";
+    CTR_WASMTIME_PULLEY = "ctr-wasmtime-pulley", "ctr + wasmtime shim (Pulley)";
+    CTR_WASMTIME_PULLEY_FIRST = "ctr-wasmtime-pulley-first", "ctr + wasmtime shim (Pulley), first start";
+    CTR_WASMTIME_PULLEY_CACHED = "ctr-wasmtime-pulley-cached", "ctr + wasmtime shim (Pulley), module cached";
     // Servers.
     EMBEDDED_WAGI = "embedded-wagi", "embedded WAGI host (measure wagi, not Spin)";
     SPIN = "spin", "Spin (spin up, WAGI executor)";

@@ -135,6 +135,19 @@ pub const SHIM: Known = Known {
         "as root, `make setup` builds and installs it",
     )
 };
+/// The same shim installed under its Winch and Pulley names (one runtime name per engine).
+pub const SHIM_WINCH: Known = Known {
+    name: wasmlab_shim_contract::SHIM_ENGINES[1].binary,
+    ..SHIM
+};
+pub const SHIM_PULLEY: Known = Known {
+    name: wasmlab_shim_contract::SHIM_ENGINES[2].binary,
+    ..SHIM
+};
+
+/// The shim binary of each engine, in `SHIM_ENGINES`' order.
+pub const SHIMS: [&Known; 3] = [&SHIM, &SHIM_WINCH, &SHIM_PULLEY];
+
 pub const HYPERFINE: Known = Known {
     package: Some("hyperfine"),
     ..known(
@@ -204,8 +217,21 @@ pub const SPIN: Known = Known {
 /// Every tool the bench knows: what `measure env` lists, and the one list of what
 /// `REQUIRE_RUNTIMES` requires (`required`) and what stays optional.
 pub const KNOWN: &[&Known] = &[
-    &RUSTC, &CARGO, &DOCKER, &CTR, &RUNC, &SHIM, &HYPERFINE, &WRK, &CURL, &GNU_TIME, &CHROMIUM,
-    &WASMTIME, &SPIN,
+    &RUSTC,
+    &CARGO,
+    &DOCKER,
+    &CTR,
+    &RUNC,
+    &SHIM,
+    &SHIM_WINCH,
+    &SHIM_PULLEY,
+    &HYPERFINE,
+    &WRK,
+    &CURL,
+    &GNU_TIME,
+    &CHROMIUM,
+    &WASMTIME,
+    &SPIN,
 ];
 
 /// What was found of one tool.
@@ -287,6 +313,13 @@ mod tests {
 
     /// The one list CI relies on: changing it is a decision, made here and in the README.
     #[test]
+    fn every_shim_engine_has_its_tool() {
+        for (engine, tool) in wasmlab_shim_contract::SHIM_ENGINES.iter().zip(SHIMS) {
+            assert_eq!(engine.binary, tool.name);
+        }
+    }
+
+    #[test]
     fn required_and_optional_tools_are_one_explicit_list() {
         let names = |required: bool| -> Vec<&str> {
             KNOWN
@@ -304,6 +337,8 @@ mod tests {
                 "ctr",
                 "runc",
                 "containerd-shim-wasmtime-v1",
+                "containerd-shim-wasmtime-winch-v1",
+                "containerd-shim-wasmtime-pulley-v1",
                 "hyperfine",
                 "wrk",
                 "curl",

@@ -1,10 +1,11 @@
-//! The embedded wasmtime: one engine configuration for compiling, precompiling and loading,
-//! so a precompiled module always matches the engine that runs it, and WASI preview 1 for
-//! the guest. Phases are separate functions so they can be timed one by one.
+//! The embedded wasmtime: one engine configuration per strategy for compiling, precompiling
+//! and loading, so a precompiled module always matches the engine that runs it, and WASI
+//! preview 1 for the guest. Phases are separate functions so they can be timed one by one.
 
+use crate::engine::Engine as Kind;
 use anyhow::{Context as _, Result};
 use std::path::Path;
-use wasmtime::{Config, Engine, Instance, Linker, Module, Store};
+use wasmtime::{Config, Engine, Linker, Module, Store, Strategy};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
@@ -12,12 +13,29 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 /// The engine every wasm figure of the report is taken with: wasmtime's defaults
 /// (cranelift, parallel compilation), no compilation cache, so "JIT" always compiles.
 pub fn engine() -> Result<Engine> {
-    Engine::new(&Config::new())
-        .map_err(anyhow::Error::from)
-        .context("cannot create the wasmtime engine")
+    engine_for(Kind::Cranelift)
 }
 
-/// Compiles a module from its bytes (cranelift).
+/// wasmtime's defaults but for how it turns wasm into code: cranelift (the default), Winch
+/// (its baseline compiler) or Pulley (its interpreter's bytecode, for a portable target).
+pub fn engine_for(kind: Kind) -> Result<Engine> {
+    let mut config = Config::new();
+    match kind {
+        Kind::Cranelift => {}
+        Kind::Winch => {
+            config.strategy(Strategy::Winch);
+        }
+        Kind::Pulley => {
+            config.target("pulley64")?;
+        }
+        Kind::Wasmi => anyhow::bail!("wasmi is not a wasmtime engine"),
+    }
+    Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot create the wasmtime engine ({})", kind.name()))
+}
+
+/// Compiles a module from its bytes (with the engine's compiler).
 pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module> {
     Module::new(engine, bytes).map_err(|e| anyhow::anyhow!("{}", one_line(&e.into())))
 }
@@ -129,7 +147,7 @@ impl Host {
         args: &[String],
         env: &[(String, String)],
         stdio: Stdio,
-    ) -> Result<(Store<WasiP1Ctx>, Instance, Output)> {
+    ) -> Result<Instance> {
         let mut builder = WasiCtxBuilder::new();
         builder.args(args).envs(env);
         let mut output = Output::default();
@@ -151,12 +169,27 @@ impl Host {
         }
         let mut store = Store::new(module.engine(), builder.build_p1());
         let instance = self.linker.instantiate(&mut store, module)?;
-        Ok((store, instance, output))
+        Ok(Instance {
+            store,
+            instance,
+            output,
+        })
     }
+}
 
+/// An instance with its store and captured output.
+pub struct Instance {
+    store: Store<WasiP1Ctx>,
+    instance: wasmtime::Instance,
+    pub output: Output,
+}
+
+impl Instance {
     /// Runs the command's `_start` and returns its exit status (0 when it returns normally).
-    pub fn run(store: &mut Store<WasiP1Ctx>, instance: &Instance) -> Result<i32> {
-        let start = instance
+    pub fn run(&mut self) -> Result<i32> {
+        let store = &mut self.store;
+        let start = self
+            .instance
             .get_typed_func::<(), ()>(&mut *store, "_start")
             .map_err(anyhow::Error::from)
             .context("the module has no `_start`: it is not a WASI command")?;
@@ -168,14 +201,14 @@ impl Host {
             },
         }
     }
-}
 
-/// Size of every linear memory the instance exported, in bytes (the guest's heap as the
-/// runtime sees it).
-pub fn linear_memory_bytes(store: &mut Store<WasiP1Ctx>, instance: &Instance) -> u64 {
-    instance
-        .get_memory(&mut *store, "memory")
-        .map_or(0, |m| m.data_size(&*store) as u64)
+    /// Size of the exported linear memory, in bytes (the guest's heap as the runtime sees
+    /// it).
+    pub fn linear_memory_bytes(&mut self) -> u64 {
+        self.instance
+            .get_memory(&mut self.store, "memory")
+            .map_or(0, |m| m.data_size(&self.store) as u64)
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ fn ctr_ready(test: &str, runtime: Runtime) -> bool {
         .is_ok_and(|o| o.status.success());
     let reason = if !answers {
         Some("containerd does not answer (as root, `make setup` starts it)".to_owned())
-    } else if runtime == Runtime::Wasmtime && which::which(ctr::SHIM_BINARY).is_err() {
+    } else if runtime == Runtime::WASMTIME && which::which(ctr::SHIM_BINARY).is_err() {
         Some(format!(
             "{} is not on PATH (as root, `make setup` builds and installs it)",
             ctr::SHIM_BINARY
@@ -106,7 +106,7 @@ fn runs_and_prints_the_json(runtime: Runtime, test: &str) {
 
 #[test]
 fn the_wasm_image_prints_the_json_under_the_wasmtime_shim() {
-    runs_and_prints_the_json(Runtime::Wasmtime, "the_wasm_image_prints_the_json");
+    runs_and_prints_the_json(Runtime::WASMTIME, "the_wasm_image_prints_the_json");
 }
 
 #[test]
@@ -125,14 +125,14 @@ impl Drop for ImageGuard {
 
 #[test]
 fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
-    for runtime in [Runtime::Wasmtime, Runtime::Runc] {
+    for runtime in [Runtime::WASMTIME, Runtime::Runc] {
         if !ctr_ready("a_broken_image_fails", runtime) {
             continue;
         }
         let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let (file, entry) = match runtime {
-            Runtime::Wasmtime => (wasm(), "moscow-time.wasm"),
+            Runtime::Shim(_) => (wasm(), "moscow-time.wasm"),
             Runtime::Runc => (native(), "moscow-time"),
         };
         let image = format!(
@@ -169,7 +169,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
         // wasm executor finds no wasm at the entrypoint, and the Linux one refuses too).
         let reason = match runtime {
             Runtime::Runc => "missing",
-            Runtime::Wasmtime => "can't handle spec",
+            Runtime::Shim(_) => "can't handle spec",
         };
         assert!(err.contains(reason), "the reason says why: {err}");
         assert_eq!(leftovers(&name), Vec::<String>::new());
@@ -178,7 +178,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
 
 #[test]
 fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
-    if !ctr_ready("the_cli_variants_measure", Runtime::Wasmtime) {
+    if !ctr_ready("the_cli_variants_measure", Runtime::WASMTIME) {
         return;
     }
     let _serial = serial();
@@ -225,7 +225,7 @@ fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
 
 #[test]
 fn the_ctr_probes_measure_sizes_memory_the_server_context_and_throughput() {
-    if !ctr_ready("the_ctr_probes_measure", Runtime::Wasmtime) {
+    if !ctr_ready("the_ctr_probes_measure", Runtime::WASMTIME) {
         return;
     }
     let _serial = serial();
@@ -236,11 +236,11 @@ fn the_ctr_probes_measure_sizes_memory_the_server_context_and_throughput() {
 
     // The sizes are the written image's manifest + config + layer, as ctr lists them.
     for (runtime, id) in [
-        (Runtime::Wasmtime, "size.image.ctr-wasm"),
+        (Runtime::WASMTIME, "size.image.ctr-wasm"),
         (Runtime::Runc, "size.image.ctr-native"),
     ] {
         let (file, entry) = match runtime {
-            Runtime::Wasmtime => (wasm(), "moscow-time.wasm"),
+            Runtime::Shim(_) => (wasm(), "moscow-time.wasm"),
             Runtime::Runc => (native(), "moscow-time"),
         };
         let info = oci::write_image(
@@ -366,7 +366,7 @@ const SPINNING_WASM: &[u8] = &[
 
 #[test]
 fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
-    for runtime in [Runtime::Wasmtime, Runtime::Runc] {
+    for runtime in [Runtime::WASMTIME, Runtime::Runc] {
         if !ctr_ready("a_container_still_running_at_the_timeout", runtime) {
             continue;
         }
@@ -380,7 +380,7 @@ fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
         );
         // The wasm image spins; the native one serves (no MODE) until it is killed.
         let (file, entry) = match runtime {
-            Runtime::Wasmtime => {
+            Runtime::Shim(_) => {
                 let file = dir.path().join("spin.wasm");
                 std::fs::write(&file, SPINNING_WASM).unwrap();
                 (file, "spin.wasm")

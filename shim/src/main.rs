@@ -9,7 +9,8 @@ mod sandbox;
 
 use containerd_shim_wasm::shim::{version, Cli, Config, Shim, Version};
 
-use crate::sandbox::{WasmtimeSandbox, CACHE};
+use crate::sandbox::{WasmtimeSandbox, CACHE, ENGINE};
+use wasmlab_shim_contract::{ShimEngine, SHIM_ENGINES};
 
 struct WasmtimeShim;
 
@@ -17,9 +18,10 @@ impl Shim for WasmtimeShim {
     type Sandbox = WasmtimeSandbox;
 
     /// containerd maps runtime `io.containerd.<name>.v1` to the binary
-    /// `containerd-shim-<name>-v1` on its PATH.
+    /// `containerd-shim-<name>-v1` on its PATH; one name per engine, so each engine's
+    /// containers also get a state directory of their own.
     fn name() -> &'static str {
-        "wasmtime"
+        engine().shim_name()
     }
 
     fn version() -> Version {
@@ -43,8 +45,19 @@ fn main() {
     // not fatal: containers then run uncached and say so on their stderr.
     let cache = cache::Cache::open(&cache::dir_from_env()).map_err(|err| format!("{err:#}"));
     let _ = CACHE.set(cache);
+    let _ = ENGINE.set(engine());
 
     WasmtimeShim::run(Config::default());
+}
+
+/// The engine this binary runs modules with, from the name it was started as (containerd
+/// starts it by the name it derives from the runtime name, and it re-executes itself by
+/// the same path). Any other name runs cranelift, wasmtime's default.
+fn engine() -> &'static ShimEngine {
+    std::env::args_os()
+        .next()
+        .and_then(|argv0| ShimEngine::by_binary(&argv0.to_string_lossy()))
+        .unwrap_or(&SHIM_ENGINES[0])
 }
 
 /// What `-v` prints (containerd-shimkit's format); the exit status.

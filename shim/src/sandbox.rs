@@ -10,7 +10,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use containerd_shim_wasm::sandbox::context::{Entrypoint, RuntimeContext, WasmBinaryType};
 use containerd_shim_wasm::sandbox::Sandbox;
-use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmlab_shim_contract::ShimEngine;
+use wasmtime::{Config, Engine, Linker, Module, Store, Strategy};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
@@ -19,6 +20,9 @@ use crate::cache::Cache;
 /// The compilation cache, opened by `main` on the host before the zygote forks (see
 /// `cache.rs` for why), or the reason there is none. Unset means caching is off.
 pub static CACHE: OnceLock<Result<Cache, String>> = OnceLock::new();
+
+/// The engine, chosen by `main` from the binary's name. Unset means cranelift.
+pub static ENGINE: OnceLock<&'static ShimEngine> = OnceLock::new();
 
 #[derive(Default)]
 pub struct WasmtimeSandbox;
@@ -78,8 +82,7 @@ async fn run(ctx: &impl RuntimeContext) -> Result<i32> {
         None => bail!("the entrypoint is not a wasm binary"),
     }
 
-    // Default config, like the wasmtime CLI: cranelift, parallel compilation.
-    let engine = Engine::new(&Config::new())?;
+    let engine = Engine::new(&config(ENGINE.get().map_or("cranelift", |e| e.engine))?)?;
     let module = load_module(&engine, &wasm)?;
 
     // The OCI spec's `KEY=VALUE` strings; args include arg0 (the entrypoint), as a
@@ -116,6 +119,24 @@ async fn run(ctx: &impl RuntimeContext) -> Result<i32> {
             None => Err(err.into()),
         },
     }
+}
+
+/// wasmtime's configuration for `engine`: its defaults (like the wasmtime CLI: cranelift,
+/// parallel compilation) but for the compiler. The cache key covers these settings, so
+/// engines never share a compiled module.
+fn config(engine: &str) -> Result<Config> {
+    let mut config = Config::new();
+    match engine {
+        "cranelift" => {}
+        "winch" => {
+            config.strategy(Strategy::Winch);
+        }
+        "pulley" => {
+            config.target("pulley64")?;
+        }
+        other => bail!("unknown engine {other:?}"),
+    }
+    Ok(config)
 }
 
 /// The module compiled for `engine`: from the cache if it is there, otherwise compiled

@@ -65,17 +65,45 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
             "runc init included",
         ),
         (
-            Runtime::Wasmtime,
+            Runtime::WASMTIME,
             CacheState::Cold,
             &metric::CTR_WASMTIME_FIRST,
-            "wasm image under the wasmtime shim, compiling",
+            "wasm image under the wasmtime shim (cranelift), compiling",
             "pages shared with the shim's zygote are charged to the shim, not here",
         ),
         (
-            Runtime::Wasmtime,
+            Runtime::WASMTIME,
             CacheState::Warm,
             &metric::CTR_WASMTIME_CACHED,
-            "wasm image under the wasmtime shim, module cached",
+            "wasm image under the wasmtime shim (cranelift), module cached",
+            "pages shared with the shim's zygote are charged to the shim, not here",
+        ),
+        (
+            Runtime::WINCH,
+            CacheState::Cold,
+            &metric::CTR_WASMTIME_WINCH_FIRST,
+            "wasm image under the wasmtime shim with Winch, compiling",
+            "pages shared with the shim's zygote are charged to the shim, not here",
+        ),
+        (
+            Runtime::WINCH,
+            CacheState::Warm,
+            &metric::CTR_WASMTIME_WINCH_CACHED,
+            "wasm image under the wasmtime shim with Winch, module cached",
+            "pages shared with the shim's zygote are charged to the shim, not here",
+        ),
+        (
+            Runtime::PULLEY,
+            CacheState::Cold,
+            &metric::CTR_WASMTIME_PULLEY_FIRST,
+            "wasm image under the wasmtime shim with Pulley, compiling",
+            "pages shared with the shim's zygote are charged to the shim, not here",
+        ),
+        (
+            Runtime::PULLEY,
+            CacheState::Warm,
+            &metric::CTR_WASMTIME_PULLEY_CACHED,
+            "wasm image under the wasmtime shim with Pulley, module cached",
             "pages shared with the shim's zygote are charged to the shim, not here",
         ),
     ];
@@ -126,7 +154,7 @@ fn memory(ctx: &Ctx) -> Vec<Observation> {
                 continue;
             }
             let taken = cache
-                .prepare(name, ctx.timeout)
+                .prepare(*runtime, name, ctx.timeout)
                 .and_then(|()| memory_peak(*runtime, name, ctx.timeout));
             match taken {
                 Ok(peak) => {
@@ -158,7 +186,7 @@ fn server_context(ctx: &Ctx) -> Observation {
         "wasm image under the wasmtime shim without MODE (server context): \
          ctr run --rm until it exits",
     );
-    let runtime = Runtime::Wasmtime;
+    let runtime = Runtime::WASMTIME;
     let name = container_name("server");
     let mut cmd = run_command(runtime, &name, &[]);
     let command = describe(&cmd);
@@ -198,7 +226,7 @@ fn throughput(ctx: &Ctx) -> Vec<Observation> {
             "native image under runc: ctr run --rm back to back",
         ),
         (
-            Runtime::Wasmtime,
+            Runtime::WASMTIME,
             CacheState::Warm,
             "wasm image under the wasmtime shim (module cached): ctr run --rm back to back",
         ),
@@ -223,7 +251,7 @@ fn throughput(ctx: &Ctx) -> Vec<Observation> {
         }
         let guard = Cleanup::new(names);
         let failed = |e: String, samples| subject.clone().failed_after(command.clone(), e, samples);
-        if let Err(e) = cache.prepare(&container_name("tp-warm"), ctx.timeout) {
+        if let Err(e) = cache.prepare(runtime, &container_name("tp-warm"), ctx.timeout) {
             return failed(e, vec![]);
         }
         let mut samples = Vec::new();

@@ -25,7 +25,7 @@ impl Probe for CtrImages {
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         [
             (
-                Runtime::Wasmtime,
+                Runtime::WASMTIME,
                 &CTR_WASM_IMAGE,
                 "wasm image (OCI layout, one uncompressed layer): manifest + config + layer",
             ),

@@ -28,14 +28,23 @@ impl Probe for PeakRss {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        cli::local(ctx)
+        let (variants, failed) = cli::local(ctx);
+        let subject = |variant: &Variant| {
+            MEMORY_CLI_PEAK_RSS.named(
+                &variant.subject.id.variant,
+                format!("{}: peak RSS of one CLI run", variant.subject.label),
+            )
+        };
+        let command =
+            |variant: &Variant| format!("{GNU_TIME} -f %M {}", describe(&variant.command));
+        let not_run: Vec<Observation> = failed
+            .iter()
+            .map(|(v, why)| subject(v).failed(command(v), why.clone()))
+            .collect();
+        variants
             .into_iter()
             .map(|variant| {
-                let subject = MEMORY_CLI_PEAK_RSS.named(
-                    &variant.subject.id.variant,
-                    format!("{}: peak RSS of one CLI run", variant.subject.label),
-                );
-                let command = format!("{GNU_TIME} -f %M {}", describe(&variant.command));
+                let (subject, command) = (subject(&variant), command(&variant));
                 if !Path::new(GNU_TIME).is_file() {
                     return ctx.without(&tools::GNU_TIME, subject, command);
                 }
@@ -44,6 +53,7 @@ impl Probe for PeakRss {
                     samples(&variant, ctx).map_err(|e| format!("{e:#}")),
                 )
             })
+            .chain(not_run)
             .collect()
     }
 }

@@ -1,17 +1,18 @@
-//! In-process phases of running the wasm module in the embedded wasmtime, timed inside
-//! `measure` itself: what a spawn-to-exit figure hides. Not comparable with spawn-to-exit
+//! In-process phases of running the wasm module in the embedded host, per engine, timed
+//! inside `measure` itself: what a spawn-to-exit figure hides. Not comparable with spawn-to-exit
 //! timings, and never shown in one column with them.
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
+use crate::engine::{Engine, Runtime};
 use crate::expect;
 use crate::metric::{
-    Metric, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, PHASE_COMPILE,
-    PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN,
+    Metric, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, PHASE_COMPILE, PHASE_INSTANTIATE,
+    PHASE_LOAD_PRECOMPILED, PHASE_RUN,
 };
 use crate::results::Observation;
 use crate::runner::schedule;
-use crate::wasm::{self, Host, Stdio};
+use crate::wasm::{self, Stdio};
 use anyhow::{bail, Context as _, Result};
 use std::time::Instant;
 
@@ -19,7 +20,10 @@ pub struct Phases;
 
 /// The phases, in the order one round takes them, with what each times.
 const PHASES: [(&Metric, &str); 4] = [
-    (&PHASE_COMPILE, "Module::new(engine, wasm bytes)"),
+    (
+        &PHASE_COMPILE,
+        "Module::new(engine, wasm bytes) (wasmi: validate and translate)",
+    ),
     (
         &PHASE_LOAD_PRECOMPILED,
         "Module::deserialize_file(engine, cwasm)",
@@ -50,36 +54,63 @@ impl Probe for Phases {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let mut samples: [Vec<f64>; 4] = Default::default();
-        let mut linear_memory = Vec::new();
-        let mut rss_growth = Vec::new();
-        let outcome = rounds(ctx, &mut samples, &mut linear_memory, &mut rss_growth);
-        let error = outcome.err().map(|e| format!("{e:#}"));
-        let finish = |metric: &'static Metric, label: &str, command: &str, samples| {
-            metric
-                .of(&EMBEDDED_WASMTIME)
-                .label(label)
-                .concluded(command, samples, error.clone())
-        };
-        let mut observations: Vec<Observation> = PHASES
-            .iter()
-            .zip(samples)
-            .map(|((metric, command), taken)| finish(metric, metric.label, command, taken))
-            .collect();
-        observations.push(finish(
-            &MEMORY_LINEAR,
-            MEMORY_LINEAR.label,
-            "Memory::data_size after _start",
-            linear_memory,
-        ));
-        observations.push(finish(
-            &MEMORY_HOST_RSS_GROWTH,
-            "host RSS growth of the embedded wasmtime: instantiate and _start",
-            "/proc/self/statm resident pages after _start minus before instantiate",
-            rss_growth,
-        ));
-        observations
+        Engine::ALL
+            .into_iter()
+            .flat_map(|engine| engine_phases(ctx, engine))
+            .collect()
     }
+}
+
+/// The phases of one engine, each a row named by the engine's variant. wasmi has no
+/// precompiled form, so no load-precompiled row.
+fn engine_phases(ctx: &Ctx, engine: Engine) -> Vec<Observation> {
+    let mut samples: [Vec<f64>; 4] = Default::default();
+    let mut linear_memory = Vec::new();
+    let mut rss_growth = Vec::new();
+    let outcome = rounds(
+        ctx,
+        engine,
+        &mut samples,
+        &mut linear_memory,
+        &mut rss_growth,
+    );
+    let error = outcome.err().map(|e| format!("{e:#}"));
+    let variant = engine.variants().phases;
+    let finish = |metric: &'static Metric, label: String, command: &str, samples| {
+        metric
+            .of(variant)
+            .label(label)
+            .concluded(command, samples, error.clone())
+    };
+    let mut observations: Vec<Observation> = PHASES
+        .iter()
+        .zip(samples)
+        .filter(|((metric, _), _)| engine.precompiles() || *metric != &PHASE_LOAD_PRECOMPILED)
+        .map(|((metric, command), taken)| {
+            finish(
+                metric,
+                format!("{}: {}", variant.label, metric.label),
+                command,
+                taken,
+            )
+        })
+        .collect();
+    observations.push(finish(
+        &MEMORY_LINEAR,
+        format!("{}: {}", variant.label, MEMORY_LINEAR.label),
+        "Memory::data_size after _start",
+        linear_memory,
+    ));
+    observations.push(finish(
+        &MEMORY_HOST_RSS_GROWTH,
+        format!(
+            "host RSS growth of the {}: instantiate and _start",
+            variant.label
+        ),
+        "/proc/self/statm resident pages after _start minus before instantiate",
+        rss_growth,
+    ));
+    observations
 }
 
 /// Resident bytes of this process now (`/proc/self/statm`, second field, in pages).
@@ -95,49 +126,55 @@ fn resident_bytes() -> Result<f64> {
     Ok(pages * page as f64)
 }
 
-/// Warmup rounds, then `ctx.runs` rounds of the four phases, each on fresh objects.
+/// Warmup rounds, then `ctx.runs` rounds of the phases, each on fresh objects.
 fn rounds(
     ctx: &Ctx,
+    engine: Engine,
     samples: &mut [Vec<f64>; 4],
     linear_memory: &mut Vec<f64>,
     rss_growth: &mut Vec<f64>,
 ) -> Result<()> {
-    let engine = wasm::engine()?;
+    let runtime = Runtime::new(engine)?;
     let bytes = wasm::read(&ctx.wasm)?;
-    let host = Host::new(&engine)?;
+    let precompiled = match engine.precompiles() {
+        true => Some(ctx.precompiled_for(engine).map_err(anyhow::Error::msg)?),
+        false => None,
+    };
     let args = vec!["moscow-time.wasm".to_owned()];
     let env = vec![("MODE".to_owned(), "once".to_owned())];
     for step in schedule(1, ctx.warmup, ctx.runs) {
         let mut timed = [0.0; 4];
 
         let t = Instant::now();
-        let module = wasm::compile(&engine, &bytes)?;
+        let module = runtime.compile(&bytes)?;
         timed[0] = t.elapsed().as_secs_f64();
 
-        let t = Instant::now();
-        drop(wasm::load_precompiled(&engine, &ctx.precompiled)?);
-        timed[1] = t.elapsed().as_secs_f64();
+        if let Some(path) = &precompiled {
+            let t = Instant::now();
+            drop(runtime.load_precompiled(path)?);
+            timed[1] = t.elapsed().as_secs_f64();
+        }
 
         let rss_before = resident_bytes()?;
         let t = Instant::now();
-        let (mut store, instance, output) =
-            host.instantiate(&module, &args, &env, Stdio::Capture)?;
+        let mut instance = runtime.instantiate(&module, &args, &env, Stdio::Capture)?;
         timed[2] = t.elapsed().as_secs_f64();
 
         let t = Instant::now();
-        let status = Host::run(&mut store, &instance)?;
+        let status = instance.run()?;
         timed[3] = t.elapsed().as_secs_f64();
         let rss_after = resident_bytes()?;
 
+        let (stdout, stderr) = instance.output();
         if status != 0 {
-            bail!("_start exited {status}: {}", output.stderr_text().trim());
+            bail!("_start exited {status}: {}", stderr.trim());
         }
-        expect::moscow_json(&output.stdout_text()).map_err(anyhow::Error::msg)?;
+        expect::moscow_json(&stdout).map_err(anyhow::Error::msg)?;
         if !step.warmup {
             for (taken, value) in samples.iter_mut().zip(timed) {
                 taken.push(value);
             }
-            linear_memory.push(wasm::linear_memory_bytes(&mut store, &instance) as f64);
+            linear_memory.push(instance.linear_memory_bytes() as f64);
             rss_growth.push(rss_after - rss_before);
         }
     }

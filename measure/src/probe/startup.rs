@@ -6,7 +6,7 @@ use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::metric;
 use crate::results::Observation;
-use crate::runner::bench;
+use crate::runner::{bench, describe};
 use crate::runtime::cli;
 
 pub struct Startup;
@@ -26,9 +26,18 @@ impl Probe for Startup {
                 &NATIVE_PROCESS,
                 &EMBEDDED_WASMTIME_JIT,
                 &EMBEDDED_WASMTIME_AOT,
+                &EMBEDDED_WINCH_JIT,
+                &EMBEDDED_WINCH_AOT,
+                &EMBEDDED_PULLEY_JIT,
+                &EMBEDDED_PULLEY_AOT,
+                &EMBEDDED_WASMI,
                 &CTR_RUNC,
                 &CTR_WASMTIME_FIRST,
                 &CTR_WASMTIME_CACHED,
+                &CTR_WASMTIME_WINCH_FIRST,
+                &CTR_WASMTIME_WINCH_CACHED,
+                &CTR_WASMTIME_PULLEY_FIRST,
+                &CTR_WASMTIME_PULLEY_CACHED,
                 &DOCKER,
                 &WASMTIME_CLI,
                 &WASMTIME_CLI_JIT,
@@ -38,8 +47,11 @@ impl Probe for Startup {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
-        let mut variants = cli::local(ctx);
-        let mut not_run = Vec::new();
+        let (mut variants, failed) = cli::local(ctx);
+        let mut not_run: Vec<Observation> = failed
+            .into_iter()
+            .map(|(v, why)| v.subject.failed(describe(&v.command), why))
+            .collect();
         let elsewhere = cli::ctr(ctx).into_iter().chain([cli::docker(ctx)]);
         for variant in elsewhere {
             match variant {

@@ -6,6 +6,7 @@
 use super::containerd::{self, CacheState, Cleanup, Runtime};
 use super::docker;
 use crate::ctx::Ctx;
+use crate::engine::Engine;
 use crate::expect;
 use crate::metric::{self, Subject, Variant as Named, STARTUP_CLI};
 use crate::results::Observation;
@@ -51,18 +52,20 @@ fn variant(
 }
 
 /// The variants that need nothing but this machine: the floor, the native binary, and the
-/// wasm module in the embedded wasmtime (JIT and precompiled).
-pub fn local(ctx: &Ctx) -> Vec<Variant> {
-    let exec = |precompiled: bool, module: &Path| {
+/// wasm module in the embedded host under each engine (compiling at start, and
+/// precompiled where the engine has that form). A precompiled row whose engine could not
+/// precompile the module comes back apart, with the error, to be reported failed.
+pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
+    let exec = |engine: Engine, module: Option<&Path>| {
         let mut cmd = service_command(&ctx.measure);
-        cmd.arg("exec");
-        if precompiled {
-            cmd.arg("--precompiled");
-        }
-        cmd.arg(module);
+        cmd.args(["exec", "--engine", engine.name()]);
+        match module {
+            Some(precompiled) => cmd.arg("--precompiled").arg(precompiled),
+            None => cmd.arg(&ctx.wasm),
+        };
         cmd
     };
-    vec![
+    let mut variants = vec![
         variant(
             &metric::FLOOR,
             metric::FLOOR.label,
@@ -75,19 +78,33 @@ pub fn local(ctx: &Ctx) -> Vec<Variant> {
             service_command(&ctx.native),
             expect::moscow_json_run,
         ),
-        variant(
-            &metric::EMBEDDED_WASMTIME_JIT,
-            metric::EMBEDDED_WASMTIME_JIT.label,
-            exec(false, &ctx.wasm),
+    ];
+    let mut failed = Vec::new();
+    for engine in Engine::ALL {
+        let named = engine.variants();
+        let start = named.start;
+        variants.push(variant(
+            start,
+            start.label,
+            exec(engine, None),
             expect::moscow_json_run,
-        ),
-        variant(
-            &metric::EMBEDDED_WASMTIME_AOT,
-            metric::EMBEDDED_WASMTIME_AOT.label,
-            exec(true, &ctx.precompiled),
+        ));
+        let Some(aot) = named.precompiled else {
+            continue;
+        };
+        let path = engine.precompiled_path(&ctx.wasm);
+        let precompiled = variant(
+            aot,
+            aot.label,
+            exec(engine, Some(&path)),
             expect::moscow_json_run,
-        ),
-    ]
+        );
+        match ctx.precompiled_for(engine) {
+            Ok(_) => variants.push(precompiled),
+            Err(why) => failed.push((precompiled, why)),
+        }
+    }
+    (variants, failed)
 }
 
 /// The same command as `local`'s native variant, under another subject (the cross-check).
@@ -188,26 +205,44 @@ pub fn docker(ctx: &Ctx) -> Result<Variant, Box<Unavailable>> {
 /// ones. Before each run, whatever a failed run left of the variant's container is removed,
 /// and so is it when the variant is dropped.
 pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
-    let specs = [
+    let mut specs = vec![(
+        &metric::CTR_RUNC,
+        "native image, ctr run --rm (runc)".to_owned(),
+        Runtime::Runc,
+        CacheState::Any,
+    )];
+    for (runtime, first, cached) in [
         (
-            &metric::CTR_RUNC,
-            "native image, ctr run --rm (runc)",
-            Runtime::Runc,
-            CacheState::Any,
-        ),
-        (
+            Runtime::WASMTIME,
             &metric::CTR_WASMTIME_FIRST,
-            "wasm image, ctr run --rm (wasmtime shim), first start: compile cache emptied",
-            Runtime::Wasmtime,
-            CacheState::Cold,
+            &metric::CTR_WASMTIME_CACHED,
         ),
         (
-            &metric::CTR_WASMTIME_CACHED,
-            "wasm image, ctr run --rm (wasmtime shim), compiled module cached",
-            Runtime::Wasmtime,
-            CacheState::Warm,
+            Runtime::WINCH,
+            &metric::CTR_WASMTIME_WINCH_FIRST,
+            &metric::CTR_WASMTIME_WINCH_CACHED,
         ),
-    ];
+        (
+            Runtime::PULLEY,
+            &metric::CTR_WASMTIME_PULLEY_FIRST,
+            &metric::CTR_WASMTIME_PULLEY_CACHED,
+        ),
+    ] {
+        let engine = runtime.engine().unwrap_or_default();
+        let shim = format!("wasm image, ctr run --rm (wasmtime shim, {engine})");
+        specs.push((
+            first,
+            format!("{shim}, first start: compile cache emptied"),
+            runtime,
+            CacheState::Cold,
+        ));
+        specs.push((
+            cached,
+            format!("{shim}, compiled module cached"),
+            runtime,
+            CacheState::Warm,
+        ));
+    }
     let mut images: Vec<(Runtime, Result<crate::oci::ImageInfo, String>)> = Vec::new();
     specs
         .into_iter()
@@ -216,7 +251,7 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
             let command = containerd::run_command(runtime, &name, &["MODE=once"]);
             let unavailable = |reason: String| {
                 Box::new(Unavailable {
-                    subject: STARTUP_CLI.of(of).label(label),
+                    subject: STARTUP_CLI.of(of).label(label.clone()),
                     command: describe(&command),
                     reason,
                 })
@@ -224,7 +259,7 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
             if let Some(reason) = runtime.unavailable() {
                 return Err(unavailable(reason));
             }
-            let image = match images.iter().find(|(r, _)| *r == runtime) {
+            let image = match images.iter().find(|(r, _)| r.image() == runtime.image()) {
                 Some((_, image)) => image.clone(),
                 None => {
                     let image = containerd::ensure_image(ctx, runtime, false);
@@ -246,7 +281,7 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
                 check: expect::moscow_json_run,
                 before_each: Some(Box::new(move || {
                     guard.remove_all();
-                    cache.prepare(&name, timeout)
+                    cache.prepare(runtime, &name, timeout)
                 })),
             })
         })

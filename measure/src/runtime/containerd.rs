@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 /// `WASMLAB_SHIM_CACHE_DIR` elsewhere): the first-start variant empties it, the cached one
 /// checks it holds a module.
 pub use wasmlab_shim_contract::DEFAULT_CACHE_DIR as SHIM_CACHE_DIR;
+use wasmlab_shim_contract::{ShimEngine, SHIM_ENGINES};
 /// containerd's runtime name for the shim, and the shim's binary.
 pub use wasmlab_shim_contract::{RUNTIME_NAME as WASM_RUNTIME, SHIM_BINARY};
 pub const WASM_IMAGE: &str = "docker.io/wasmlab/moscow-time-wasm:latest";
@@ -37,38 +38,66 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Runtime {
     /// The native image under runc (containerd's default runtime).
     Runc,
-    /// The wasm image under the wasmtime shim.
-    Wasmtime,
+    /// The wasm image under the wasmtime shim, with one of its engines.
+    Shim(&'static ShimEngine),
 }
 
 impl Runtime {
+    /// The shim with cranelift, wasmtime's default: the lab's wasm container.
+    pub const WASMTIME: Runtime = Runtime::Shim(&SHIM_ENGINES[0]);
+    pub const WINCH: Runtime = Runtime::Shim(&SHIM_ENGINES[1]);
+    pub const PULLEY: Runtime = Runtime::Shim(&SHIM_ENGINES[2]);
+
+    /// The shim under each of its engines' runtime names.
+    pub fn shims() -> impl Iterator<Item = Runtime> {
+        SHIM_ENGINES.iter().map(Runtime::Shim)
+    }
+
     pub fn image(self) -> &'static str {
         match self {
             Runtime::Runc => NATIVE_IMAGE,
-            Runtime::Wasmtime => WASM_IMAGE,
+            Runtime::Shim(_) => WASM_IMAGE,
         }
     }
 
     pub fn platform(self) -> Platform {
         match self {
             Runtime::Runc => Platform::LinuxAmd64,
-            Runtime::Wasmtime => Platform::WasiWasm,
+            Runtime::Shim(_) => Platform::WasiWasm,
+        }
+    }
+
+    /// containerd's name for the runtime.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Runc => "io.containerd.runc.v2",
+            Runtime::Shim(engine) => engine.runtime,
         }
     }
 
     /// `ctr run` flags choosing the runtime (runc is the default).
-    pub fn run_flags(self) -> &'static [&'static str] {
+    pub fn run_flags(self) -> Vec<&'static str> {
         match self {
-            Runtime::Runc => &[],
-            Runtime::Wasmtime => &["--runtime", WASM_RUNTIME, "--platform", "wasi/wasm"],
+            Runtime::Runc => Vec::new(),
+            Runtime::Shim(engine) => vec!["--runtime", engine.runtime, "--platform", "wasi/wasm"],
         }
     }
 
     /// Variant part of observation ids.
     pub fn variant(self) -> &'static Variant {
+        match self.engine() {
+            None => &metric::CTR_RUNC,
+            Some("winch") => &metric::CTR_WASMTIME_WINCH,
+            Some("pulley") => &metric::CTR_WASMTIME_PULLEY,
+            Some(_) => &metric::CTR_WASMTIME,
+        }
+    }
+
+    /// The shim's engine (`cranelift`, `winch`, `pulley`); none for runc.
+    pub fn engine(self) -> Option<&'static str> {
         match self {
-            Runtime::Runc => &metric::CTR_RUNC,
-            Runtime::Wasmtime => &metric::CTR_WASMTIME,
+            Runtime::Runc => None,
+            Runtime::Shim(engine) => Some(engine.engine),
         }
     }
 
@@ -79,7 +108,7 @@ impl Runtime {
         }
         match self {
             Runtime::Runc => None,
-            Runtime::Wasmtime => shim().err(),
+            Runtime::Shim(engine) => shim_of(engine).err(),
         }
     }
 }
@@ -104,6 +133,12 @@ pub fn containerd() -> Result<&'static str, &'static str> {
 /// machine's).
 pub fn shim() -> Result<PathBuf, String> {
     tools::SHIM.which()
+}
+
+/// The shim binary of `engine` on PATH.
+pub fn shim_of(engine: &ShimEngine) -> Result<PathBuf, String> {
+    let index = SHIM_ENGINES.iter().position(|e| e == engine).unwrap_or(0);
+    tools::SHIMS[index].which()
 }
 
 /// `wasmlab-<pid>-<tag>`: unique to this process, found again by [`remove_containers`].
@@ -240,7 +275,7 @@ pub fn image_tar(ctx: &Ctx, runtime: Runtime) -> PathBuf {
 pub fn ensure_image(ctx: &Ctx, runtime: Runtime, always: bool) -> Result<ImageInfo, String> {
     let (file, entry) = match runtime {
         Runtime::Runc => (&ctx.native, "moscow-time"),
-        Runtime::Wasmtime => (&ctx.wasm, "moscow-time.wasm"),
+        Runtime::Shim(_) => (&ctx.wasm, "moscow-time.wasm"),
     };
     let tar = image_tar(ctx, runtime);
     let info = oci::write_image(&tar, runtime.image(), file, entry, runtime.platform())
@@ -351,24 +386,27 @@ pub fn empty_shim_cache() -> Result<(), String> {
     Ok(())
 }
 
-/// The wasm image's compiled module in the shim's cache, once seen to appear there.
-static OUR_MODULE: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// The wasm image's compiled module of each engine in the shim's cache, once seen to
+/// appear there.
+static OUR_MODULES: Mutex<Vec<(&str, PathBuf)>> = Mutex::new(Vec::new());
 
 /// Makes sure the shim's cache holds the wasm image's compiled module. Which file that is
 /// (its name is a hash the shim computes) is learnt once, from an untimed start as container
 /// `name` on an emptied cache; a module of another image does not count. A start that
 /// leaves the cache empty means the shim caches elsewhere (or not at all), and "cached"
 /// figures would be false.
-pub fn warm_shim_cache(name: &str, timeout: Duration) -> Result<(), String> {
-    let mut ours = OUR_MODULE.lock().unwrap_or_else(PoisonError::into_inner);
-    if ours.as_ref().is_some_and(|path| path.is_file()) {
+pub fn warm_shim_cache(runtime: Runtime, name: &str, timeout: Duration) -> Result<(), String> {
+    let engine = runtime.engine().unwrap_or_default();
+    let mut ours = OUR_MODULES.lock().unwrap_or_else(PoisonError::into_inner);
+    if ours.iter().any(|(e, path)| *e == engine && path.is_file()) {
         return Ok(());
     }
     empty_shim_cache()?;
-    run_image(Runtime::Wasmtime, WASM_IMAGE, name, &["MODE=once"], timeout)?;
+    run_image(runtime, WASM_IMAGE, name, &["MODE=once"], timeout)?;
     match cached_modules()?.as_slice() {
         [module] => {
-            *ours = Some(module.clone());
+            ours.retain(|(e, _)| *e != engine);
+            ours.push((engine, module.clone()));
             Ok(())
         }
         [] => Err(format!(
@@ -394,11 +432,11 @@ pub enum CacheState {
 }
 
 impl CacheState {
-    pub fn prepare(self, name: &str, timeout: Duration) -> Result<(), String> {
+    pub fn prepare(self, runtime: Runtime, name: &str, timeout: Duration) -> Result<(), String> {
         match self {
             CacheState::Any => Ok(()),
             CacheState::Cold => empty_shim_cache(),
-            CacheState::Warm => warm_shim_cache(name, timeout),
+            CacheState::Warm => warm_shim_cache(runtime, name, timeout),
         }
     }
 }
@@ -556,7 +594,7 @@ mod tests {
 
     #[test]
     fn the_wasm_run_command_names_the_shim_and_platform() {
-        let cmd = run_command(Runtime::Wasmtime, "wasmlab-1-t", &["MODE=once"]);
+        let cmd = run_command(Runtime::WASMTIME, "wasmlab-1-t", &["MODE=once"]);
         assert_eq!(
             describe(&cmd),
             format!(

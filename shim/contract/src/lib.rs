@@ -2,12 +2,61 @@
 //! bench empties and checks the shim's compile cache, and names its runtime to containerd.
 //! No dependencies, so `measure` builds without the shim's.
 
-/// containerd's runtime name for the shim; containerd maps it to [`SHIM_BINARY`] on its
-/// PATH.
+/// containerd's runtime name for the shim (cranelift); containerd maps it to
+/// [`SHIM_BINARY`] on its PATH.
 pub const RUNTIME_NAME: &str = "io.containerd.wasmtime.v1";
 
-/// The shim's binary name.
+/// The shim's binary name (cranelift).
 pub const SHIM_BINARY: &str = "containerd-shim-wasmtime-v1";
+
+/// How the shim turns a module into machine code. containerd cannot pass a shim a setting
+/// of its own, but it maps each runtime name to a binary name, so the one shim binary is
+/// installed once per engine and reads its engine from the name it was started as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShimEngine {
+    /// wasmtime's name for the strategy: `cranelift`, `winch` or `pulley`.
+    pub engine: &'static str,
+    /// What containerd is given (`ctr run --runtime`).
+    pub runtime: &'static str,
+    /// The binary containerd starts for [`Self::runtime`].
+    pub binary: &'static str,
+}
+
+impl ShimEngine {
+    /// The shim's own name for itself (`wasmtime`, `wasmtime-winch`, ...): the middle of
+    /// its binary name, which is also what containerd derives that name from.
+    pub fn shim_name(&self) -> &'static str {
+        let rest = &self.binary["containerd-shim-".len()..];
+        &rest[..rest.len() - "-v1".len()]
+    }
+
+    /// The engine whose binary is called `binary` (a path or a bare name).
+    pub fn by_binary(binary: &str) -> Option<&'static ShimEngine> {
+        let name = binary.rsplit('/').next().unwrap_or(binary);
+        SHIM_ENGINES.iter().find(|e| e.binary == name)
+    }
+}
+
+/// Cranelift (wasmtime's optimizing compiler, its default), Winch (its baseline compiler:
+/// one pass, faster to compile, slower code) and Pulley (its interpreter: the module is
+/// compiled to Pulley bytecode, which is cached like machine code).
+pub const SHIM_ENGINES: [ShimEngine; 3] = [
+    ShimEngine {
+        engine: "cranelift",
+        runtime: RUNTIME_NAME,
+        binary: SHIM_BINARY,
+    },
+    ShimEngine {
+        engine: "winch",
+        runtime: "io.containerd.wasmtime-winch.v1",
+        binary: "containerd-shim-wasmtime-winch-v1",
+    },
+    ShimEngine {
+        engine: "pulley",
+        runtime: "io.containerd.wasmtime-pulley.v1",
+        binary: "containerd-shim-wasmtime-pulley-v1",
+    },
+];
 
 /// Where the shim keeps compiled modules unless [`CACHE_DIR_ENV`] is set in containerd's
 /// environment.
@@ -18,3 +67,26 @@ pub const CACHE_DIR_ENV: &str = "WASMLAB_SHIM_CACHE_DIR";
 
 /// The extension of a compiled module in the cache.
 pub const CACHED_MODULE_EXTENSION: &str = "cwasm";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containerd_maps_each_runtime_name_to_its_binary() {
+        // containerd: `io.containerd.<name>.<version>` -> `containerd-shim-<name>-<version>`.
+        for e in SHIM_ENGINES {
+            let parts: Vec<&str> = e.runtime.split('.').collect();
+            let [.., name, version] = parts[..] else {
+                panic!("{}", e.runtime)
+            };
+            assert_eq!(e.binary, format!("containerd-shim-{name}-{version}"));
+            assert_eq!(e.shim_name(), name);
+            assert_eq!(
+                ShimEngine::by_binary(&format!("/usr/bin/{}", e.binary)),
+                Some(&e)
+            );
+        }
+        assert_eq!(ShimEngine::by_binary("containerd-shim-runc-v2"), None);
+    }
+}
