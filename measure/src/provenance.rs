@@ -1,6 +1,7 @@
 //! Where a measurement was taken: machine, software, settings and the environment
 //! variables known to change performance.
 
+use crate::engine::Engine;
 use crate::results::{now_rfc3339, Provenance};
 use crate::tools;
 use std::collections::BTreeMap;
@@ -43,6 +44,8 @@ pub fn collect(settings: BTreeMap<String, String>) -> Provenance {
         tools: tools::discover()
             .into_iter()
             .filter_map(|t| Some((t.name.to_owned(), t.version.ok()?)))
+            // The engines built into measure, each figure's engine named with its version.
+            .chain(Engine::ALL.map(|e| (format!("engine {}", e.name()), e.describe())))
             .collect(),
         environment,
         settings,
