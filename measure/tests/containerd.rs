@@ -34,13 +34,8 @@ fn ctr_ready(test: &str, runtime: Runtime) -> bool {
         .is_ok_and(|o| o.status.success());
     let reason = if !answers {
         Some("containerd does not answer (as root, `make setup` starts it)".to_owned())
-    } else if runtime == Runtime::WASMTIME && which::which(ctr::SHIM_BINARY).is_err() {
-        Some(format!(
-            "{} is not on PATH (as root, `make setup` builds and installs it)",
-            ctr::SHIM_BINARY
-        ))
     } else {
-        None
+        runtime.unavailable()
     };
     if let Some(reason) = &reason {
         let required = std::env::var("REQUIRE_RUNTIMES").is_ok_and(|v| v == "1" || v == "true");
@@ -114,6 +109,45 @@ fn the_native_image_prints_the_json_under_runc() {
     runs_and_prints_the_json(Runtime::Runc, "the_native_image_prints_the_json");
 }
 
+/// The shim installed under each engine's runtime name runs the module with that engine.
+#[test]
+fn the_wasm_image_prints_the_json_under_every_shim_engine() {
+    for runtime in Runtime::shims() {
+        runs_and_prints_the_json(runtime, "the_wasm_image_prints_the_json_under_every_engine");
+    }
+}
+
+/// An engine the module could not be precompiled for is not left out: its precompiled row
+/// comes back with the error, to be reported failed.
+#[test]
+fn an_engine_that_cannot_precompile_fails_its_row() {
+    use measure::engine::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path().to_owned(), 1);
+    ctx.precompile_errors = vec![(Engine::Winch, "unsupported feature".to_owned())];
+    let (variants, failed) = cli::local(&ctx);
+    let ids: Vec<String> = variants.iter().map(|v| v.subject.id.to_string()).collect();
+    assert!(
+        ids.contains(&"startup.cli.embedded-winch-jit".to_owned()),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"startup.cli.embedded-winch-aot".to_owned()),
+        "{ids:?}"
+    );
+    let [(variant, why)] = &failed[..] else {
+        panic!("{} failed rows", failed.len())
+    };
+    assert_eq!(
+        variant.subject.id.to_string(),
+        "startup.cli.embedded-winch-aot"
+    );
+    assert!(
+        why.contains("winch") && why.contains("unsupported feature"),
+        "{why}"
+    );
+}
+
 /// Removes an image when dropped.
 struct ImageGuard(String);
 
@@ -177,7 +211,7 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
 }
 
 #[test]
-fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
+fn the_cli_variants_measure_runc_and_each_shim_engine_first_and_cached() {
     if !ctr_ready("the_cli_variants_measure", Runtime::WASMTIME) {
         return;
     }
@@ -194,7 +228,11 @@ fn the_cli_variants_measure_runc_and_the_shim_first_and_cached() {
         [
             "startup.cli.ctr-runc",
             "startup.cli.ctr-wasmtime-first",
-            "startup.cli.ctr-wasmtime-cached"
+            "startup.cli.ctr-wasmtime-cached",
+            "startup.cli.ctr-wasmtime-winch-first",
+            "startup.cli.ctr-wasmtime-winch-cached",
+            "startup.cli.ctr-wasmtime-pulley-first",
+            "startup.cli.ctr-wasmtime-pulley-cached",
         ]
     );
     let plan = Plan {

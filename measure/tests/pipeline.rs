@@ -16,17 +16,28 @@ const EXPECTED: &[&str] = &[
     "startup.cli.native-process",
     "startup.cli.embedded-wasmtime-jit",
     "startup.cli.embedded-wasmtime-aot",
+    "startup.cli.embedded-winch-jit",
+    "startup.cli.embedded-winch-aot",
+    "startup.cli.embedded-pulley-jit",
+    "startup.cli.embedded-pulley-aot",
+    "startup.cli.embedded-wasmi",
     "phase.compile.embedded-wasmtime",
     "phase.load-precompiled.embedded-wasmtime",
     "phase.instantiate.embedded-wasmtime",
     "phase.run.embedded-wasmtime",
     "memory.linear.embedded-wasmtime",
+    "phase.compile.embedded-winch",
+    "phase.load-precompiled.embedded-pulley",
+    "phase.run.embedded-wasmi",
+    "memory.linear.embedded-wasmi",
     "ready.server.native-process",
     "stop.server.native-process",
     "memory.server-rss.native-process",
     "load.rps-c10.native-process",
     "memory.cli-peak-rss.native-process",
     "memory.cli-peak-rss.embedded-wasmtime-jit",
+    "memory.cli-peak-rss.embedded-winch-aot",
+    "memory.cli-peak-rss.embedded-wasmi",
     "load.latency-p99-c50.native-process",
 ];
 
@@ -172,6 +183,52 @@ fn render_of_a_missing_or_malformed_file_is_a_one_line_error() {
             "{message}"
         );
     }
+}
+
+/// Every engine of `measure exec` runs the module to the same correct JSON line, compiling
+/// at start and, where the engine has that form, from a precompiled file.
+#[test]
+fn every_engine_prints_the_moscow_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for engine in measure::engine::Engine::ALL {
+        let name = engine.name();
+        let mut runs = vec![(wasm(), false)];
+        if engine.precompiles() {
+            let cwasm = engine.precompiled_path(&dir.path().join("m.wasm"));
+            measure::engine::Runtime::new(engine)
+                .and_then(|r| r.precompile(&wasm(), &cwasm))
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            runs.push((cwasm, true));
+        }
+        for (file, precompiled) in runs {
+            let mut cmd = measure();
+            cmd.env("MODE", "once").args(["exec", "--engine", name]);
+            if precompiled {
+                cmd.arg("--precompiled");
+            }
+            let out = cmd.arg(&file).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{name} {precompiled}: {}",
+                stderr(&out)
+            );
+            assert_moscow_json(&stdout(&out));
+        }
+    }
+}
+
+/// wasmi translates at every load: asked for a precompiled file it says so, on one line.
+#[test]
+fn wasmi_has_no_precompiled_form_and_says_so() {
+    let out = measure()
+        .args(["exec", "--engine", "wasmi", "--precompiled"])
+        .arg(wasm())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let message = stderr(&out);
+    assert!(message.contains("no precompiled form"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
 
 #[test]
