@@ -9,6 +9,8 @@
 mod analysis;
 mod baseline;
 mod compare;
+#[allow(dead_code)]
+mod engines;
 mod export;
 mod keys;
 mod plot;
