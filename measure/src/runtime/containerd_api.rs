@@ -23,7 +23,7 @@ use containerd_client::tonic::metadata::MetadataValue;
 use containerd_client::tonic::transport::Channel;
 use containerd_client::tonic::Request;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// containerd's socket (the default of `ctr`).
@@ -39,6 +39,24 @@ const SIGKILL: u32 = 9;
 
 /// Set once an interruption started removing what is left: no new task is created after.
 static STOPPING: AtomicBool = AtomicBool::new(false);
+/// Tasks between their start and their end (removed, or failed and removed).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a task in [`IN_FLIGHT`] while it lives.
+struct Flying;
+
+impl Flying {
+    fn new() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for Flying {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// A root filesystem as a host directory: the service's artifact and the mount points the
 /// spec's mounts need, prepared once so that a read-only root needs no write at start.
@@ -175,6 +193,7 @@ impl Api {
         id: &str,
         timeout: Duration,
     ) -> Result<Duration, String> {
+        let _flying = Flying::new();
         if STOPPING.load(Ordering::SeqCst) {
             return Err("interrupted".to_owned());
         }
@@ -301,8 +320,20 @@ impl Api {
     /// Removes this process's containers (with their tasks) from [`NAMESPACE`], then the
     /// namespace when nothing else is in it (containerd refuses to delete one in use).
     pub async fn remove_own(&self) -> Result<(), String> {
-        for id in self.containers_with(&own_prefix()).await? {
-            self.remove(&id).await;
+        // Tasks in flight when an interruption came may still create their container after
+        // a listing (no new one starts once STOPPING is set): list again until none is in
+        // flight and nothing is left.
+        loop {
+            let own = self.containers_with(&own_prefix()).await?;
+            if own.is_empty() && IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            for id in &own {
+                self.remove(id).await;
+            }
+            if own.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         let _ = NamespacesClient::new(self.channel.clone())
             .delete(Request::new(DeleteNamespaceRequest {
