@@ -41,6 +41,8 @@ pub struct Ctx {
     pub load_duration: Duration,
     /// A missing runtime is an error rather than a skip (`REQUIRE_RUNTIMES=1`, set in CI).
     pub require_runtimes: bool,
+    /// The stress probe's counts.
+    pub stress: Stress,
     docker: OnceLock<Result<String, String>>,
 }
 
@@ -64,6 +66,57 @@ pub struct Options {
     pub timeout: Duration,
     pub require_runtimes: bool,
     pub load_duration: Duration,
+    pub stress: Stress,
+}
+
+/// How many tasks the stress probe runs through containerd's API: per runtime and
+/// concurrency level, `rounds` rounds of `tasks` tasks with at most `level` in flight.
+/// `measure run` bounds each count when it parses its flags (see [`Stress::MAX_TASKS`] and
+/// the others), so the probe's time stays bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stress {
+    pub tasks: usize,
+    pub rounds: usize,
+    pub concurrency: Vec<usize>,
+}
+
+impl Stress {
+    pub const MAX_TASKS: usize = 200;
+    pub const MAX_ROUNDS: usize = 10;
+    pub const MAX_CONCURRENCY: usize = 64;
+    pub const MAX_LEVELS: usize = 4;
+
+    /// Each round holds at least as many tasks as the highest level keeps in flight, or
+    /// the level would name a concurrency never reached.
+    pub fn check(&self) -> Result<()> {
+        if let Some(level) = self.concurrency.iter().find(|c| **c > self.tasks) {
+            bail!(
+                "--stress-concurrency {level} is above --stress-tasks {}: raise the task count \
+                 or lower the level",
+                self.tasks
+            );
+        }
+        Ok(())
+    }
+
+    /// As provenance records it.
+    pub fn setting(&self) -> String {
+        format!(
+            "{} tasks x {} rounds at concurrency {:?}",
+            self.tasks, self.rounds, self.concurrency
+        )
+    }
+}
+
+impl Default for Stress {
+    /// About a minute on 2 cores for runc and the shim's three engines.
+    fn default() -> Self {
+        Self {
+            tasks: 16,
+            rounds: 3,
+            concurrency: vec![1, 4, 16],
+        }
+    }
 }
 
 impl Default for Options {
@@ -74,6 +127,7 @@ impl Default for Options {
             timeout: Duration::from_secs(60),
             require_runtimes: false,
             load_duration: Duration::from_secs(5),
+            stress: Stress::default(),
         }
     }
 }
@@ -115,6 +169,7 @@ impl Ctx {
             timeout: options.timeout,
             require_runtimes: options.require_runtimes,
             load_duration: options.load_duration,
+            stress: options.stress,
             docker: OnceLock::new(),
         }
     }
@@ -235,5 +290,27 @@ impl Ctx {
         } else {
             subject.skipped(command, reason)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stress;
+
+    #[test]
+    fn a_stress_level_above_the_task_count_is_refused_with_the_fix() {
+        assert!(Stress::default().check().is_ok());
+        let stress = Stress {
+            tasks: 4,
+            rounds: 1,
+            concurrency: vec![1, 16],
+        };
+        let err = stress
+            .check()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("--stress-concurrency 16"), "{err}");
+        assert!(err.contains("--stress-tasks 4"), "{err}");
     }
 }

@@ -137,6 +137,17 @@ struct RunArgs {
     /// Seconds each load run (wrk) lasts, per server and concurrency (1 to 600).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
     load_seconds: u64,
+    /// Tasks per round of the stress probe, per runtime and concurrency level (1 to 200).
+    #[arg(long, default_value = "16", value_parser = stress_tasks)]
+    stress_tasks: usize,
+    /// Rounds of the stress probe per runtime and concurrency level; one tasks/s sample
+    /// each (1 to 10).
+    #[arg(long, default_value = "3", value_parser = stress_rounds)]
+    stress_rounds: usize,
+    /// The stress probe's concurrency levels: tasks in flight at once, comma-separated
+    /// (each 1 to 64, at most 4 levels, none above --stress-tasks).
+    #[arg(long, value_name = "C,C,...", default_value = "1,4,16", value_parser = stress_levels)]
+    stress_concurrency: Levels,
     /// Run only these probes (by name: size, startup, phase, spin, ...); when absent,
     /// every probe but spin (which `measure spin` runs with its own options).
     #[arg(long = "probe")]
@@ -252,6 +263,7 @@ impl Common {
             timeout: self.timeout,
             require_runtimes: self.require_runtimes,
             load_duration,
+            stress: ctx::Stress::default(),
         };
         let ctx = ctx::Ctx::new(artifacts, options);
         ctx.check_artifacts()?;
@@ -304,6 +316,35 @@ fn starts(text: &str) -> Result<usize, String> {
     count(text, 1, MAX_STARTS)
 }
 
+fn stress_tasks(text: &str) -> Result<usize, String> {
+    count(text, 1, ctx::Stress::MAX_TASKS)
+}
+
+fn stress_rounds(text: &str) -> Result<usize, String> {
+    count(text, 1, ctx::Stress::MAX_ROUNDS)
+}
+
+/// `--stress-concurrency`: distinct levels, as one value so their number is bounded too.
+#[derive(Debug, Clone)]
+struct Levels(Vec<usize>);
+
+fn stress_levels(text: &str) -> Result<Levels, String> {
+    let levels = text
+        .split(',')
+        .map(|level| count(level, 1, ctx::Stress::MAX_CONCURRENCY))
+        .collect::<Result<Vec<usize>, String>>()?;
+    let mut distinct = levels.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != levels.len() || levels.len() > ctx::Stress::MAX_LEVELS {
+        return Err(format!(
+            "expected at most {} distinct levels, comma-separated",
+            ctx::Stress::MAX_LEVELS
+        ));
+    }
+    Ok(Levels(levels))
+}
+
 /// A number of seconds above 0 and at most [`MAX_SECONDS`].
 fn seconds(text: &str) -> Result<Duration, String> {
     text.trim()
@@ -326,6 +367,12 @@ fn host(text: &str) -> Result<String, String> {
 
 fn run(args: RunArgs) -> Result<()> {
     let mut ctx = args.common.ctx(Duration::from_secs(args.load_seconds))?;
+    ctx.stress = ctx::Stress {
+        tasks: args.stress_tasks,
+        rounds: args.stress_rounds,
+        concurrency: args.stress_concurrency.0,
+    };
+    ctx.stress.check()?;
     let registry = probe::registry();
     if let Some(unknown) = args
         .probes
@@ -343,7 +390,9 @@ fn run(args: RunArgs) -> Result<()> {
             args.probes.iter().any(|id| id == p.id())
         }
     });
-    measure(&ctx, ctx.settings(), &args.common.results, chosen).map(drop)
+    let mut settings = ctx.settings();
+    settings.insert("stress".to_owned(), ctx.stress.setting());
+    measure(&ctx, settings, &args.common.results, chosen).map(drop)
 }
 
 fn spin(args: SpinArgs) -> Result<()> {
@@ -558,6 +607,16 @@ mod tests {
             |args: &[&str]| Cli::try_parse_from(["measure"].iter().chain(args).chain(&artifacts));
         assert!(parse(&["run", "--runs", "10000", "--timeout", "0.5"]).is_ok());
         assert!(parse(&["spin", "--host", "wasi-http-pooling", "--starts", "1"]).is_ok());
+        assert!(parse(&[
+            "run",
+            "--stress-tasks",
+            "200",
+            "--stress-rounds",
+            "10",
+            "--stress-concurrency",
+            "1,8,16,64"
+        ])
+        .is_ok());
         for bad in [
             &["run", "--runs", "18446744073709551615"][..],
             &["run", "--runs", "0"],
@@ -565,6 +624,14 @@ mod tests {
             &["run", "--timeout", "1e300"],
             &["run", "--timeout", "-1"],
             &["run", "--load-seconds", "100000"],
+            &["run", "--stress-tasks", "0"],
+            &["run", "--stress-tasks", "201"],
+            &["run", "--stress-rounds", "11"],
+            &["run", "--stress-concurrency", "65"],
+            &["run", "--stress-concurrency", "0"],
+            &["run", "--stress-concurrency", "1,2,3,4,5"],
+            &["run", "--stress-concurrency", "4,4"],
+            &["run", "--stress-concurrency", ""],
             &["spin", "--starts", "5000"],
             &["spin", "--cold-interval", "nan"],
             &["spin", "--host", "nowhere"],

@@ -1,6 +1,6 @@
 //! The images under containerd: the wasm module under the wasmtime shim and the native
 //! binary under runc print the service's JSON; a broken image fails in time and leaves no
-//! task or container; the `ctr-image` and `ctr` probes measure what they claim.
+//! task or container; the `ctr-image`, `ctr` and `stress` probes measure what they claim.
 //!
 //! The tests of this file take a lock: the first-start variant empties the shim's
 //! compilation cache, which would make another test's "cached" start a cold one.
@@ -8,11 +8,12 @@
 mod common;
 
 use common::*;
-use measure::ctx::{Artifacts, Ctx, Options};
+use measure::ctx::{Artifacts, Ctx, Options, Stress};
 use measure::oci;
 use measure::runner::{bench, Plan};
 use measure::runtime::cli;
 use measure::runtime::containerd::{self as ctr, Runtime};
+use measure::runtime::containerd_api as api;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
@@ -438,4 +439,83 @@ fn a_container_still_running_at_the_timeout_is_killed_and_removed() {
         assert!(took < Duration::from_secs(30), "{took:?}");
         assert_eq!(leftovers(&name), Vec::<String>::new());
     }
+}
+
+/// Containers of this process in the stress probe's namespace.
+fn stress_leftovers() -> Vec<String> {
+    let out = Command::new("ctr")
+        .args(["-n", api::NAMESPACE, "containers", "ls", "-q"])
+        .output()
+        .unwrap();
+    let prefix = api::own_prefix();
+    stdout(&out)
+        .split_whitespace()
+        .filter(|id| id.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_stress_probe_measures_every_runtime_at_every_level_and_leaves_nothing() {
+    if !ctr_ready("the_stress_probe", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path().to_owned(), 1);
+    ctx.stress = Stress {
+        tasks: 3,
+        rounds: 2,
+        concurrency: vec![1, 3],
+    };
+    let probe = measure::probe::registry()
+        .into_iter()
+        .find(|p| p.id() == "stress")
+        .unwrap();
+    let observations = probe.run(&ctx);
+    let runtimes: Vec<Runtime> = std::iter::once(Runtime::Runc)
+        .chain(Runtime::shims())
+        .collect();
+    assert_eq!(observations.len(), runtimes.len() * 2 * 2);
+    for runtime in runtimes {
+        let variant = runtime.variant().name;
+        for level in [1, 3] {
+            for (metric, samples) in [("tasks-per-second", 2), ("start-latency", 6)] {
+                let id = format!("stress.{metric}-c{level}.{variant}");
+                let o = observations
+                    .iter()
+                    .find(|o| o.id == id)
+                    .unwrap_or_else(|| panic!("{id} missing"));
+                assert!(o.is_measured(), "{id}: {:?}", o.status);
+                assert_eq!(o.samples.len(), samples, "{id}");
+                assert!(o.samples.iter().all(|s| *s > 0.0), "{id}: {:?}", o.samples);
+                assert!(o.command.contains(runtime.name()), "{}", o.command);
+            }
+        }
+    }
+    assert_eq!(stress_leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn a_stress_task_still_running_at_its_timeout_is_killed_and_removed() {
+    if !ctr_ready("a_stress_task_still_running", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("spin.wasm");
+    std::fs::write(&module, SPINNING_WASM).unwrap();
+    let rootfs = api::Rootfs::prepare(&dir.path().join("root"), &module, "spin.wasm").unwrap();
+    let id = ctr::container_name("stress-hang");
+    let timeout = Duration::from_secs(3);
+    let started = Instant::now();
+    let err = api::block_on(async {
+        let api = api::Api::connect().await?;
+        api.run_task(Runtime::WASMTIME, &rootfs, &id, timeout).await
+    })
+    .unwrap()
+    .unwrap_err();
+    assert!(err.contains("did not finish within 3 s"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(stress_leftovers(), Vec::<String>::new());
 }

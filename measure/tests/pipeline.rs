@@ -65,6 +65,13 @@ fn run_then_render_shows_every_measured_figure() {
             &RUNS.to_string(),
             "--warmup",
             "1",
+            // The stress probe's smallest useful shape: two levels, one round each.
+            "--stress-tasks",
+            "2",
+            "--stress-rounds",
+            "1",
+            "--stress-concurrency",
+            "1,2",
             "--results",
         ])
         .arg(&results)

@@ -16,6 +16,7 @@ mod server;
 mod sizes;
 pub mod spin;
 mod startup;
+mod stress;
 
 use crate::ctx::Ctx;
 use crate::metric::{Metric, Variant};
@@ -74,6 +75,7 @@ pub fn registry() -> Vec<Box<dyn Probe>> {
         Box::new(load::LoadProbe),
         Box::new(phases::Phases),
         Box::new(containers::Containers),
+        Box::new(stress::Stress),
         Box::new(criterion::Criterion),
         Box::new(spin::SpinProbe::default()),
     ]

@@ -5,6 +5,7 @@
 pub mod child_server;
 pub mod cli;
 pub mod containerd;
+pub mod containerd_api;
 pub mod docker;
 pub mod server;
 pub mod wagi_hosts;
@@ -15,4 +16,5 @@ pub mod wasi_http_hosts;
 pub fn register_removers() {
     crate::cleanup::register("docker", docker::remove_containers);
     crate::cleanup::register("containerd", containerd::remove_containers);
+    crate::cleanup::register("containerd-api", containerd_api::remove_leftovers);
 }
