@@ -169,6 +169,14 @@ pub const THROUGHPUT: Pair = Pair {
         LOAD_RPS.key_at(AT_C10, &WASMTIME_SERVE),
     ],
 };
+/// One request at a time (wrk's median latency at one connection), the same two servers.
+pub const LATENCY_ONE_CONNECTION: Pair = Pair {
+    traditional: &[LOAD_LATENCY_P50.key_at(AT_C1, &NATIVE_PROCESS)],
+    wasm: &[
+        LOAD_LATENCY_P50.key_at(AT_C1, &WASI_HTTP_POOLING),
+        LOAD_LATENCY_P50.key_at(AT_C1, &WASMTIME_SERVE),
+    ],
+};
 /// The docker server's rate, shown beside the like-for-like row and weighed against nothing.
 pub const THROUGHPUT_DOCKER: Pair = Pair {
     traditional: &[LOAD_RPS.key_at(AT_C10, &DOCKER)],
@@ -305,6 +313,7 @@ mod tests {
             STARTUP_CACHED,
             STARTUP_NO_CONTAINER,
             THROUGHPUT,
+            LATENCY_ONE_CONNECTION,
             THROUGHPUT_DOCKER,
             MEMORY_SERVING,
             MEMORY_SERVING_DOCKER_STATS,

@@ -10,6 +10,7 @@ mod analysis;
 mod baseline;
 mod compare;
 mod export;
+mod findings;
 mod keys;
 mod plot;
 mod quoted;

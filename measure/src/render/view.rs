@@ -4,12 +4,16 @@
 use super::analysis::{self, Answer, Decision};
 use super::baseline::{self, Change};
 use super::compare;
+use super::findings::{self, Finding};
 use super::keys::{self, Listed};
 use super::plot::Plot;
 use super::quoted::Quoted;
 use super::status;
 use crate::format::{format_value, times};
-use crate::metric::{Key, Metric, Unit, SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM};
+use crate::metric::{
+    Key, Metric, Unit, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, SIZE_SECTION,
+    SPIN_KEEPALIVE, SPIN_WARM,
+};
 use crate::results::{Kind, Observation, Provenance, Results};
 use crate::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
@@ -23,6 +27,8 @@ const CONTEXT_LINES: usize = 12;
 
 #[derive(Serialize)]
 pub struct View {
+    /// The summary at the top: each finding with its interval and its section.
+    pub findings: Vec<Finding>,
     /// The machine and software of the latest invocation (the header's one line).
     pub provenance: Provenance,
     /// Every measuring command whose figures are in the file, oldest first.
@@ -41,10 +47,10 @@ pub struct View {
     pub memory: Vec<Row>,
     /// One-off operations timed whole: image build, server ready, graceful stop.
     pub operations: Vec<Row>,
-    /// Servers under load: rates and latency quantiles.
-    pub load: Vec<Row>,
-    /// Skipped and failed observations, with the reason.
-    pub not_measured: Vec<Row>,
+    /// Servers under load: per server, its rate and latency quantiles at each concurrency.
+    pub servers: Vec<ServerLoad>,
+    /// Skipped and failed observations, grouped by their reason.
+    pub not_measured: Vec<NotMeasured>,
     /// Sections of the native binary and of the wasm module ([`SIZE_SECTION`]).
     pub binary_sections: Vec<Row>,
     /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
@@ -66,6 +72,42 @@ pub struct View {
     pub results_link: String,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
+}
+
+/// One server under load: a row per concurrency, its command once.
+#[derive(Serialize)]
+pub struct ServerLoad {
+    pub server: String,
+    /// The load command of its runs, what differs between them (the connections) as `<N>`.
+    pub command: String,
+    /// Why the server has no rows, when it was not measured.
+    pub not_measured: Option<String>,
+    pub rows: Vec<LoadRow>,
+}
+
+/// One concurrency of one server.
+#[derive(Serialize)]
+pub struct LoadRow {
+    pub connections: String,
+    pub rps: String,
+    pub p50: String,
+    pub p99: String,
+    pub errors: String,
+    /// What the load generator counted: "6142 requests, 0 errors".
+    pub requests: String,
+    /// The rate's change against the baseline run, when one was given.
+    pub change: Option<Change>,
+}
+
+/// Observations not measured for one reason.
+#[derive(Serialize)]
+pub struct NotMeasured {
+    /// skipped or failed.
+    pub status: &'static str,
+    pub reason: String,
+    pub ids: Vec<String>,
+    /// The distinct commands they would have run.
+    pub commands: Vec<String>,
 }
 
 /// One measuring command and the figures it wrote.
@@ -224,7 +266,9 @@ impl View {
                 .collect()
         };
         let answers = analysis::answers(results, &inputs.quoted);
+        let decisions = analysis::decisions(results);
         Self {
+            findings: findings::findings(results, &decisions),
             provenance: results.provenance().cloned().unwrap_or_default(),
             invocations: invocations(results),
             measured_when: measured_when(results),
@@ -236,16 +280,11 @@ impl View {
             phases: rows(&|o| o.kind == Kind::InProcess),
             memory: rows(&|o| o.kind == Kind::Memory),
             operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
-            load: rows(&|o| o.kind == Kind::Load && !is_spin(o)),
+            servers: servers(results, old),
             binary_sections: rows(&is_section),
             spin: rows(&|o| is_total(o)),
             spin_phases: rows(&|o| is_spin(o) && !is_total(o)),
-            not_measured: results
-                .observations
-                .iter()
-                .filter(|o| !o.is_measured())
-                .map(row)
-                .collect(),
+            not_measured: not_measured(results),
             sections: Sections {
                 traditional: listings(keys::TRADITIONAL),
                 wasm: listings(keys::WASM),
@@ -254,7 +293,7 @@ impl View {
             },
             comparison: compare::table(results, &inputs.quoted),
             answers,
-            decisions: analysis::decisions(results),
+            decisions,
             quoted: inputs.quoted,
             baseline: inputs.baseline.map(|(_, name)| name),
             plots: inputs.plots,
@@ -264,6 +303,137 @@ impl View {
             noisy_cv_percent: NOISY_CV * 100.0,
         }
     }
+}
+
+/// The load probe's observations as one matrix: a server per block, a row per concurrency
+/// (`c<N>`), rate and latency quantiles as columns, in the order of the results file.
+fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
+    let mut out: Vec<ServerLoad> = Vec::new();
+    let mut commands: Vec<Vec<&str>> = Vec::new();
+    for o in results.observations.iter().filter(|o| o.kind == Kind::Load) {
+        let Some(p) = keys::parts(&o.id).filter(|_| !keys::is_spin(&o.id)) else {
+            continue;
+        };
+        let name = server_name(o);
+        let i = slot(
+            &mut out,
+            |s| s.server == name,
+            || ServerLoad {
+                server: name.clone(),
+                command: String::new(),
+                not_measured: None,
+                rows: Vec::new(),
+            },
+        );
+        commands.resize_with(out.len(), Vec::new);
+        let server = &mut out[i];
+        if !commands[i].contains(&o.command.as_str()) {
+            commands[i].push(&o.command);
+        }
+        if let Some(why) = status::text(&o.status) {
+            server.not_measured.get_or_insert(why);
+            continue;
+        }
+        let connections = p
+            .qualifier
+            .as_deref()
+            .map(|q| {
+                q.trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let r = slot(
+            &mut server.rows,
+            |r| r.connections == connections,
+            || LoadRow {
+                connections: connections.clone(),
+                rps: String::new(),
+                p50: String::new(),
+                p99: String::new(),
+                errors: String::new(),
+                requests: String::new(),
+                change: None,
+            },
+        );
+        let row = &mut server.rows[r];
+        let value = value_of_median(o);
+        if p.metric == &LOAD_RPS {
+            row.rps = value;
+            row.requests = o.shown.clone().unwrap_or_default();
+            row.change = baseline.and_then(|old| baseline::change(o, old));
+        } else if p.metric == &LOAD_LATENCY_P50 {
+            row.p50 = value;
+        } else if p.metric == &LOAD_LATENCY_P99 {
+            row.p99 = value;
+        } else if p.metric == &LOAD_ERRORS {
+            row.errors = value;
+        }
+    }
+    for (server, commands) in out.iter_mut().zip(commands) {
+        server.command = common_form(&commands);
+        // A server measured at some concurrencies shows those; its skipped ones are listed
+        // with the other skipped figures.
+        if !server.rows.is_empty() {
+            server.not_measured = None;
+        }
+    }
+    out
+}
+
+/// The index of the first item that `matches`, a new one pushed when there is none: the
+/// groups keep the order in which the results file first names them.
+fn slot<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, new: impl FnOnce() -> T) -> usize {
+    items.iter().position(matches).unwrap_or_else(|| {
+        items.push(new());
+        items.len() - 1
+    })
+}
+
+/// Commands that differ only in some words, written once with those words as `<N>`; when
+/// they differ in length, the first.
+fn common_form(commands: &[&str]) -> String {
+    let split: Vec<Vec<&str>> = commands.iter().map(|c| c.split(' ').collect()).collect();
+    let Some(first) = split.first() else {
+        return String::new();
+    };
+    if split.iter().any(|words| words.len() != first.len()) {
+        return first.join(" ");
+    }
+    (0..first.len())
+        .map(|i| {
+            if split.iter().all(|words| words[i] == first[i]) {
+                first[i]
+            } else {
+                "<N>"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Skipped and failed observations grouped by status and reason, in the order of the file.
+fn not_measured(results: &Results) -> Vec<NotMeasured> {
+    let mut out: Vec<NotMeasured> = Vec::new();
+    for o in results.observations.iter().filter(|o| !o.is_measured()) {
+        let (word, reason) = (status::word(&o.status), status::reason(&o.status));
+        let reason = reason.unwrap_or_default().to_owned();
+        let i = slot(
+            &mut out,
+            |g| g.status == word && g.reason == reason,
+            || NotMeasured {
+                status: word,
+                reason: reason.clone(),
+                ids: Vec::new(),
+                commands: Vec::new(),
+            },
+        );
+        let group = &mut out[i];
+        group.ids.push(o.id.clone());
+        if !o.command.is_empty() && !group.commands.contains(&o.command) {
+            group.commands.push(o.command.clone());
+        }
+    }
+    out
 }
 
 /// The cross-check as a check: measure's back-to-back median over hyperfine's on the same
