@@ -66,9 +66,9 @@ fn weigh<'a>(
     Ok((t, w, v))
 }
 
-/// "not measured in this run (skipped: …)".
+/// "not measured (skipped: …)".
 fn unmeasured(why: &str) -> String {
-    format!("not measured in this run ({why})")
+    format!("not measured ({why})")
 }
 
 fn size(results: &Results) -> String {

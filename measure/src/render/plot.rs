@@ -224,10 +224,11 @@ fn row_name(labels: &[String]) -> impl Fn(&SegmentValue<i32>) -> String + '_ {
     }
 }
 
-/// Width of the label area for `labels` at the label font: about half an em a character.
+/// Width of the label area for `labels` at the label font: about half an em a character
+/// ([`labels::FITS`] bounds it).
 fn label_area(labels: &[String]) -> u32 {
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    (longest as u32 * 8 + 16).clamp(120, 600)
+    (longest as f64 * 7.6) as u32 + 16
 }
 
 /// The catalogue's name of an observation's variant, or the id's own when it has none.
@@ -300,7 +301,7 @@ fn strip_chart(
         .caption(title, font(22.0))
         .margin(12)
         .margin_right(96)
-        .margin_top(12 + legend as i32)
+        .margin_bottom(12 + legend as i32)
         .x_label_area_size(48)
         .y_label_area_size(label_area(&labels))
         .build_cartesian_2d((lo..hi).log_scale(), row_axis(rows.len()))
@@ -314,6 +315,7 @@ fn strip_chart(
         .axis_desc_style(font(15.0))
         .axis_style(INK)
         .bold_line_style(INK.mix(0.25))
+        .max_light_lines(1)
         .light_line_style(INK.mix(0.08))
         .y_labels(rows.len())
         .y_label_formatter(&row_name(&labels))
@@ -428,6 +430,7 @@ fn value_chart(
                 .axis_desc_style(font(15.0))
                 .axis_style(INK)
                 .bold_line_style(INK.mix(0.25))
+                .max_light_lines(1)
                 .light_line_style(INK.mix(0.08))
                 .y_labels(rows.len())
                 .y_label_formatter(&row_name(&labels))
@@ -487,6 +490,12 @@ fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Dr
             None => series.push((name, vec![(c, s.median)])),
         }
     }
+    // Each point is one wrk run; the axis says so, as every chart says its n.
+    let runs = rates
+        .iter()
+        .filter_map(|o| o.summary.as_ref().map(|s| s.n))
+        .max()
+        .unwrap_or(1);
     let mut levels: Vec<u32> = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|(c, _)| *c))
@@ -518,7 +527,9 @@ fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Dr
     };
     chart
         .configure_mesh()
-        .x_desc("connections (wrk, one thread; each point one run)")
+        .x_desc(format!(
+            "connections (n={runs} wrk run per point, one thread)"
+        ))
         .y_desc("requests per second")
         .x_labels(levels.len())
         .x_label_formatter(&level_name)
@@ -527,6 +538,7 @@ fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Dr
         .axis_desc_style(font(15.0))
         .axis_style(INK)
         .bold_line_style(INK.mix(0.25))
+        .max_light_lines(1)
         .light_line_style(INK.mix(0.08))
         .disable_x_mesh()
         .draw()

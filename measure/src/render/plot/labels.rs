@@ -5,7 +5,7 @@
 //! another one, in which case it keeps them.
 
 /// The longest label, in characters, a chart's label area holds at its font.
-pub const FITS: usize = 64;
+pub const FITS: usize = 72;
 
 /// The short form of each of `labels`, in order; distinct labels stay distinct.
 pub fn short(labels: &[&str]) -> Vec<String> {
