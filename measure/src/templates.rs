@@ -35,6 +35,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     embed!("sections/methodology.html.tera"),
     embed!("sections/not_measured.html.tera"),
     embed!("sections/phases.html.tera"),
+    embed!("sections/pivot.html.tera"),
     embed!("sections/server_mode.html.tera"),
     embed!("sections/spin.html.tera"),
     embed!("sections/startup.html.tera"),

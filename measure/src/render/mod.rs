@@ -12,6 +12,7 @@ mod compare;
 mod export;
 mod findings;
 mod keys;
+mod pivot;
 mod plot;
 mod quoted;
 mod status;

@@ -209,11 +209,12 @@ fn tick(v: &f64) -> String {
     }
 }
 
-/// One segment per row: a segmented range `a..b` has `b - a + 1` segments.
+/// One segment per row: a segmented range `a..b` has `b - a + 1` segments. A single row
+/// gets a second, empty one: plotters draws no label on a range of one value.
 fn row_axis(
     rows: usize,
 ) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
-    (0..rows as i32 - 1).into_segmented()
+    (0..(rows as i32 - 1).max(1)).into_segmented()
 }
 
 /// The label of a row on the y axis.
@@ -317,7 +318,7 @@ fn strip_chart(
         .bold_line_style(INK.mix(0.25))
         .max_light_lines(1)
         .light_line_style(INK.mix(0.08))
-        .y_labels(rows.len())
+        .y_labels(rows.len() + 1)
         .y_label_formatter(&row_name(&labels))
         .disable_y_mesh()
         .draw()
@@ -432,7 +433,7 @@ fn value_chart(
                 .bold_line_style(INK.mix(0.25))
                 .max_light_lines(1)
                 .light_line_style(INK.mix(0.08))
-                .y_labels(rows.len())
+                .y_labels(rows.len() + 1)
                 .y_label_formatter(&row_name(&labels))
                 .disable_y_mesh()
                 .draw()
@@ -531,7 +532,7 @@ fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Dr
             "connections (n={runs} wrk run per point, one thread)"
         ))
         .y_desc("requests per second")
-        .x_labels(levels.len())
+        .x_labels(levels.len() + 1)
         .x_label_formatter(&level_name)
         .y_label_formatter(&|r| crate::format::group(*r))
         .label_style(font(15.0))

@@ -6,6 +6,7 @@ use super::baseline::{self, Change};
 use super::compare;
 use super::findings::{self, Finding};
 use super::keys::{self, Listed};
+use super::pivot::{self, Cell, Column, Pivot};
 use super::plot::Plot;
 use super::quoted::Quoted;
 use super::status;
@@ -44,19 +45,24 @@ pub struct View {
     pub sizes: Vec<Row>,
     pub startup: Vec<Row>,
     pub phases: Vec<Row>,
-    pub memory: Vec<Row>,
+    /// Memory as matrices of variant × reading ([`keys::MEMORY_TABLES`]).
+    pub memory: Vec<Titled>,
     /// One-off operations timed whole: image build, server ready, graceful stop.
-    pub operations: Vec<Row>,
+    pub operations: Pivot,
     /// Servers under load: per server, its rate and latency quantiles at each concurrency.
     pub servers: Vec<ServerLoad>,
+    /// Every concurrency some server was loaded at, ascending: the matrix's columns.
+    pub load_levels: Vec<String>,
     /// Skipped and failed observations, grouped by their reason.
     pub not_measured: Vec<NotMeasured>,
-    /// Sections of the native binary and of the wasm module ([`SIZE_SECTION`]).
-    pub binary_sections: Vec<Row>,
+    /// Per artifact, its sections ([`SIZE_SECTION`]) largest first, as one line.
+    pub binary_sections: Vec<Composition>,
     /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
     pub spin: Vec<Row>,
-    /// The phases of those requests (DNS, connect, TLS, first byte).
-    pub spin_phases: Vec<Row>,
+    /// The same as host × series.
+    pub spin_matrix: Pivot,
+    /// The phases of those requests (DNS, connect, TLS, first byte), host × phase.
+    pub spin_phases: Pivot,
     /// The figures each lab section lists, the same for the page and lab12.md.
     pub sections: Sections,
     /// The lab's comparison table.
@@ -72,6 +78,22 @@ pub struct View {
     pub results_link: String,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
+}
+
+/// A matrix with its heading.
+#[derive(Serialize)]
+pub struct Titled {
+    pub title: &'static str,
+    #[serde(flatten)]
+    pub pivot: Pivot,
+}
+
+/// What one artifact is made of.
+#[derive(Serialize)]
+pub struct Composition {
+    pub artifact: String,
+    /// "text 517,936 B · eh_frame 69,712 B · ...", largest first.
+    pub sections: String,
 }
 
 /// One server under load: a row per concurrency, its command once.
@@ -95,8 +117,25 @@ pub struct LoadRow {
     pub errors: String,
     /// What the load generator counted: "6142 requests, 0 errors".
     pub requests: String,
+    /// Rate, latencies and errors in one text, lines apart.
+    pub cell: String,
     /// The rate's change against the baseline run, when one was given.
     pub change: Option<Change>,
+}
+
+impl LoadRow {
+    /// The row as one cell of the server × concurrency matrix: rate, latencies, errors.
+    fn cell(&self) -> String {
+        let errors = if self.requests.is_empty() {
+            format!("errors {}", self.errors)
+        } else {
+            self.requests.clone()
+        };
+        format!(
+            "{}\np50 {} · p99 {}\n{errors}",
+            self.rps, self.p50, self.p99
+        )
+    }
 }
 
 /// Observations not measured for one reason.
@@ -250,8 +289,9 @@ impl View {
                 .collect()
         };
         let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
-        let is_spin = |o: &Observation| keys::is_spin(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
+        let columns = |metrics: &[&'static Metric]| metrics.iter().map(|m| Column::of(m)).collect();
+        let servers = servers(results, old);
         let figure = |key: &Key| match results.get(key) {
             Some(o) => row(o),
             None => Row::missing(key.to_string()),
@@ -278,12 +318,24 @@ impl View {
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit),
             phases: rows(&|o| o.kind == Kind::InProcess),
-            memory: rows(&|o| o.kind == Kind::Memory),
-            operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
-            servers: servers(results, old),
-            binary_sections: rows(&is_section),
+            memory: keys::MEMORY_TABLES
+                .iter()
+                .map(|(title, metrics)| Titled {
+                    title,
+                    pivot: pivot::pivot(results, columns(metrics), Cell::Interval),
+                })
+                .collect(),
+            operations: pivot::pivot(results, columns(&keys::OPERATIONS), Cell::Interval),
+            load_levels: levels(&servers),
+            servers,
+            binary_sections: compositions(&rows(&is_section)),
             spin: rows(&|o| is_total(o)),
-            spin_phases: rows(&|o| is_spin(o) && !is_total(o)),
+            spin_matrix: pivot::pivot(results, columns(&keys::SPIN_TOTALS), Cell::Interval),
+            spin_phases: pivot::pivot(
+                results,
+                pivot::qualified_columns(results, &keys::SPIN_PHASED),
+                Cell::Brief,
+            ),
             not_measured: not_measured(results),
             sections: Sections {
                 traditional: listings(keys::TRADITIONAL),
@@ -352,6 +404,7 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
                 p99: String::new(),
                 errors: String::new(),
                 requests: String::new(),
+                cell: String::new(),
                 change: None,
             },
         );
@@ -368,6 +421,9 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
         } else if p.metric == &LOAD_ERRORS {
             row.errors = value;
         }
+    }
+    for row in out.iter_mut().flat_map(|s| s.rows.iter_mut()) {
+        row.cell = row.cell();
     }
     for (server, commands) in out.iter_mut().zip(commands) {
         server.command = common_form(&commands);
@@ -387,6 +443,49 @@ fn slot<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, new: impl FnOnce() 
         items.push(new());
         items.len() - 1
     })
+}
+
+/// The concurrencies of every server's rows, ascending by number.
+fn levels(servers: &[ServerLoad]) -> Vec<String> {
+    let mut levels: Vec<String> = Vec::new();
+    for r in servers.iter().flat_map(|s| &s.rows) {
+        if !levels.contains(&r.connections) {
+            levels.push(r.connections.clone());
+        }
+    }
+    levels.sort_by_key(|l| l.parse::<u64>().unwrap_or(u64::MAX));
+    levels
+}
+
+/// Section rows (`<artifact>: <section>`) as one line per artifact, largest first.
+fn compositions(sections: &[Row]) -> Vec<Composition> {
+    let mut out: Vec<(String, Vec<(f64, String)>)> = Vec::new();
+    for r in sections {
+        let (artifact, section) = r.label.split_once(": ").unwrap_or(("", &r.label));
+        let bytes: f64 = r.raw.parse().unwrap_or(0.0);
+        let i = slot(
+            &mut out,
+            |(a, _)| a == artifact,
+            || (artifact.to_owned(), Vec::new()),
+        );
+        out[i].1.push((
+            bytes,
+            format!("{section} {} B", crate::format::group(bytes)),
+        ));
+    }
+    out.into_iter()
+        .map(|(artifact, mut parts)| {
+            parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+            Composition {
+                artifact,
+                sections: parts
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            }
+        })
+        .collect()
 }
 
 /// Commands that differ only in some words, written once with those words as `<N>`; when
@@ -663,7 +762,7 @@ fn spin_spacing(results: &Results) -> String {
 
 /// The median's interval as a phrase that states its real coverage: order statistics of
 /// fewer than six samples cannot reach the nominal level, so it says what they reach.
-fn interval_text(s: &Summary, unit: Unit) -> String {
+pub fn interval_text(s: &Summary, unit: Unit) -> String {
     let f = |v: f64| format_value(v, unit);
     let ci = &s.median_ci;
     if s.n <= 1 {
