@@ -286,7 +286,7 @@ fn server_mode(results: &Results) -> Row {
 }
 
 /// Why none of `keys` was measured: the first recorded reason, or that no probe wrote it.
-fn why_not(results: &Results, keys: &[Key]) -> String {
+pub fn why_not(results: &Results, keys: &[Key]) -> String {
     keys.iter()
         .filter_map(|key| results.get(key))
         .find_map(|o| status::text(&o.status))

@@ -8,12 +8,13 @@ use crate::metric::{
     CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
     CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
     EMBEDDED_WASMTIME_JIT, FLOOR, LOAD_LATENCY_P50, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
-    MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_LINEAR, MEMORY_SERVER_CGROUP,
-    MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS,
-    NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, READY_SERVER, SERVER_CONTEXT_EXIT, SIZE_BINARY,
-    SIZE_IMAGE, SPIN, SPIN_COLD, SPIN_COLD_START, SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM,
-    STARTUP_CLI, STOP_SERVER, THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_ONDEMAND, WASI_HTTP_POOLING,
-    WASMTIME_CLI, WASMTIME_CLI_AOT, WASMTIME_CLI_JIT, WASMTIME_SERVE, WASM_MODULE,
+    MEMORY_CLI_PEAK, MEMORY_CLI_PEAK_RSS, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH,
+    MEMORY_LINEAR, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_PEAK_RSS,
+    MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE,
+    NATIVE_PROCESS_HYPERFINE, READY_SERVER, SERVER_CONTEXT_EXIT, SIZE_BINARY, SIZE_IMAGE, SPIN,
+    SPIN_COLD, SPIN_COLD_START, SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, STOP_SERVER,
+    THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_ONDEMAND, WASI_HTTP_POOLING, WASMTIME_CLI,
+    WASMTIME_CLI_AOT, WASMTIME_CLI_JIT, WASMTIME_SERVE, WASM_MODULE,
 };
 use crate::results::{Observation, Results};
 
@@ -71,7 +72,47 @@ const SPIN_METRICS: [&Metric; 5] = [
 
 /// The series whose totals the report shows; curl's phases of them are qualified
 /// (`spin.cold-dns.<host>`).
-const SPIN_TOTALS: [&Metric; 4] = [&SPIN_COLD_START, &SPIN_COLD, &SPIN_WARM, &SPIN_KEEPALIVE];
+pub const SPIN_TOTALS: [&Metric; 4] = [&SPIN_COLD_START, &SPIN_COLD, &SPIN_WARM, &SPIN_KEEPALIVE];
+
+/// The series whose requests curl splits into phases (`spin.cold-dns.<host>`).
+pub const SPIN_PHASED: [&Metric; 2] = [&SPIN_COLD, &SPIN_WARM];
+
+/// The memory readings as the page tables them: one CLI run, a serving server, and inside
+/// the runtime; every memory metric of the catalogue is in one of them.
+pub const MEMORY_TABLES: [(&str, &[&Metric]); 3] = [
+    (
+        "One CLI run",
+        &[
+            &MEMORY_CLI_PEAK_RSS,
+            &MEMORY_CLI_PEAK,
+            &MEMORY_CLI_SHIM_PEAK,
+            &MEMORY_CLI_CONTAINER_TOTAL,
+        ],
+    ),
+    (
+        "A server, after it answered",
+        &[
+            &MEMORY_SERVER_RSS,
+            &MEMORY_SERVER_PEAK_RSS,
+            &MEMORY_SERVER_CGROUP,
+            &MEMORY_SERVER_DOCKER_STATS,
+        ],
+    ),
+    (
+        "Inside the runtime",
+        &[&MEMORY_LINEAR, &MEMORY_HOST_RSS_GROWTH],
+    ),
+];
+
+/// One-off operations timed whole: the image build, a server's start and stop, the
+/// preview 1 server context under ctr, and back-to-back container starts.
+pub const OPERATIONS: [&Metric; 5] = [
+    &BUILD_IMAGE,
+    &READY_SERVER,
+    &STOP_SERVER,
+    &SERVER_CONTEXT_EXIT,
+    &THROUGHPUT_CONTAINER_STARTS,
+];
 
 /// Whether `id` is one of the Spin probe's.
 pub fn is_spin(id: &str) -> bool {
@@ -167,6 +208,14 @@ pub const THROUGHPUT: Pair = Pair {
     wasm: &[
         LOAD_RPS.key_at(AT_C10, &WASI_HTTP_POOLING),
         LOAD_RPS.key_at(AT_C10, &WASMTIME_SERVE),
+    ],
+};
+/// One request at a time (wrk's median latency at one connection), the same two servers.
+pub const LATENCY_ONE_CONNECTION: Pair = Pair {
+    traditional: &[LOAD_LATENCY_P50.key_at(AT_C1, &NATIVE_PROCESS)],
+    wasm: &[
+        LOAD_LATENCY_P50.key_at(AT_C1, &WASI_HTTP_POOLING),
+        LOAD_LATENCY_P50.key_at(AT_C1, &WASMTIME_SERVE),
     ],
 };
 /// The docker server's rate, shown beside the like-for-like row and weighed against nothing.
@@ -295,6 +344,25 @@ mod tests {
     }
 
     #[test]
+    fn every_memory_and_operation_metric_has_its_table() {
+        use crate::metric::{Kind, ALL, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE};
+        let tabled: Vec<&Metric> = MEMORY_TABLES
+            .iter()
+            .flat_map(|(_, m)| m.iter().copied())
+            .collect();
+        let elsewhere = [&CONTEXT_CLI, &CONTEXT_WAGI_PAGE, &CONTEXT_WAGI_NOT_FOUND];
+        for m in ALL {
+            match m.kind {
+                Kind::Memory => assert!(tabled.contains(m), "{} has no memory table", m.label),
+                Kind::Operation if !SPIN_METRICS.contains(m) && !elsewhere.contains(m) => {
+                    assert!(OPERATIONS.contains(m), "{} is in no table", m.label)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
     fn every_key_the_report_names_is_the_catalogue_s() {
         let pairs = [
             BINARY_SIZE,
@@ -305,6 +373,7 @@ mod tests {
             STARTUP_CACHED,
             STARTUP_NO_CONTAINER,
             THROUGHPUT,
+            LATENCY_ONE_CONNECTION,
             THROUGHPUT_DOCKER,
             MEMORY_SERVING,
             MEMORY_SERVING_DOCKER_STATS,

@@ -12,7 +12,9 @@ mod compare;
 #[allow(dead_code)]
 mod engines;
 mod export;
+mod findings;
 mod keys;
+mod pivot;
 mod plot;
 mod quoted;
 mod status;

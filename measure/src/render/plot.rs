@@ -1,15 +1,26 @@
 //! SVG charts drawn with plotters from the results alone. Every chart has a title, axis
-//! labels with units, and n for each row.
+//! labels with units, and n for each row; every row label is unique within its chart; the
+//! colours keep their contrast on a white and on a dark background, each series also has a
+//! marker shape of its own, and each file carries a `prefers-color-scheme: dark` style, so
+//! the chart follows the page's colour scheme while staying a file the page links.
+
+mod labels;
+mod style;
 
 use super::keys::{self, spin_total};
-use crate::metric::{LOAD_RPS, SIZE_SECTION, SPIN_COLD_START};
+use crate::format::format_value;
+use crate::metric::{
+    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
+    STARTUP_CLI,
+};
 use crate::results::{Kind, Observation, Results};
 use crate::stats::quantile;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context as _, Result};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use serde::Serialize;
 use std::path::Path;
+use style::{mark, INK, PAPER, SERIES};
 
 /// A chart written next to the page, as the page links it.
 #[derive(Debug, Clone, Serialize)]
@@ -20,14 +31,29 @@ pub struct Plot {
     pub src: String,
     pub title: String,
     pub alt: String,
+    /// How to read it: what the marks, bands and axis mean.
+    pub caption: String,
 }
+
+/// What a strip chart's band and tick are, and how they relate to the tables' interval.
+const STRIP_CAPTION: &str = "Each mark is one run. The band spans the middle half of the runs \
+     (25th to 75th percentile) and the dark tick is their median, printed at the right. The \
+     tables' \"median interval\" is different: the confidence interval of that median, which \
+     narrows as runs are added while the band does not; with few runs it widens to the \
+     lowest and highest run, so it can be wider than the band. The time axis is logarithmic: \
+     equal distances are equal ratios.";
 
 /// How a chart draws its rows.
 enum Chart {
-    /// Every sample on a log time axis (x description).
-    Strip(&'static str),
-    /// Medians as bars on a log axis: the axis description, the factor from the unit.
+    /// Every sample, one row per variant, one mark shape per metric of `series` (a legend
+    /// when there are several), on a log time axis (x description).
+    Strip(&'static str, &'static [&'static Metric]),
+    /// Medians as bars from zero on a linear axis, the value printed at the end: the axis
+    /// description, the factor from the unit.
     Bars(&'static str, f64),
+    /// Medians as dots on a log axis, the value printed beside: for figures that differ
+    /// by orders of magnitude, where a bar's length from an arbitrary origin would mislead.
+    Dots(&'static str, f64),
     /// Requests per second against connections.
     Throughput,
 }
@@ -37,6 +63,7 @@ struct Spec {
     name: &'static str,
     title: &'static str,
     alt: &'static str,
+    caption: &'static str,
     keep: fn(&Observation) -> bool,
     chart: Chart,
 }
@@ -46,50 +73,74 @@ const CHARTS: &[Spec] = &[
         name: "startup",
         title: "CLI startup, spawn to exit",
         alt: "Every startup sample per runtime on a log time axis, with the interquartile range \
-              as a bar and the median as a tick",
+              as a band and the median as a tick",
+        caption: STRIP_CAPTION,
         keep: |o| o.kind == Kind::SpawnToExit,
-        chart: Chart::Strip("milliseconds from spawn to exit (log scale)"),
+        chart: Chart::Strip(
+            "milliseconds from spawn to exit (log scale)",
+            &[&STARTUP_CLI],
+        ),
     },
     Spec {
         name: "spin",
         title: "HTTP request latency, cold and warm (curl)",
-        alt: "Every request's latency per series (cold, warm, kept alive) and host, on a log \
-              time axis",
+        alt: "Every request's latency per host, one marker shape per series (cold, warm, kept \
+              alive), on a log time axis",
+        caption: STRIP_CAPTION,
         keep: |o| spin_total(&o.id).is_some_and(|m| *m != SPIN_COLD_START),
-        chart: Chart::Strip("milliseconds per request, curl time_total (log scale)"),
+        chart: Chart::Strip(
+            "milliseconds per request, curl time_total (log scale)",
+            &[&SPIN_COLD, &SPIN_WARM, &SPIN_KEEPALIVE],
+        ),
     },
     Spec {
         name: "spin-start",
         title: "HTTP host cold start: launch until the first 200",
         alt: "Every launch-to-first-response sample per host, on a log time axis",
+        caption: STRIP_CAPTION,
         keep: |o| spin_total(&o.id) == Some(&SPIN_COLD_START),
-        chart: Chart::Strip("milliseconds from launching the host to its first 200 (log scale)"),
+        chart: Chart::Strip(
+            "milliseconds from launch to the first 200 (log scale)",
+            &[&SPIN_COLD_START],
+        ),
     },
     Spec {
         name: "sizes",
         title: "Sizes of what each build ships",
-        alt: "Bar per artifact and image, size in KiB",
+        alt: "Bar per artifact and image from zero, size in KiB, value printed on each bar",
+        caption: "Bars start at zero on a linear axis, so their lengths compare as the sizes \
+                  do; each bar's size is printed at its end.",
         keep: |o| o.kind == Kind::Size && !SIZE_SECTION.owns(&o.id),
-        chart: Chart::Bars("KiB (log scale)", 1.0 / 1024.0),
+        chart: Chart::Bars("KiB", 1.0 / 1024.0),
     },
     Spec {
         name: "memory",
         title: "Memory per variant (median)",
-        alt: "Bar per memory figure, median in MiB",
+        alt: "Bar per memory figure from zero, median in MiB, value printed on each bar",
+        caption: "Bars start at zero on a linear axis, so their lengths compare as the amounts \
+                  do; each median is printed at its bar's end, which also reads the figures \
+                  too small for a visible bar.",
         keep: |o| o.kind == Kind::Memory,
-        chart: Chart::Bars("MiB (log scale)", 1.0 / 1048576.0),
+        chart: Chart::Bars("MiB", 1.0 / 1_048_576.0),
     },
     Spec {
         name: "phases",
         title: "In-process phases (median)",
-        alt: "Bar per in-process phase and criterion bench, median in microseconds on a log axis",
+        alt: "Dot per in-process phase and criterion bench, median in microseconds on a log \
+              axis, value printed beside each dot",
+        caption: "The phases span five orders of magnitude, so they sit on a logarithmic axis \
+                  as dots, not bars (a bar's length on a log axis means nothing): equal \
+                  distances are equal ratios, and each median is printed beside its dot.",
         keep: |o| o.kind == Kind::InProcess,
-        chart: Chart::Bars("microseconds (log scale)", 1e6),
+        chart: Chart::Dots("microseconds (log scale)", 1e6),
     },
     Spec {
         name: "throughput",
         title: "Server throughput vs concurrency (wrk)",
-        alt: "Requests per second per server at each number of connections",
+        alt: "Requests per second per server at each number of connections, one marker shape \
+              per server",
+        caption: "One line per server, one marker shape each; a point is one wrk run at that \
+                  many connections. The rate axis starts at zero.",
         keep: |o| LOAD_RPS.owns(&o.id),
         chart: Chart::Throughput,
     },
@@ -108,48 +159,44 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
             continue;
         }
         let path = dir.join(format!("{}.svg", spec.name));
+        let mut svg = String::new();
         match spec.chart {
-            Chart::Strip(x_desc) => strip_chart(&path, spec.title, x_desc, &rows)?,
-            Chart::Bars(x_desc, scale) => bar_chart(&path, spec.title, x_desc, scale, &rows)?,
-            Chart::Throughput => throughput_chart(&path, spec.title, &rows)?,
+            Chart::Strip(x_desc, series) => {
+                strip_chart(&mut svg, spec.title, x_desc, series, &rows)
+            }
+            Chart::Bars(x_desc, scale) => {
+                value_chart(&mut svg, spec.title, x_desc, scale, false, &rows)
+            }
+            Chart::Dots(x_desc, scale) => {
+                value_chart(&mut svg, spec.title, x_desc, scale, true, &rows)
+            }
+            Chart::Throughput => throughput_chart(&mut svg, spec.title, &rows),
         }
+        .map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
+        std::fs::write(&path, style::with_dark_scheme(&svg))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         plots.push(Plot {
             name: spec.name.into(),
             src: format!("plots/{}.svg", spec.name),
             title: spec.title.into(),
             alt: spec.alt.into(),
+            caption: spec.caption.into(),
         });
     }
     Ok(plots)
 }
 
-fn draw_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> anyhow::Error + '_ {
-    move |e| anyhow!("cannot draw {}: {e}", path.display())
+/// What a drawing step fails with: plotters' errors carry the backend's type, so they are
+/// turned into text where they happen.
+type Drawn = std::result::Result<(), String>;
+
+fn text_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
 }
 
-/// The observation's label without its parenthetical asides, cut to fit the label area,
-/// with n. The tables beside the plot carry the full labels.
-fn row_label(o: &Observation) -> String {
-    const FITS: usize = 64;
-    let mut plain = String::new();
-    let mut depth = 0usize;
-    for c in o.label.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            c if depth == 0 => plain.push(c),
-            _ => {}
-        }
-    }
-    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    let plain = plain.replace(" :", ":").replace(" ,", ",");
-    let label = if plain.chars().count() > FITS {
-        let cut: String = plain.chars().take(FITS - 1).collect();
-        format!("{}…", cut.trim_end())
-    } else {
-        plain
-    };
-    format!("{label} (n={})", o.samples.len())
+/// The chart's font at `size`, in ink.
+fn font(size: f64) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&INK)
 }
 
 /// A tick on a log axis: as few digits as the value needs.
@@ -162,227 +209,368 @@ fn tick(v: &f64) -> String {
     }
 }
 
-/// One segment per row: a segmented range `a..b` has `b - a + 1` segments.
+/// One segment per row: a segmented range `a..b` has `b - a + 1` segments. A single row
+/// gets a second, empty one: plotters draws no label on a range of one value.
 fn row_axis(
     rows: usize,
 ) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
-    (0..rows as i32 - 1).into_segmented()
+    (0..(rows as i32 - 1).max(1)).into_segmented()
 }
 
-/// One row per observation: every raw sample as a dot (spread vertically by a fixed pattern
-/// so repeated values stay visible), the interquartile range as a bar, the median as a tick.
-/// The time axis is logarithmic: runtimes differ by orders of magnitude.
-fn strip_chart(path: &Path, title: &str, x_desc: &str, rows: &[&Observation]) -> Result<()> {
-    let err = draw_error(path);
+/// The label of a row on the y axis.
+fn row_name(labels: &[String]) -> impl Fn(&SegmentValue<i32>) -> String + '_ {
+    move |v| match v {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Width of the label area for `labels` at the label font: about half an em a character
+/// ([`labels::FITS`] bounds it).
+fn label_area(labels: &[String]) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    (longest as f64 * 7.6) as u32 + 16
+}
+
+/// The catalogue's name of an observation's variant, or the id's own when it has none.
+fn variant_label(o: &Observation) -> String {
+    keys::parts(&o.id)
+        .map(|p| crate::metric::variant(&p.variant).map_or(p.variant, |v| v.label.to_owned()))
+        .unwrap_or_else(|| o.id.clone())
+}
+
+/// A row of a strip chart: a variant and its observations, each with its series.
+struct StripRow<'a> {
+    variant: String,
+    label: String,
+    series: Vec<(usize, &'a Observation)>,
+}
+
+/// One row per variant, holding each observation whose metric is one of `series`: every
+/// raw sample as a mark (spread vertically by a fixed pattern so repeated values stay
+/// visible), the interquartile range as a band, the median as a tick and as text at the
+/// right. The time axis is logarithmic: runtimes differ by orders of magnitude.
+fn strip_chart(
+    svg: &mut String,
+    title: &str,
+    x_desc: &str,
+    series: &[&Metric],
+    observations: &[&Observation],
+) -> Drawn {
+    let mut rows: Vec<StripRow> = Vec::new();
+    for o in observations {
+        let Some(s) = keys::parts(&o.id).and_then(|p| series.iter().position(|m| *m == p.metric))
+        else {
+            continue;
+        };
+        let variant = variant_label(o);
+        match rows.iter_mut().find(|r| r.variant == variant) {
+            Some(row) => row.series.push((s, o)),
+            None => rows.push(StripRow {
+                label: String::new(),
+                variant,
+                series: vec![(s, o)],
+            }),
+        }
+    }
+    let names: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
+    let short = labels::short(&names);
+    for (row, label) in rows.iter_mut().zip(short) {
+        let mut n: Vec<String> = row
+            .series
+            .iter()
+            .map(|(_, o)| o.samples.len().to_string())
+            .collect();
+        n.dedup();
+        row.label = format!("{label} (n={})", n.join("/"));
+    }
     let ms = |o: &Observation| -> Vec<f64> { o.samples.iter().map(|s| s * 1e3).collect() };
-    let all: Vec<f64> = rows
+    let all: Vec<f64> = observations
         .iter()
         .flat_map(|o| ms(o))
         .filter(|v| *v > 0.0)
         .collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min) / 1.5;
     let hi = all.iter().copied().fold(0.0, f64::max) * 1.5;
-    let height = 90 + 44 * rows.len() as u32;
-    let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let labels: Vec<String> = rows.iter().map(|o| row_label(o)).collect();
+    let per_row = 30 + 16 * series.len() as u32;
+    let legend = if series.len() > 1 { 40 } else { 0 };
+    let height = 100 + legend + per_row * rows.len() as u32;
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    let root = SVGBackend::with_string(svg, (1100, height)).into_drawing_area();
+    root.fill(&PAPER).map_err(text_err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, font(22.0))
         .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(440)
+        .margin_right(96)
+        .margin_bottom(12 + legend as i32)
+        .x_label_area_size(48)
+        .y_label_area_size(label_area(&labels))
         .build_cartesian_2d((lo..hi).log_scale(), row_axis(rows.len()))
-        .map_err(|e| err(&e))?;
+        .map_err(text_err)?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .x_labels(8)
         .x_label_formatter(&tick)
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
-        .y_labels(rows.len())
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .label_style(font(15.0))
+        .axis_desc_style(font(15.0))
+        .axis_style(INK)
+        .bold_line_style(INK.mix(0.25))
+        .max_light_lines(1)
+        .light_line_style(INK.mix(0.08))
+        .y_labels(rows.len() + 1)
+        .y_label_formatter(&row_name(&labels))
         .disable_y_mesh()
         .draw()
-        .map_err(|e| err(&e))?;
-    for (i, o) in rows.iter().enumerate() {
-        let row = SegmentValue::CenterOf(i as i32);
-        let mut sorted = ms(o);
-        sorted.sort_by(f64::total_cmp);
-        let color = Palette99::pick(i);
-        let (q1, median, q3) = (
-            quantile(&sorted, 0.25),
-            quantile(&sorted, 0.5),
-            quantile(&sorted, 0.75),
-        );
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(q1, row.clone()), (q3, row.clone())],
-                color.mix(0.35).stroke_width(14),
-            )))
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(ms(o).into_iter().enumerate().map(|(k, v)| {
-                let dy = (k as i32 % 7 - 3) * 3;
-                EmptyElement::at((v, row.clone()))
-                    + Circle::new((0, dy), 3, color.mix(0.8).filled())
-            }))
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(std::iter::once(
-                EmptyElement::at((median, row.clone()))
-                    + PathElement::new(vec![(0, -14), (0, 14)], BLACK.stroke_width(2)),
+        .map_err(text_err)?;
+    let spread = series.len() as i32;
+    for (i, row) in rows.iter().enumerate() {
+        let at = SegmentValue::CenterOf(i as i32);
+        for (s, o) in &row.series {
+            let color = SERIES[s % SERIES.len()];
+            // Series of one row sit one above another, 16 px apart, centred on the row.
+            let dy = (2 * *s as i32 - (spread - 1)) * 8;
+            let mut sorted = ms(o);
+            sorted.sort_by(f64::total_cmp);
+            let (q1, median, q3) = (
+                quantile(&sorted, 0.25),
+                quantile(&sorted, 0.5),
+                quantile(&sorted, 0.75),
+            );
+            let (x1, y) = chart.backend_coord(&(q1, at.clone()));
+            let (x3, _) = chart.backend_coord(&(q3, at.clone()));
+            root.draw(&Rectangle::new(
+                [(x1, y + dy - 6), (x3.max(x1 + 1), y + dy + 6)],
+                color.mix(0.3).filled(),
             ))
-            .map_err(|e| err(&e))?;
+            .map_err(text_err)?;
+            chart
+                .draw_series(ms(o).into_iter().enumerate().map(|(k, v)| {
+                    let jitter = (k as i32 % 5 - 2) * 2;
+                    EmptyElement::at((v, at.clone())) + mark(*s, (0, dy + jitter), 4, color)
+                }))
+                .map_err(text_err)?;
+            let (xm, _) = chart.backend_coord(&(median, at.clone()));
+            root.draw(&PathElement::new(
+                vec![(xm, y + dy - 9), (xm, y + dy + 9)],
+                INK.stroke_width(3),
+            ))
+            .map_err(text_err)?;
+            let (right, _) = chart.backend_coord(&(hi, at.clone()));
+            root.draw(&Text::new(
+                format_value(median / 1e3, Unit::Seconds),
+                (right + 8, y + dy - 7),
+                font(14.0),
+            ))
+            .map_err(text_err)?;
+        }
     }
-    root.present().map_err(|e| err(&e))?;
+    if series.len() > 1 {
+        for (s, metric) in series.iter().enumerate() {
+            let x = 24 + 260 * s as i32;
+            let color = SERIES[s % SERIES.len()];
+            root.draw(&(EmptyElement::at((x, 52)) + mark(s, (0, 0), 6, color)))
+                .map_err(text_err)?;
+            root.draw(&Text::new(
+                metric.label.to_owned(),
+                (x + 12, 44),
+                font(15.0),
+            ))
+            .map_err(text_err)?;
+        }
+    }
+    root.present().map_err(text_err)?;
     Ok(())
 }
 
-/// One horizontal bar per observation: its median, scaled by `scale` into the axis unit, on a
-/// logarithmic axis.
-fn bar_chart(
-    path: &Path,
+/// One row per observation with its median: a bar from zero on a linear axis, or (`dots`)
+/// a dot on a log axis; either way the value printed beside it in its own unit.
+fn value_chart(
+    svg: &mut String,
     title: &str,
     x_desc: &str,
     scale: f64,
+    dots: bool,
     rows: &[&Observation],
-) -> Result<()> {
-    let err = draw_error(path);
-    let values: Vec<f64> = rows
-        .iter()
-        .map(|o| o.summary.as_ref().map_or(0.0, |s| s.median) * scale)
+) -> Drawn {
+    let median = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
+    let values: Vec<f64> = rows.iter().map(|o| median(o) * scale).collect();
+    let full: Vec<&str> = rows.iter().map(|o| o.label.as_str()).collect();
+    let labels: Vec<String> = labels::short(&full)
+        .into_iter()
+        .zip(rows)
+        .map(|(l, o)| format!("{l} (n={})", o.samples.len()))
         .collect();
-    let hi = values.iter().copied().fold(0.0, f64::max) * 1.15;
-    let positive = values.iter().copied().filter(|v| *v > 0.0);
-    // Values span orders of magnitude (a 60 KiB module beside a 6 MiB cgroup), so the axis
-    // is logarithmic; an empty chart still gets a valid range.
-    let lo = match positive.fold(f64::INFINITY, f64::min) {
-        m if m.is_finite() => m / 2.0,
-        _ => 1.0,
-    };
-    let labels: Vec<String> = rows.iter().map(|o| row_label(o)).collect();
-    let height = 90 + 34 * rows.len() as u32;
-    let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    let height = 100 + 30 * rows.len() as u32;
+    let root = SVGBackend::with_string(svg, (1100, height)).into_drawing_area();
+    root.fill(&PAPER).map_err(text_err)?;
     let mut builder = ChartBuilder::on(&root);
     builder
-        .caption(title, ("sans-serif", 22))
+        .caption(title, font(22.0))
         .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(520);
+        .margin_right(24)
+        .x_label_area_size(48)
+        .y_label_area_size(label_area(&labels));
     let y = row_axis(rows.len());
-    let label_of = |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
-    let bars = values.iter().enumerate().map(|(i, v)| (i as i32, *v));
-    let mut chart = builder
-        .build_cartesian_2d((lo..hi.max(lo * 10.0)).log_scale(), y)
-        .map_err(|e| err(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .x_labels(12)
-        .x_label_formatter(&tick)
-        .label_style(("sans-serif", 14))
-        .y_labels(rows.len())
-        .y_label_formatter(&label_of)
-        .disable_y_mesh()
-        .draw()
-        .map_err(|e| err(&e))?;
-    chart
-        .draw_series(bars.map(|(i, v)| {
-            Rectangle::new(
-                [
-                    (lo, SegmentValue::Exact(i)),
-                    (v.max(lo), SegmentValue::Exact(i + 1)),
-                ],
-                Palette99::pick(i as usize).mix(0.7).filled(),
-            )
-        }))
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
+    let color = SERIES[0];
+    // A dot chart spans its values with room either side; a bar chart starts at zero and
+    // leaves room after the longest bar for its printed value.
+    let positive = values.iter().copied().filter(|v| *v > 0.0);
+    let lo = positive.fold(f64::INFINITY, f64::min);
+    let lo = if lo.is_finite() { lo / 3.0 } else { 1.0 };
+    macro_rules! draw {
+        ($x:expr) => {{
+            let mut chart = builder.build_cartesian_2d($x, y).map_err(text_err)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .x_labels(10)
+                .x_label_formatter(&tick)
+                .label_style(font(15.0))
+                .axis_desc_style(font(15.0))
+                .axis_style(INK)
+                .bold_line_style(INK.mix(0.25))
+                .max_light_lines(1)
+                .light_line_style(INK.mix(0.08))
+                .y_labels(rows.len() + 1)
+                .y_label_formatter(&row_name(&labels))
+                .disable_y_mesh()
+                .draw()
+                .map_err(text_err)?;
+            for (i, (v, o)) in values.iter().zip(rows).enumerate() {
+                let (left, top) = chart
+                    .backend_coord(&(if dots { lo } else { 0.0 }, SegmentValue::Exact(i as i32)));
+                let x = if dots { v.max(lo) } else { *v };
+                let (end, bottom) = chart.backend_coord(&(x, SegmentValue::Exact(i as i32 + 1)));
+                let (mid, pad) = ((top + bottom) / 2, (bottom - top) / 5);
+                if dots {
+                    root.draw(&(EmptyElement::at((end, mid)) + mark(0, (0, 0), 6, color)))
+                        .map_err(text_err)?;
+                } else {
+                    root.draw(&Rectangle::new(
+                        [(left, top + pad), (end.max(left + 1), bottom - pad)],
+                        color.filled(),
+                    ))
+                    .map_err(text_err)?;
+                }
+                root.draw(&Text::new(
+                    format_value(median(o), o.unit),
+                    (end + 10, mid - 8),
+                    font(14.0),
+                ))
+                .map_err(text_err)?;
+            }
+        }};
+    }
+    if dots {
+        draw!((lo..hi * 30.0).log_scale());
+    } else {
+        draw!(0.0..hi * 1.22);
+    }
+    root.present().map_err(text_err)?;
     Ok(())
 }
 
-/// Requests per second against connections, one line per server ([`LOAD_RPS`] at `c<N>`).
-fn throughput_chart(path: &Path, title: &str, rates: &[&Observation]) -> Result<()> {
-    let err = draw_error(path);
-    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+/// Requests per second against connections, one line and marker shape per server
+/// ([`LOAD_RPS`] at `c<N>`); the connection axis has a tick at each concurrency measured.
+fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Drawn {
+    let mut series: Vec<(String, Vec<(u32, f64)>)> = Vec::new();
     for o in rates {
         let Some(p) = keys::parts(&o.id) else {
             continue;
         };
         let connections = p.qualifier.as_deref().and_then(|q| q.strip_prefix('c'));
-        let (Some(Ok(c)), Some(s)) = (connections.map(str::parse::<f64>), o.summary.as_ref())
+        let (Some(Ok(c)), Some(s)) = (connections.map(str::parse::<u32>), o.summary.as_ref())
         else {
             continue;
         };
-        // Each point is one wrk run (n=1), said in the legend as every plot says its n.
-        let name = format!("{} (n={} per point)", p.variant, s.n);
+        let name = variant_label(o);
         match series.iter_mut().find(|(n, _)| *n == name) {
             Some((_, points)) => points.push((c, s.median)),
             None => series.push((name, vec![(c, s.median)])),
         }
     }
-    let max_c = series
+    // Each point is one wrk run; the axis says so, as every chart says its n.
+    let runs = rates
+        .iter()
+        .filter_map(|o| o.summary.as_ref().map(|s| s.n))
+        .max()
+        .unwrap_or(1);
+    let mut levels: Vec<u32> = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|(c, _)| *c))
-        .fold(1.0, f64::max);
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
     let max_rate = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|(_, r)| *r))
         .fold(1.0, f64::max);
-    let root = SVGBackend::new(path, (1100, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+    let legend = labels::short(&names);
+    let root = SVGBackend::with_string(svg, (1100, 560)).into_drawing_area();
+    root.fill(&PAPER).map_err(text_err)?;
+    // Connections are categories on the axis, evenly spaced: each tick is a measured level.
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, font(22.0))
         .margin(16)
-        .x_label_area_size(44)
+        .x_label_area_size(48)
         .y_label_area_size(90)
-        .build_cartesian_2d((0.8..max_c * 1.25).log_scale(), 0.0..max_rate * 1.15)
-        .map_err(|e| err(&e))?;
+        .build_cartesian_2d(row_axis(levels.len()), 0.0..max_rate * 1.5)
+        .map_err(text_err)?;
+    let level_name = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => levels
+            .get(*i as usize)
+            .map(u32::to_string)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     chart
         .configure_mesh()
-        .x_desc("connections (wrk, one thread; log scale)")
+        .x_desc(format!(
+            "connections (n={runs} wrk run per point, one thread)"
+        ))
         .y_desc("requests per second")
-        .x_labels(6)
-        .x_label_formatter(&|c| format!("{c:.0}"))
+        .x_labels(levels.len() + 1)
+        .x_label_formatter(&level_name)
         .y_label_formatter(&|r| crate::format::group(*r))
-        .light_line_style(WHITE)
-        .label_style(("sans-serif", 14))
+        .label_style(font(15.0))
+        .axis_desc_style(font(15.0))
+        .axis_style(INK)
+        .bold_line_style(INK.mix(0.25))
+        .max_light_lines(1)
+        .light_line_style(INK.mix(0.08))
+        .disable_x_mesh()
         .draw()
-        .map_err(|e| err(&e))?;
-    for (i, (server, mut points)) in series.into_iter().enumerate() {
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let color = Palette99::pick(i);
+        .map_err(text_err)?;
+    for (i, ((_, mut points), name)) in series.into_iter().zip(legend).enumerate() {
+        points.sort_by_key(|(c, _)| *c);
+        let color = SERIES[i % SERIES.len()];
+        let at = |c: u32| {
+            SegmentValue::CenterOf(levels.iter().position(|l| *l == c).unwrap_or(0) as i32)
+        };
+        let line: Vec<_> = points.iter().map(|(c, r)| (at(*c), *r)).collect();
         chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-            .map_err(|e| err(&e))?
-            .label(server)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-            });
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
+            .map_err(text_err)?
+            .label(name)
+            .legend(move |(x, y)| EmptyElement::at((x + 9, y)) + mark(i, (0, 0), 6, color));
         chart
             .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 4, Palette99::pick(i).filled())),
+                line.into_iter()
+                    .map(|p| EmptyElement::at(p) + mark(i, (0, 0), 6, color)),
             )
-            .map_err(|e| err(&e))?;
+            .map_err(text_err)?;
     }
     chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
+        .background_style(PAPER.mix(0.9))
+        .border_style(INK)
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 14))
+        .label_font(font(15.0))
         .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
+        .map_err(text_err)?;
+    root.present().map_err(text_err)?;
     Ok(())
 }

@@ -4,12 +4,17 @@
 use super::analysis::{self, Answer, Decision};
 use super::baseline::{self, Change};
 use super::compare;
+use super::findings::{self, Finding};
 use super::keys::{self, Listed};
+use super::pivot::{self, Cell, Column, Pivot};
 use super::plot::Plot;
 use super::quoted::Quoted;
 use super::status;
 use crate::format::{format_value, times};
-use crate::metric::{Key, Metric, Unit, SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM};
+use crate::metric::{
+    Key, Metric, Unit, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, SIZE_SECTION,
+    SPIN_KEEPALIVE, SPIN_WARM,
+};
 use crate::results::{Kind, Observation, Provenance, Results};
 use crate::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
@@ -23,6 +28,8 @@ const CONTEXT_LINES: usize = 12;
 
 #[derive(Serialize)]
 pub struct View {
+    /// The summary at the top: each finding with its interval and its section.
+    pub findings: Vec<Finding>,
     /// The machine and software of the latest invocation (the header's one line).
     pub provenance: Provenance,
     /// Every measuring command whose figures are in the file, oldest first.
@@ -38,19 +45,24 @@ pub struct View {
     pub sizes: Vec<Row>,
     pub startup: Vec<Row>,
     pub phases: Vec<Row>,
-    pub memory: Vec<Row>,
+    /// Memory as matrices of variant × reading ([`keys::MEMORY_TABLES`]).
+    pub memory: Vec<Titled>,
     /// One-off operations timed whole: image build, server ready, graceful stop.
-    pub operations: Vec<Row>,
-    /// Servers under load: rates and latency quantiles.
-    pub load: Vec<Row>,
-    /// Skipped and failed observations, with the reason.
-    pub not_measured: Vec<Row>,
-    /// Sections of the native binary and of the wasm module ([`SIZE_SECTION`]).
-    pub binary_sections: Vec<Row>,
+    pub operations: Pivot,
+    /// Servers under load: per server, its rate and latency quantiles at each concurrency.
+    pub servers: Vec<ServerLoad>,
+    /// Every concurrency some server was loaded at, ascending: the matrix's columns.
+    pub load_levels: Vec<String>,
+    /// Skipped and failed observations, grouped by their reason.
+    pub not_measured: Vec<NotMeasured>,
+    /// Per artifact, its sections ([`SIZE_SECTION`]) largest first, as one line.
+    pub binary_sections: Vec<Composition>,
     /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
     pub spin: Vec<Row>,
-    /// The phases of those requests (DNS, connect, TLS, first byte).
-    pub spin_phases: Vec<Row>,
+    /// The same as host × series.
+    pub spin_matrix: Pivot,
+    /// The phases of those requests (DNS, connect, TLS, first byte), host × phase.
+    pub spin_phases: Pivot,
     /// The figures each lab section lists, the same for the page and lab12.md.
     pub sections: Sections,
     /// The lab's comparison table.
@@ -66,6 +78,75 @@ pub struct View {
     pub results_link: String,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
+}
+
+/// A matrix with its heading.
+#[derive(Serialize)]
+pub struct Titled {
+    pub title: &'static str,
+    #[serde(flatten)]
+    pub pivot: Pivot,
+}
+
+/// What one artifact is made of.
+#[derive(Serialize)]
+pub struct Composition {
+    pub artifact: String,
+    /// "text 517,936 B · eh_frame 69,712 B · ...", largest first.
+    pub sections: String,
+}
+
+/// One server under load: a row per concurrency, its command once.
+#[derive(Serialize)]
+pub struct ServerLoad {
+    pub server: String,
+    /// The load command of its runs, what differs between them (the connections) as `<N>`.
+    pub command: String,
+    /// Why the server has no rows, when it was not measured.
+    pub not_measured: Option<String>,
+    pub rows: Vec<LoadRow>,
+}
+
+/// One concurrency of one server.
+#[derive(Serialize)]
+pub struct LoadRow {
+    pub connections: String,
+    pub rps: String,
+    pub p50: String,
+    pub p99: String,
+    pub errors: String,
+    /// What the load generator counted: "6142 requests, 0 errors".
+    pub requests: String,
+    /// Rate, latencies and errors in one text, lines apart.
+    pub cell: String,
+    /// The rate's change against the baseline run, when one was given.
+    pub change: Option<Change>,
+}
+
+impl LoadRow {
+    /// The row as one cell of the server × concurrency matrix: rate, latencies, errors.
+    fn cell(&self) -> String {
+        let errors = if self.requests.is_empty() {
+            format!("errors {}", self.errors)
+        } else {
+            self.requests.clone()
+        };
+        format!(
+            "{}\np50 {} · p99 {}\n{errors}",
+            self.rps, self.p50, self.p99
+        )
+    }
+}
+
+/// Observations not measured for one reason.
+#[derive(Serialize)]
+pub struct NotMeasured {
+    /// skipped or failed.
+    pub status: &'static str,
+    pub reason: String,
+    pub ids: Vec<String>,
+    /// The distinct commands they would have run.
+    pub commands: Vec<String>,
 }
 
 /// One measuring command and the figures it wrote.
@@ -208,8 +289,9 @@ impl View {
                 .collect()
         };
         let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
-        let is_spin = |o: &Observation| keys::is_spin(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
+        let columns = |metrics: &[&'static Metric]| metrics.iter().map(|m| Column::of(m)).collect();
+        let servers = servers(results, old);
         let figure = |key: &Key| match results.get(key) {
             Some(o) => row(o),
             None => Row::missing(key.to_string()),
@@ -224,7 +306,9 @@ impl View {
                 .collect()
         };
         let answers = analysis::answers(results, &inputs.quoted);
+        let decisions = analysis::decisions(results);
         Self {
+            findings: findings::findings(results, &decisions),
             provenance: results.provenance().cloned().unwrap_or_default(),
             invocations: invocations(results),
             measured_when: measured_when(results),
@@ -234,18 +318,25 @@ impl View {
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit),
             phases: rows(&|o| o.kind == Kind::InProcess),
-            memory: rows(&|o| o.kind == Kind::Memory),
-            operations: rows(&|o| o.kind == Kind::Operation && !is_spin(o)),
-            load: rows(&|o| o.kind == Kind::Load && !is_spin(o)),
-            binary_sections: rows(&is_section),
-            spin: rows(&|o| is_total(o)),
-            spin_phases: rows(&|o| is_spin(o) && !is_total(o)),
-            not_measured: results
-                .observations
+            memory: keys::MEMORY_TABLES
                 .iter()
-                .filter(|o| !o.is_measured())
-                .map(row)
+                .map(|(title, metrics)| Titled {
+                    title,
+                    pivot: pivot::pivot(results, columns(metrics), Cell::Interval),
+                })
                 .collect(),
+            operations: pivot::pivot(results, columns(&keys::OPERATIONS), Cell::Interval),
+            load_levels: levels(&servers),
+            servers,
+            binary_sections: compositions(&rows(&is_section)),
+            spin: rows(&|o| is_total(o)),
+            spin_matrix: pivot::pivot(results, columns(&keys::SPIN_TOTALS), Cell::Interval),
+            spin_phases: pivot::pivot(
+                results,
+                pivot::qualified_columns(results, &keys::SPIN_PHASED),
+                Cell::Brief,
+            ),
+            not_measured: not_measured(results),
             sections: Sections {
                 traditional: listings(keys::TRADITIONAL),
                 wasm: listings(keys::WASM),
@@ -254,7 +345,7 @@ impl View {
             },
             comparison: compare::table(results, &inputs.quoted),
             answers,
-            decisions: analysis::decisions(results),
+            decisions,
             quoted: inputs.quoted,
             baseline: inputs.baseline.map(|(_, name)| name),
             plots: inputs.plots,
@@ -264,6 +355,184 @@ impl View {
             noisy_cv_percent: NOISY_CV * 100.0,
         }
     }
+}
+
+/// The load probe's observations as one matrix: a server per block, a row per concurrency
+/// (`c<N>`), rate and latency quantiles as columns, in the order of the results file.
+fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
+    let mut out: Vec<ServerLoad> = Vec::new();
+    let mut commands: Vec<Vec<&str>> = Vec::new();
+    for o in results.observations.iter().filter(|o| o.kind == Kind::Load) {
+        let Some(p) = keys::parts(&o.id).filter(|_| !keys::is_spin(&o.id)) else {
+            continue;
+        };
+        let name = server_name(o);
+        let i = slot(
+            &mut out,
+            |s| s.server == name,
+            || ServerLoad {
+                server: name.clone(),
+                command: String::new(),
+                not_measured: None,
+                rows: Vec::new(),
+            },
+        );
+        commands.resize_with(out.len(), Vec::new);
+        let server = &mut out[i];
+        if !commands[i].contains(&o.command.as_str()) {
+            commands[i].push(&o.command);
+        }
+        if let Some(why) = status::text(&o.status) {
+            server.not_measured.get_or_insert(why);
+            continue;
+        }
+        let connections = p
+            .qualifier
+            .as_deref()
+            .map(|q| {
+                q.trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let r = slot(
+            &mut server.rows,
+            |r| r.connections == connections,
+            || LoadRow {
+                connections: connections.clone(),
+                rps: String::new(),
+                p50: String::new(),
+                p99: String::new(),
+                errors: String::new(),
+                requests: String::new(),
+                cell: String::new(),
+                change: None,
+            },
+        );
+        let row = &mut server.rows[r];
+        let value = value_of_median(o);
+        if p.metric == &LOAD_RPS {
+            row.rps = value;
+            row.requests = o.shown.clone().unwrap_or_default();
+            row.change = baseline.and_then(|old| baseline::change(o, old));
+        } else if p.metric == &LOAD_LATENCY_P50 {
+            row.p50 = value;
+        } else if p.metric == &LOAD_LATENCY_P99 {
+            row.p99 = value;
+        } else if p.metric == &LOAD_ERRORS {
+            row.errors = value;
+        }
+    }
+    for row in out.iter_mut().flat_map(|s| s.rows.iter_mut()) {
+        row.cell = row.cell();
+    }
+    for (server, commands) in out.iter_mut().zip(commands) {
+        server.command = common_form(&commands);
+        // A server measured at some concurrencies shows those; its skipped ones are listed
+        // with the other skipped figures.
+        if !server.rows.is_empty() {
+            server.not_measured = None;
+        }
+    }
+    out
+}
+
+/// The index of the first item that `matches`, a new one pushed when there is none: the
+/// groups keep the order in which the results file first names them.
+fn slot<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, new: impl FnOnce() -> T) -> usize {
+    items.iter().position(matches).unwrap_or_else(|| {
+        items.push(new());
+        items.len() - 1
+    })
+}
+
+/// The concurrencies of every server's rows, ascending by number.
+fn levels(servers: &[ServerLoad]) -> Vec<String> {
+    let mut levels: Vec<String> = Vec::new();
+    for r in servers.iter().flat_map(|s| &s.rows) {
+        if !levels.contains(&r.connections) {
+            levels.push(r.connections.clone());
+        }
+    }
+    levels.sort_by_key(|l| l.parse::<u64>().unwrap_or(u64::MAX));
+    levels
+}
+
+/// Section rows (`<artifact>: <section>`) as one line per artifact, largest first.
+fn compositions(sections: &[Row]) -> Vec<Composition> {
+    let mut out: Vec<(String, Vec<(f64, String)>)> = Vec::new();
+    for r in sections {
+        let (artifact, section) = r.label.split_once(": ").unwrap_or(("", &r.label));
+        let bytes: f64 = r.raw.parse().unwrap_or(0.0);
+        let i = slot(
+            &mut out,
+            |(a, _)| a == artifact,
+            || (artifact.to_owned(), Vec::new()),
+        );
+        out[i].1.push((
+            bytes,
+            format!("{section} {} B", crate::format::group(bytes)),
+        ));
+    }
+    out.into_iter()
+        .map(|(artifact, mut parts)| {
+            parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+            Composition {
+                artifact,
+                sections: parts
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            }
+        })
+        .collect()
+}
+
+/// Commands that differ only in some words, written once with those words as `<N>`; when
+/// they differ in length, the first.
+fn common_form(commands: &[&str]) -> String {
+    let split: Vec<Vec<&str>> = commands.iter().map(|c| c.split(' ').collect()).collect();
+    let Some(first) = split.first() else {
+        return String::new();
+    };
+    if split.iter().any(|words| words.len() != first.len()) {
+        return first.join(" ");
+    }
+    (0..first.len())
+        .map(|i| {
+            if split.iter().all(|words| words[i] == first[i]) {
+                first[i]
+            } else {
+                "<N>"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Skipped and failed observations grouped by status and reason, in the order of the file.
+fn not_measured(results: &Results) -> Vec<NotMeasured> {
+    let mut out: Vec<NotMeasured> = Vec::new();
+    for o in results.observations.iter().filter(|o| !o.is_measured()) {
+        let (word, reason) = (status::word(&o.status), status::reason(&o.status));
+        let reason = reason.unwrap_or_default().to_owned();
+        let i = slot(
+            &mut out,
+            |g| g.status == word && g.reason == reason,
+            || NotMeasured {
+                status: word,
+                reason: reason.clone(),
+                ids: Vec::new(),
+                commands: Vec::new(),
+            },
+        );
+        let group = &mut out[i];
+        group.ids.push(o.id.clone());
+        if !o.command.is_empty() && !group.commands.contains(&o.command) {
+            group.commands.push(o.command.clone());
+        }
+    }
+    out
 }
 
 /// The cross-check as a check: measure's back-to-back median over hyperfine's on the same
@@ -493,7 +762,7 @@ fn spin_spacing(results: &Results) -> String {
 
 /// The median's interval as a phrase that states its real coverage: order statistics of
 /// fewer than six samples cannot reach the nominal level, so it says what they reach.
-fn interval_text(s: &Summary, unit: Unit) -> String {
+pub fn interval_text(s: &Summary, unit: Unit) -> String {
     let f = |v: f64| format_value(v, unit);
     let ci = &s.median_ci;
     if s.n <= 1 {

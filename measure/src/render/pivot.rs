@@ -1,0 +1,161 @@
+//! Figures of several metrics as one matrix: a row per variant, a column per metric (and
+//! qualifier), each cell the median with its interval or its n. A list of variants × a few
+//! readings reads at a glance this way, where one row per observation repeats every
+//! variant's name once per reading. The commands behind the cells stay on the page, listed
+//! once under the matrix by observation id.
+
+use super::keys;
+use crate::format::format_value;
+use crate::metric::Metric;
+use crate::results::{Observation, Results};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Pivot {
+    pub columns: Vec<String>,
+    pub rows: Vec<PivotRow>,
+    /// Variants none of whose figures was measured: named once instead of a row of
+    /// "skipped" cells (their reasons are with the other figures not measured).
+    pub unmeasured: Vec<String>,
+    /// "id: command", one line per observation in the matrix.
+    pub commands: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PivotRow {
+    pub label: String,
+    /// One per column; lines apart by `\n`, which the page keeps.
+    pub cells: Vec<String>,
+}
+
+/// What a cell says besides the median.
+#[derive(Clone, Copy)]
+pub enum Cell {
+    /// The median's interval, and what the tool printed.
+    Interval,
+    /// n alone.
+    Brief,
+}
+
+/// One column: a metric at a qualifier (None: unqualified), and its heading.
+pub struct Column {
+    pub metric: &'static Metric,
+    pub qualifier: Option<String>,
+    pub heading: String,
+}
+
+impl Column {
+    pub fn of(metric: &'static Metric) -> Self {
+        Self {
+            metric,
+            qualifier: None,
+            heading: metric.label.to_owned(),
+        }
+    }
+}
+
+/// The qualified columns of `metrics` found in `results`, in the order of the file:
+/// `spin.cold-dns` becomes "cold request: dns".
+pub fn qualified_columns(results: &Results, metrics: &[&'static Metric]) -> Vec<Column> {
+    let mut out: Vec<Column> = Vec::new();
+    for o in &results.observations {
+        let Some(p) = keys::parts(&o.id) else {
+            continue;
+        };
+        let Some(metric) = metrics.iter().find(|m| **m == p.metric) else {
+            continue;
+        };
+        let Some(q) = p.qualifier else {
+            continue;
+        };
+        if !out
+            .iter()
+            .any(|c| c.metric == p.metric && c.qualifier.as_deref() == Some(&q))
+        {
+            out.push(Column {
+                metric,
+                heading: format!("{}: {q}", metric.label),
+                qualifier: Some(q),
+            });
+        }
+    }
+    out
+}
+
+/// The matrix of `columns` over every variant that has one of them, in the order of the
+/// file; a column nothing filled is left out.
+pub fn pivot(results: &Results, columns: Vec<Column>, cell: Cell) -> Pivot {
+    let mut rows: Vec<(String, Vec<Option<&Observation>>)> = Vec::new();
+    for o in &results.observations {
+        let Some(p) = keys::parts(&o.id) else {
+            continue;
+        };
+        let Some(c) = columns
+            .iter()
+            .position(|c| c.metric == p.metric && c.qualifier == p.qualifier)
+        else {
+            continue;
+        };
+        let i = match rows.iter().position(|(v, _)| *v == p.variant) {
+            Some(i) => i,
+            None => {
+                rows.push((p.variant.clone(), vec![None; columns.len()]));
+                rows.len() - 1
+            }
+        };
+        rows[i].1[c] = Some(o);
+    }
+    let measured = |o: &Option<&Observation>| o.is_some_and(Observation::is_measured);
+    let label = |variant: &String| {
+        crate::metric::variant(variant).map_or_else(|| variant.clone(), |v| v.label.to_owned())
+    };
+    let (rows, idle): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(_, cells)| cells.iter().any(measured));
+    let filled: Vec<usize> = (0..columns.len())
+        .filter(|c| rows.iter().any(|(_, cells)| measured(&cells[*c])))
+        .collect();
+    let commands = rows
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().flatten())
+        .filter(|o| !o.command.is_empty())
+        .map(|o| format!("{}: {}", o.id, o.command))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Pivot {
+        columns: filled.iter().map(|c| columns[*c].heading.clone()).collect(),
+        rows: rows
+            .iter()
+            .map(|(variant, cells)| PivotRow {
+                label: label(variant),
+                cells: filled
+                    .iter()
+                    .map(|c| cells[*c].map_or_else(|| "—".to_owned(), |o| text(o, cell)))
+                    .collect(),
+            })
+            .collect(),
+        unmeasured: idle.iter().map(|(variant, _)| label(variant)).collect(),
+        commands,
+    }
+}
+
+/// A cell's text: the median, then its interval or n, then what the tool printed; or the
+/// status of a figure not measured.
+fn text(o: &Observation, cell: Cell) -> String {
+    // The reason is given once, with the other figures not measured.
+    if !o.is_measured() {
+        return super::status::word(&o.status).to_owned();
+    }
+    let Some(s) = &o.summary else {
+        return "no samples".to_owned();
+    };
+    let median = format_value(s.median, o.unit);
+    match cell {
+        Cell::Brief => format!("{median} (n = {})", s.n),
+        Cell::Interval => {
+            let mut lines = vec![median, super::view::interval_text(s, o.unit)];
+            lines.extend(o.shown.clone());
+            lines.join("\n")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Row and legend labels that fit a chart and stay apart. The rule: a label loses its
+//! parenthetical asides, except those that tell it from another label of the same chart
+//! that would otherwise read the same; a label still longer than [`FITS`] characters loses
+//! words from its middle, never its start or end, unless that would make it read like
+//! another one, in which case it keeps them.
+
+/// The longest label, in characters, a chart's label area holds at its font.
+pub const FITS: usize = 72;
+
+/// The short form of each of `labels`, in order; distinct labels stay distinct.
+pub fn short(labels: &[&str]) -> Vec<String> {
+    let plain: Vec<String> = labels
+        .iter()
+        .map(|l| keep_asides(l, |_, _| false))
+        .collect();
+    let kept: Vec<String> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let twins: Vec<Vec<String>> = (0..labels.len())
+                .filter(|&j| j != i && plain[j] == plain[i])
+                .map(|j| asides(labels[j]))
+                .collect();
+            if twins.is_empty() {
+                plain[i].clone()
+            } else {
+                // An aside stays when some twin's aside at that place differs from it.
+                keep_asides(label, |k, aside| {
+                    twins
+                        .iter()
+                        .any(|t| t.get(k).map(String::as_str) != Some(aside))
+                })
+            }
+        })
+        .collect();
+    let cut: Vec<String> = kept.iter().map(|l| elide_middle(l, FITS)).collect();
+    cut.iter()
+        .zip(&kept)
+        .map(|(c, k)| {
+            if cut.iter().filter(|other| *other == c).count() > 1 {
+                k.clone()
+            } else {
+                c.clone()
+            }
+        })
+        .collect()
+}
+
+/// The parenthetical asides of `label`, outermost only, without their parentheses.
+fn asides(label: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    for c in label.chars() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    out.push(String::new());
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            c if depth > 0 => {
+                if let Some(last) = out.last_mut() {
+                    last.push(c);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `label` with each aside (its index, its text) that `keep` refuses left out, and the
+/// spaces it leaves tidied.
+fn keep_asides(label: &str, keep: impl Fn(usize, &str) -> bool) -> String {
+    let all = asides(label);
+    let mut out = String::new();
+    let (mut depth, mut index) = (0usize, 0usize);
+    let mut keeping = false;
+    for c in label.chars() {
+        match c {
+            '(' if depth == 0 => {
+                keeping = all.get(index).is_some_and(|a| keep(index, a));
+                depth = 1;
+                if keeping {
+                    out.push(c);
+                }
+            }
+            '(' => {
+                depth += 1;
+                if keeping {
+                    out.push(c);
+                }
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if keeping {
+                    out.push(c);
+                }
+                if depth == 0 {
+                    index += 1;
+                }
+            }
+            c if depth == 0 || keeping => out.push(c),
+            _ => {}
+        }
+    }
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    words.replace(" :", ":").replace(" ,", ",")
+}
+
+/// `label` cut to about `fits` characters by dropping whole words from its middle.
+fn elide_middle(label: &str, fits: usize) -> String {
+    if label.chars().count() <= fits {
+        return label.to_owned();
+    }
+    let words: Vec<&str> = label.split(' ').collect();
+    let (mut head, mut tail) = (0usize, words.len());
+    let mut length = 1; // the ellipsis
+                        // Words are taken from the start and the end in turn while they fit.
+    loop {
+        let take_head = head <= words.len() - tail;
+        let next = if take_head {
+            words.get(head)
+        } else {
+            words.get(tail - 1)
+        };
+        let Some(word) = next.filter(|_| head < tail) else {
+            break;
+        };
+        if length + word.chars().count() + 1 > fits {
+            break;
+        }
+        length += word.chars().count() + 1;
+        if take_head {
+            head += 1;
+        } else {
+            tail -= 1;
+        }
+    }
+    format!("{} … {}", words[..head].join(" "), words[tail..].join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asides_go_unless_they_tell_two_rows_apart() {
+        let rows = [
+            "wasi:http component, embedded host (pooling allocator): resident set (VmRSS)",
+            "wasi:http component, embedded host (on-demand allocator): resident set (VmRSS)",
+            "native server: resident set (VmRSS)",
+        ];
+        assert_eq!(
+            short(&rows),
+            [
+                "wasi:http component, embedded host (pooling allocator): resident set",
+                "wasi:http component, embedded host (on-demand allocator): resident set",
+                "native server: resident set",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_label_loses_its_middle_and_stays_distinct() {
+        let long = "one two three four five six seven eight nine ten eleven twelve thirteen end";
+        let cut = elide_middle(long, 40);
+        assert!(
+            cut.starts_with("one two") && cut.ends_with("thirteen end"),
+            "{cut}"
+        );
+        assert!(cut.chars().count() <= 42, "{cut}");
+        let twins = [
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda first mu nu xi omicron",
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda other mu nu xi omicron",
+        ];
+        let short = short(&twins);
+        assert_ne!(short[0], short[1]);
+    }
+}
