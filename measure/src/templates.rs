@@ -30,6 +30,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     embed!("quoted.json"),
     embed!("sections/app.html.tera"),
     embed!("sections/comparison.html.tera"),
+    embed!("sections/engines.html.tera"),
     embed!("sections/findings.html.tera"),
     embed!("sections/memory.html.tera"),
     embed!("sections/methodology.html.tera"),

@@ -4,7 +4,10 @@
 //! from here or from `crate::metric`, so a renamed metric is a compile error.
 
 use crate::metric::{
-    Id, Key, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
+    Id, Key, Metric, Variant, CTR_WASMTIME_PULLEY, CTR_WASMTIME_PULLEY_CACHED,
+    CTR_WASMTIME_PULLEY_FIRST, CTR_WASMTIME_WINCH, CTR_WASMTIME_WINCH_CACHED,
+    CTR_WASMTIME_WINCH_FIRST, EMBEDDED_PULLEY_AOT, EMBEDDED_PULLEY_JIT, EMBEDDED_WASMI,
+    EMBEDDED_WINCH_AOT, EMBEDDED_WINCH_JIT, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
     CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
     CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
     EMBEDDED_WASMTIME_JIT, FLOOR, LOAD_LATENCY_P50, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
@@ -128,6 +131,54 @@ pub fn spin_total(id: &str) -> Option<&'static Metric> {
 
 /// The floor's startup, the reference of the "× floor" column.
 pub const FLOOR_STARTUP: Key = STARTUP_CLI.key(&FLOOR);
+
+/// Startup variants of the engines besides cranelift (wasmtime's default, the lab's own
+/// figures): their section shows them, the lab's startup chart does not.
+const OTHER_ENGINES: [&Variant; 11] = [
+    &EMBEDDED_WINCH_JIT,
+    &EMBEDDED_WINCH_AOT,
+    &EMBEDDED_PULLEY_JIT,
+    &EMBEDDED_PULLEY_AOT,
+    &EMBEDDED_WASMI,
+    &CTR_WASMTIME_WINCH_FIRST,
+    &CTR_WASMTIME_WINCH_CACHED,
+    &CTR_WASMTIME_PULLEY_FIRST,
+    &CTR_WASMTIME_PULLEY_CACHED,
+    &CTR_WASMTIME_WINCH,
+    &CTR_WASMTIME_PULLEY,
+];
+
+/// What the engines are weighed against on their chart: cranelift's rows, the native
+/// process and runc.
+const ENGINE_BASELINES: [&Variant; 6] = [
+    &NATIVE_PROCESS,
+    &EMBEDDED_WASMTIME_JIT,
+    &EMBEDDED_WASMTIME_AOT,
+    &CTR_RUNC,
+    &CTR_WASMTIME_FIRST,
+    &CTR_WASMTIME_CACHED,
+];
+
+fn startup_variant(id: &str) -> Option<String> {
+    parts(id)
+        .filter(|p| p.are(&STARTUP_CLI, None))
+        .map(|p| p.variant)
+}
+
+/// A startup figure of an engine other than cranelift.
+pub fn is_other_engine(id: &str) -> bool {
+    startup_variant(id).is_some_and(|v| OTHER_ENGINES.iter().any(|o| o.name == v))
+}
+
+/// A startup figure the engines chart shows.
+pub fn is_engine_startup(id: &str) -> bool {
+    startup_variant(id).is_some_and(|v| {
+        OTHER_ENGINES
+            .iter()
+            .chain(&ENGINE_BASELINES)
+            .any(|o| o.name == v)
+    })
+}
 /// The native binary timed back to back by `measure` and by hyperfine: the cross-check.
 pub const CROSSCHECK: [Key; 2] = [
     STARTUP_CLI.key(&NATIVE_PROCESS_ALONE),

@@ -9,7 +9,6 @@
 mod analysis;
 mod baseline;
 mod compare;
-#[allow(dead_code)]
 mod engines;
 mod export;
 mod findings;

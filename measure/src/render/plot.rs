@@ -10,7 +10,7 @@ mod style;
 use super::keys::{self, spin_total};
 use crate::format::format_value;
 use crate::metric::{
-    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
+    Metric, Unit, LOAD_RPS, SIZE_SECTION, STRESS_TASKS_PER_SECOND, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
     STARTUP_CLI,
 };
 use crate::results::{Kind, Observation, Results};
@@ -54,8 +54,9 @@ enum Chart {
     /// Medians as dots on a log axis, the value printed beside: for figures that differ
     /// by orders of magnitude, where a bar's length from an arbitrary origin would mislead.
     Dots(&'static str, f64),
-    /// Requests per second against connections.
-    Throughput,
+    /// A rate against a concurrency (the qualifier `c<N>`): the x axis description for n
+    /// runs per point, and the y axis description.
+    Rate(fn(usize) -> String, &'static str),
 }
 
 /// One chart of the report: which observations it shows and how.
@@ -70,12 +71,38 @@ struct Spec {
 
 const CHARTS: &[Spec] = &[
     Spec {
+        name: "engines",
+        title: "Startup per engine and runtime, spawn to exit",
+        alt: "Every startup sample of the wasm module per engine, in the embedded host and \
+              under the containerd shim, beside the native process and runc, on a log time axis",
+        caption: STRIP_CAPTION,
+        keep: |o| keys::is_engine_startup(&o.id),
+        chart: Chart::Strip(
+            "milliseconds from spawn to exit (log scale)",
+            &[&STARTUP_CLI],
+        ),
+    },
+    Spec {
+        name: "stress",
+        title: "Tasks per second through containerd's API",
+        alt: "Tasks started per second per runtime at each number of tasks in flight, one \
+              marker shape per runtime",
+        caption: "One line per runtime (runc, and the shim under each engine), one marker \
+                  shape each; a point is the median over rounds of tasks started, waited for \
+                  and deleted per second with that many in flight. The rate axis starts at zero.",
+        keep: |o| STRESS_TASKS_PER_SECOND.owns(&o.id),
+        chart: Chart::Rate(
+            |runs| format!("tasks in flight (median of n={runs} rounds per point)"),
+            "tasks per second",
+        ),
+    },
+    Spec {
         name: "startup",
         title: "CLI startup, spawn to exit",
         alt: "Every startup sample per runtime on a log time axis, with the interquartile range \
               as a band and the median as a tick",
         caption: STRIP_CAPTION,
-        keep: |o| o.kind == Kind::SpawnToExit,
+        keep: |o| o.kind == Kind::SpawnToExit && !keys::is_other_engine(&o.id),
         chart: Chart::Strip(
             "milliseconds from spawn to exit (log scale)",
             &[&STARTUP_CLI],
@@ -142,7 +169,10 @@ const CHARTS: &[Spec] = &[
         caption: "One line per server, one marker shape each; a point is one wrk run at that \
                   many connections. The rate axis starts at zero.",
         keep: |o| LOAD_RPS.owns(&o.id),
-        chart: Chart::Throughput,
+        chart: Chart::Rate(
+            |runs| format!("connections (n={runs} wrk run per point, one thread)"),
+            "requests per second",
+        ),
     },
 ];
 
@@ -170,7 +200,9 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
             Chart::Dots(x_desc, scale) => {
                 value_chart(&mut svg, spec.title, x_desc, scale, true, &rows)
             }
-            Chart::Throughput => throughput_chart(&mut svg, spec.title, &rows),
+            Chart::Rate(x_desc, y_desc) => {
+                rate_chart(&mut svg, spec.title, x_desc, y_desc, &rows)
+            }
         }
         .map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
         std::fs::write(&path, style::with_dark_scheme(&svg))
@@ -474,7 +506,13 @@ fn value_chart(
 
 /// Requests per second against connections, one line and marker shape per server
 /// ([`LOAD_RPS`] at `c<N>`); the connection axis has a tick at each concurrency measured.
-fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Drawn {
+fn rate_chart(
+    svg: &mut String,
+    title: &str,
+    x_desc: fn(usize) -> String,
+    y_desc: &str,
+    rates: &[&Observation],
+) -> Drawn {
     let mut series: Vec<(String, Vec<(u32, f64)>)> = Vec::new();
     for o in rates {
         let Some(p) = keys::parts(&o.id) else {
@@ -528,10 +566,8 @@ fn throughput_chart(svg: &mut String, title: &str, rates: &[&Observation]) -> Dr
     };
     chart
         .configure_mesh()
-        .x_desc(format!(
-            "connections (n={runs} wrk run per point, one thread)"
-        ))
-        .y_desc("requests per second")
+        .x_desc(x_desc(runs))
+        .y_desc(y_desc)
         .x_labels(levels.len() + 1)
         .x_label_formatter(&level_name)
         .y_label_formatter(&|r| crate::format::group(*r))

@@ -4,6 +4,7 @@
 use super::analysis::{self, Answer, Decision};
 use super::baseline::{self, Change};
 use super::compare;
+use super::engines;
 use super::findings::{self, Finding};
 use super::keys::{self, Listed};
 use super::pivot::{self, Cell, Column, Pivot};
@@ -30,6 +31,8 @@ const CONTEXT_LINES: usize = 12;
 pub struct View {
     /// The summary at the top: each finding with its interval and its section.
     pub findings: Vec<Finding>,
+    /// What a wasm start costs per engine, beside runc; containerd's tasks per second.
+    pub engines: engines::View,
     /// The machine and software of the latest invocation (the header's one line).
     pub provenance: Provenance,
     /// Every measuring command whose figures are in the file, oldest first.
@@ -309,6 +312,7 @@ impl View {
         let decisions = analysis::decisions(results);
         Self {
             findings: findings::findings(results, &decisions),
+            engines: engines::build(results),
             provenance: results.provenance().cloned().unwrap_or_default(),
             invocations: invocations(results),
             measured_when: measured_when(results),
