@@ -4,6 +4,7 @@
 //! computed here from the run's figures, with the interval of each comparison; an engine
 //! or runtime without a figure is named as such, never skipped in silence.
 
+use super::quoted::{Public, Quoted};
 use super::verdict::{verdict, Winner};
 use crate::format::format_value;
 use crate::metric::{
@@ -110,6 +111,8 @@ pub struct StressRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct View {
     pub rows: Vec<Row>,
+    /// runwasi's own stress-test figures, quoted with their source.
+    pub quoted: Vec<Public>,
     /// runc's own figures beside the engines (`ctr run` start and memory).
     pub runc: Row,
     pub sentences: Vec<String>,
@@ -148,7 +151,10 @@ fn cell(results: &Results, at: At, variant: Option<&'static Variant>) -> String 
         .unwrap_or_else(|| "—".into())
 }
 
-pub fn build(results: &Results) -> View {
+/// The keys of runwasi's stress-test figures in `quoted.json`.
+const QUOTED: [&str; 2] = ["runwasi-stress-wasmtime", "runwasi-stress-engines"];
+
+pub fn build(results: &Results, quoted: &Quoted) -> View {
     let rows = ENGINES
         .iter()
         .map(|e| {
@@ -213,6 +219,10 @@ pub fn build(results: &Results) -> View {
         .collect();
     View {
         rows,
+        quoted: QUOTED
+            .iter()
+            .filter_map(|k| quoted.public(k).cloned())
+            .collect(),
         runc,
         sentences: sentences(results, &levels),
         levels: levels
@@ -414,7 +424,7 @@ mod tests {
 
     #[test]
     fn the_first_start_names_the_engine_that_beats_runc_and_what_was_not_measured() {
-        let view = build(&fixture());
+        let view = build(&fixture(), &Quoted::default());
         let first = &view.sentences[0];
         assert!(first.starts_with("On a first start"), "{first}");
         assert!(
@@ -435,7 +445,7 @@ mod tests {
 
     #[test]
     fn the_cheapest_embedded_start_and_the_stress_levels_come_from_the_data() {
-        let view = build(&fixture());
+        let view = build(&fixture(), &Quoted::default());
         assert!(
             view.sentences
                 .iter()
@@ -457,7 +467,7 @@ mod tests {
 
     #[test]
     fn without_runc_a_start_is_not_weighed() {
-        let view = build(&Results::new(Provenance::default()));
+        let view = build(&Results::new(Provenance::default()), &Quoted::default());
         assert!(view.sentences[0].contains("runc's `ctr run` start was not measured"));
         assert!(view.levels.is_empty());
     }

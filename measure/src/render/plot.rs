@@ -10,8 +10,8 @@ mod style;
 use super::keys::{self, spin_total};
 use crate::format::format_value;
 use crate::metric::{
-    Metric, Unit, LOAD_RPS, SIZE_SECTION, STRESS_TASKS_PER_SECOND, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
-    STARTUP_CLI,
+    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
+    STARTUP_CLI, STRESS_TASKS_PER_SECOND,
 };
 use crate::results::{Kind, Observation, Results};
 use crate::stats::quantile;
@@ -200,9 +200,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
             Chart::Dots(x_desc, scale) => {
                 value_chart(&mut svg, spec.title, x_desc, scale, true, &rows)
             }
-            Chart::Rate(x_desc, y_desc) => {
-                rate_chart(&mut svg, spec.title, x_desc, y_desc, &rows)
-            }
+            Chart::Rate(x_desc, y_desc) => rate_chart(&mut svg, spec.title, x_desc, y_desc, &rows),
         }
         .map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
         std::fs::write(&path, style::with_dark_scheme(&svg))

@@ -312,7 +312,7 @@ impl View {
         let decisions = analysis::decisions(results);
         Self {
             findings: findings::findings(results, &decisions),
-            engines: engines::build(results),
+            engines: engines::build(results, &inputs.quoted),
             provenance: results.provenance().cloned().unwrap_or_default(),
             invocations: invocations(results),
             measured_when: measured_when(results),
