@@ -509,13 +509,18 @@ fn a_stress_task_still_running_at_its_timeout_is_killed_and_removed() {
     let id = ctr::container_name("stress-hang");
     let timeout = Duration::from_secs(3);
     let started = Instant::now();
-    let err = api::block_on(async {
+    let done = api::block_on(async {
         let api = api::Api::connect().await?;
-        api.run_task(Runtime::WASMTIME, &rootfs, &id, timeout).await
+        let outcome = api.run_task(Runtime::WASMTIME, &rootfs, &id, timeout).await;
+        let left = stress_leftovers();
+        // As the probe ends: the namespace goes too.
+        api.remove_own().await?;
+        Ok::<_, String>((outcome, left))
     })
-    .unwrap()
-    .unwrap_err();
+    .unwrap();
+    let (outcome, left) = done.unwrap();
+    let err = outcome.unwrap_err();
     assert!(err.contains("did not finish within 3 s"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_eq!(stress_leftovers(), Vec::<String>::new());
+    assert_eq!(left, Vec::<String>::new());
 }

@@ -320,27 +320,37 @@ impl Api {
     /// Removes this process's containers (with their tasks) from [`NAMESPACE`], then the
     /// namespace when nothing else is in it (containerd refuses to delete one in use).
     pub async fn remove_own(&self) -> Result<(), String> {
-        // Tasks in flight when an interruption came may still create their container after
-        // a listing (no new one starts once STOPPING is set): list again until none is in
-        // flight and nothing is left.
-        loop {
-            let own = self.containers_with(&own_prefix()).await?;
-            if own.is_empty() && IN_FLIGHT.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            for id in &own {
-                self.remove(id).await;
-            }
-            if own.is_empty() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+        // Tasks in flight when an interruption came run to their end first (a task created
+        // but never started, once killed and deleted, leaves the shim running; a container
+        // removed while its task is being created leaves a task nothing can reach).
+        while IN_FLIGHT.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let _ = NamespacesClient::new(self.channel.clone())
+        for id in self.containers_with(&own_prefix()).await? {
+            self.remove(&id).await;
+        }
+        let deleted = NamespacesClient::new(self.channel.clone())
             .delete(Request::new(DeleteNamespaceRequest {
                 name: NAMESPACE.to_owned(),
             }))
             .await;
+        if deleted.is_ok() {
+            remove_cgroups();
+        }
         Ok(())
+    }
+}
+
+/// Removes the namespace's parent cgroups (`/sys/fs/cgroup/[<controller>/]<namespace>`),
+/// which the runtimes create for the tasks' cgroups and leave behind. The kernel refuses
+/// to remove one that still holds a cgroup, so errors are ignored.
+fn remove_cgroups() {
+    let root = Path::new("/sys/fs/cgroup");
+    let _ = std::fs::remove_dir(root.join(NAMESPACE));
+    if let Ok(controllers) = std::fs::read_dir(root) {
+        for controller in controllers.flatten() {
+            let _ = std::fs::remove_dir(controller.path().join(NAMESPACE));
+        }
     }
 }
 
