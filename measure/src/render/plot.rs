@@ -367,13 +367,14 @@ fn strip_chart(
     }
     if series.len() > 1 {
         for (s, metric) in series.iter().enumerate() {
-            let x = 24 + 260 * s as i32;
+            // The legend sits under the axis, one entry after another.
+            let (x, y) = (24 + 300 * s as i32, height as i32 - 28);
             let color = SERIES[s % SERIES.len()];
-            root.draw(&(EmptyElement::at((x, 52)) + mark(s, (0, 0), 6, color)))
+            root.draw(&(EmptyElement::at((x, y)) + mark(s, (0, 0), 6, color)))
                 .map_err(text_err)?;
             root.draw(&Text::new(
                 metric.label.to_owned(),
-                (x + 12, 44),
+                (x + 14, y - 9),
                 font(15.0),
             ))
             .map_err(text_err)?;
