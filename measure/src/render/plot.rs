@@ -38,7 +38,7 @@ pub struct Plot {
 
 /// What a strip chart's band and tick are, and how they relate to the tables' interval.
 const STRIP_CAPTION: &str = "Each mark is one run. The band spans the middle half of the runs \
-     (25th to 75th percentile) and the dark tick is their median, printed at the right. The \
+     (25th to 75th percentile) and the bold tick is their median, printed at the right. The \
      tables' \"median interval\" is different: the confidence interval of that median, which \
      narrows as runs are added while the band does not; with few runs it widens to the \
      lowest and highest run, so it can be wider than the band. The time axis is logarithmic: \
