@@ -19,6 +19,8 @@ pub struct Pivot {
     pub unmeasured: Vec<String>,
     /// "id: command", one line per observation in the matrix.
     pub commands: String,
+    /// Whether cells carry intervals (the page then says how to read them).
+    pub intervals: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -29,7 +31,7 @@ pub struct PivotRow {
 }
 
 /// What a cell says besides the median.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
     /// The median's interval, and what the tool printed.
     Interval,
@@ -136,6 +138,7 @@ pub fn pivot(results: &Results, columns: Vec<Column>, cell: Cell) -> Pivot {
             .collect(),
         unmeasured: idle.iter().map(|(variant, _)| label(variant)).collect(),
         commands,
+        intervals: matches!(cell, Cell::Interval),
     }
 }
 
@@ -153,9 +156,24 @@ fn text(o: &Observation, cell: Cell) -> String {
     match cell {
         Cell::Brief => format!("{median} (n = {})", s.n),
         Cell::Interval => {
-            let mut lines = vec![median, super::view::interval_text(s, o.unit)];
+            let mut lines = vec![median, interval(s, o.unit)];
             lines.extend(o.shown.clone());
             lines.join("\n")
         }
+    }
+}
+
+/// The median's interval in a cell's width: its real coverage and n, which the table's
+/// note explains (few runs reach less than the nominal level; one run has none).
+fn interval(s: &crate::stats::Summary, unit: crate::metric::Unit) -> String {
+    let ci = &s.median_ci;
+    match s.n {
+        0 | 1 => "one run".to_owned(),
+        n => format!(
+            "{:.0}% interval {} – {} (n = {n})",
+            ci.confidence * 100.0,
+            format_value(ci.low, unit),
+            format_value(ci.high, unit)
+        ),
     }
 }

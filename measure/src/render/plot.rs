@@ -16,7 +16,8 @@ use crate::metric::{
 use crate::results::{Kind, Observation, Results};
 use crate::stats::quantile;
 use anyhow::{anyhow, Context as _, Result};
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{SegmentValue, ValueFormatter};
 use plotters::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -37,7 +38,7 @@ pub struct Plot {
 
 /// What a strip chart's band and tick are, and how they relate to the tables' interval.
 const STRIP_CAPTION: &str = "Each mark is one run. The band spans the middle half of the runs \
-     (25th to 75th percentile) and the dark tick is their median, printed at the right. The \
+     (25th to 75th percentile) and the bold tick is their median, printed at the right. The \
      tables' \"median interval\" is different: the confidence interval of that median, which \
      narrows as runs are added while the band does not; with few runs it widens to the \
      lowest and highest run, so it can be wider than the band. The time axis is logarithmic: \
@@ -229,6 +230,44 @@ fn font(size: f64) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&INK)
 }
 
+/// Every chart's axes alike: ink for text and axis lines, faint grid lines.
+fn house_style<'m, 'a, 'b, 'c, X, Y, XT, YT>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'c>>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'c>>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    mesh.label_style(font(15.0))
+        .axis_desc_style(font(15.0))
+        .axis_style(INK)
+        .bold_line_style(INK.mix(0.25))
+        .max_light_lines(1)
+        .light_line_style(INK.mix(0.08))
+}
+
+/// The axes of a chart with a row per label and values along x, about `ticks` of them.
+fn row_mesh<X>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, RowAxis>>,
+    x_desc: &str,
+    ticks: usize,
+    labels: &[String],
+) -> Drawn
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let name = row_name(labels);
+    house_style(&mut chart.configure_mesh())
+        .x_desc(x_desc)
+        .x_labels(ticks)
+        .x_label_formatter(&tick)
+        .y_labels(labels.len() + 1)
+        .y_label_formatter(&name)
+        .disable_y_mesh()
+        .draw()
+        .map_err(text_err)
+}
+
 /// A tick on a log axis: as few digits as the value needs.
 fn tick(v: &f64) -> String {
     match *v {
@@ -239,11 +278,12 @@ fn tick(v: &f64) -> String {
     }
 }
 
+/// The y axis of a chart with a row per label.
+type RowAxis = plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>;
+
 /// One segment per row: a segmented range `a..b` has `b - a + 1` segments. A single row
 /// gets a second, empty one: plotters draws no label on a range of one value.
-fn row_axis(
-    rows: usize,
-) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+fn row_axis(rows: usize) -> RowAxis {
     (0..(rows as i32 - 1).max(1)).into_segmented()
 }
 
@@ -337,22 +377,7 @@ fn strip_chart(
         .y_label_area_size(label_area(&labels))
         .build_cartesian_2d((lo..hi).log_scale(), row_axis(rows.len()))
         .map_err(text_err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .x_labels(8)
-        .x_label_formatter(&tick)
-        .label_style(font(15.0))
-        .axis_desc_style(font(15.0))
-        .axis_style(INK)
-        .bold_line_style(INK.mix(0.25))
-        .max_light_lines(1)
-        .light_line_style(INK.mix(0.08))
-        .y_labels(rows.len() + 1)
-        .y_label_formatter(&row_name(&labels))
-        .disable_y_mesh()
-        .draw()
-        .map_err(text_err)?;
+    row_mesh(&mut chart, x_desc, 8, &labels)?;
     let spread = series.len() as i32;
     for (i, row) in rows.iter().enumerate() {
         let at = SegmentValue::CenterOf(i as i32);
@@ -397,13 +422,14 @@ fn strip_chart(
     }
     if series.len() > 1 {
         for (s, metric) in series.iter().enumerate() {
-            let x = 24 + 260 * s as i32;
+            // The legend sits under the axis, one entry after another.
+            let (x, y) = (24 + 300 * s as i32, height as i32 - 28);
             let color = SERIES[s % SERIES.len()];
-            root.draw(&(EmptyElement::at((x, 52)) + mark(s, (0, 0), 6, color)))
+            root.draw(&(EmptyElement::at((x, y)) + mark(s, (0, 0), 6, color)))
                 .map_err(text_err)?;
             root.draw(&Text::new(
                 metric.label.to_owned(),
-                (x + 12, 44),
+                (x + 14, y - 9),
                 font(15.0),
             ))
             .map_err(text_err)?;
@@ -452,22 +478,7 @@ fn value_chart(
     macro_rules! draw {
         ($x:expr) => {{
             let mut chart = builder.build_cartesian_2d($x, y).map_err(text_err)?;
-            chart
-                .configure_mesh()
-                .x_desc(x_desc)
-                .x_labels(10)
-                .x_label_formatter(&tick)
-                .label_style(font(15.0))
-                .axis_desc_style(font(15.0))
-                .axis_style(INK)
-                .bold_line_style(INK.mix(0.25))
-                .max_light_lines(1)
-                .light_line_style(INK.mix(0.08))
-                .y_labels(rows.len() + 1)
-                .y_label_formatter(&row_name(&labels))
-                .disable_y_mesh()
-                .draw()
-                .map_err(text_err)?;
+            row_mesh(&mut chart, x_desc, 10, &labels)?;
             for (i, (v, o)) in values.iter().zip(rows).enumerate() {
                 let (left, top) = chart
                     .backend_coord(&(if dots { lo } else { 0.0 }, SegmentValue::Exact(i as i32)));
@@ -562,19 +573,12 @@ fn rate_chart(
             .unwrap_or_default(),
         _ => String::new(),
     };
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc(x_desc(runs))
         .y_desc(y_desc)
         .x_labels(levels.len() + 1)
         .x_label_formatter(&level_name)
         .y_label_formatter(&|r| crate::format::group(*r))
-        .label_style(font(15.0))
-        .axis_desc_style(font(15.0))
-        .axis_style(INK)
-        .bold_line_style(INK.mix(0.25))
-        .max_light_lines(1)
-        .light_line_style(INK.mix(0.08))
         .disable_x_mesh()
         .draw()
         .map_err(text_err)?;
