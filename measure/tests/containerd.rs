@@ -524,3 +524,51 @@ fn a_stress_task_still_running_at_its_timeout_is_killed_and_removed() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(left, Vec::<String>::new());
 }
+
+/// Ctrl-C in the middle of the stress probe: `measure` exits, and nothing of its tasks or
+/// containers is left in the probe's namespace.
+#[test]
+fn an_interrupted_stress_run_leaves_nothing_behind() {
+    if !ctr_ready("an_interrupted_stress_run", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = measure()
+        .args(["run", "--probe", "stress", "--runs", "1", "--warmup", "0"])
+        .args(["--stress-tasks", "200", "--stress-rounds", "10"])
+        .arg("--results")
+        .arg(dir.path().join("results.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let prefix = format!("wasmlab-{}-", child.id());
+    let in_namespace = || {
+        let out = Command::new("ctr")
+            .args(["-n", api::NAMESPACE, "containers", "ls", "-q"])
+            .output()
+            .unwrap();
+        stdout(&out)
+            .split_whitespace()
+            .filter(|id| id.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    // Interrupt once its tasks are running.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while in_namespace().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: signalling a child this test spawned and has not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let stopped_by = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < stopped_by,
+            "measure still running 60 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(in_namespace(), Vec::<String>::new());
+}

@@ -103,10 +103,7 @@ fn engine_phases(ctx: &Ctx, engine: Engine) -> Vec<Observation> {
     ));
     observations.push(finish(
         &MEMORY_HOST_RSS_GROWTH,
-        format!(
-            "host RSS growth of the {}: instantiate and _start",
-            variant.label
-        ),
+        format!("{}: {}", variant.label, MEMORY_HOST_RSS_GROWTH.label),
         "/proc/self/statm resident pages after _start minus before instantiate",
         rss_growth,
     ));
