@@ -422,12 +422,12 @@ variants! {
     EMBEDDED_WASMTIME_JIT = "embedded-wasmtime-jit", "wasm, embedded wasmtime (cranelift), JIT";
     EMBEDDED_WASMTIME_AOT = "embedded-wasmtime-aot", "wasm, embedded wasmtime (cranelift), precompiled";
     // The other engines of the embedded host; no engine in an id means cranelift.
-    EMBEDDED_WINCH = "embedded-winch", "embedded wasmtime (Winch)";
-    EMBEDDED_WINCH_JIT = "embedded-winch-jit", "wasm, embedded wasmtime (Winch), compiled at start";
-    EMBEDDED_WINCH_AOT = "embedded-winch-aot", "wasm, embedded wasmtime (Winch), precompiled";
-    EMBEDDED_PULLEY = "embedded-pulley", "embedded wasmtime (Pulley interpreter)";
-    EMBEDDED_PULLEY_JIT = "embedded-pulley-jit", "wasm, embedded wasmtime (Pulley), compiled to bytecode at start";
-    EMBEDDED_PULLEY_AOT = "embedded-pulley-aot", "wasm, embedded wasmtime (Pulley), precompiled bytecode";
+    EMBEDDED_WINCH = "embedded-winch", "embedded wasmtime with Winch";
+    EMBEDDED_WINCH_JIT = "embedded-winch-jit", "wasm, embedded wasmtime with Winch, compiled at start";
+    EMBEDDED_WINCH_AOT = "embedded-winch-aot", "wasm, embedded wasmtime with Winch, precompiled";
+    EMBEDDED_PULLEY = "embedded-pulley", "embedded wasmtime with the Pulley interpreter";
+    EMBEDDED_PULLEY_JIT = "embedded-pulley-jit", "wasm, embedded wasmtime with Pulley, compiled to bytecode at start";
+    EMBEDDED_PULLEY_AOT = "embedded-pulley-aot", "wasm, embedded wasmtime with Pulley, precompiled bytecode";
     EMBEDDED_WASMI = "embedded-wasmi", "wasm, embedded wasmi (interpreter)";
     WASMTIME_CLI = "wasmtime-cli", "wasm, wasmtime CLI, its defaults";
     WASMTIME_CLI_JIT = "wasmtime-cli-jit", "wasm, wasmtime CLI, cache off";
