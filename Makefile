@@ -78,7 +78,7 @@ render:
 # Release profile: the tests share the measure build that `make report` uses, and
 # cranelift in a debug build would be slow enough to distort every wasm run.
 test: build
-	$(CARGO) test --release $(WORKSPACE)
+	$(CARGO) test --release --no-fail-fast $(WORKSPACE)
 
 clean:
 	$(CARGO) clean
