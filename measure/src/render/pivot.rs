@@ -84,11 +84,73 @@ pub fn qualified_columns(results: &Results, metrics: &[&'static Metric]) -> Vec<
     out
 }
 
+impl Pivot {
+    /// The columns of one qualifier folded into one, headed by the qualifier, a line per
+    /// metric in each cell: "cold request: dns" and "warm request: dns" (from
+    /// [`qualified_columns`]) become "dns", its cells "cold request: 24.0 µs (n = 5)" over
+    /// "warm request: …". Half the cells, each phase's cold and warm side by side.
+    pub fn fold_qualifiers(self) -> Pivot {
+        let split = |h: &str| {
+            h.rsplit_once(": ")
+                .map_or((String::new(), h.to_owned()), |(m, q)| {
+                    (m.to_owned(), q.to_owned())
+                })
+        };
+        let mut qualifiers: Vec<String> = Vec::new();
+        for (_, q) in self.columns.iter().map(|h| split(h)) {
+            if !qualifiers.contains(&q) {
+                qualifiers.push(q);
+            }
+        }
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|row| {
+                let cells = qualifiers
+                    .iter()
+                    .map(|q| {
+                        let lines: Vec<String> = self
+                            .columns
+                            .iter()
+                            .zip(&row.cells)
+                            .filter(|(h, c)| split(h).1 == *q && c.as_str() != "—")
+                            .map(|(h, c)| format!("{}: {c}", split(h).0))
+                            .collect();
+                        if lines.is_empty() {
+                            "—".to_owned()
+                        } else {
+                            lines.join("\n")
+                        }
+                    })
+                    .collect();
+                PivotRow {
+                    label: row.label,
+                    cells,
+                }
+            })
+            .collect();
+        Pivot {
+            columns: qualifiers,
+            rows,
+            ..self
+        }
+    }
+}
+
 /// The matrix of `columns` over every variant that has one of them, in the order of the
 /// file; a column nothing filled is left out.
 pub fn pivot(results: &Results, columns: Vec<Column>, cell: Cell) -> Pivot {
+    pivot_of(&results.observations, columns, cell)
+}
+
+/// [`pivot`] over some of the observations.
+pub fn pivot_of<'a>(
+    observations: impl IntoIterator<Item = &'a Observation>,
+    columns: Vec<Column>,
+    cell: Cell,
+) -> Pivot {
     let mut rows: Vec<(String, Vec<Option<&Observation>>)> = Vec::new();
-    for o in &results.observations {
+    for o in observations {
         let Some(p) = keys::parts(&o.id) else {
             continue;
         };

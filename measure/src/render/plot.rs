@@ -148,7 +148,7 @@ const CHARTS: &[Spec] = &[
         caption: "Bars start at zero on a linear axis, so their lengths compare as the amounts \
                   do; each median is printed at its bar's end, which also reads the figures \
                   too small for a visible bar.",
-        keep: |o| o.kind == Kind::Memory,
+        keep: |o| o.kind == Kind::Memory && !keys::is_of_other_engine(&o.id),
         chart: Chart::Bars("MiB", 1.0 / 1_048_576.0),
     },
     Spec {

@@ -13,8 +13,8 @@ use super::quoted::Quoted;
 use super::status;
 use crate::format::{format_value, times};
 use crate::metric::{
-    Key, Metric, Unit, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, SIZE_SECTION,
-    SPIN_KEEPALIVE, SPIN_WARM,
+    Key, Metric, Unit, CRITERION, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
+    SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM,
 };
 use crate::results::{Kind, Observation, Provenance, Results};
 use crate::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
@@ -47,11 +47,14 @@ pub struct View {
     pub spin_spacing: String,
     pub sizes: Vec<Row>,
     pub startup: Vec<Row>,
+    /// The in-process phases, engine × phase.
+    pub phase_matrix: Pivot,
+    /// criterion's benches (in-process too, but not in the catalogue).
     pub phases: Vec<Row>,
     /// Memory as matrices of variant × reading ([`keys::MEMORY_TABLES`]).
     pub memory: Vec<Titled>,
     /// One-off operations timed whole: image build, server ready, graceful stop.
-    pub operations: Pivot,
+    pub operations: Vec<Pivot>,
     /// Servers under load: per server, its rate and latency quantiles at each concurrency.
     pub servers: Vec<ServerLoad>,
     /// Every concurrency some server was loaded at, ascending: the matrix's columns.
@@ -197,13 +200,14 @@ pub struct ContextRun {
     pub measured: bool,
 }
 
-/// One quantity taken by two probes for one server.
+/// The quantities two probes each take their own way, for one server.
 #[derive(Serialize)]
 pub struct Twice {
-    pub quantity: &'static str,
     pub server: String,
-    /// Each way's name and value.
-    pub values: Vec<(String, String)>,
+    /// Start until the first 200: each way's name and value.
+    pub start: Vec<(String, String)>,
+    /// One request: each way's name and value.
+    pub request: Vec<(String, String)>,
 }
 
 /// The figures of the lab's sections, in order, measured or not: both write-ups list these.
@@ -292,6 +296,7 @@ impl View {
                 .collect()
         };
         let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
+        let of_other_engine = |o: &Observation| keys::is_of_other_engine(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
         let columns = |metrics: &[&'static Metric]| metrics.iter().map(|m| Column::of(m)).collect();
         let servers = servers(results, old);
@@ -320,16 +325,24 @@ impl View {
             twice: twice(results),
             spin_spacing: spin_spacing(results),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
-            startup: rows(&|o| o.kind == Kind::SpawnToExit),
-            phases: rows(&|o| o.kind == Kind::InProcess),
+            startup: rows(&|o| o.kind == Kind::SpawnToExit && !of_other_engine(o)),
+            phase_matrix: pivot::pivot(results, columns(&keys::PHASES), Cell::Interval),
+            phases: rows(&|o| CRITERION.owns(&o.id)),
             memory: keys::MEMORY_TABLES
                 .iter()
                 .map(|(title, metrics)| Titled {
                     title,
-                    pivot: pivot::pivot(results, columns(metrics), Cell::Interval),
+                    pivot: pivot::pivot_of(
+                        results.observations.iter().filter(|o| !of_other_engine(o)),
+                        columns(metrics),
+                        Cell::Interval,
+                    ),
                 })
                 .collect(),
-            operations: pivot::pivot(results, columns(&keys::OPERATIONS), Cell::Interval),
+            operations: keys::OPERATIONS
+                .iter()
+                .map(|metrics| pivot::pivot(results, columns(metrics), Cell::Interval))
+                .collect(),
             load_levels: levels(&servers),
             servers,
             binary_sections: compositions(&rows(&is_section)),
@@ -339,7 +352,8 @@ impl View {
                 results,
                 pivot::qualified_columns(results, &keys::SPIN_PHASED),
                 Cell::Brief,
-            ),
+            )
+            .fold_qualifiers(),
             not_measured: not_measured(results),
             sections: Sections {
                 traditional: listings(keys::TRADITIONAL),
@@ -361,13 +375,24 @@ impl View {
     }
 }
 
+/// What wrk reads of a server at one concurrency: a matrix's columns.
+const SERVER_LOAD: [&Metric; 4] = [
+    &LOAD_RPS,
+    &LOAD_LATENCY_P50,
+    &LOAD_LATENCY_P99,
+    &LOAD_ERRORS,
+];
+
 /// The load probe's observations as one matrix: a server per block, a row per concurrency
 /// (`c<N>`), rate and latency quantiles as columns, in the order of the results file.
 fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
     let mut out: Vec<ServerLoad> = Vec::new();
     let mut commands: Vec<Vec<&str>> = Vec::new();
     for o in results.observations.iter().filter(|o| o.kind == Kind::Load) {
-        let Some(p) = keys::parts(&o.id).filter(|_| !keys::is_spin(&o.id)) else {
+        // The stress probe's rates are load too, but of containerd, not of a server.
+        let Some(p) =
+            keys::parts(&o.id).filter(|p| SERVER_LOAD.contains(&p.metric) && !keys::is_spin(&o.id))
+        else {
             continue;
         };
         let name = server_name(o);
@@ -698,18 +723,28 @@ fn twice(results: &Results) -> Vec<Twice> {
         let o = results.measured(&[metric.id(at, variant)])?;
         Some(format_value(o.summary.as_ref()?.median, o.unit))
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Twice> = Vec::new();
+    // The row of `o`'s server, a new one when it has none yet.
+    fn of<'a>(out: &'a mut Vec<Twice>, o: &Observation) -> &'a mut Twice {
+        let server = server_name(o);
+        let i = slot(
+            out,
+            |t| t.server == server,
+            || Twice {
+                server: server.clone(),
+                start: Vec::new(),
+                request: Vec::new(),
+            },
+        );
+        &mut out[i]
+    }
     let [ready, cold_start] = keys::READY_TWICE;
     for (o, variant) in keys::measured_series(results, ready, None) {
         if let Some(start) = value(cold_start, None, &variant) {
-            out.push(Twice {
-                quantity: "start until the first 200",
-                server: server_name(o),
-                values: vec![
-                    ("server probe".into(), value_of_median(o)),
-                    ("Spin probe".into(), start),
-                ],
-            });
+            of(&mut out, o).start = vec![
+                ("server probe".into(), value_of_median(o)),
+                ("Spin probe".into(), start),
+            ];
         }
     }
     for (o, variant) in keys::measured_series(results, keys::LATENCY_P50, Some(keys::AT_C1)) {
@@ -718,14 +753,10 @@ fn twice(results: &Results) -> Vec<Twice> {
         if kept.is_none() && fresh.is_none() {
             continue;
         }
-        let mut values = vec![("wrk, p50 at 1 connection".into(), value_of_median(o))];
-        values.extend(kept.map(|k| ("curl, kept-alive".into(), k)));
-        values.extend(fresh.map(|f| ("curl, new connection (warm)".into(), f)));
-        out.push(Twice {
-            quantity: "one request",
-            server: server_name(o),
-            values,
-        });
+        let request = &mut of(&mut out, o).request;
+        request.push(("wrk, p50 at 1 connection".into(), value_of_median(o)));
+        request.extend(kept.map(|k| ("curl, kept-alive".into(), k)));
+        request.extend(fresh.map(|f| ("curl, new connection (warm)".into(), f)));
     }
     out
 }
