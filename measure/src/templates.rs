@@ -37,6 +37,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     embed!("sections/not_measured.html.tera"),
     embed!("sections/phases.html.tera"),
     embed!("sections/pivot.html.tera"),
+    embed!("sections/plot.html.tera"),
     embed!("sections/server_mode.html.tera"),
     embed!("sections/spin.html.tera"),
     embed!("sections/startup.html.tera"),

@@ -267,15 +267,10 @@ fn table_row<'a>(html: &'a str, first: &str) -> &'a str {
     &html[start..end]
 }
 
-/// The table row of the comparison whose metric is `metric` (the first line of its first
-/// cell, its notes below), as text.
+/// The table row of the comparison whose metric is `metric`, as text.
 fn comparison_row<'a>(html: &'a str, metric: &str) -> &'a str {
     let comparison = &html[html.find("id=\"comparison\"").unwrap()..];
-    let start = comparison
-        .find(&format!("<tr><td class=\"metric muted lines\">{metric}\n"))
-        .unwrap_or_else(|| panic!("no comparison row {metric:?}"));
-    let end = comparison[start..].find("</tr>").unwrap() + start;
-    &comparison[start..end]
+    table_row(comparison, metric)
 }
 
 #[test]
@@ -455,13 +450,16 @@ fn a_malformed_quote_file_is_a_one_line_error() {
 
 /// The `src` of every `<img>` on the page.
 pub fn plot_sources(html: &str) -> Vec<String> {
-    html.split("<img ")
-        .skip(1)
-        .filter_map(|tag| {
-            let start = tag.find("src=\"")? + 5;
-            let end = tag[start..].find('"')? + start;
-            // Tera escapes `/` in attributes; a browser decodes it.
-            Some(tag[start..end].replace("&#x2F;", "/"))
+    // An image's file, and its narrow variant for phones (a `<picture>`'s `<source>`).
+    [("<img ", "src=\""), ("<source ", "srcset=\"")]
+        .iter()
+        .flat_map(|(tag, attribute)| {
+            html.split(tag).skip(1).filter_map(move |t| {
+                let start = t.find(attribute)? + attribute.len();
+                let end = t[start..].find('"')? + start;
+                // Tera escapes `/` in attributes; a browser decodes it.
+                Some(t[start..end].replace("&#x2F;", "/"))
+            })
         })
         .collect()
 }
@@ -503,9 +501,11 @@ const PROBE: &str = r#"(async () => {
     g.drawImage(img, 0, 0);
     return [...g.getImageData(2, 2, 1, 1).data].slice(0, 3).join(',');
   });
+  const plots = [...document.querySelectorAll('img.plot')].map(img =>
+    [img.currentSrc.split('/').pop(), img.clientWidth / img.naturalWidth]);
   const findings = document.getElementById('findings');
   return { scrollWidth: document.documentElement.scrollWidth, innerWidth, outside,
-           pixels, findings: findings ? findings.innerText : null,
+           pixels, plots, findings: findings ? findings.innerText : null,
            links: findings ? [...findings.querySelectorAll('a')].map(a => a.getAttribute('href')) : [],
            elements: document.getElementsByTagName('*').length,
            sections: [...document.querySelectorAll('header, section')].map(s => {
@@ -560,6 +560,17 @@ fn the_page_reads_in_a_browser_at_desktop_and_phone_widths_light_and_dark() {
             "the page scrolls sideways {at}: {probe}"
         );
         assert_eq!(probe["outside"], serde_json::json!([]), "{at}");
+        // A phone gets each chart drawn for its width; either way a chart's smallest type
+        // (14 px as drawn) shows at 9 px or more.
+        for plot in probe["plots"].as_array().unwrap() {
+            let (file, scale) = (plot[0].as_str().unwrap(), plot[1].as_f64().unwrap());
+            assert_eq!(file.ends_with("-narrow.svg"), width < 640, "{file} {at}");
+            assert!(
+                14.0 * scale >= 9.0,
+                "{file} shows 14 px type at {:.1} px {at}",
+                14.0 * scale
+            );
+        }
         let findings = probe["findings"].as_str().expect("a Key findings section");
         for cited in [
             format_value(63_186.0, Unit::Bytes),

@@ -30,6 +30,8 @@ pub struct Plot {
     pub name: String,
     /// Path relative to the page.
     pub src: String,
+    /// The same chart drawn for a phone's width, labels above their rows.
+    pub narrow: String,
     pub title: String,
     pub alt: String,
     /// How to read it: what the marks, bands and axis mean.
@@ -58,6 +60,76 @@ enum Chart {
     /// A rate against a concurrency (the qualifier `c<N>`): the x axis description for n
     /// runs per point, and the y axis description.
     Rate(fn(usize) -> String, &'static str),
+}
+
+/// How wide a chart is drawn, and where its row labels go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// For a desktop page: labels left of their rows.
+    Wide,
+    /// For a phone: 480 px, shown at about 360, so its text stays readable (15 px type
+    /// shows at 11); labels above their rows, so the rows keep the whole width.
+    Narrow,
+}
+
+impl Layout {
+    fn width(self) -> u32 {
+        match self {
+            Self::Wide => 1100,
+            Self::Narrow => 480,
+        }
+    }
+
+    /// Ticks on the value axis: fewer on a narrow one, so they do not run together.
+    fn ticks(self, wide: usize) -> usize {
+        match self {
+            Self::Wide => wide,
+            Self::Narrow => wide / 2,
+        }
+    }
+
+    /// Space a row gives its label above its marks (none beside them).
+    fn label_row(self) -> u32 {
+        match self {
+            Self::Wide => 0,
+            Self::Narrow => 18,
+        }
+    }
+
+    /// Width of the label area for `labels` at the label font: about half an em a
+    /// character ([`labels::FITS`] bounds it); a narrow chart has none.
+    fn label_area(self, labels: &[String]) -> u32 {
+        match self {
+            Self::Wide => {
+                let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+                (longest as f64 * 7.6) as u32 + 16
+            }
+            Self::Narrow => 6,
+        }
+    }
+
+    /// The longest row label, in characters, the chart holds at its font.
+    fn fits(self) -> usize {
+        match self {
+            Self::Wide => labels::FITS,
+            // 480 px less the margins, at about 7.3 px a character of 14 px type.
+            Self::Narrow => 56,
+        }
+    }
+
+    fn title_size(self) -> f64 {
+        match self {
+            Self::Wide => 22.0,
+            Self::Narrow => 17.0,
+        }
+    }
+
+    fn file(self, name: &str) -> String {
+        match self {
+            Self::Wide => format!("{name}.svg"),
+            Self::Narrow => format!("{name}-narrow.svg"),
+        }
+    }
 }
 
 /// One chart of the report: which observations it shows and how.
@@ -189,26 +261,32 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
         if rows.is_empty() {
             continue;
         }
-        let path = dir.join(format!("{}.svg", spec.name));
-        let mut svg = String::new();
-        match spec.chart {
-            Chart::Strip(x_desc, series) => {
-                strip_chart(&mut svg, spec.title, x_desc, series, &rows)
+        for layout in [Layout::Wide, Layout::Narrow] {
+            let path = dir.join(layout.file(spec.name));
+            let mut svg = String::new();
+            let title = spec.title;
+            match spec.chart {
+                Chart::Strip(x_desc, series) => {
+                    strip_chart(&mut svg, layout, title, x_desc, series, &rows)
+                }
+                Chart::Bars(x_desc, scale) => {
+                    value_chart(&mut svg, layout, title, x_desc, scale, false, &rows)
+                }
+                Chart::Dots(x_desc, scale) => {
+                    value_chart(&mut svg, layout, title, x_desc, scale, true, &rows)
+                }
+                Chart::Rate(x_desc, y_desc) => {
+                    rate_chart(&mut svg, layout, title, x_desc, y_desc, &rows)
+                }
             }
-            Chart::Bars(x_desc, scale) => {
-                value_chart(&mut svg, spec.title, x_desc, scale, false, &rows)
-            }
-            Chart::Dots(x_desc, scale) => {
-                value_chart(&mut svg, spec.title, x_desc, scale, true, &rows)
-            }
-            Chart::Rate(x_desc, y_desc) => rate_chart(&mut svg, spec.title, x_desc, y_desc, &rows),
+            .map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
+            std::fs::write(&path, style::with_dark_scheme(&svg))
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        .map_err(|e| anyhow!("cannot draw {}: {e}", path.display()))?;
-        std::fs::write(&path, style::with_dark_scheme(&svg))
-            .with_context(|| format!("cannot write {}", path.display()))?;
         plots.push(Plot {
             name: spec.name.into(),
-            src: format!("plots/{}.svg", spec.name),
+            src: format!("plots/{}", Layout::Wide.file(spec.name)),
+            narrow: format!("plots/{}", Layout::Narrow.file(spec.name)),
             title: spec.title.into(),
             alt: spec.alt.into(),
             caption: spec.caption.into(),
@@ -246,9 +324,11 @@ where
         .light_line_style(INK.mix(0.08))
 }
 
-/// The axes of a chart with a row per label and values along x, about `ticks` of them.
+/// The axes of a chart with a row per label and values along x, about `ticks` of them; a
+/// narrow chart's labels go above their rows instead ([`labels_above`]).
 fn row_mesh<X>(
     chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, RowAxis>>,
+    layout: Layout,
     x_desc: &str,
     ticks: usize,
     labels: &[String],
@@ -256,10 +336,11 @@ fn row_mesh<X>(
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let name = row_name(labels);
+    let beside = if layout == Layout::Wide { labels } else { &[] };
+    let name = row_name(beside);
     house_style(&mut chart.configure_mesh())
         .x_desc(x_desc)
-        .x_labels(ticks)
+        .x_labels(layout.ticks(ticks))
         .x_label_formatter(&tick)
         .y_labels(labels.len() + 1)
         .y_label_formatter(&name)
@@ -271,7 +352,7 @@ where
 /// A tick on a log axis: as few digits as the value needs.
 fn tick(v: &f64) -> String {
     match *v {
-        v if v >= 10.0 => format!("{v:.0}"),
+        v if v >= 10.0 || v == 0.0 => format!("{v:.0}"),
         v if v >= 1.0 => format!("{v:.1}"),
         v if v >= 0.1 => format!("{v:.2}"),
         v => format!("{v:.3}"),
@@ -295,11 +376,27 @@ fn row_name(labels: &[String]) -> impl Fn(&SegmentValue<i32>) -> String + '_ {
     }
 }
 
-/// Width of the label area for `labels` at the label font: about half an em a character
-/// ([`labels::FITS`] bounds it).
-fn label_area(labels: &[String]) -> u32 {
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    (longest as f64 * 7.6) as u32 + 16
+/// A narrow chart's row labels, each at the top of its row, from the plot's left edge.
+fn labels_above<X>(
+    chart: &ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, RowAxis>>,
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    layout: Layout,
+    left: f64,
+    labels: &[String],
+) -> Drawn
+where
+    X: Ranged<ValueType = f64>,
+{
+    if layout == Layout::Wide {
+        return Ok(());
+    }
+    for (i, label) in labels.iter().enumerate() {
+        let (x, a) = chart.backend_coord(&(left, SegmentValue::Exact(i as i32)));
+        let (_, b) = chart.backend_coord(&(left, SegmentValue::Exact(i as i32 + 1)));
+        root.draw(&Text::new(label.clone(), (x + 4, a.min(b) + 2), font(14.0)))
+            .map_err(text_err)?;
+    }
+    Ok(())
 }
 
 /// The catalogue's name of an observation's variant, or the id's own when it has none.
@@ -322,6 +419,7 @@ struct StripRow<'a> {
 /// right. The time axis is logarithmic: runtimes differ by orders of magnitude.
 fn strip_chart(
     svg: &mut String,
+    layout: Layout,
     title: &str,
     x_desc: &str,
     series: &[&Metric],
@@ -344,7 +442,7 @@ fn strip_chart(
         }
     }
     let names: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
-    let short = labels::short(&names);
+    let short = labels::short(&names, layout.fits());
     for (row, label) in rows.iter_mut().zip(short) {
         let mut n: Vec<String> = row
             .series
@@ -362,29 +460,38 @@ fn strip_chart(
         .collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min) / 1.5;
     let hi = all.iter().copied().fold(0.0, f64::max) * 1.5;
-    let per_row = 30 + 16 * series.len() as u32;
-    let legend = if series.len() > 1 { 40 } else { 0 };
+    let above = layout.label_row();
+    let per_row = 30 + 16 * series.len() as u32 + above;
+    // A legend entry per series: side by side on a wide chart, one under another on a
+    // narrow one.
+    let legend = match (series.len(), layout) {
+        (1, _) => 0,
+        (_, Layout::Wide) => 40,
+        (n, Layout::Narrow) => 16 + 24 * n as u32,
+    };
     let height = 100 + legend + per_row * rows.len() as u32;
     let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
-    let root = SVGBackend::with_string(svg, (1100, height)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (layout.width(), height)).into_drawing_area();
     root.fill(&PAPER).map_err(text_err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, font(22.0))
+        .caption(title, font(layout.title_size()))
         .margin(12)
-        .margin_right(96)
+        .margin_right(if layout == Layout::Wide { 96 } else { 72 })
         .margin_bottom(12 + legend as i32)
         .x_label_area_size(48)
-        .y_label_area_size(label_area(&labels))
+        .y_label_area_size(layout.label_area(&labels))
         .build_cartesian_2d((lo..hi).log_scale(), row_axis(rows.len()))
         .map_err(text_err)?;
-    row_mesh(&mut chart, x_desc, 8, &labels)?;
+    row_mesh(&mut chart, layout, x_desc, 8, &labels)?;
+    labels_above(&chart, &root, layout, lo, &labels)?;
     let spread = series.len() as i32;
     for (i, row) in rows.iter().enumerate() {
         let at = SegmentValue::CenterOf(i as i32);
         for (s, o) in &row.series {
             let color = SERIES[s % SERIES.len()];
-            // Series of one row sit one above another, 16 px apart, centred on the row.
-            let dy = (2 * *s as i32 - (spread - 1)) * 8;
+            // Series of one row sit one above another, 16 px apart, centred on the row
+            // (below its label, on a narrow chart).
+            let dy = (2 * *s as i32 - (spread - 1)) * 8 + above as i32 / 2;
             let mut sorted = ms(o);
             sorted.sort_by(f64::total_cmp);
             let (q1, median, q3) = (
@@ -423,7 +530,10 @@ fn strip_chart(
     if series.len() > 1 {
         for (s, metric) in series.iter().enumerate() {
             // The legend sits under the axis, one entry after another.
-            let (x, y) = (24 + 300 * s as i32, height as i32 - 28);
+            let (x, y) = match layout {
+                Layout::Wide => (24 + 300 * s as i32, height as i32 - 28),
+                Layout::Narrow => (24, height as i32 - legend as i32 + 12 + 24 * s as i32),
+            };
             let color = SERIES[s % SERIES.len()];
             root.draw(&(EmptyElement::at((x, y)) + mark(s, (0, 0), 6, color)))
                 .map_err(text_err)?;
@@ -443,6 +553,7 @@ fn strip_chart(
 /// a dot on a log axis; either way the value printed beside it in its own unit.
 fn value_chart(
     svg: &mut String,
+    layout: Layout,
     title: &str,
     x_desc: &str,
     scale: f64,
@@ -452,22 +563,23 @@ fn value_chart(
     let median = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
     let values: Vec<f64> = rows.iter().map(|o| median(o) * scale).collect();
     let full: Vec<&str> = rows.iter().map(|o| o.label.as_str()).collect();
-    let labels: Vec<String> = labels::short(&full)
+    let labels: Vec<String> = labels::short(&full, layout.fits())
         .into_iter()
         .zip(rows)
         .map(|(l, o)| format!("{l} (n={})", o.samples.len()))
         .collect();
     let hi = values.iter().copied().fold(0.0, f64::max);
-    let height = 100 + 30 * rows.len() as u32;
-    let root = SVGBackend::with_string(svg, (1100, height)).into_drawing_area();
+    let above = layout.label_row() as i32;
+    let height = 100 + (30 + above as u32) * rows.len() as u32;
+    let root = SVGBackend::with_string(svg, (layout.width(), height)).into_drawing_area();
     root.fill(&PAPER).map_err(text_err)?;
     let mut builder = ChartBuilder::on(&root);
     builder
-        .caption(title, font(22.0))
+        .caption(title, font(layout.title_size()))
         .margin(12)
         .margin_right(24)
         .x_label_area_size(48)
-        .y_label_area_size(label_area(&labels));
+        .y_label_area_size(layout.label_area(&labels));
     let y = row_axis(rows.len());
     let color = SERIES[0];
     // A dot chart spans its values with room either side; a bar chart starts at zero and
@@ -478,12 +590,15 @@ fn value_chart(
     macro_rules! draw {
         ($x:expr) => {{
             let mut chart = builder.build_cartesian_2d($x, y).map_err(text_err)?;
-            row_mesh(&mut chart, x_desc, 10, &labels)?;
+            row_mesh(&mut chart, layout, x_desc, 10, &labels)?;
+            labels_above(&chart, &root, layout, if dots { lo } else { 0.0 }, &labels)?;
             for (i, (v, o)) in values.iter().zip(rows).enumerate() {
                 let (left, top) = chart
                     .backend_coord(&(if dots { lo } else { 0.0 }, SegmentValue::Exact(i as i32)));
                 let x = if dots { v.max(lo) } else { *v };
                 let (end, bottom) = chart.backend_coord(&(x, SegmentValue::Exact(i as i32 + 1)));
+                // Below its label, on a narrow chart.
+                let (top, bottom) = (top.min(bottom) + above, top.max(bottom));
                 let (mid, pad) = ((top + bottom) / 2, (bottom - top) / 5);
                 if dots {
                     root.draw(&(EmptyElement::at((end, mid)) + mark(0, (0, 0), 6, color)))
@@ -517,6 +632,7 @@ fn value_chart(
 /// ([`LOAD_RPS`] at `c<N>`); the connection axis has a tick at each concurrency measured.
 fn rate_chart(
     svg: &mut String,
+    layout: Layout,
     title: &str,
     x_desc: fn(usize) -> String,
     y_desc: &str,
@@ -555,16 +671,21 @@ fn rate_chart(
         .flat_map(|(_, p)| p.iter().map(|(_, r)| *r))
         .fold(1.0, f64::max);
     let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
-    let legend = labels::short(&names);
-    let root = SVGBackend::with_string(svg, (1100, 560)).into_drawing_area();
+    let legend = labels::short(&names, layout.fits());
+    let root = SVGBackend::with_string(svg, (layout.width(), 560)).into_drawing_area();
     root.fill(&PAPER).map_err(text_err)?;
     // Connections are categories on the axis, evenly spaced: each tick is a measured level.
+    // The legend sits over the top third, which the rate axis leaves free.
+    let headroom = match layout {
+        Layout::Wide => 1.5,
+        Layout::Narrow => 1.8,
+    };
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, font(22.0))
+        .caption(title, font(layout.title_size()))
         .margin(16)
         .x_label_area_size(48)
-        .y_label_area_size(90)
-        .build_cartesian_2d(row_axis(levels.len()), 0.0..max_rate * 1.5)
+        .y_label_area_size(if layout == Layout::Wide { 90 } else { 64 })
+        .build_cartesian_2d(row_axis(levels.len()), 0.0..max_rate * headroom)
         .map_err(text_err)?;
     let level_name = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) => levels
@@ -606,7 +727,7 @@ fn rate_chart(
         .background_style(PAPER.mix(0.9))
         .border_style(INK)
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(15.0))
+        .label_font(font(if layout == Layout::Wide { 15.0 } else { 13.0 }))
         .draw()
         .map_err(text_err)?;
     root.present().map_err(text_err)?;

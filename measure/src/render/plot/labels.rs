@@ -1,14 +1,15 @@
 //! Row and legend labels that fit a chart and stay apart. The rule: a label loses its
 //! parenthetical asides, except those that tell it from another label of the same chart
-//! that would otherwise read the same; a label still longer than [`FITS`] characters loses
+//! that would otherwise read the same; a label still longer than the chart fits loses
 //! words from its middle, never its start or end, unless that would make it read like
 //! another one, in which case it keeps them.
 
-/// The longest label, in characters, a chart's label area holds at its font.
+/// The longest label, in characters, a wide chart's label area holds at its font.
 pub const FITS: usize = 72;
 
-/// The short form of each of `labels`, in order; distinct labels stay distinct.
-pub fn short(labels: &[&str]) -> Vec<String> {
+/// The short form of each of `labels`, in order, at most `fits` characters where that
+/// keeps them apart; distinct labels stay distinct.
+pub fn short(labels: &[&str], fits: usize) -> Vec<String> {
     let plain: Vec<String> = labels
         .iter()
         .map(|l| keep_asides(l, |_, _| false))
@@ -33,7 +34,7 @@ pub fn short(labels: &[&str]) -> Vec<String> {
             }
         })
         .collect();
-    let cut: Vec<String> = kept.iter().map(|l| elide_middle(l, FITS)).collect();
+    let cut: Vec<String> = kept.iter().map(|l| elide_middle(l, fits)).collect();
     cut.iter()
         .zip(&kept)
         .map(|(c, k)| {
@@ -153,7 +154,7 @@ mod tests {
             "native server: resident set (VmRSS)",
         ];
         assert_eq!(
-            short(&rows),
+            short(&rows, FITS),
             [
                 "wasi:http component, embedded host (pooling allocator): resident set",
                 "wasi:http component, embedded host (on-demand allocator): resident set",
@@ -175,7 +176,7 @@ mod tests {
             "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda first mu nu xi omicron",
             "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda other mu nu xi omicron",
         ];
-        let short = short(&twins);
+        let short = short(&twins, FITS);
         assert_ne!(short[0], short[1]);
     }
 }
