@@ -49,11 +49,16 @@ setup:
 setup-extras:
 	$(CARGO) install wasmtime-cli --version 48.0.8 --locked
 
+# What `make report` runs: libraries, binaries and benches, not the tests (`make test`
+# builds those). Benches need the dev-dependencies, so the dependencies get the same
+# features as in `cargo test` and are not compiled again there.
+REPORT_TARGETS := --lib --bins --benches
+
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
 	$(CARGO) build --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time
-	$(CARGO) build --release $(WORKSPACE) --all-targets
+	$(CARGO) build --release $(WORKSPACE) $(REPORT_TARGETS)
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build

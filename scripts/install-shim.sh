@@ -41,10 +41,11 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The whole workspace with all its targets, as `make build` and `make test` build it:
-# one feature set, so wasmtime is compiled once for the shim, measure and the tests.
-say "building $bin (cargo build --release --workspace --all-targets)"
-cargo build --release --workspace --all-targets
+# The workspace's libraries, binaries and benches, as `make build` builds them: one
+# feature set (benches bring the dev-dependencies in, as tests do), so wasmtime is
+# compiled once for the shim, measure, the benches and, later, the tests.
+say "building $bin (cargo build --release --workspace --lib --bins --benches)"
+cargo build --release --workspace --lib --bins --benches
 built=target/release/$bin
 [ -x "$built" ] || { say "the build did not produce $built"; exit 1; }
 
