@@ -3,7 +3,7 @@
 //! over all four (compile, load precompiled, instantiate, run), so the startup, phase and
 //! memory probes take every engine the same way.
 
-use crate::metric::Variant;
+use crate::metric::{self, EngineVariants};
 use crate::wasm::{self, Stdio};
 use crate::wasmi_host;
 use anyhow::{bail, Result};
@@ -59,32 +59,10 @@ impl Engine {
     }
 
     /// The variants its figures are named by: a start that compiles (or, for wasmi,
-    /// translates), a start from the precompiled module, and its in-process phases.
-    pub fn variants(self) -> Variants {
-        use crate::metric::*;
-        let (start, precompiled, phases) = match self {
-            Self::Cranelift => (
-                &EMBEDDED_WASMTIME_JIT,
-                Some(&EMBEDDED_WASMTIME_AOT),
-                &EMBEDDED_WASMTIME,
-            ),
-            Self::Winch => (
-                &EMBEDDED_WINCH_JIT,
-                Some(&EMBEDDED_WINCH_AOT),
-                &EMBEDDED_WINCH,
-            ),
-            Self::Pulley => (
-                &EMBEDDED_PULLEY_JIT,
-                Some(&EMBEDDED_PULLEY_AOT),
-                &EMBEDDED_PULLEY,
-            ),
-            Self::Wasmi => (&EMBEDDED_WASMI, None, &EMBEDDED_WASMI),
-        };
-        Variants {
-            start,
-            precompiled,
-            phases,
-        }
+    /// translates), a start from the precompiled module, its in-process phases, and its
+    /// shim's; the catalogue lists the engines in [`Engine::ALL`]'s order (tested).
+    pub fn variants(self) -> &'static EngineVariants {
+        &metric::ENGINES[self as usize]
     }
 
     /// Where the module precompiled for this engine is kept, beside `wasm`. Cranelift keeps
@@ -95,13 +73,6 @@ impl Engine {
             other => wasm.with_extension(format!("{}.cwasm", other.name())),
         }
     }
-}
-
-/// The catalogue's variants of one engine (see [`Engine::variants`]).
-pub struct Variants {
-    pub start: &'static Variant,
-    pub precompiled: Option<&'static Variant>,
-    pub phases: &'static Variant,
 }
 
 /// A compiled (or, for wasmi, translated and validated) module.
@@ -211,6 +182,14 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_catalogue_lists_the_engines_in_their_order() {
+        let names: Vec<&str> = metric::ENGINES.iter().map(|e| e.engine).collect();
+        let ours: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        assert_eq!(names, ours);
+        assert_eq!(Engine::Wasmi.variants().engine, "wasmi");
+    }
 
     #[test]
     fn the_reported_versions_are_the_built_ones() {

@@ -452,6 +452,97 @@ variants! {
     REMOTE = "remote", "remote Spin deployment ($SPIN_URL)";
 }
 
+/// One engine's variants: in the embedded host (a start that compiles or translates, one
+/// from the precompiled module, its in-process phases) and, for wasmtime's engines, under
+/// the containerd shim. The one place that ties an engine to its ids.
+pub struct EngineVariants {
+    /// The engine's name, as `measure exec --engine` and the shim's handler take it.
+    pub engine: &'static str,
+    pub label: &'static str,
+    pub start: &'static Variant,
+    pub precompiled: Option<&'static Variant>,
+    pub phases: &'static Variant,
+    pub shim: Option<ShimVariants>,
+}
+
+/// An engine's variants under the containerd shim.
+pub struct ShimVariants {
+    /// The runtime itself (its stress figures and back-to-back starts).
+    pub runtime: &'static Variant,
+    /// A first start (compile cache emptied) and a cached one.
+    pub first: &'static Variant,
+    pub cached: &'static Variant,
+}
+
+/// Every engine, cranelift first: wasmtime's default and the lab's own figures.
+pub const ENGINES: [EngineVariants; 4] = [
+    EngineVariants {
+        engine: "cranelift",
+        label: "wasmtime, cranelift",
+        start: &EMBEDDED_WASMTIME_JIT,
+        precompiled: Some(&EMBEDDED_WASMTIME_AOT),
+        phases: &EMBEDDED_WASMTIME,
+        shim: Some(ShimVariants {
+            runtime: &CTR_WASMTIME,
+            first: &CTR_WASMTIME_FIRST,
+            cached: &CTR_WASMTIME_CACHED,
+        }),
+    },
+    EngineVariants {
+        engine: "winch",
+        label: "wasmtime, Winch",
+        start: &EMBEDDED_WINCH_JIT,
+        precompiled: Some(&EMBEDDED_WINCH_AOT),
+        phases: &EMBEDDED_WINCH,
+        shim: Some(ShimVariants {
+            runtime: &CTR_WASMTIME_WINCH,
+            first: &CTR_WASMTIME_WINCH_FIRST,
+            cached: &CTR_WASMTIME_WINCH_CACHED,
+        }),
+    },
+    EngineVariants {
+        engine: "pulley",
+        label: "wasmtime, Pulley",
+        start: &EMBEDDED_PULLEY_JIT,
+        precompiled: Some(&EMBEDDED_PULLEY_AOT),
+        phases: &EMBEDDED_PULLEY,
+        shim: Some(ShimVariants {
+            runtime: &CTR_WASMTIME_PULLEY,
+            first: &CTR_WASMTIME_PULLEY_FIRST,
+            cached: &CTR_WASMTIME_PULLEY_CACHED,
+        }),
+    },
+    EngineVariants {
+        engine: "wasmi",
+        label: "wasmi",
+        start: &EMBEDDED_WASMI,
+        precompiled: None,
+        phases: &EMBEDDED_WASMI,
+        shim: None,
+    },
+];
+
+impl EngineVariants {
+    /// The engine named `name`.
+    pub fn of(name: &str) -> Option<&'static EngineVariants> {
+        ENGINES.iter().find(|e| e.engine == name)
+    }
+
+    /// Every variant of the engine.
+    pub fn all(&self) -> impl Iterator<Item = &'static Variant> {
+        let shim = self
+            .shim
+            .iter()
+            .flat_map(|s| [s.runtime, s.first, s.cached]);
+        [self.start, self.phases]
+            .into_iter()
+            .chain(self.precompiled)
+            .chain(shim)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+}
+
 /// The section name of what no section of an artifact covers (headers, padding, section
 /// tables), so an artifact's `SIZE_SECTION` rows sum to its file size.
 pub const SECTION_UNCOVERED: &str = "headers-and-padding";

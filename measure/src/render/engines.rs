@@ -8,75 +8,12 @@ use super::quoted::{Public, Quoted};
 use super::verdict::{verdict, Winner};
 use crate::format::format_value;
 use crate::metric::{
-    Key, Metric, Variant, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
-    CTR_WASMTIME_PULLEY, CTR_WASMTIME_PULLEY_CACHED, CTR_WASMTIME_PULLEY_FIRST, CTR_WASMTIME_WINCH,
-    CTR_WASMTIME_WINCH_CACHED, CTR_WASMTIME_WINCH_FIRST, EMBEDDED_PULLEY, EMBEDDED_PULLEY_AOT,
-    EMBEDDED_PULLEY_JIT, EMBEDDED_WASMI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
-    EMBEDDED_WASMTIME_JIT, EMBEDDED_WINCH, EMBEDDED_WINCH_AOT, EMBEDDED_WINCH_JIT,
-    MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK_RSS, NATIVE_PROCESS, PHASE_COMPILE, STARTUP_CLI,
-    STRESS_START_LATENCY, STRESS_TASKS_PER_SECOND,
+    Key, Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
+    MEMORY_CLI_PEAK_RSS, NATIVE_PROCESS, PHASE_COMPILE, STARTUP_CLI, STRESS_START_LATENCY,
+    STRESS_TASKS_PER_SECOND,
 };
 use crate::results::{Observation, Results};
 use serde::Serialize;
-
-/// One engine's variants, where it has them: in the embedded host (a start that compiles,
-/// one from the precompiled module, its phases) and under the shim (first and cached).
-struct Engine {
-    label: &'static str,
-    start: &'static Variant,
-    precompiled: Option<&'static Variant>,
-    phases: &'static Variant,
-    shim: Option<Shim>,
-}
-
-struct Shim {
-    first: &'static Variant,
-    cached: &'static Variant,
-    stress: &'static Variant,
-}
-
-const ENGINES: [Engine; 4] = [
-    Engine {
-        label: "wasmtime, cranelift",
-        start: &EMBEDDED_WASMTIME_JIT,
-        precompiled: Some(&EMBEDDED_WASMTIME_AOT),
-        phases: &EMBEDDED_WASMTIME,
-        shim: Some(Shim {
-            first: &CTR_WASMTIME_FIRST,
-            cached: &CTR_WASMTIME_CACHED,
-            stress: &CTR_WASMTIME,
-        }),
-    },
-    Engine {
-        label: "wasmtime, Winch",
-        start: &EMBEDDED_WINCH_JIT,
-        precompiled: Some(&EMBEDDED_WINCH_AOT),
-        phases: &EMBEDDED_WINCH,
-        shim: Some(Shim {
-            first: &CTR_WASMTIME_WINCH_FIRST,
-            cached: &CTR_WASMTIME_WINCH_CACHED,
-            stress: &CTR_WASMTIME_WINCH,
-        }),
-    },
-    Engine {
-        label: "wasmtime, Pulley",
-        start: &EMBEDDED_PULLEY_JIT,
-        precompiled: Some(&EMBEDDED_PULLEY_AOT),
-        phases: &EMBEDDED_PULLEY,
-        shim: Some(Shim {
-            first: &CTR_WASMTIME_PULLEY_FIRST,
-            cached: &CTR_WASMTIME_PULLEY_CACHED,
-            stress: &CTR_WASMTIME_PULLEY,
-        }),
-    },
-    Engine {
-        label: "wasmi",
-        start: &EMBEDDED_WASMI,
-        precompiled: None,
-        phases: &EMBEDDED_WASMI,
-        shim: None,
-    },
-];
 
 /// The concurrencies the stress probe may have used, in order; those with no figure in
 /// the run are left out of the table.
@@ -158,7 +95,7 @@ pub fn build(results: &Results, quoted: &Quoted) -> View {
     let rows = ENGINES
         .iter()
         .map(|e| {
-            let shim = |pick: fn(&Shim) -> &'static Variant| e.shim.as_ref().map(pick);
+            let shim = |pick: fn(&ShimVariants) -> &'static Variant| e.shim.as_ref().map(pick);
             Row {
                 engine: e.label,
                 start: cell(results, At(&STARTUP_CLI, None), Some(e.start)),
@@ -239,7 +176,7 @@ fn stress_runtimes() -> Vec<(&'static str, &'static Variant)> {
         .chain(
             ENGINES
                 .iter()
-                .filter_map(|e| Some((e.label, e.shim.as_ref()?.stress))),
+                .filter_map(|e| Some((e.label, e.shim.as_ref()?.runtime))),
         )
         .collect()
 }
@@ -249,9 +186,9 @@ fn sentences(results: &Results, levels: &[&'static str]) -> Vec<String> {
     for (start, pick) in [
         (
             "a first start (compile cache emptied)",
-            (|s: &Shim| s.first) as fn(&Shim) -> &'static Variant,
+            (|s: &ShimVariants| s.first) as fn(&ShimVariants) -> &'static Variant,
         ),
-        ("a cached start", |s: &Shim| s.cached),
+        ("a cached start", |s: &ShimVariants| s.cached),
     ] {
         out.push(against_runc(results, start, pick));
     }
@@ -262,7 +199,11 @@ fn sentences(results: &Results, levels: &[&'static str]) -> Vec<String> {
 }
 
 /// Which shim engines start a wasm container faster than runc, for one kind of start.
-fn against_runc(results: &Results, start: &str, pick: fn(&Shim) -> &'static Variant) -> String {
+fn against_runc(
+    results: &Results,
+    start: &str,
+    pick: fn(&ShimVariants) -> &'static Variant,
+) -> String {
     let Some(runc) = get(results, At(&STARTUP_CLI, None), &CTR_RUNC) else {
         return format!("runc's `ctr run` start was not measured in this run, so {start} of a wasm container has nothing to be weighed against.");
     };
@@ -372,7 +313,7 @@ fn stress(results: &Results, levels: &[&'static str]) -> Vec<String> {
             let each: Vec<String> = ENGINES
                 .iter()
                 .filter_map(|e| {
-                    let w = get(results, metric, e.shim.as_ref()?.stress)?;
+                    let w = get(results, metric, e.shim.as_ref()?.runtime)?;
                     let v = verdict(runc, w)?;
                     Some(format!("{} {}", e.label, v.phrase.replace("requests/s", "tasks/s")))
                 })
@@ -390,6 +331,10 @@ fn stress(results: &Results, levels: &[&'static str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metric::{
+        CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASMTIME_WINCH_FIRST,
+        EMBEDDED_WASMI, EMBEDDED_WASMTIME_AOT,
+    };
     use crate::results::Provenance;
 
     fn around(median: f64) -> Vec<f64> {

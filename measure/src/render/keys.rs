@@ -4,16 +4,13 @@
 //! from here or from `crate::metric`, so a renamed metric is a compile error.
 
 use crate::metric::{
-    Id, Key, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
-    CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
-    CTR_WASMTIME_PULLEY, CTR_WASMTIME_PULLEY_CACHED, CTR_WASMTIME_PULLEY_FIRST, CTR_WASMTIME_WINCH,
-    CTR_WASMTIME_WINCH_CACHED, CTR_WASMTIME_WINCH_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_PULLEY,
-    EMBEDDED_PULLEY_AOT, EMBEDDED_PULLEY_JIT, EMBEDDED_WAGI, EMBEDDED_WASMI, EMBEDDED_WASMTIME,
-    EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, EMBEDDED_WINCH, EMBEDDED_WINCH_AOT,
-    EMBEDDED_WINCH_JIT, FLOOR, LOAD_LATENCY_P50, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
-    MEMORY_CLI_PEAK, MEMORY_CLI_PEAK_RSS, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH,
-    MEMORY_LINEAR, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_PEAK_RSS,
-    MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE,
+    EngineVariants, Id, Key, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND,
+    CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED,
+    CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
+    EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, ENGINES, FLOOR, LOAD_LATENCY_P50, LOAD_RPS,
+    MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_PEAK_RSS, MEMORY_CLI_SHIM_PEAK,
+    MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS,
+    MEMORY_SERVER_PEAK_RSS, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE,
     NATIVE_PROCESS_HYPERFINE, PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN,
     READY_SERVER, SERVER_CONTEXT_EXIT, SIZE_BINARY, SIZE_IMAGE, SPIN, SPIN_COLD, SPIN_COLD_START,
     SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, STOP_SERVER, THROUGHPUT_CONTAINER_STARTS,
@@ -140,43 +137,33 @@ pub const PHASES: [&Metric; 4] = [
 /// The floor's startup, the reference of the "× floor" column.
 pub const FLOOR_STARTUP: Key = STARTUP_CLI.key(&FLOOR);
 
-/// Startup variants of the engines besides cranelift (wasmtime's default, the lab's own
-/// figures): their section shows them, the lab's startup chart does not.
-const OTHER_ENGINES: [&Variant; 11] = [
-    &EMBEDDED_WINCH_JIT,
-    &EMBEDDED_WINCH_AOT,
-    &EMBEDDED_PULLEY_JIT,
-    &EMBEDDED_PULLEY_AOT,
-    &EMBEDDED_WASMI,
-    &CTR_WASMTIME_WINCH_FIRST,
-    &CTR_WASMTIME_WINCH_CACHED,
-    &CTR_WASMTIME_PULLEY_FIRST,
-    &CTR_WASMTIME_PULLEY_CACHED,
-    &CTR_WASMTIME_WINCH,
-    &CTR_WASMTIME_PULLEY,
-];
+/// The variants of the engines besides cranelift (wasmtime's default, the lab's own
+/// figures): their section shows them, the lab's tables and charts do not.
+fn other_engines() -> impl Iterator<Item = &'static Variant> {
+    ENGINES[1..].iter().flat_map(EngineVariants::all)
+}
 
-/// What the engines are weighed against on their chart: cranelift's rows, the native
-/// process and runc.
-const ENGINE_BASELINES: [&Variant; 6] = [
-    &NATIVE_PROCESS,
-    &EMBEDDED_WASMTIME_JIT,
-    &EMBEDDED_WASMTIME_AOT,
-    &CTR_RUNC,
-    &CTR_WASMTIME_FIRST,
-    &CTR_WASMTIME_CACHED,
-];
+/// A startup figure of an engine other than cranelift.
+pub fn is_other_engine(id: &str) -> bool {
+    startup_variant(id).is_some_and(|v| other_engines().any(|o| o.name == v))
+}
+
+/// A startup figure the engines chart shows: every engine's, beside the native process
+/// and runc.
+pub fn is_engine_startup(id: &str) -> bool {
+    startup_variant(id).is_some_and(|v| {
+        ENGINES
+            .iter()
+            .flat_map(EngineVariants::all)
+            .chain([&NATIVE_PROCESS, &CTR_RUNC])
+            .any(|o| o.name == v)
+    })
+}
 
 /// A figure, of any metric, of an engine other than cranelift: the lab's own sections leave
 /// it to the engines section, which weighs the engines against each other.
 pub fn is_of_other_engine(id: &str) -> bool {
-    let phases = [&EMBEDDED_WINCH, &EMBEDDED_PULLEY];
-    parts(id).is_some_and(|p| {
-        OTHER_ENGINES
-            .iter()
-            .chain(&phases)
-            .any(|o| o.name == p.variant)
-    })
+    parts(id).is_some_and(|p| other_engines().any(|o| o.name == p.variant))
 }
 
 fn startup_variant(id: &str) -> Option<String> {
@@ -185,20 +172,6 @@ fn startup_variant(id: &str) -> Option<String> {
         .map(|p| p.variant)
 }
 
-/// A startup figure of an engine other than cranelift.
-pub fn is_other_engine(id: &str) -> bool {
-    startup_variant(id).is_some_and(|v| OTHER_ENGINES.iter().any(|o| o.name == v))
-}
-
-/// A startup figure the engines chart shows.
-pub fn is_engine_startup(id: &str) -> bool {
-    startup_variant(id).is_some_and(|v| {
-        OTHER_ENGINES
-            .iter()
-            .chain(&ENGINE_BASELINES)
-            .any(|o| o.name == v)
-    })
-}
 /// The native binary timed back to back by `measure` and by hyperfine: the cross-check.
 pub const CROSSCHECK: [Key; 2] = [
     STARTUP_CLI.key(&NATIVE_PROCESS_ALONE),

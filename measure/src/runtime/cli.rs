@@ -8,7 +8,7 @@ use super::docker;
 use crate::ctx::Ctx;
 use crate::engine::Engine;
 use crate::expect;
-use crate::metric::{self, Subject, Variant as Named, STARTUP_CLI};
+use crate::metric::{self, ShimVariants, Subject, Variant as Named, STARTUP_CLI};
 use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit, Run, Variant};
 use crate::tools;
@@ -211,23 +211,10 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
         Runtime::Runc,
         CacheState::Any,
     )];
-    for (runtime, first, cached) in [
-        (
-            Runtime::WASMTIME,
-            &metric::CTR_WASMTIME_FIRST,
-            &metric::CTR_WASMTIME_CACHED,
-        ),
-        (
-            Runtime::WINCH,
-            &metric::CTR_WASMTIME_WINCH_FIRST,
-            &metric::CTR_WASMTIME_WINCH_CACHED,
-        ),
-        (
-            Runtime::PULLEY,
-            &metric::CTR_WASMTIME_PULLEY_FIRST,
-            &metric::CTR_WASMTIME_PULLEY_CACHED,
-        ),
-    ] {
+    for runtime in Runtime::shims() {
+        let Some(ShimVariants { first, cached, .. }) = runtime.variants() else {
+            continue;
+        };
         let engine = runtime.engine().unwrap_or_default();
         let shim = format!("wasm image, ctr run --rm (wasmtime shim, {engine})");
         specs.push((

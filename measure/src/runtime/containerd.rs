@@ -9,7 +9,7 @@
 //! `wasmlab-<pid>-...`, so [`remove_containers`] can remove this process's own.
 
 use crate::ctx::Ctx;
-use crate::metric::{self, Variant};
+use crate::metric::{self, EngineVariants, ShimVariants, Variant};
 use crate::oci::{self, ImageInfo, Platform};
 use crate::runner::{describe, run_once, Exit, Run};
 use crate::tools;
@@ -85,12 +85,13 @@ impl Runtime {
 
     /// Variant part of observation ids.
     pub fn variant(self) -> &'static Variant {
-        match self.engine() {
-            None => &metric::CTR_RUNC,
-            Some("winch") => &metric::CTR_WASMTIME_WINCH,
-            Some("pulley") => &metric::CTR_WASMTIME_PULLEY,
-            Some(_) => &metric::CTR_WASMTIME,
-        }
+        self.variants().map_or(&metric::CTR_RUNC, |v| v.runtime)
+    }
+
+    /// The catalogue's variants of the shim's engine; none for runc (or an engine the
+    /// catalogue does not know, which a test rules out).
+    pub fn variants(self) -> Option<&'static ShimVariants> {
+        EngineVariants::of(self.engine()?)?.shim.as_ref()
     }
 
     /// The shim's engine (`cranelift`, `winch`, `pulley`); none for runc.
@@ -561,6 +562,18 @@ pub fn image_size(ctx: &Ctx, runtime: Runtime) -> Result<(f64, String), String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shim_engine_has_the_catalogue_s_variants() {
+        for runtime in Runtime::shims() {
+            let v = runtime
+                .variants()
+                .expect("a shim engine the catalogue knows");
+            assert_eq!(runtime.variant().name, v.runtime.name);
+        }
+        assert_eq!(Runtime::Runc.variant().name, metric::CTR_RUNC.name);
+        assert_eq!(Runtime::WINCH.variant().name, "ctr-wasmtime-winch");
+    }
 
     #[test]
     fn the_listing_row_of_an_image_is_found() {
