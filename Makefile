@@ -49,10 +49,12 @@ setup:
 setup-extras:
 	$(CARGO) install wasmtime-cli --version 48.0.8 --locked
 
-# What `make report` runs: libraries, binaries and benches, not the tests (`make test`
-# builds those). Benches need the dev-dependencies, so the dependencies get the same
-# features as in `cargo test` and are not compiled again there.
-REPORT_TARGETS := --lib --bins --benches
+# What `make report` runs: libraries, binaries and the benches, not the tests (`make
+# test` builds those). The benches bring in the dev-dependencies, so the dependencies get
+# the same features as in `cargo test` and are not compiled again there. The benches are
+# named: `--benches` would also build the library and binaries as bench harnesses.
+BENCHES := --bench wasm --bench service --bench wagi --bench wasi_http
+export REPORT_TARGETS := --lib --bins $(BENCHES)
 
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
@@ -62,7 +64,7 @@ build:
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build
-	$(CARGO) bench $(WORKSPACE) --bench wasm --bench service --bench wagi --bench wasi_http $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
+	$(CARGO) bench $(WORKSPACE) $(BENCHES) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
 	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --load-seconds $(LOAD_SECONDS) --results $(RESULTS)

@@ -41,11 +41,14 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The workspace's libraries, binaries and benches, as `make build` builds them: one
-# feature set (benches bring the dev-dependencies in, as tests do), so wasmtime is
-# compiled once for the shim, measure, the benches and, later, the tests.
-say "building $bin (cargo build --release --workspace --lib --bins --benches)"
-cargo build --release --workspace --lib --bins --benches
+# The workspace as `make build` builds it (make passes its REPORT_TARGETS: libraries,
+# binaries, benches; run alone, every target): one feature set (benches bring the
+# dev-dependencies in, as tests do), so wasmtime is compiled once for the shim, measure,
+# the benches and, later, the tests.
+targets=${REPORT_TARGETS:---all-targets}
+say "building $bin (cargo build --release --workspace $targets)"
+# shellcheck disable=SC2086 # the targets are several flags
+cargo build --release --workspace $targets
 built=target/release/$bin
 [ -x "$built" ] || { say "the build did not produce $built"; exit 1; }
 
