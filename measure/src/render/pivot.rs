@@ -239,3 +239,36 @@ fn interval(s: &crate::stats::Summary, unit: crate::metric::Unit) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::{DOCKER, NATIVE_PROCESS, SPIN_COLD, SPIN_WARM};
+    use crate::results::Provenance;
+
+    #[test]
+    fn folding_puts_each_qualifier_s_metrics_in_one_cell() {
+        let mut r = Results::new(Provenance::default());
+        for (metric, at, variant, s) in [
+            (&SPIN_COLD, "dns", &NATIVE_PROCESS, 20e-6),
+            (&SPIN_COLD, "connect", &NATIVE_PROCESS, 150e-6),
+            (&SPIN_WARM, "dns", &NATIVE_PROCESS, 30e-6),
+            (&SPIN_WARM, "connect", &NATIVE_PROCESS, 160e-6),
+            (&SPIN_COLD, "dns", &DOCKER, 25e-6),
+        ] {
+            r.merge(metric.at(at).of(variant).measured("curl", vec![s, s]));
+        }
+        let columns = qualified_columns(&r, &[&SPIN_COLD, &SPIN_WARM]);
+        let p = pivot(&r, columns, Cell::Brief).fold_qualifiers();
+        assert_eq!(p.columns, ["dns", "connect"]);
+        let native = &p.rows[0];
+        assert_eq!(native.label, NATIVE_PROCESS.label);
+        assert_eq!(
+            native.cells[0],
+            "cold request: 20.0 µs (n = 2)\nwarm request: 30.0 µs (n = 2)"
+        );
+        // A cell with no figure of either metric is a dash, not an empty line.
+        let docker = &p.rows[1];
+        assert_eq!(docker.cells, ["cold request: 25.0 µs (n = 2)", "—"]);
+    }
+}

@@ -927,3 +927,32 @@ impl Row {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::{CTR_RUNC, NATIVE_PROCESS, STRESS_TASKS_PER_SECOND};
+    use crate::results::Provenance;
+
+    #[test]
+    fn the_server_matrix_takes_wrk_s_figures_only() {
+        let mut r = Results::new(Provenance::default());
+        r.merge(
+            LOAD_RPS
+                .at("c10")
+                .of(&NATIVE_PROCESS)
+                .measured("wrk", vec![9000.0]),
+        );
+        // containerd's tasks/s are a rate at a concurrency too, but of no server.
+        r.merge(
+            STRESS_TASKS_PER_SECOND
+                .at("c4")
+                .of(&CTR_RUNC)
+                .measured("api", vec![10.0, 11.0]),
+        );
+        let servers = servers(&r, None);
+        let names: Vec<&str> = servers.iter().map(|s| s.server.as_str()).collect();
+        assert_eq!(names, [NATIVE_PROCESS.label]);
+        assert_eq!(levels(&servers), ["10"]);
+    }
+}
