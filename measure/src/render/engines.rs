@@ -8,7 +8,7 @@ use super::quoted::{Public, Quoted};
 use super::verdict::{verdict, Winner};
 use crate::format::format_value;
 use crate::metric::{
-    Key, Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
+    Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
     MEMORY_CLI_PEAK_RSS, NATIVE_PROCESS, PHASE_COMPILE, STARTUP_CLI, STRESS_START_LATENCY,
     STRESS_TASKS_PER_SECOND,
 };
@@ -62,19 +62,9 @@ pub struct View {
 #[derive(Clone, Copy)]
 struct At(&'static Metric, Option<&'static str>);
 
-impl At {
-    fn key(self, variant: &'static Variant) -> Key {
-        match self.1 {
-            Some(q) => self.0.key_at(q, variant),
-            None => self.0.key(variant),
-        }
-    }
-}
-
+/// The measured observation of `at` for `variant`, with its samples.
 fn get<'a>(results: &'a Results, at: At, variant: &'static Variant) -> Option<&'a Observation> {
-    results
-        .get(&at.key(variant))
-        .filter(|o| o.is_measured() && o.summary.is_some())
+    results.measured(&[at.0.id(at.1, variant.name)])
 }
 
 fn median(o: &Observation) -> Option<f64> {

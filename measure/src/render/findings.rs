@@ -7,6 +7,7 @@
 use super::analysis::Decision;
 use super::compare::why_not;
 use super::keys::{self, Pair};
+use super::slot;
 use super::verdict::{value_of, verdict, Verdict};
 use crate::metric::{Key, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR};
 use crate::results::{Observation, Results};
@@ -202,10 +203,12 @@ fn memory(results: &Results) -> String {
 fn decision(decisions: &[Decision]) -> String {
     let mut by_choice: Vec<(&str, Vec<&str>)> = Vec::new();
     for d in decisions {
-        match by_choice.iter_mut().find(|(c, _)| *c == d.choice) {
-            Some((_, needs)) => needs.push(&d.need),
-            None => by_choice.push((&d.choice, vec![&d.need])),
-        }
+        let i = slot(
+            &mut by_choice,
+            |(c, _)| *c == d.choice,
+            || (&d.choice, Vec::new()),
+        );
+        by_choice[i].1.push(&d.need);
     }
     if by_choice.is_empty() {
         return "No trade-off was measured on both sides in this run, so none is decided."

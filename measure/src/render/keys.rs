@@ -62,7 +62,8 @@ pub fn measured_series<'a>(
         })
 }
 
-/// The metrics of the Spin (HTTP request) probe.
+/// The metrics of the Spin (HTTP request) probe, which tables of their own show.
+#[cfg(test)]
 const SPIN_METRICS: [&Metric; 5] = [
     &SPIN_COLD_START,
     &SPIN_COLD,
@@ -113,11 +114,6 @@ pub const OPERATIONS: [&[&Metric]; 2] = [
     &[&SERVER_CONTEXT_EXIT, &THROUGHPUT_CONTAINER_STARTS],
 ];
 
-/// Whether `id` is one of the Spin probe's.
-pub fn is_spin(id: &str) -> bool {
-    parts(id).is_some_and(|p| SPIN_METRICS.contains(&p.metric))
-}
-
 /// The series of a Spin total (cold start, cold, warm, kept alive), or None for another id,
 /// including the per-phase splits.
 pub fn spin_total(id: &str) -> Option<&'static Metric> {
@@ -143,11 +139,6 @@ fn other_engines() -> impl Iterator<Item = &'static Variant> {
     ENGINES[1..].iter().flat_map(EngineVariants::all)
 }
 
-/// A startup figure of an engine other than cranelift.
-pub fn is_other_engine(id: &str) -> bool {
-    startup_variant(id).is_some_and(|v| other_engines().any(|o| o.name == v))
-}
-
 /// A startup figure the engines chart shows: every engine's, beside the native process
 /// and runc.
 pub fn is_engine_startup(id: &str) -> bool {
@@ -162,7 +153,7 @@ pub fn is_engine_startup(id: &str) -> bool {
 
 /// A figure, of any metric, of an engine other than cranelift: the lab's own sections leave
 /// it to the engines section, which weighs the engines against each other.
-pub fn is_of_other_engine(id: &str) -> bool {
+pub fn is_other_engine(id: &str) -> bool {
     parts(id).is_some_and(|p| other_engines().any(|o| o.name == p.variant))
 }
 
@@ -381,7 +372,6 @@ mod tests {
         assert!(SIZE_SECTION.owns(&text.to_string()));
         assert!(!SIZE_SECTION.owns(&id(SIZE_BINARY.key(&NATIVE_BINARY))));
         let cold_dns = SPIN_COLD.key_at("dns", &DOCKER);
-        assert!(is_spin(&id(SPIN_DEPLOY_TIME)) && is_spin(&id(cold_dns)));
         assert_eq!(spin_total(&id(SPIN_COLD.key(&DOCKER))), Some(&SPIN_COLD));
         assert_eq!(spin_total(&id(cold_dns)), None);
         assert_eq!(spin_total(&id(STARTUP_CLI.key(&DOCKER))), None);

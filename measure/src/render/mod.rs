@@ -25,6 +25,15 @@ use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 
+/// The index of the first item that `matches`, a new one pushed when there is none: the
+/// groups of a table or chart keep the order in which the results file first names them.
+fn slot<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, new: impl FnOnce() -> T) -> usize {
+    items.iter().position(matches).unwrap_or_else(|| {
+        items.push(new());
+        items.len() - 1
+    })
+}
+
 /// Renders `results` into `out`: index.html, lab12.md, results.csv and plots/. With a
 /// `baseline`, every figure also shows its change against that earlier run.
 pub fn render(

@@ -5,6 +5,7 @@
 //! once under the matrix by observation id.
 
 use super::keys;
+use super::slot;
 use crate::format::format_value;
 use crate::metric::Metric;
 use crate::results::{Observation, Results};
@@ -98,9 +99,7 @@ impl Pivot {
         };
         let mut qualifiers: Vec<String> = Vec::new();
         for (_, q) in self.columns.iter().map(|h| split(h)) {
-            if !qualifiers.contains(&q) {
-                qualifiers.push(q);
-            }
+            slot(&mut qualifiers, |k| *k == q, || q.clone());
         }
         let rows = self
             .rows
@@ -160,13 +159,11 @@ pub fn pivot_of<'a>(
         else {
             continue;
         };
-        let i = match rows.iter().position(|(v, _)| *v == p.variant) {
-            Some(i) => i,
-            None => {
-                rows.push((p.variant.clone(), vec![None; columns.len()]));
-                rows.len() - 1
-            }
-        };
+        let i = slot(
+            &mut rows,
+            |(v, _)| *v == p.variant,
+            || (p.variant.clone(), vec![None; columns.len()]),
+        );
         rows[i].1[c] = Some(o);
     }
     let measured = |o: &Option<&Observation>| o.is_some_and(Observation::is_measured);

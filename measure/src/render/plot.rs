@@ -8,6 +8,7 @@ mod labels;
 mod style;
 
 use super::keys::{self, spin_total};
+use super::slot;
 use crate::format::format_value;
 use crate::metric::{
     Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
@@ -220,7 +221,7 @@ const CHARTS: &[Spec] = &[
         caption: "Bars start at zero on a linear axis, so their lengths compare as the amounts \
                   do; each median is printed at its bar's end, which also reads the figures \
                   too small for a visible bar.",
-        keep: |o| o.kind == Kind::Memory && !keys::is_of_other_engine(&o.id),
+        keep: |o| o.kind == Kind::Memory && !keys::is_other_engine(&o.id),
         chart: Chart::Bars("MiB", 1.0 / 1_048_576.0),
     },
     Spec {
@@ -432,14 +433,16 @@ fn strip_chart(
             continue;
         };
         let variant = variant_label(o);
-        match rows.iter_mut().find(|r| r.variant == variant) {
-            Some(row) => row.series.push((s, o)),
-            None => rows.push(StripRow {
+        let i = slot(
+            &mut rows,
+            |r| r.variant == variant,
+            || StripRow {
                 label: String::new(),
-                variant,
-                series: vec![(s, o)],
-            }),
-        }
+                variant: variant.clone(),
+                series: Vec::new(),
+            },
+        );
+        rows[i].series.push((s, o));
     }
     let names: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
     let short = labels::short(&names, layout.fits());
@@ -649,10 +652,12 @@ fn rate_chart(
             continue;
         };
         let name = variant_label(o);
-        match series.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, points)) => points.push((c, s.median)),
-            None => series.push((name, vec![(c, s.median)])),
-        }
+        let i = slot(
+            &mut series,
+            |(n, _)| *n == name,
+            || (name.clone(), Vec::new()),
+        );
+        series[i].1.push((c, s.median));
     }
     // Each point is one wrk run; the axis says so, as every chart says its n.
     let runs = rates

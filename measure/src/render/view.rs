@@ -10,6 +10,7 @@ use super::keys::{self, Listed};
 use super::pivot::{self, Cell, Column, Pivot};
 use super::plot::Plot;
 use super::quoted::Quoted;
+use super::slot;
 use super::status;
 use crate::format::{format_value, times};
 use crate::metric::{
@@ -296,7 +297,7 @@ impl View {
                 .collect()
         };
         let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
-        let of_other_engine = |o: &Observation| keys::is_of_other_engine(&o.id);
+        let of_other_engine = |o: &Observation| keys::is_other_engine(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
         let columns = |metrics: &[&'static Metric]| metrics.iter().map(|m| Column::of(m)).collect();
         let servers = servers(results, old);
@@ -388,11 +389,9 @@ const SERVER_LOAD: [&Metric; 4] = [
 fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
     let mut out: Vec<ServerLoad> = Vec::new();
     let mut commands: Vec<Vec<&str>> = Vec::new();
-    for o in results.observations.iter().filter(|o| o.kind == Kind::Load) {
-        // The stress probe's rates are load too, but of containerd, not of a server.
-        let Some(p) =
-            keys::parts(&o.id).filter(|p| SERVER_LOAD.contains(&p.metric) && !keys::is_spin(&o.id))
-        else {
+    for o in &results.observations {
+        // By metric, not by kind: the stress probe's rates are load too, but of containerd.
+        let Some(p) = keys::parts(&o.id).filter(|p| SERVER_LOAD.contains(&p.metric)) else {
             continue;
         };
         let name = server_name(o);
@@ -465,22 +464,15 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
     out
 }
 
-/// The index of the first item that `matches`, a new one pushed when there is none: the
-/// groups keep the order in which the results file first names them.
-fn slot<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, new: impl FnOnce() -> T) -> usize {
-    items.iter().position(matches).unwrap_or_else(|| {
-        items.push(new());
-        items.len() - 1
-    })
-}
-
 /// The concurrencies of every server's rows, ascending by number.
 fn levels(servers: &[ServerLoad]) -> Vec<String> {
     let mut levels: Vec<String> = Vec::new();
     for r in servers.iter().flat_map(|s| &s.rows) {
-        if !levels.contains(&r.connections) {
-            levels.push(r.connections.clone());
-        }
+        slot(
+            &mut levels,
+            |l| *l == r.connections,
+            || r.connections.clone(),
+        );
     }
     levels.sort_by_key(|l| l.parse::<u64>().unwrap_or(u64::MAX));
     levels
