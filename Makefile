@@ -39,7 +39,7 @@ SPIN_ARGS ?=
 # The Spin step of `make report`: a few requests per series, spaced briefly.
 SPIN_QUICK := --runs 5 --starts 3 --cold-interval 0.2 --warm-interval 0.2
 
-.PHONY: setup setup-extras build bench bench-spin report render test clean
+.PHONY: setup setup-extras browser build bench bench-spin report render test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -78,13 +78,19 @@ bench-spin: build
 	$(MEASURE) spin --runs $(RUNS) --results $(RESULTS) $(SPIN_ARGS)
 	$(MEASURE) render --results $(RESULTS) --out report
 
+# Re-renders from the results alone, with templates/ as it is now (read from the folder,
+# so a template edit needs no rebuild); builds measure only when there is none.
 render:
-	@test -x $(MEASURE) || $(CARGO) build --release -p measure
-	$(MEASURE) render --results $(RESULTS) --out report
+	@test -x $(MEASURE) || $(CARGO) build --release $(WORKSPACE) --bin measure
+	$(MEASURE) render --results $(RESULTS) --out report --templates $(CURDIR)/templates
+
+# The page check's browser (the report itself needs none).
+browser:
+	@bash scripts/install-browser.sh
 
 # Release profile: the tests share the measure build that `make report` uses, and
 # cranelift in a debug build would be slow enough to distort every wasm run.
-test: build
+test: build browser
 	$(CARGO) test --release --no-fail-fast $(WORKSPACE)
 
 clean:

@@ -1,6 +1,6 @@
 //! Criterion group `wagi`: one request through the embedded WAGI host, in process and
 //! without a socket: route, CGI environment, a fresh instance from the pooling allocator,
-//! `_start`, stdout parsed into the response (`measure::wagi::Host::handle`).
+//! `_start`, stdout parsed into the response (`wasmlab_hosts::wagi::Host::handle`).
 //!
 //! The module is `$WASM_MODULE` (the Makefile exports it), served through a manifest that
 //! is `$SPIN_TOML`'s routes pointed at that module. Without it the group is skipped with a
@@ -10,10 +10,10 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use criterion::{criterion_group, criterion_main, Criterion};
-use measure::wagi::cgi::Peers;
-use measure::wagi::manifest::single_route;
-use measure::wagi::Host;
 use std::path::PathBuf;
+use wasmlab_hosts::wagi::cgi::Peers;
+use wasmlab_hosts::wagi::manifest::single_route;
+use wasmlab_hosts::wagi::Host;
 
 /// A spin.toml with the service's one WAGI route, serving `module`.
 fn manifest(dir: &std::path::Path, module: &std::path::Path) -> PathBuf {

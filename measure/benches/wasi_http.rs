@@ -1,5 +1,5 @@
 //! Criterion group `wasi_http`: where one request's time goes in the embedded wasi:http
-//! host, in process and without a socket (`measure::wasi_http`): instantiating the
+//! host, in process and without a socket (`wasmlab_hosts::wasi_http`): instantiating the
 //! pre-instantiated component in a fresh store from the pooling allocator, running the
 //! guest's handler to its end, dropping the store (teardown), and the three together.
 //!
@@ -10,8 +10,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use http_body_util::Empty;
 use hyper::body::Bytes;
-use measure::wasi_http::{self, Allocator, Guest, Prepared};
 use std::time::{Duration, Instant};
+use wasmlab_hosts::wasi_http::{self, Allocator, Guest, Prepared};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 fn request() -> hyper::Request<Empty<Bytes>> {

@@ -1,5 +1,5 @@
 //! Criterion group `wasm`: the phases of running the service module in the embedded
-//! wasmtime, with the same engine configuration `measure` uses (`measure::wasm`).
+//! wasmtime, with the same engine configuration `measure` uses (`wasmlab_hosts::wasm`).
 //!
 //! The module is `$WASM_MODULE` (the Makefile exports it; a relative path is taken from
 //! `measure/`, where cargo runs benches). Without it the group is skipped with a message.
@@ -10,11 +10,11 @@
 //! happens outside the clock, as in the `phase` probe, and nothing piles up in memory.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use measure::wasm::{self, Host, Stdio};
 use moscow_time::MoscowTime;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use wasmlab_hosts::wasm::{self, Host, Stdio};
 use wasmtime::Module;
 
 /// `args` and environment of every instance: the service's one-shot CLI mode.

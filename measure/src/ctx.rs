@@ -1,9 +1,6 @@
 //! What every probe is given: the built artifacts, the run options, and which runtimes
 //! answer.
 
-use crate::engine::{Engine, Runtime};
-use crate::metric::Subject;
-use crate::results::Observation;
 use crate::tools;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
@@ -11,6 +8,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
+use wasmlab_hosts::engine::{Engine, Runtime};
+use wasmlab_model::metric::Subject;
+use wasmlab_model::results::Observation;
 
 pub struct Ctx {
     /// The static native service binary.

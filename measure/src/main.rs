@@ -6,14 +6,14 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use measure::engine::{self, Engine};
-use measure::{
-    cleanup, ctx, probe, provenance, render, results, runtime, templates, tools, wagi, wasi_http,
-    wasm,
-};
+use measure::{cleanup, ctx, probe, provenance, runtime, tools};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use wasmlab_hosts::engine::{self, Engine};
+use wasmlab_hosts::{wagi, wasi_http, wasm};
+use wasmlab_model::results;
+use wasmlab_render::{self as render, templates};
 
 #[derive(Parser)]
 #[command(
@@ -412,8 +412,8 @@ fn spin(args: SpinArgs) -> Result<()> {
     let serves_manifest = options.hosts.is_empty()
         || options.hosts.iter().any(|h| {
             [
-                measure::metric::SPIN.name,
-                measure::metric::EMBEDDED_WAGI.name,
+                wasmlab_model::metric::SPIN.name,
+                wasmlab_model::metric::EMBEDDED_WAGI.name,
             ]
             .contains(&h.as_str())
         });
@@ -491,7 +491,7 @@ fn measure<'a>(
             eprintln!("  {:<45} {}", observation.id, status_line(&observation));
             match observation.status {
                 results::Status::Measured => measured += 1,
-                results::Status::Failed { .. } => failed.push(observation.id.clone()),
+                results::Status::Failed { .. } => failed.push(observation.id.to_string()),
                 results::Status::Skipped { .. } => {}
             }
             results.merge(observation);
@@ -515,7 +515,7 @@ fn status_line(o: &results::Observation) -> String {
     match (&o.status, &o.summary) {
         (results::Status::Measured, Some(s)) => format!(
             "median {} (n={})",
-            measure::format::format_value(s.median, o.unit),
+            wasmlab_model::format::format_value(s.median, o.unit),
             s.n
         ),
         (results::Status::Measured, None) => "measured".into(),

@@ -1,11 +1,11 @@
 //! Where a measurement was taken: machine, software, settings and the environment
 //! variables known to change performance.
 
-use crate::engine::Engine;
-use crate::results::{now_rfc3339, Provenance};
 use crate::tools;
 use std::collections::BTreeMap;
 use std::process::Command;
+use wasmlab_hosts::engine::Engine;
+use wasmlab_model::results::{now_rfc3339, Provenance};
 
 /// Variables that change what is measured: backtrace capture and debug logging slow
 /// wasmtime and the shim; allocator and loader variables change every process.

@@ -3,8 +3,6 @@
 //! for validation; and schedules variants
 //! round-robin so machine drift hits them all alike.
 
-use crate::metric::Subject;
-use crate::results::Observation;
 use anyhow::{bail, Context as _, Result};
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -12,6 +10,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use wasmlab_model::metric::Subject;
+use wasmlab_model::results::Observation;
 
 /// How a finished process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,8 +347,8 @@ pub fn bench_with(
 mod tests {
     use super::*;
 
-    use crate::metric::{FLOOR, NATIVE_PROCESS, STARTUP_CLI};
-    use crate::results::Status;
+    use wasmlab_model::metric::{FLOOR, NATIVE_PROCESS, STARTUP_CLI};
+    use wasmlab_model::results::Status;
 
     #[test]
     fn an_excerpt_keeps_the_first_line_and_the_tail_within_its_bound() {
@@ -462,7 +462,7 @@ mod tests {
             .ok_or_else(|| format!("printed {:?}", run.stdout))
     }
 
-    fn variant(v: &'static crate::metric::Variant, program: &str) -> Variant {
+    fn variant(v: &'static wasmlab_model::metric::Variant, program: &str) -> Variant {
         Variant {
             subject: STARTUP_CLI.of(v),
             command: Command::new(program),
@@ -498,7 +498,7 @@ mod tests {
             plan,
         );
         assert_eq!(exec.seen, ["a", "b", "a", "b", "a", "b", "b"]);
-        assert_eq!(out[0].id, "startup.cli.floor");
+        assert_eq!(out[0].id.to_string(), "startup.cli.floor");
         assert_eq!(out[0].samples, [0.001]);
         match &out[0].status {
             Status::Failed { error } => assert!(error.starts_with("round 3: printed"), "{error}"),

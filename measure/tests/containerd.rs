@@ -122,7 +122,7 @@ fn the_wasm_image_prints_the_json_under_every_shim_engine() {
 /// comes back with the error, to be reported failed.
 #[test]
 fn an_engine_that_cannot_precompile_fails_its_row() {
-    use measure::engine::Engine;
+    use wasmlab_hosts::engine::Engine;
     let dir = tempfile::tempdir().unwrap();
     let mut ctx = ctx(dir.path().to_owned(), 1);
     ctx.precompile_errors = vec![(Engine::Winch, "unsupported feature".to_owned())];
@@ -484,7 +484,7 @@ fn the_stress_probe_measures_every_runtime_at_every_level_and_leaves_nothing() {
                 let id = format!("stress.{metric}-c{level}.{variant}");
                 let o = observations
                     .iter()
-                    .find(|o| o.id == id)
+                    .find(|o| o.id.to_string() == id)
                     .unwrap_or_else(|| panic!("{id} missing"));
                 assert!(o.is_measured(), "{id}: {:?}", o.status);
                 assert_eq!(o.samples.len(), samples, "{id}");

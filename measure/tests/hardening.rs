@@ -6,13 +6,13 @@
 mod common;
 
 use common::*;
-use measure::http;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use wasmlab_hosts::http;
 
 /// Within this of SIGTERM a server must be gone, whatever its clients do (`docker stop`
 /// waits 10 s before SIGKILL).
@@ -355,7 +355,7 @@ fn a_bad_wasm_header_is_one_line_with_its_cause() {
     );
 
     let manifest = dir.path().join("spin.toml");
-    let text = measure::wagi::manifest::single_route(&bad);
+    let text = wasmlab_hosts::wagi::manifest::single_route(&bad);
     std::fs::write(&manifest, text).unwrap();
     let e = refused("wagi", &manifest);
     assert!(
@@ -390,7 +390,11 @@ fn a_directory_is_named_as_such_not_as_missing() {
     );
 
     let manifest = dir.path().join("spin.toml");
-    std::fs::write(&manifest, measure::wagi::manifest::single_route(dir.path())).unwrap();
+    std::fs::write(
+        &manifest,
+        wasmlab_hosts::wagi::manifest::single_route(dir.path()),
+    )
+    .unwrap();
     let e = refused("wagi", &manifest);
     assert!(
         e.contains("is a directory") && !e.contains("not found"),
@@ -477,7 +481,7 @@ fn no_default_points_into_the_build_directory() {
 fn render_uses_the_templates_built_in_wherever_it_runs() {
     let (dir, mut cmd) = elsewhere();
     let results = dir.path().join("results.json");
-    measure::results::Results::new(measure::results::Provenance::default())
+    wasmlab_model::results::Results::new(wasmlab_model::results::Provenance::default())
         .save(&results)
         .unwrap();
     let out = cmd

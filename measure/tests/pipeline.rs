@@ -140,8 +140,8 @@ fn run_then_render_shows_every_measured_figure() {
     let csv = fs::read_to_string(report.join("results.csv")).unwrap();
     // A matrix may name a row by the catalogue's variant label and a column by its metric's.
     let by_catalogue = |id: &str| {
-        let variant = measure::metric::variant(id.rsplit('.').next()?)?;
-        Some((variant.label, measure::metric::lookup(id)?.label))
+        let id: wasmlab_model::metric::Id = id.parse().ok()?;
+        Some((id.catalogued_variant()?.label, id.metric.label))
     };
     for o in observations {
         let label = o["label"].as_str().unwrap();
@@ -226,12 +226,12 @@ fn render_of_a_missing_or_malformed_file_is_a_one_line_error() {
 #[test]
 fn every_engine_prints_the_moscow_json() {
     let dir = tempfile::tempdir().unwrap();
-    for engine in measure::engine::Engine::ALL {
+    for engine in wasmlab_hosts::engine::Engine::ALL {
         let name = engine.name();
         let mut runs = vec![(wasm(), false)];
         if engine.precompiles() {
             let cwasm = engine.precompiled_path(&dir.path().join("m.wasm"));
-            measure::engine::Runtime::new(engine)
+            wasmlab_hosts::engine::Runtime::new(engine)
                 .and_then(|r| r.precompile(&wasm(), &cwasm))
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             runs.push((cwasm, true));

@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use measure::http;
-use measure::wagi::manifest::single_route;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use wasmlab_hosts::http;
+use wasmlab_hosts::wagi::manifest::single_route;
 
 /// A spin.toml in `dir` serving `source` through WAGI on `/...`.
 fn manifest(dir: &Path, source: &Path) -> PathBuf {

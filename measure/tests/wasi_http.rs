@@ -21,7 +21,7 @@ struct Host {
 
 impl Host {
     fn start(allocator: &str) -> Self {
-        let port = measure::http::free_port().unwrap();
+        let port = wasmlab_hosts::http::free_port().unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = measure()
             .env_remove("RUST_BACKTRACE")

@@ -5,16 +5,16 @@
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::expect::moscow_json_run;
-use crate::metric::{
-    self, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, SERVER_CONTEXT_EXIT,
-    THROUGHPUT_CONTAINER_STARTS,
-};
-use crate::results::Observation;
 use crate::runner::{describe, run_once, tail, Exit};
 use crate::runtime::containerd::{
     container_name, ensure_image, memory_peak, peak_file, run_command, CacheState, Cleanup, Runtime,
 };
 use std::time::Instant;
+use wasmlab_model::metric::{
+    self, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, SERVER_CONTEXT_EXIT,
+    THROUGHPUT_CONTAINER_STARTS,
+};
+use wasmlab_model::results::Observation;
 
 /// Memory cycles per runtime.
 const MAX_MEMORY_CYCLES: usize = 5;

@@ -6,14 +6,14 @@
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::expect;
-use crate::metric::{
-    Metric, Variant, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, EMBEDDED_WASMTIME,
-    NATIVE_PROCESS,
-};
-use crate::results::Observation;
 use crate::runner::{describe, run_once, Run};
 use crate::runtime::cli::bare;
 use std::process::Command;
+use wasmlab_model::metric::{
+    Metric, Variant, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, EMBEDDED_WASMTIME,
+    NATIVE_PROCESS,
+};
+use wasmlab_model::results::Observation;
 
 /// At most this many lines of what a context printed are kept.
 const KEPT_LINES: usize = 6;

@@ -8,13 +8,13 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::format::format_value;
-use crate::metric::{Subject, Unit, CRITERION};
-use crate::results::Observation;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::fs;
 use std::path::{Path, PathBuf};
+use wasmlab_model::format::format_value;
+use wasmlab_model::metric::{Subject, Unit, CRITERION};
+use wasmlab_model::results::Observation;
 
 pub struct Criterion;
 
@@ -240,8 +240,8 @@ fn shown(median: &Estimate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::Kind;
-    use crate::results::Status;
+    use wasmlab_model::metric::Kind;
+    use wasmlab_model::results::Status;
 
     const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},
         "median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1900.0,"upper_bound":2100.0},"point_estimate":2000.0,"standard_error":50.0},
@@ -276,7 +276,7 @@ mod tests {
         fs::create_dir_all(root.join("wasm/compile/base")).unwrap();
 
         let obs = observations(root);
-        let ids: Vec<&str> = obs.iter().map(|o| o.id.as_str()).collect();
+        let ids: Vec<String> = obs.iter().map(|o| o.id.to_string()).collect();
         assert_eq!(
             ids,
             [
@@ -316,7 +316,7 @@ mod tests {
         for root in [dir.path().join("absent"), dir.path().to_path_buf()] {
             let obs = observations(&root);
             assert_eq!(obs.len(), 1);
-            assert_eq!(obs[0].id, "criterion.benches.missing");
+            assert_eq!(obs[0].id.to_string(), "criterion.benches.missing");
             match &obs[0].status {
                 Status::Skipped { reason } => {
                     assert!(reason.contains(&root.display().to_string()), "{reason}");
@@ -345,7 +345,7 @@ mod tests {
         write_bench(root, "g/fine", good, None);
 
         let obs = observations(root);
-        let by_id = |id: &str| obs.iter().find(|o| o.id == id).unwrap();
+        let by_id = |id: &str| obs.iter().find(|o| o.id.to_string() == id).unwrap();
         assert!(by_id("criterion.g.fine").is_measured());
         for (id, file) in [
             ("criterion.g.estimates", "estimates/new/estimates.json"),

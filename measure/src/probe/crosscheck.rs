@@ -10,8 +10,6 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::{NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, STARTUP_CLI};
-use crate::results::Observation;
 use crate::runner::{bench, describe, run_once, Exit, Plan};
 use crate::runtime::cli;
 use crate::tools;
@@ -19,6 +17,8 @@ use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::path::Path;
 use std::process::Command;
+use wasmlab_model::metric::{NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, STARTUP_CLI};
+use wasmlab_model::results::Observation;
 
 /// Runs per tool in one turn.
 const BATCH: usize = 5;
@@ -114,9 +114,9 @@ impl Taken {
     }
 }
 
-fn error_of(status: &crate::results::Status) -> Option<String> {
+fn error_of(status: &wasmlab_model::results::Status) -> Option<String> {
     match status {
-        crate::results::Status::Failed { error } => Some(error.clone()),
+        wasmlab_model::results::Status::Failed { error } => Some(error.clone()),
         _ => None,
     }
 }

@@ -4,9 +4,9 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::{CTR_NATIVE_IMAGE, CTR_WASM_IMAGE, SIZE_IMAGE};
-use crate::results::Observation;
 use crate::runtime::containerd::{self, Runtime};
+use wasmlab_model::metric::{CTR_NATIVE_IMAGE, CTR_WASM_IMAGE, SIZE_IMAGE};
+use wasmlab_model::results::Observation;
 
 pub struct CtrImages;
 

@@ -3,10 +3,10 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::{BUILD_IMAGE, DOCKER, SIZE_IMAGE};
-use crate::results::Observation;
 use crate::runner::describe;
 use crate::runtime::docker;
+use wasmlab_model::metric::{BUILD_IMAGE, DOCKER, SIZE_IMAGE};
+use wasmlab_model::results::Observation;
 
 pub struct DockerImage;
 

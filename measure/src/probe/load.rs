@@ -5,12 +5,12 @@
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::load::{wrk, Load, SERVER_CPU};
-use crate::metric::{Metric, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS};
-use crate::results::Observation;
 use crate::runtime::server::{all, start_ready, Server};
 use crate::tools;
 use anyhow::Result;
 use std::time::Duration;
+use wasmlab_model::metric::{Metric, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS};
+use wasmlab_model::results::Observation;
 
 /// Connections per run (one wrk thread each time).
 pub const CONNECTIONS: [usize; 3] = [1, 10, 50];

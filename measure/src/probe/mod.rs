@@ -19,8 +19,8 @@ mod startup;
 mod stress;
 
 use crate::ctx::Ctx;
-use crate::metric::{Metric, Variant};
-use crate::results::Observation;
+use wasmlab_model::metric::{Id, Metric, Variant};
+use wasmlab_model::results::Observation;
 
 /// What a probe writes: a metric for every variant, or for these variants only (when two
 /// probes share a metric, each claims its own variants).
@@ -38,14 +38,11 @@ impl Claim {
     }
 
     /// Whether observation `id` falls under this claim.
-    pub fn covers(&self, id: &str) -> bool {
-        let Ok(parsed) = id.parse::<crate::metric::Id>() else {
-            return false;
-        };
-        self.metric().owns(id)
+    pub fn covers(&self, id: &Id) -> bool {
+        id.metric == self.metric()
             && match self {
                 Claim::All(_) => true,
-                Claim::Variants(_, vs) => vs.iter().any(|v| v.name == parsed.variant),
+                Claim::Variants(_, vs) => vs.iter().any(|v| v.name == id.variant),
             }
     }
 }
@@ -89,7 +86,7 @@ pub fn in_default_run(probe: &dyn Probe) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::ALL;
+    use wasmlab_model::metric::ALL;
 
     #[test]
     fn probe_names_are_unique() {
@@ -111,7 +108,7 @@ mod tests {
                 .flat_map(|p| p.claims().iter().map(move |c| (p.id(), *c)))
                 .filter(|(_, c)| c.metric() == *metric)
                 .collect();
-            let id = metric.metric_id(None);
+            let id = metric.pattern();
             assert!(!claims.is_empty(), "no probe writes {id}");
             if claims.len() > 1 {
                 let mut variants = Vec::new();
@@ -133,7 +130,7 @@ mod tests {
 /// The README's table of what is measured, from the catalogue and the registry: a test
 /// checks the README holds it as printed here.
 pub fn metrics_table() -> String {
-    use crate::metric::{Better, ALL};
+    use wasmlab_model::metric::{Better, ALL};
     let registry = registry();
     let mut table =
         String::from("| observation id | what | unit | better | probe |\n|---|---|---|---|---|\n");
@@ -143,15 +140,11 @@ pub fn metrics_table() -> String {
             .filter(|p| p.claims().iter().any(|c| c.metric() == *metric))
             .map(|p| p.id())
             .collect();
-        let id = match (metric.name, metric.qualified) {
-            ("", _) => format!("`{}.<group>.<bench>`", metric.prefix),
-            (_, true) => format!("`{}[-<qualifier>].<variant>`", metric.metric_id(None)),
-            (_, false) => format!("`{}.<variant>`", metric.metric_id(None)),
-        };
+        let id = format!("`{}`", metric.pattern());
         let unit = match metric.unit {
-            crate::metric::Unit::Bytes => "bytes",
-            crate::metric::Unit::Seconds => "seconds",
-            crate::metric::Unit::PerSecond => "per second",
+            wasmlab_model::metric::Unit::Bytes => "bytes",
+            wasmlab_model::metric::Unit::Seconds => "seconds",
+            wasmlab_model::metric::Unit::PerSecond => "per second",
         };
         let better = match metric.better {
             Better::Lower => "lower",

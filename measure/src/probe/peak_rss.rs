@@ -5,14 +5,14 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::MEMORY_CLI_PEAK_RSS;
-use crate::results::Observation;
 use crate::runner::{describe, run_once, Variant};
 use crate::runtime::cli;
 use crate::tools;
 use anyhow::{Context as _, Result};
 use std::path::Path;
 use std::process::Command;
+use wasmlab_model::metric::MEMORY_CLI_PEAK_RSS;
+use wasmlab_model::results::Observation;
 
 const GNU_TIME: &str = tools::GNU_TIME.name;
 

@@ -4,17 +4,17 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::engine::{Engine, Runtime};
 use crate::expect;
-use crate::metric::{
+use crate::runner::schedule;
+use anyhow::{bail, Context as _, Result};
+use std::time::Instant;
+use wasmlab_hosts::engine::{Engine, Runtime};
+use wasmlab_hosts::wasm::{self, Stdio};
+use wasmlab_model::metric::{
     Metric, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, PHASE_COMPILE, PHASE_INSTANTIATE,
     PHASE_LOAD_PRECOMPILED, PHASE_RUN,
 };
-use crate::results::Observation;
-use crate::runner::schedule;
-use crate::wasm::{self, Stdio};
-use anyhow::{bail, Context as _, Result};
-use std::time::Instant;
+use wasmlab_model::results::Observation;
 
 pub struct Phases;
 

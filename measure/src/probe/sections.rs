@@ -4,11 +4,11 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::{SECTION_UNCOVERED, SIZE_SECTION};
-use crate::results::Observation;
 use anyhow::{Context as _, Result};
 use object::{Object as _, ObjectSection as _};
 use std::path::Path;
+use wasmlab_model::metric::{SECTION_UNCOVERED, SIZE_SECTION};
+use wasmlab_model::results::Observation;
 
 pub struct Sections;
 

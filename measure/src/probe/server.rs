@@ -5,15 +5,15 @@
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::expect;
-use crate::http;
-use crate::metric::{
-    Metric, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_PEAK_RSS,
-    MEMORY_SERVER_RSS, READY_SERVER, STOP_SERVER,
-};
-use crate::results::Observation;
 use crate::runtime::server::{self, start_ready, Server};
 use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
+use wasmlab_hosts::http;
+use wasmlab_model::metric::{
+    Metric, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_PEAK_RSS,
+    MEMORY_SERVER_RSS, READY_SERVER, STOP_SERVER,
+};
+use wasmlab_model::results::Observation;
 
 /// Server cycles per runtime: each start costs seconds (docker stats alone takes ~1 s).
 const MAX_CYCLES: usize = 5;

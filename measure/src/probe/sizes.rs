@@ -3,11 +3,11 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric::{
+use std::path::Path;
+use wasmlab_model::metric::{
     Variant, NATIVE_BINARY, SIZE_BINARY, WASI_HTTP_COMPONENT, WASM_MODULE, WASM_PRECOMPILED,
 };
-use crate::results::Observation;
-use std::path::Path;
+use wasmlab_model::results::Observation;
 
 pub struct Sizes;
 

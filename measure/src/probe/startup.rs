@@ -4,10 +4,10 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::metric;
-use crate::results::Observation;
 use crate::runner::{bench, describe};
 use crate::runtime::cli;
+use wasmlab_model::metric;
+use wasmlab_model::results::Observation;
 
 pub struct Startup;
 

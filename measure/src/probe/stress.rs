@@ -11,12 +11,12 @@
 
 use super::{Claim, Probe};
 use crate::ctx::{Ctx, Stress as Counts};
-use crate::metric::{Metric, Subject, STRESS_START_LATENCY, STRESS_TASKS_PER_SECOND};
-use crate::results::Observation;
 use crate::runtime::containerd::{container_name, Runtime};
 use crate::runtime::containerd_api::{self as api, Api, Rootfs};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
+use wasmlab_model::metric::{Metric, Subject, STRESS_START_LATENCY, STRESS_TASKS_PER_SECOND};
+use wasmlab_model::results::Observation;
 
 pub struct Stress;
 

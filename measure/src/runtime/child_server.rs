@@ -4,8 +4,6 @@
 //! ([`Launch`]).
 
 use crate::ctx::Ctx;
-use crate::http;
-use crate::metric::{self, Variant};
 use crate::procfs;
 use crate::runner::{describe, reap, tail, wait_exit, Exit};
 use crate::runtime::server::{reading, Reading, Server, PROCESS_MEMORY};
@@ -15,6 +13,8 @@ use std::io::{Read as _, Seek as _};
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
+use wasmlab_hosts::http;
+use wasmlab_model::metric::{self, Variant};
 
 /// How one kind of host is started and stopped.
 pub trait Launch {

@@ -6,14 +6,14 @@
 use super::containerd::{self, CacheState, Cleanup, Runtime};
 use super::docker;
 use crate::ctx::Ctx;
-use crate::engine::Engine;
 use crate::expect;
-use crate::metric::{self, ShimVariants, Subject, Variant as Named, STARTUP_CLI};
-use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit, Run, Variant};
 use crate::tools;
 use std::path::Path;
 use std::process::Command;
+use wasmlab_hosts::engine::Engine;
+use wasmlab_model::metric::{self, ShimVariants, Subject, Variant as Named, STARTUP_CLI};
+use wasmlab_model::results::Observation;
 
 /// A variant that cannot run here: its subject, the command it would run, and why not.
 pub struct Unavailable {

@@ -9,7 +9,6 @@
 //! `wasmlab-<pid>-...`, so [`remove_containers`] can remove this process's own.
 
 use crate::ctx::Ctx;
-use crate::metric::{self, EngineVariants, ShimVariants, Variant};
 use crate::oci::{self, ImageInfo, Platform};
 use crate::runner::{describe, run_once, Exit, Run};
 use crate::tools;
@@ -17,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
+use wasmlab_model::metric::{self, EngineVariants, ShimVariants, Variant};
 
 /// Where the shim keeps compiled modules (containerd must not set
 /// `WASMLAB_SHIM_CACHE_DIR` elsewhere): the first-start variant empties it, the cached one

@@ -4,13 +4,13 @@
 
 use super::server::{reading, Reading, Server};
 use crate::ctx::Ctx;
-use crate::metric::{self, Variant};
 use crate::runner::{describe, run_once, tail, Exit, Run};
 use crate::tools;
 use anyhow::{bail, Context as _, Result};
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
+use wasmlab_model::metric::{self, Variant};
 
 /// Tag of the traditional (native, `FROM scratch`) image.
 pub const IMAGE: &str = "wasmlab/moscow-time:latest";

@@ -2,11 +2,11 @@
 //! and Spin probes start, read, pin and stop every server alike.
 
 use crate::ctx::Ctx;
-use crate::http;
-use crate::metric::{self, Metric, Variant};
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::time::Duration;
+use wasmlab_hosts::http;
+use wasmlab_model::metric::{self, Metric, Variant};
 
 /// How long a server may take to answer its first request.
 pub const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -54,11 +54,13 @@ pub trait Server {
 pub fn all() -> Vec<Box<dyn Server>> {
     use super::child_server::ChildServer;
     use super::wasi_http_hosts::{Embedded, WasmtimeServe};
-    use crate::wasi_http::Allocator;
+    use wasmlab_hosts::wasi_http::Allocator;
     vec![
         Box::new(ChildServer::new(super::child_server::Native)),
         Box::new(super::docker::DockerServer::default()),
-        Box::new(super::wagi_hosts::embedded(crate::wagi::default_manifest())),
+        Box::new(super::wagi_hosts::embedded(
+            wasmlab_hosts::wagi::default_manifest(),
+        )),
         Box::new(ChildServer::new(Embedded(Allocator::Pooling))),
         Box::new(ChildServer::new(Embedded(Allocator::OnDemand))),
         Box::new(ChildServer::new(WasmtimeServe)),
@@ -70,10 +72,10 @@ pub fn all() -> Vec<Box<dyn Server>> {
 pub fn not_here(
     server: &dyn Server,
     ctx: &Ctx,
-    subject: crate::metric::Subject,
+    subject: wasmlab_model::metric::Subject,
     command: impl Into<String>,
     reason: &str,
-) -> crate::results::Observation {
+) -> wasmlab_model::results::Observation {
     ctx.lacking(!server.optional(), subject, command, reason)
 }
 

@@ -5,12 +5,12 @@
 
 use super::child_server::{ChildServer, Launch};
 use crate::ctx::Ctx;
-use crate::metric::{self, Variant};
 use crate::tools;
-use crate::wagi::manifest::{self, App};
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use wasmlab_hosts::wagi::manifest::{self, App};
+use wasmlab_model::metric::{self, Variant};
 
 /// `measure wagi MANIFEST`: the embedded WAGI host.
 pub struct Embedded {

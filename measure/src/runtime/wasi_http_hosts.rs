@@ -5,13 +5,13 @@
 
 use super::child_server::Launch;
 use crate::ctx::Ctx;
-use crate::metric::{self, Variant};
 use crate::tools;
-use crate::wasi_http::{self, Allocator};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
+use wasmlab_hosts::wasi_http::{self, Allocator};
+use wasmlab_model::metric::{self, Variant};
 
 /// `measure serve-http --allocator A`, on the component precompiled for that allocator.
 pub struct Embedded(pub Allocator);

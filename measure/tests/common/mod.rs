@@ -7,10 +7,13 @@ use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// An artifact path exported by the Makefile (`make test` builds them first).
+/// Without it (a plain `cargo test`) the whole test binary stops at once with one line,
+/// instead of every test panicking with the same message.
 pub fn artifact(var: &str) -> PathBuf {
-    let path = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{var} is not set: run the tests with `make test`"));
+    let Some(path) = std::env::var_os(var).map(PathBuf::from) else {
+        eprintln!("error: {var} is not set: these tests run the built artifacts; run `make test`");
+        std::process::exit(2);
+    };
     assert!(
         path.is_file(),
         "{} missing: run `make build`",

@@ -16,10 +16,6 @@ use crate::ctx::Ctx;
 use crate::curl;
 use crate::expect;
 use crate::load::{LOAD_CPU, SERVER_CPU};
-use crate::metric::{
-    self, Subject, Variant, SPIN_COLD, SPIN_COLD_START, SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM,
-};
-use crate::results::Observation;
 use crate::runner::{describe, run_once, Exit};
 use crate::runtime::server::{self, Server};
 use crate::runtime::{docker, wagi_hosts};
@@ -30,6 +26,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use wasmlab_model::metric::{
+    self, Subject, Variant, SPIN_COLD, SPIN_COLD_START, SPIN_DEPLOY, SPIN_KEEPALIVE, SPIN_WARM,
+};
+use wasmlab_model::results::Observation;
 
 /// How long a host may take from launch to its first correct answer.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -66,7 +66,7 @@ impl Default for Options {
     /// What `measure spin` takes when given no options.
     fn default() -> Self {
         Self {
-            manifest: crate::wagi::default_manifest(),
+            manifest: wasmlab_hosts::wagi::default_manifest(),
             starts: 5,
             cold_interval: Duration::from_millis(500),
             warm_interval: Duration::from_secs(1),

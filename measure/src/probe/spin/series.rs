@@ -6,9 +6,9 @@
 
 use crate::curl::{self, Phases, Transfer};
 use crate::expect;
-use crate::metric::{Metric, Subject, Variant, SPIN_COLD, SPIN_KEEPALIVE, SPIN_WARM};
-use crate::results::Observation;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use wasmlab_model::metric::{Metric, Subject, Variant, SPIN_COLD, SPIN_KEEPALIVE, SPIN_WARM};
+use wasmlab_model::results::Observation;
 
 const PATH: &str = "/api/time";
 
@@ -229,7 +229,7 @@ pub fn command(target: &Target, series: &Metric, options: curl::Options) -> Stri
 mod tests {
     use super::*;
 
-    use crate::metric::{DOCKER, REMOTE, SPIN};
+    use wasmlab_model::metric::{DOCKER, REMOTE, SPIN};
 
     #[test]
     fn ids_split_cold_and_warm_but_not_keepalive() {

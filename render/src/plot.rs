@@ -9,13 +9,6 @@ mod style;
 
 use super::keys::{self, spin_total};
 use super::slot;
-use crate::format::format_value;
-use crate::metric::{
-    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
-    STARTUP_CLI, STRESS_TASKS_PER_SECOND,
-};
-use crate::results::{Kind, Observation, Results};
-use crate::stats::quantile;
 use anyhow::{anyhow, Context as _, Result};
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{SegmentValue, ValueFormatter};
@@ -23,6 +16,13 @@ use plotters::prelude::*;
 use serde::Serialize;
 use std::path::Path;
 use style::{mark, INK, PAPER, SERIES};
+use wasmlab_model::format::format_value;
+use wasmlab_model::metric::{
+    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
+    STARTUP_CLI, STRESS_TASKS_PER_SECOND,
+};
+use wasmlab_model::results::{Kind, Observation, Results};
+use wasmlab_model::stats::quantile;
 
 /// A chart written next to the page, as the page links it.
 #[derive(Debug, Clone, Serialize)]
@@ -164,7 +164,7 @@ const CHARTS: &[Spec] = &[
         caption: "One line per runtime (runc, and the shim under each engine), one marker \
                   shape each; a point is the median over rounds of tasks started, waited for \
                   and deleted per second with that many in flight. The rate axis starts at zero.",
-        keep: |o| STRESS_TASKS_PER_SECOND.owns(&o.id),
+        keep: |o| o.id.metric == &STRESS_TASKS_PER_SECOND,
         chart: Chart::Rate(
             |runs| format!("tasks in flight (median of n={runs} rounds per point)"),
             "tasks per second",
@@ -211,7 +211,7 @@ const CHARTS: &[Spec] = &[
         alt: "Bar per artifact and image from zero, size in KiB, value printed on each bar",
         caption: "Bars start at zero on a linear axis, so their lengths compare as the sizes \
                   do; each bar's size is printed at its end.",
-        keep: |o| o.kind == Kind::Size && !SIZE_SECTION.owns(&o.id),
+        keep: |o| o.kind == Kind::Size && o.id.metric != &SIZE_SECTION,
         chart: Chart::Bars("KiB", 1.0 / 1024.0),
     },
     Spec {
@@ -242,7 +242,7 @@ const CHARTS: &[Spec] = &[
               per server",
         caption: "One line per server, one marker shape each; a point is one wrk run at that \
                   many connections. The rate axis starts at zero.",
-        keep: |o| LOAD_RPS.owns(&o.id),
+        keep: |o| o.id.metric == &LOAD_RPS,
         chart: Chart::Rate(
             |runs| format!("connections (n={runs} wrk run per point, one thread)"),
             "requests per second",
@@ -402,9 +402,8 @@ where
 
 /// The catalogue's name of an observation's variant, or the id's own when it has none.
 fn variant_label(o: &Observation) -> String {
-    keys::parts(&o.id)
-        .map(|p| crate::metric::variant(&p.variant).map_or(p.variant, |v| v.label.to_owned()))
-        .unwrap_or_else(|| o.id.clone())
+    o.id.catalogued_variant()
+        .map_or_else(|| o.id.variant.to_string(), |v| v.label.to_owned())
 }
 
 /// A row of a strip chart: a variant and its observations, each with its series.
@@ -428,8 +427,7 @@ fn strip_chart(
 ) -> Drawn {
     let mut rows: Vec<StripRow> = Vec::new();
     for o in observations {
-        let Some(s) = keys::parts(&o.id).and_then(|p| series.iter().position(|m| *m == p.metric))
-        else {
+        let Some(s) = series.iter().position(|m| *m == o.id.metric) else {
             continue;
         };
         let variant = variant_label(o);
@@ -643,12 +641,7 @@ fn rate_chart(
 ) -> Drawn {
     let mut series: Vec<(String, Vec<(u32, f64)>)> = Vec::new();
     for o in rates {
-        let Some(p) = keys::parts(&o.id) else {
-            continue;
-        };
-        let connections = p.qualifier.as_deref().and_then(|q| q.strip_prefix('c'));
-        let (Some(Ok(c)), Some(s)) = (connections.map(str::parse::<u32>), o.summary.as_ref())
-        else {
+        let (Some(c), Some(s)) = (o.id.concurrency(), o.summary.as_ref()) else {
             continue;
         };
         let name = variant_label(o);
@@ -704,7 +697,7 @@ fn rate_chart(
         .y_desc(y_desc)
         .x_labels(levels.len() + 1)
         .x_label_formatter(&level_name)
-        .y_label_formatter(&|r| crate::format::group(*r))
+        .y_label_formatter(&|r| wasmlab_model::format::group(*r))
         .disable_x_mesh()
         .draw()
         .map_err(text_err)?;

@@ -6,14 +6,14 @@
 
 use super::quoted::{Public, Quoted};
 use super::verdict::{verdict, Winner};
-use crate::format::format_value;
-use crate::metric::{
+use serde::Serialize;
+use wasmlab_model::format::format_value;
+use wasmlab_model::metric::{
     Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
     MEMORY_CLI_PEAK_RSS, NATIVE_PROCESS, PHASE_COMPILE, STARTUP_CLI, STRESS_START_LATENCY,
     STRESS_TASKS_PER_SECOND,
 };
-use crate::results::{Observation, Results};
-use serde::Serialize;
+use wasmlab_model::results::{Observation, Results};
 
 /// The concurrencies the stress probe may have used, in order; those with no figure in
 /// the run are left out of the table.
@@ -64,7 +64,7 @@ struct At(&'static Metric, Option<&'static str>);
 
 /// The measured observation of `at` for `variant`, with its samples.
 fn get<'a>(results: &'a Results, at: At, variant: &'static Variant) -> Option<&'a Observation> {
-    results.measured(&[at.0.id(at.1, variant.name)])
+    results.measured(&[at.0.id_named(at.1, variant.name)])
 }
 
 fn median(o: &Observation) -> Option<f64> {
@@ -321,11 +321,11 @@ fn stress(results: &Results, levels: &[&'static str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{
+    use wasmlab_model::metric::{
         CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASMTIME_WINCH_FIRST,
         EMBEDDED_WASMI, EMBEDDED_WASMTIME_AOT,
     };
-    use crate::results::Provenance;
+    use wasmlab_model::results::Provenance;
 
     fn around(median: f64) -> Vec<f64> {
         (0..11)

@@ -6,9 +6,9 @@ use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
 use super::verdict::{value_of, verdict, Winner};
-use crate::metric::Key;
-use crate::results::{Observation, Results};
 use serde::Serialize;
+use wasmlab_model::metric::Id;
+use wasmlab_model::results::{Observation, Results};
 
 /// One metric of the table: candidate observations per side, the first measured wins.
 struct Spec {
@@ -21,7 +21,7 @@ struct Spec {
     unlike: Option<&'static str>,
     /// What stands in a side that has no counterpart of this reading.
     no_counterpart: Option<&'static str>,
-    /// Key of the reference's figure in the quoted data file.
+    /// Id of the reference's figure in the quoted data file.
     quoted: Option<&'static str>,
 }
 
@@ -211,7 +211,7 @@ pub fn table(results: &Results, quoted: &Quoted) -> Vec<Row> {
 fn row(results: &Results, quoted: &Quoted, spec: &Spec) -> Row {
     let (tk, wk) = (spec.pair.traditional, spec.pair.wasm);
     let (t, w) = (results.measured(tk), results.measured(wk));
-    let cell = |o: Option<&Observation>, keys: &[Key]| match (o, spec.no_counterpart) {
+    let cell = |o: Option<&Observation>, keys: &[Id]| match (o, spec.no_counterpart) {
         (Some(o), _) => value_of(o),
         (None, Some(none)) if keys.is_empty() => none.to_owned(),
         (None, _) => format!("not measured ({})", why_not(results, keys)),
@@ -232,7 +232,7 @@ fn row(results: &Results, quoted: &Quoted, spec: &Spec) -> Row {
         },
         winner: improvement.map(|v| v.winner),
         notes: spec.notes.into(),
-        ids: [t, w].iter().flatten().map(|o| o.id.clone()).collect(),
+        ids: [t, w].iter().flatten().map(|o| o.id.to_string()).collect(),
         refused,
         quoted: spec.quoted.and_then(|key| quoted.pair(key)),
     }
@@ -286,7 +286,7 @@ fn server_mode(results: &Results) -> Row {
 }
 
 /// Why none of `keys` was measured: the first recorded reason, or that no probe wrote it.
-pub fn why_not(results: &Results, keys: &[Key]) -> String {
+pub fn why_not(results: &Results, keys: &[Id]) -> String {
     keys.iter()
         .filter_map(|key| results.get(key))
         .find_map(|o| status::text(&o.status))

@@ -7,9 +7,10 @@ use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
 use super::verdict::{value_of, verdict, Winner};
-use crate::format::{format_value, group, times};
-use crate::metric::{
-    Key, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
+use serde::Serialize;
+use wasmlab_model::format::{format_value, group, times};
+use wasmlab_model::metric::{
+    Id, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
     EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
     MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
     MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE, PHASE_INSTANTIATE,
@@ -17,15 +18,14 @@ use crate::metric::{
     SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT,
     WASM_MODULE, WASM_PRECOMPILED,
 };
-use crate::results::{setting, Observation, Results, Status, Unit};
-use serde::Serialize;
+use wasmlab_model::results::{setting, Observation, Results, Status, Unit};
 
-const RUNC: &[Key] = &[STARTUP_CLI.key(&CTR_RUNC)];
-const DOCKER_STARTUP: &[Key] = &[STARTUP_CLI.key(&DOCKER)];
-const NATIVE: &[Key] = &[STARTUP_CLI.key(&NATIVE_PROCESS)];
-const FLOOR_STARTUP: &[Key] = &[keys::FLOOR_STARTUP];
-const JIT: &[Key] = &[STARTUP_CLI.key(&EMBEDDED_WASMTIME_JIT)];
-const AOT: &[Key] = &[STARTUP_CLI.key(&EMBEDDED_WASMTIME_AOT)];
+const RUNC: &[Id] = &[STARTUP_CLI.id(&CTR_RUNC)];
+const DOCKER_STARTUP: &[Id] = &[STARTUP_CLI.id(&DOCKER)];
+const NATIVE: &[Id] = &[STARTUP_CLI.id(&NATIVE_PROCESS)];
+const FLOOR_STARTUP: &[Id] = &[keys::FLOOR_STARTUP];
+const JIT: &[Id] = &[STARTUP_CLI.id(&EMBEDDED_WASMTIME_JIT)];
+const AOT: &[Id] = &[STARTUP_CLI.id(&EMBEDDED_WASMTIME_AOT)];
 /// The criterion group that splits one wasi:http request, and its benches.
 const WASI_HTTP_GROUP: &str = "wasi_http";
 
@@ -89,12 +89,12 @@ pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
     ]
 }
 
-fn median(results: &Results, keys: &[Key]) -> Option<f64> {
+fn median(results: &Results, keys: &[Id]) -> Option<f64> {
     results.median(keys)
 }
 
 /// The median of the first of `ids` measured, formatted.
-fn shown<N: crate::metric::Named>(results: &Results, ids: &[N]) -> Option<String> {
+fn shown(results: &Results, ids: &[Id]) -> Option<String> {
     let o = results.measured(ids)?;
     Some(format_value(o.summary.as_ref()?.median, o.unit))
 }
@@ -124,7 +124,7 @@ fn sizes(results: &Results) -> Vec<String> {
             group(native.samples[0])
         ));
     }
-    if let Some(component) = results.measured(&[SIZE_BINARY.key(&WASI_HTTP_COMPONENT)]) {
+    if let Some(component) = results.measured(&[SIZE_BINARY.id(&WASI_HTTP_COMPONENT)]) {
         out.push(format!(
             "The server context built for WASI 0.2 as a wasi:http component is {} B, {}× the \
              preview 1 module: it carries the component's HTTP bindings and an async executor \
@@ -136,7 +136,9 @@ fn sizes(results: &Results) -> Vec<String> {
     let section = |artifact: &str, names: &[&str]| -> f64 {
         names
             .iter()
-            .filter_map(|n| results.median(&[SIZE_SECTION.id(None, &format!("{artifact}.{n}"))]))
+            .filter_map(|n| {
+                results.median(&[SIZE_SECTION.id_named(None, &format!("{artifact}.{n}"))])
+            })
             .sum()
     };
     let (native_artifact, wasm_artifact) = (NATIVE_BINARY.name, WASM_MODULE.name);
@@ -153,7 +155,7 @@ fn sizes(results: &Results) -> Vec<String> {
             100.0 * text / n_total,
             group(code),
             100.0 * code / w_total,
-            shown(results, &[SIZE_BINARY.key(&WASM_PRECOMPILED)])
+            shown(results, &[SIZE_BINARY.id(&WASM_PRECOMPILED)])
                 .unwrap_or_else(|| "an unmeasured size".into())
         ));
     }
@@ -178,11 +180,8 @@ fn sizes(results: &Results) -> Vec<String> {
         .observations
         .iter()
         .filter(|o| {
-            o.id.starts_with(
-                &SIZE_SECTION
-                    .id(None, &format!("{wasm_artifact}.custom"))
-                    .to_string(),
-            )
+            o.id.metric == &SIZE_SECTION
+                && o.id.variant.starts_with(&format!("{wasm_artifact}.custom"))
         })
         .filter_map(|o| o.summary.as_ref().map(|s| s.median))
         .sum();
@@ -231,22 +230,21 @@ fn startup(results: &Results) -> Vec<String> {
         "with its compiled module cached",
     ));
     let phases: Vec<String> = [
-        (
-            "compiling the module",
-            PHASE_COMPILE.key(&EMBEDDED_WASMTIME),
-        ),
+        ("compiling the module", PHASE_COMPILE.id(&EMBEDDED_WASMTIME)),
         (
             "loading it precompiled",
-            PHASE_LOAD_PRECOMPILED.key(&EMBEDDED_WASMTIME),
+            PHASE_LOAD_PRECOMPILED.id(&EMBEDDED_WASMTIME),
         ),
-        (
-            "instantiating it",
-            PHASE_INSTANTIATE.key(&EMBEDDED_WASMTIME),
-        ),
-        ("running _start", PHASE_RUN.key(&EMBEDDED_WASMTIME)),
+        ("instantiating it", PHASE_INSTANTIATE.id(&EMBEDDED_WASMTIME)),
+        ("running _start", PHASE_RUN.id(&EMBEDDED_WASMTIME)),
     ]
     .iter()
-    .filter_map(|(what, key)| Some(format!("{what} {}", shown(results, &[key])?)))
+    .filter_map(|(what, key)| {
+        Some(format!(
+            "{what} {}",
+            shown(results, std::slice::from_ref(key))?
+        ))
+    })
     .collect();
     if !phases.is_empty() {
         out.push(format!(
@@ -345,9 +343,8 @@ fn memory(results: &Results) -> Vec<String> {
         let Some((_, phrase, interval)) = versus(t, w) else {
             continue;
         };
-        let part = |metric: &crate::metric::Metric, o: &Observation| {
-            let variant = keys::parts(&o.id)?.variant;
-            shown(results, &[metric.id(None, &variant)])
+        let part = |metric: &'static wasmlab_model::metric::Metric, o: &Observation| {
+            shown(results, &[metric.id_named(None, &o.id.variant)])
         };
         let split =
             |o: &Observation| match (part(&MEMORY_CLI_PEAK, o), part(&MEMORY_CLI_SHIM_PEAK, o)) {
@@ -377,8 +374,8 @@ fn memory(results: &Results) -> Vec<String> {
             bytes(t)
         ));
     }
-    if let Some(linear) = shown(results, &[MEMORY_LINEAR.key(&EMBEDDED_WASMTIME)]) {
-        let resident = shown(results, &[MEMORY_HOST_RSS_GROWTH.key(&EMBEDDED_WASMTIME)])
+    if let Some(linear) = shown(results, &[MEMORY_LINEAR.id(&EMBEDDED_WASMTIME)]) {
+        let resident = shown(results, &[MEMORY_HOST_RSS_GROWTH.id(&EMBEDDED_WASMTIME)])
             .map(|r| {
                 format!(
                     "; the host process's resident memory grows by {r} per instance, since only \
@@ -424,18 +421,18 @@ fn memory(results: &Results) -> Vec<String> {
 /// Every server measured under load at 10 connections, against the native process.
 fn server_mode(results: &Results) -> Vec<String> {
     let at = Some(keys::AT_C10);
-    let native = results.measured(&[LOAD_RPS.key_at(keys::AT_C10, &NATIVE_PROCESS)]);
+    let native = results.measured(&[LOAD_RPS.id_at(keys::AT_C10, &NATIVE_PROCESS)]);
     let mut out: Vec<String> = keys::measured_series(results, &LOAD_RPS, at)
-        .filter(|(o, _)| Some(o.id.as_str()) != native.map(|n| n.id.as_str()))
+        .filter(|(o, _)| Some(&o.id) != native.map(|n| &n.id))
         .map(|(o, variant)| {
-            let p99 = shown(results, &[LOAD_LATENCY_P99.id(at, &variant)])
+            let p99 = shown(results, &[LOAD_LATENCY_P99.id_named(at, &variant)])
                 .map(|p| format!(", p99 latency {p}"))
                 .unwrap_or_default();
-            let rss = shown(results, &[MEMORY_SERVER_RSS.id(None, &variant)])
+            let rss = shown(results, &[MEMORY_SERVER_RSS.id_named(None, &variant)])
                 .map(|r| format!(", {r} resident"))
                 .unwrap_or_default();
             let against = native
-                .and_then(|n| crate::stats::ratio_of_medians(&o.samples, &n.samples))
+                .and_then(|n| wasmlab_model::stats::ratio_of_medians(&o.samples, &n.samples))
                 .map(|r| format!(" ({}× the native server's rate)", times(r.value)))
                 .unwrap_or_default();
             format!("{}: {}{against}{p99}{rss}.", o.label, value_of(o))
@@ -454,7 +451,7 @@ fn server_mode(results: &Results) -> Vec<String> {
             ),
         );
     }
-    let bench = |name: &str| CRITERION.id(Some(WASI_HTTP_GROUP), name);
+    let bench = |name: &str| CRITERION.id_named(Some(WASI_HTTP_GROUP), name);
     let split: Vec<String> = [
         ("instantiating a fresh instance", "instantiate"),
         ("the guest's handler", "handler"),
@@ -490,7 +487,7 @@ pub fn spacing(results: &Results) -> Option<(f64, f64)> {
     let o = results
         .observations
         .iter()
-        .find(|o| o.is_measured() && keys::parts(&o.id).is_some_and(|p| p.are(&SPIN_COLD, None)))?;
+        .find(|o| o.is_measured() && o.id.is_of(&SPIN_COLD, None))?;
     Some((
         results.setting_of(o, setting::COLD_INTERVAL)?,
         results.setting_of(o, setting::WARM_INTERVAL)?,
@@ -502,12 +499,10 @@ pub fn spacing(results: &Results) -> Option<(f64, f64)> {
 fn spin(results: &Results) -> Vec<String> {
     let mut hosts: Vec<(String, &str)> = Vec::new();
     for o in results.observations.iter().filter(|o| o.is_measured()) {
-        let Some(host) = keys::parts(&o.id)
-            .filter(|p| p.are(&SPIN_COLD_START, None) || p.are(&SPIN_COLD, None))
-            .map(|p| p.variant)
-        else {
+        if !(o.id.is_of(&SPIN_COLD_START, None) || o.id.is_of(&SPIN_COLD, None)) {
             continue;
-        };
+        }
+        let host = o.id.variant.to_string();
         if hosts.iter().all(|(h, _)| *h != host) {
             let name = o
                 .label
@@ -520,7 +515,7 @@ fn spin(results: &Results) -> Vec<String> {
     // Hosts whose warm median came out above the cold one, and of those, measurably.
     let (mut compared, mut warm_slower, mut measurably) = (0, Vec::new(), 0);
     for (host, name) in hosts {
-        let get = |series: &Metric| results.measured(&[series.id(None, &host)]);
+        let get = |series: &'static Metric| results.measured(&[series.id_named(None, &host)]);
         let mut parts = Vec::new();
         if let Some(start) = get(&SPIN_COLD_START) {
             parts.push(format!("first 200 {} after launch", value_of(start)));
@@ -593,7 +588,11 @@ fn median_of(o: &Observation) -> f64 {
 /// a note saying so.
 fn wagi_host(
     results: &Results,
-) -> Option<(&'static crate::metric::Variant, &'static str, &'static str)> {
+) -> Option<(
+    &'static wasmlab_model::metric::Variant,
+    &'static str,
+    &'static str,
+)> {
     [
         (&SPIN, "Spin", ""),
         (
@@ -604,7 +603,7 @@ fn wagi_host(
         ),
     ]
     .into_iter()
-    .find(|(v, _, _)| results.measured(&[SPIN_COLD_START.key(v)]).is_some())
+    .find(|(v, _, _)| results.measured(&[SPIN_COLD_START.id(v)]).is_some())
 }
 
 /// Would Spin serve production work: its measured start, per-request cost, memory and
@@ -618,13 +617,13 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         ];
     };
     let mut out = Vec::new();
-    let get = |key: Key| results.measured(&[key]);
-    let start = get(SPIN_COLD_START.key(host));
-    let rate = get(LOAD_RPS.key_at(keys::AT_C10, host));
-    let native_rate = get(LOAD_RPS.key_at(keys::AT_C10, &NATIVE_PROCESS));
-    let rss = get(MEMORY_SERVER_RSS.key(host));
+    let get = |key: Id| results.measured(&[key]);
+    let start = get(SPIN_COLD_START.id(host));
+    let rate = get(LOAD_RPS.id_at(keys::AT_C10, host));
+    let native_rate = get(LOAD_RPS.id_at(keys::AT_C10, &NATIVE_PROCESS));
+    let rss = get(MEMORY_SERVER_RSS.id(host));
     let native_rss = get(keys::NATIVE_SERVER_RSS);
-    let p50 = get(LOAD_LATENCY_P50.key_at(keys::AT_C1, host));
+    let p50 = get(LOAD_LATENCY_P50.id_at(keys::AT_C1, host));
     let mut facts = Vec::new();
     if let Some(s) = start {
         facts.push(format!(
@@ -708,9 +707,9 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         return vec!["Not answered from data: no WAGI host was measured in this run.".into()];
     };
     let mut out = Vec::new();
-    let get = |key: Key| results.measured(&[key]);
+    let get = |key: Id| results.measured(&[key]);
     if let (Some(start), Some(lambda)) = (
-        get(SPIN_COLD_START.key(host)),
+        get(SPIN_COLD_START.id(host)),
         quoted.public(LAMBDA_COLD_START),
     ) {
         let measured = median_of(start);
@@ -732,7 +731,7 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
             lambda.source
         ));
     }
-    if let Some(rss) = get(MEMORY_SERVER_RSS.key(host)) {
+    if let Some(rss) = get(MEMORY_SERVER_RSS.id(host)) {
         let floors: Vec<String> = [LAMBDA_MEMORY, CLOUD_FUNCTIONS_MEMORY]
             .iter()
             .filter_map(|k| quoted.public(k))
@@ -754,7 +753,7 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         }
     }
     if let (Some(rate), Some(concurrency)) = (
-        get(LOAD_RPS.key_at(keys::AT_C10, host)),
+        get(LOAD_RPS.id_at(keys::AT_C10, host)),
         quoted.public(CLOUD_FUNCTIONS_CONCURRENCY),
     ) {
         out.push(format!(

@@ -4,12 +4,11 @@
 //! variant's name once per reading. The commands behind the cells stay on the page, listed
 //! once under the matrix by observation id.
 
-use super::keys;
 use super::slot;
-use crate::format::format_value;
-use crate::metric::Metric;
-use crate::results::{Observation, Results};
 use serde::Serialize;
+use wasmlab_model::format::format_value;
+use wasmlab_model::metric::Metric;
+use wasmlab_model::results::{Observation, Results};
 
 #[derive(Debug, Serialize)]
 pub struct Pivot {
@@ -62,23 +61,20 @@ impl Column {
 pub fn qualified_columns(results: &Results, metrics: &[&'static Metric]) -> Vec<Column> {
     let mut out: Vec<Column> = Vec::new();
     for o in &results.observations {
-        let Some(p) = keys::parts(&o.id) else {
+        let Some(metric) = metrics.iter().find(|m| **m == o.id.metric) else {
             continue;
         };
-        let Some(metric) = metrics.iter().find(|m| **m == p.metric) else {
-            continue;
-        };
-        let Some(q) = p.qualifier else {
+        let Some(q) = o.id.qualifier.as_deref() else {
             continue;
         };
         if !out
             .iter()
-            .any(|c| c.metric == p.metric && c.qualifier.as_deref() == Some(&q))
+            .any(|c| c.metric == o.id.metric && c.qualifier.as_deref() == Some(q))
         {
             out.push(Column {
                 metric,
                 heading: format!("{}: {q}", metric.label),
-                qualifier: Some(q),
+                qualifier: Some(q.to_owned()),
             });
         }
     }
@@ -150,25 +146,24 @@ pub fn pivot_of<'a>(
 ) -> Pivot {
     let mut rows: Vec<(String, Vec<Option<&Observation>>)> = Vec::new();
     for o in observations {
-        let Some(p) = keys::parts(&o.id) else {
-            continue;
-        };
+        let p = &o.id;
         let Some(c) = columns
             .iter()
-            .position(|c| c.metric == p.metric && c.qualifier == p.qualifier)
+            .position(|c| c.metric == p.metric && c.qualifier.as_deref() == p.qualifier.as_deref())
         else {
             continue;
         };
         let i = slot(
             &mut rows,
             |(v, _)| *v == p.variant,
-            || (p.variant.clone(), vec![None; columns.len()]),
+            || (p.variant.to_string(), vec![None; columns.len()]),
         );
         rows[i].1[c] = Some(o);
     }
     let measured = |o: &Option<&Observation>| o.is_some_and(Observation::is_measured);
     let label = |variant: &String| {
-        crate::metric::variant(variant).map_or_else(|| variant.clone(), |v| v.label.to_owned())
+        wasmlab_model::metric::variant(variant)
+            .map_or_else(|| variant.clone(), |v| v.label.to_owned())
     };
     let (rows, idle): (Vec<_>, Vec<_>) = rows
         .into_iter()
@@ -224,7 +219,7 @@ fn text(o: &Observation, cell: Cell) -> String {
 
 /// The median's interval in a cell's width: its real coverage and n, which the table's
 /// note explains (few runs reach less than the nominal level; one run has none).
-fn interval(s: &crate::stats::Summary, unit: crate::metric::Unit) -> String {
+fn interval(s: &wasmlab_model::stats::Summary, unit: wasmlab_model::metric::Unit) -> String {
     let ci = &s.median_ci;
     match s.n {
         0 | 1 => "one run".to_owned(),
@@ -240,8 +235,8 @@ fn interval(s: &crate::stats::Summary, unit: crate::metric::Unit) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{DOCKER, NATIVE_PROCESS, SPIN_COLD, SPIN_WARM};
-    use crate::results::Provenance;
+    use wasmlab_model::metric::{DOCKER, NATIVE_PROCESS, SPIN_COLD, SPIN_WARM};
+    use wasmlab_model::results::Provenance;
 
     #[test]
     fn folding_puts_each_qualifier_s_metrics_in_one_cell() {

@@ -2,8 +2,8 @@
 //! `render` reads. Saved atomically and merged by observation id, so a partial run keeps
 //! what it measured and a single probe can be re-run without losing the others.
 
+use crate::metric::{Id, Subject};
 pub use crate::metric::{Kind, Unit};
-use crate::metric::{Named, Subject};
 use crate::stats::Summary;
 use anyhow::{bail, Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -76,8 +76,9 @@ pub enum Status {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Observation {
-    /// `<probe>.<metric>.<variant>`, stable across runs.
-    pub id: String,
+    /// `<prefix>.<metric>[-<qualifier>].<variant>`, stable across runs; a text the
+    /// catalogue does not know is an error when the file is read.
+    pub id: Id,
     /// What a reader sees in a table.
     pub label: String,
     pub kind: Kind,
@@ -161,10 +162,10 @@ impl Subject {
         summary: Option<Summary>,
     ) -> Observation {
         Observation {
-            id: self.id.to_string(),
+            kind: self.id.metric.kind,
+            unit: self.id.metric.unit,
+            id: self.id,
             label: self.label,
-            kind: self.metric.kind,
-            unit: self.metric.unit,
             command,
             status,
             samples,
@@ -234,19 +235,19 @@ impl Results {
         self.invocations.push(Invocation { number, provenance });
     }
 
-    pub fn get<N: Named + ?Sized>(&self, id: &N) -> Option<&Observation> {
-        self.observations.iter().find(|o| id.is(&o.id))
+    pub fn get(&self, id: &Id) -> Option<&Observation> {
+        self.observations.iter().find(|o| o.id == *id)
     }
 
     /// The first of `ids` that was measured and has samples.
-    pub fn measured<N: Named>(&self, ids: &[N]) -> Option<&Observation> {
+    pub fn measured(&self, ids: &[Id]) -> Option<&Observation> {
         ids.iter()
             .filter_map(|id| self.get(id))
             .find(|o| o.is_measured() && o.summary.is_some())
     }
 
     /// The median of the first of `ids` that was measured.
-    pub fn median<N: Named>(&self, ids: &[N]) -> Option<f64> {
+    pub fn median(&self, ids: &[Id]) -> Option<f64> {
         Some(self.measured(ids)?.summary.as_ref()?.median)
     }
 
@@ -312,7 +313,11 @@ impl Results {
                 SCHEMA_VERSION
             );
         }
-        Ok(serde_json::from_str(text)?)
+        serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{e} (written by another version of measure? re-measure with `make report`)"
+            )
+        })
     }
 
     /// Writes to a temporary file beside `path`, then renames it over `path`, so a reader
@@ -415,8 +420,8 @@ mod tests {
         let mut r = Results::load_or_new(&path, spin).unwrap();
         r.merge(STARTUP_CLI.of(&FLOOR).measured("floor", vec![1e-4]));
         assert_eq!(r.invocations.len(), 2);
-        let floor = r.get("startup.cli.floor").unwrap();
-        let native = r.get("startup.cli.native-process").unwrap();
+        let floor = r.get(&STARTUP_CLI.id(&FLOOR)).unwrap();
+        let native = r.get(&STARTUP_CLI.id(&NATIVE_PROCESS)).unwrap();
         assert_eq!(
             r.invocation_of(floor).unwrap().provenance.command_line,
             "measure spin"
@@ -437,10 +442,13 @@ mod tests {
         r.merge(STARTUP_CLI.of(&DOCKER).failed("docker run", "exit 125"));
         assert_eq!(r.observations.len(), 2);
         assert!(matches!(
-            r.get("startup.cli.docker").unwrap().status,
+            r.get(&STARTUP_CLI.id(&DOCKER)).unwrap().status,
             Status::Failed { .. }
         ));
-        assert!(r.get("startup.cli.native-process").unwrap().is_measured());
+        assert!(r
+            .get(&STARTUP_CLI.id(&NATIVE_PROCESS))
+            .unwrap()
+            .is_measured());
     }
 
     #[test]
@@ -459,12 +467,9 @@ mod tests {
     #[test]
     fn subjects_make_observations_with_the_metric_kind_and_unit() {
         let o = LOAD_ERRORS.at("c10").of(&DOCKER).measured("wrk", vec![0.0]);
-        assert_eq!(o.id, "load.errors-c10.docker");
+        assert_eq!(o.id.to_string(), "load.errors-c10.docker");
         assert_eq!((o.kind, o.unit), (Kind::Load, Unit::PerSecond));
-        assert_eq!(
-            crate::metric::lookup(&o.id).map(|m| m.better),
-            Some(Better::Lower)
-        );
+        assert_eq!(o.id.metric.better, Better::Lower);
         let o = STARTUP_CLI.of(&FLOOR).label("floor").failed("x", "gone");
         assert!(matches!(o.status, Status::Failed { .. }));
         assert_eq!(o.label, "floor");

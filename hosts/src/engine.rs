@@ -3,11 +3,11 @@
 //! over all four (compile, load precompiled, instantiate, run), so the startup, phase and
 //! memory probes take every engine the same way.
 
-use crate::metric::{self, EngineVariants};
 use crate::wasm::{self, Stdio};
 use crate::wasmi_host;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
+use wasmlab_model::metric::{self, EngineVariants};
 
 /// The wasmtime and wasmi versions built in (pinned in measure's Cargo.toml; a unit test
 /// checks them against Cargo.lock), for the provenance of every engine figure.

@@ -1,7 +1,7 @@
 //! An observation's status in words, written once for every export: the page, lab12.md and
 //! results.csv all say "skipped" or "failed" and give the reason the same way.
 
-use crate::results::Status;
+use wasmlab_model::results::Status;
 
 /// `measured`, `skipped` or `failed`, as results.json names it.
 pub fn word(status: &Status) -> &'static str {

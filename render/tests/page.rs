@@ -1,27 +1,32 @@
 //! The write-up rendered from fixture results: the ratios and analysis sentences that come
 //! out for a wasm-faster and a wasm-slower case, within-noise rows, skipped and failed
 //! probes, noisy samples, escaping of tool output, the Markdown and CSV exports, and the
-//! comparison against a baseline run.
+//! comparison against a baseline run; and the page in headless chromium.
 
-#[path = "common/browser.rs"]
+#[path = "support/browser.rs"]
 mod browser;
-mod common;
 
-use measure::format::format_value;
-use measure::metric::Unit;
-use measure::metric::{
+use std::path::{Path, PathBuf};
+use wasmlab_model::format::format_value;
+use wasmlab_model::metric::Unit;
+use wasmlab_model::metric::{
     Subject, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE,
     CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI,
     EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, FLOOR, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
     MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_RSS,
     NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, SIZE_BINARY,
-    SIZE_IMAGE, SPIN_COLD, SPIN_COLD_START, SPIN_WARM, STARTUP_CLI, WASI_HTTP_POOLING,
-    WASMTIME_CLI, WASM_MODULE,
+    SIZE_IMAGE, SPIN_COLD, SPIN_COLD_START, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT,
+    WASI_HTTP_POOLING, WASMTIME_CLI, WASM_MODULE,
 };
-use measure::results::{setting, Invocation, Observation, Provenance, Results};
-use std::path::{Path, PathBuf};
+use wasmlab_model::results::{setting, Invocation, Observation, Provenance, Results};
+use wasmlab_render::templates::Templates;
 
 const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates");
+
+/// The templates as they are in the tree, read from the folder (as `make render` does).
+fn templates() -> Templates {
+    Templates::Dir(TEMPLATES.into())
+}
 
 /// Samples around `median` (seconds), spread by ±1%.
 fn around(median: f64) -> Vec<f64> {
@@ -136,7 +141,8 @@ fn fixture(cached: f64, first: f64) -> Results {
                 "wasmtime not found on PATH; `make setup-extras` installs it",
             ),
         SIZE_IMAGE
-            .named("ctr-broken", "an image that failed")
+            .of(&WASI_HTTP_COMPONENT)
+            .label("an image that failed")
             .failed("ctr images import", "ctr: content digest mismatch <b>"),
     ]
     .into_iter()
@@ -236,25 +242,13 @@ fn render(results: &Results, baseline: Option<&Results>) -> Rendered {
     let file = dir.path().join("results.json");
     results.save(&file).unwrap();
     let out = dir.path().join("report");
-    let mut cmd = common::measure();
-    cmd.arg("render")
-        .arg("--results")
-        .arg(&file)
-        .arg("--out")
-        .arg(&out)
-        .arg("--templates")
-        .arg(TEMPLATES);
-    if let Some(old) = baseline {
+    let old_file = baseline.map(|old| {
         let old_file = dir.path().join("old.json");
         old.save(&old_file).unwrap();
-        cmd.arg("--baseline").arg(old_file);
-    }
-    let done = cmd.output().unwrap();
-    assert!(
-        done.status.success(),
-        "render failed: {}",
-        common::stderr(&done)
-    );
+        old_file
+    });
+    wasmlab_render::render(&file, &out, &templates(), old_file.as_deref())
+        .unwrap_or_else(|e| panic!("render failed: {e:#}"));
     Rendered { _dir: dir, out }
 }
 
@@ -432,18 +426,14 @@ fn a_malformed_quote_file_is_a_one_line_error() {
     std::fs::write(dir.path().join("quoted.json"), "{ not json").unwrap();
     let results = dir.path().join("results.json");
     fixture(0.1, 0.2).save(&results).unwrap();
-    let done = common::measure()
-        .arg("render")
-        .arg("--results")
-        .arg(&results)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--templates")
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!done.status.success());
-    let err = common::stderr(&done);
+    let err = wasmlab_render::render(
+        &results,
+        &dir.path().join("out"),
+        &Templates::Dir(dir.path().to_owned()),
+        None,
+    )
+    .expect_err("a malformed quote file is refused");
+    let err = format!("{err:#}");
     assert!(err.contains("quoted.json is not valid"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
@@ -571,7 +561,7 @@ fn the_page_reads_in_a_browser_at_desktop_and_phone_widths_light_and_dark() {
                 14.0 * scale
             );
         }
-        let findings = probe["findings"].as_str().expect("a Key findings section");
+        let findings = probe["findings"].as_str().expect("a Id findings section");
         for cited in [
             format_value(63_186.0, Unit::Bytes),
             format_value(733_880.0, Unit::Bytes),
@@ -580,7 +570,7 @@ fn the_page_reads_in_a_browser_at_desktop_and_phone_widths_light_and_dark() {
         ] {
             assert!(
                 findings.contains(&cited),
-                "Key findings lack {cited}: {findings}"
+                "Id findings lack {cited}: {findings}"
             );
         }
         for link in probe["links"].as_array().unwrap() {

@@ -6,11 +6,11 @@ mod markdown;
 mod page;
 
 use super::view::View;
-use crate::results::Results;
 use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use page::{Exporter, Page};
 use std::path::Path;
+use wasmlab_model::results::Results;
 
 /// Writes every format of `view` into `out`, with the templates of `templates`.
 pub fn write_all(view: &View, results: &Results, templates: &Templates, out: &Path) -> Result<()> {

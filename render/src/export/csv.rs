@@ -2,7 +2,7 @@
 //! results.json.
 
 use super::page::{Exporter, Page};
-use crate::render::status;
+use crate::status;
 use anyhow::Result;
 
 pub struct Csv;
@@ -46,14 +46,14 @@ impl Exporter for Csv {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(HEADER)?;
         for o in &page.results.observations {
-            let stat = |f: fn(&crate::stats::Summary) -> f64| {
+            let stat = |f: fn(&wasmlab_model::stats::Summary) -> f64| {
                 o.summary
                     .as_ref()
                     .map(|s| f(s).to_string())
                     .unwrap_or_default()
             };
             out.write_record([
-                o.id.clone(),
+                o.id.to_string(),
                 o.label.clone(),
                 word(&o.kind),
                 word(&o.unit),

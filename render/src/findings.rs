@@ -9,9 +9,11 @@ use super::compare::why_not;
 use super::keys::{self, Pair};
 use super::slot;
 use super::verdict::{value_of, verdict, Verdict};
-use crate::metric::{Key, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR};
-use crate::results::{Observation, Results};
 use serde::Serialize;
+use wasmlab_model::metric::{
+    Id, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
+};
+use wasmlab_model::results::{Observation, Results};
 
 /// One line of the summary.
 #[derive(Debug, Clone, Serialize)]
@@ -61,7 +63,7 @@ fn weigh<'a>(
     results: &'a Results,
     pair: &Pair,
 ) -> Result<(&'a Observation, &'a Observation, Verdict), String> {
-    let side = |keys: &[Key]| results.measured(keys).ok_or_else(|| why_not(results, keys));
+    let side = |keys: &[Id]| results.measured(keys).ok_or_else(|| why_not(results, keys));
     let (t, w) = (side(pair.traditional)?, side(pair.wasm)?);
     let v = verdict(t, w).ok_or_else(|| "too few samples to weigh".to_owned())?;
     Ok((t, w, v))
@@ -146,7 +148,7 @@ fn requests(results: &Results) -> String {
     };
     let (group, bench) = REQUEST_IN_PROCESS;
     let in_process = results
-        .measured(&[CRITERION.id(Some(group), bench)])
+        .measured(&[CRITERION.id_named(Some(group), bench)])
         .map(|o| {
             format!(
                 "; in process, without a socket, one request costs {} (instantiate, handle, tear down)",
@@ -158,10 +160,10 @@ fn requests(results: &Results) -> String {
 }
 
 fn memory(results: &Results) -> String {
-    let instance = match results.measured(&[MEMORY_HOST_RSS_GROWTH.key(&EMBEDDED_WASMTIME)]) {
+    let instance = match results.measured(&[MEMORY_HOST_RSS_GROWTH.id(&EMBEDDED_WASMTIME)]) {
         Some(o) => {
             let linear = results
-                .measured(&[MEMORY_LINEAR.key(&EMBEDDED_WASMTIME)])
+                .measured(&[MEMORY_LINEAR.id(&EMBEDDED_WASMTIME)])
                 .map(|l| format!(" (its linear memory is {}, mostly untouched)", value_of(l)))
                 .unwrap_or_default();
             format!(
@@ -170,7 +172,7 @@ fn memory(results: &Results) -> String {
             )
         }
         None => {
-            let key = [MEMORY_HOST_RSS_GROWTH.key(&EMBEDDED_WASMTIME)];
+            let key = [MEMORY_HOST_RSS_GROWTH.id(&EMBEDDED_WASMTIME)];
             format!(
                 "The memory of one instance was {}",
                 unmeasured(&why_not(results, &key))

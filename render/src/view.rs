@@ -12,15 +12,15 @@ use super::plot::Plot;
 use super::quoted::Quoted;
 use super::slot;
 use super::status;
-use crate::format::{format_value, times};
-use crate::metric::{
-    Key, Metric, Unit, CRITERION, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
-    SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM,
-};
-use crate::results::{Kind, Observation, Provenance, Results};
-use crate::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use wasmlab_model::format::{format_value, times};
+use wasmlab_model::metric::{
+    Id, Metric, Unit, CRITERION, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
+    SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM,
+};
+use wasmlab_model::results::{Kind, Observation, Provenance, Results};
+use wasmlab_model::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
 
 /// The cross-check passes when measure's median over hyperfine's lies in this range: the
 /// two clocks then agree within 10% on the same command.
@@ -296,12 +296,12 @@ impl View {
                 .map(row)
                 .collect()
         };
-        let is_section = |o: &Observation| SIZE_SECTION.owns(&o.id);
+        let is_section = |o: &Observation| o.id.metric == &SIZE_SECTION;
         let of_other_engine = |o: &Observation| keys::is_other_engine(&o.id);
         let is_total = |o: &Observation| keys::spin_total(&o.id).is_some();
         let columns = |metrics: &[&'static Metric]| metrics.iter().map(|m| Column::of(m)).collect();
         let servers = servers(results, old);
-        let figure = |key: &Key| match results.get(key) {
+        let figure = |key: &Id| match results.get(key) {
             Some(o) => row(o),
             None => Row::missing(key.to_string()),
         };
@@ -328,7 +328,7 @@ impl View {
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit && !of_other_engine(o)),
             phase_matrix: pivot::pivot(results, columns(&keys::PHASES), Cell::Interval),
-            phases: rows(&|o| CRITERION.owns(&o.id)),
+            phases: rows(&|o| o.id.metric == &CRITERION),
             memory: keys::MEMORY_TABLES
                 .iter()
                 .map(|(title, metrics)| Titled {
@@ -391,9 +391,9 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
     let mut commands: Vec<Vec<&str>> = Vec::new();
     for o in &results.observations {
         // By metric, not by kind: the stress probe's rates are load too, but of containerd.
-        let Some(p) = keys::parts(&o.id).filter(|p| SERVER_LOAD.contains(&p.metric)) else {
+        if !SERVER_LOAD.contains(&o.id.metric) {
             continue;
-        };
+        }
         let name = server_name(o);
         let i = slot(
             &mut out,
@@ -414,14 +414,10 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
             server.not_measured.get_or_insert(why);
             continue;
         }
-        let connections = p
-            .qualifier
-            .as_deref()
-            .map(|q| {
-                q.trim_start_matches(|c: char| !c.is_ascii_digit())
-                    .to_owned()
-            })
-            .unwrap_or_default();
+        let connections =
+            o.id.concurrency()
+                .map(|c| c.to_string())
+                .unwrap_or_default();
         let r = slot(
             &mut server.rows,
             |r| r.connections == connections,
@@ -438,15 +434,15 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
         );
         let row = &mut server.rows[r];
         let value = value_of_median(o);
-        if p.metric == &LOAD_RPS {
+        if o.id.metric == &LOAD_RPS {
             row.rps = value;
             row.requests = o.shown.clone().unwrap_or_default();
             row.change = baseline.and_then(|old| baseline::change(o, old));
-        } else if p.metric == &LOAD_LATENCY_P50 {
+        } else if o.id.metric == &LOAD_LATENCY_P50 {
             row.p50 = value;
-        } else if p.metric == &LOAD_LATENCY_P99 {
+        } else if o.id.metric == &LOAD_LATENCY_P99 {
             row.p99 = value;
-        } else if p.metric == &LOAD_ERRORS {
+        } else if o.id.metric == &LOAD_ERRORS {
             row.errors = value;
         }
     }
@@ -491,7 +487,7 @@ fn compositions(sections: &[Row]) -> Vec<Composition> {
         );
         out[i].1.push((
             bytes,
-            format!("{section} {} B", crate::format::group(bytes)),
+            format!("{section} {} B", wasmlab_model::format::group(bytes)),
         ));
     }
     out.into_iter()
@@ -548,7 +544,7 @@ fn not_measured(results: &Results) -> Vec<NotMeasured> {
             },
         );
         let group = &mut out[i];
-        group.ids.push(o.id.clone());
+        group.ids.push(o.id.to_string());
         if !o.command.is_empty() && !group.commands.contains(&o.command) {
             group.commands.push(o.command.clone());
         }
@@ -620,7 +616,7 @@ fn invocations(results: &Results) -> Vec<InvocationView> {
                 .collect();
             let mut groups: BTreeMap<&str, (usize, Vec<usize>)> = BTreeMap::new();
             for o in &mine {
-                let prefix = o.id.split('.').next().unwrap_or(&o.id);
+                let prefix = o.id.metric.prefix;
                 let group = groups.entry(prefix).or_default();
                 group.0 += 1;
                 if let Some(s) = o.summary.as_ref().filter(|_| o.is_measured()) {
@@ -683,7 +679,7 @@ fn contexts(results: &Results) -> Vec<ContextView> {
             runs: keys::CONTEXT_RUNNERS
                 .iter()
                 .map(|runner| {
-                    let key = metric.key(runner);
+                    let key = metric.id(runner);
                     match results.get(&key) {
                         Some(o) => ContextRun {
                             runner: runner.label.to_owned(),
@@ -711,8 +707,8 @@ fn contexts(results: &Results) -> Vec<ContextView> {
 /// Servers whose ready time, or per-request latency, two probes took: both values side by
 /// side, so the page can say how each was taken.
 fn twice(results: &Results) -> Vec<Twice> {
-    let value = |metric: &Metric, at: Option<&str>, variant: &str| {
-        let o = results.measured(&[metric.id(at, variant)])?;
+    let value = |metric: &'static Metric, at: Option<&str>, variant: &str| {
+        let o = results.measured(&[metric.id_named(at, variant)])?;
         Some(format_value(o.summary.as_ref()?.median, o.unit))
     };
     let mut out: Vec<Twice> = Vec::new();
@@ -755,9 +751,8 @@ fn twice(results: &Results) -> Vec<Twice> {
 
 /// The server an observation is of, as the catalogue names its variant.
 fn server_name(o: &Observation) -> String {
-    keys::parts(&o.id)
-        .and_then(|p| crate::metric::variant(&p.variant))
-        .map_or_else(|| o.id.clone(), |v| v.label.to_owned())
+    o.id.catalogued_variant()
+        .map_or_else(|| o.id.variant.to_string(), |v| v.label.to_owned())
 }
 
 fn value_of_median(o: &Observation) -> String {
@@ -818,7 +813,9 @@ pub fn interval_text(s: &Summary, unit: Unit) -> String {
 /// gets it from the samples.
 fn mean_text(s: &Summary, samples: &[f64], unit: Unit) -> String {
     let f = |v: f64| format_value(v, unit);
-    let interval: Option<Interval> = s.mean_ci.or_else(|| crate::stats::mean_interval(samples));
+    let interval: Option<Interval> = s
+        .mean_ci
+        .or_else(|| wasmlab_model::stats::mean_interval(samples));
     // A few skewed samples can put the t-interval's low end below zero, which no duration
     // or size can be: it is cut at zero, where the samples allow no less.
     let floor = if samples.iter().all(|x| *x >= 0.0) {
@@ -859,7 +856,7 @@ impl Row {
             (None, None) => "no samples".to_owned(),
         };
         Self {
-            id: o.id.clone(),
+            id: o.id.to_string(),
             label: o.label.clone(),
             command: o.command.clone(),
             status: status::word(&o.status),
@@ -923,8 +920,8 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{CTR_RUNC, NATIVE_PROCESS, STRESS_TASKS_PER_SECOND};
-    use crate::results::Provenance;
+    use wasmlab_model::metric::{CTR_RUNC, NATIVE_PROCESS, STRESS_TASKS_PER_SECOND};
+    use wasmlab_model::results::Provenance;
 
     #[test]
     fn the_server_matrix_takes_wrk_s_figures_only() {

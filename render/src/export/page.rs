@@ -1,8 +1,8 @@
 //! What every format is made from, and the one way a template becomes a file.
 
-use crate::render::view::View;
-use crate::results::Results;
+use crate::view::View;
 use anyhow::{Context as _, Result};
+use wasmlab_model::results::Results;
 
 /// What every format is made from.
 pub struct Page<'a> {

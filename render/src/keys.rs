@@ -1,10 +1,10 @@
 //! What the write-up shows, named through the catalogue: the figures each lab section lists,
 //! the pairs the comparison, the analysis and the decision matrix weigh, and the reading of
 //! an observation id into its metric, qualifier and variant. Every id the report names comes
-//! from here or from `crate::metric`, so a renamed metric is a compile error.
+//! from here or from `wasmlab_model::metric`, so a renamed metric is a compile error.
 
-use crate::metric::{
-    EngineVariants, Id, Key, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND,
+use wasmlab_model::metric::{
+    EngineVariants, Id, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND,
     CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED,
     CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
     EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, ENGINES, FLOOR, LOAD_LATENCY_P50, LOAD_RPS,
@@ -17,33 +17,7 @@ use crate::metric::{
     WASI_HTTP_ONDEMAND, WASI_HTTP_POOLING, WASMTIME_CLI, WASMTIME_CLI_AOT, WASMTIME_CLI_JIT,
     WASMTIME_SERVE, WASM_MODULE,
 };
-use crate::results::{Observation, Results};
-
-/// An observation id read through the catalogue: `load.rps-c10.docker` is [`LOAD_RPS`] at
-/// `c10` for `docker`.
-pub struct Parts {
-    pub metric: &'static Metric,
-    pub qualifier: Option<String>,
-    pub variant: String,
-}
-
-/// The parts of `id`, when the catalogue knows its metric.
-pub fn parts(id: &str) -> Option<Parts> {
-    let id: Id = id.parse().ok()?;
-    let metric = id.catalogued()?;
-    Some(Parts {
-        metric,
-        qualifier: metric.qualifier_of(&id.metric).map(str::to_owned),
-        variant: id.variant,
-    })
-}
-
-impl Parts {
-    /// Whether these are the parts of `metric` at `qualifier` (None: unqualified).
-    pub fn are(&self, metric: &Metric, qualifier: Option<&str>) -> bool {
-        self.metric == metric && self.qualifier.as_deref() == qualifier
-    }
-}
+use wasmlab_model::results::{Observation, Results};
 
 /// The measured observations of `metric` at `qualifier`, each with its variant, in the
 /// order of the results file.
@@ -56,10 +30,8 @@ pub fn measured_series<'a>(
         .observations
         .iter()
         .filter(|o| o.is_measured() && o.summary.is_some())
-        .filter_map(move |o| {
-            let p = parts(&o.id)?;
-            p.are(metric, qualifier).then_some((o, p.variant))
-        })
+        .filter(move |o| o.id.is_of(metric, qualifier))
+        .map(|o| (o, o.id.variant.to_string()))
 }
 
 /// The metrics of the Spin (HTTP request) probe, which tables of their own show.
@@ -116,9 +88,8 @@ pub const OPERATIONS: [&[&Metric]; 2] = [
 
 /// The series of a Spin total (cold start, cold, warm, kept alive), or None for another id,
 /// including the per-phase splits.
-pub fn spin_total(id: &str) -> Option<&'static Metric> {
-    let p = parts(id)?;
-    (p.qualifier.is_none() && SPIN_TOTALS.contains(&p.metric)).then_some(p.metric)
+pub fn spin_total(id: &Id) -> Option<&'static Metric> {
+    (id.qualifier.is_none() && SPIN_TOTALS.contains(&id.metric)).then_some(id.metric)
 }
 
 /// The in-process phases, in the order they happen: a column each in the engine × phase
@@ -131,7 +102,7 @@ pub const PHASES: [&Metric; 4] = [
 ];
 
 /// The floor's startup, the reference of the "× floor" column.
-pub const FLOOR_STARTUP: Key = STARTUP_CLI.key(&FLOOR);
+pub const FLOOR_STARTUP: Id = STARTUP_CLI.id(&FLOOR);
 
 /// The variants of the engines besides cranelift (wasmtime's default, the lab's own
 /// figures): their section shows them, the lab's tables and charts do not.
@@ -141,7 +112,7 @@ fn other_engines() -> impl Iterator<Item = &'static Variant> {
 
 /// A startup figure the engines chart shows: every engine's, beside the native process
 /// and runc.
-pub fn is_engine_startup(id: &str) -> bool {
+pub fn is_engine_startup(id: &Id) -> bool {
     startup_variant(id).is_some_and(|v| {
         ENGINES
             .iter()
@@ -153,45 +124,43 @@ pub fn is_engine_startup(id: &str) -> bool {
 
 /// A figure, of any metric, of an engine other than cranelift: the lab's own sections leave
 /// it to the engines section, which weighs the engines against each other.
-pub fn is_other_engine(id: &str) -> bool {
-    parts(id).is_some_and(|p| other_engines().any(|o| o.name == p.variant))
+pub fn is_other_engine(id: &Id) -> bool {
+    other_engines().any(|o| o.name == id.variant)
 }
 
-fn startup_variant(id: &str) -> Option<String> {
-    parts(id)
-        .filter(|p| p.are(&STARTUP_CLI, None))
-        .map(|p| p.variant)
+fn startup_variant(id: &Id) -> Option<&str> {
+    id.is_of(&STARTUP_CLI, None).then_some(&*id.variant)
 }
 
 /// The native binary timed back to back by `measure` and by hyperfine: the cross-check.
-pub const CROSSCHECK: [Key; 2] = [
-    STARTUP_CLI.key(&NATIVE_PROCESS_ALONE),
-    STARTUP_CLI.key(&NATIVE_PROCESS_HYPERFINE),
+pub const CROSSCHECK: [Id; 2] = [
+    STARTUP_CLI.id(&NATIVE_PROCESS_ALONE),
+    STARTUP_CLI.id(&NATIVE_PROCESS_HYPERFINE),
 ];
 /// The preview 1 module started in its server context under ctr: its exit and message.
-pub const P1_SERVER: Key = SERVER_CONTEXT_EXIT.key(&CTR_WASMTIME);
+pub const P1_SERVER: Id = SERVER_CONTEXT_EXIT.id(&CTR_WASMTIME);
 /// `spin deploy`, end to end.
-pub const SPIN_DEPLOY_TIME: Key = SPIN_DEPLOY.key(&SPIN);
+pub const SPIN_DEPLOY_TIME: Id = SPIN_DEPLOY.id(&SPIN);
 /// The remote Spin deployment's cold series, skipped without `$SPIN_URL`.
-pub const SPIN_REMOTE_COLD: Key = SPIN_COLD.key(&crate::metric::REMOTE);
+pub const SPIN_REMOTE_COLD: Id = SPIN_COLD.id(&wasmlab_model::metric::REMOTE);
 /// The traditional server's first 200.
-pub const DOCKER_READY: Key = READY_SERVER.key(&DOCKER);
+pub const DOCKER_READY: Id = READY_SERVER.id(&DOCKER);
 /// Server-ready observations of the WASM servers, when their probes ran.
-pub const WASI_HTTP_READY: &[Key] = &[
-    READY_SERVER.key(&WASI_HTTP_POOLING),
-    READY_SERVER.key(&WASI_HTTP_ONDEMAND),
-    READY_SERVER.key(&WASMTIME_SERVE),
+pub const WASI_HTTP_READY: &[Id] = &[
+    READY_SERVER.id(&WASI_HTTP_POOLING),
+    READY_SERVER.id(&WASI_HTTP_ONDEMAND),
+    READY_SERVER.id(&WASMTIME_SERVE),
 ];
-pub const WAGI_READY: &[Key] = &[READY_SERVER.key(&EMBEDDED_WAGI), READY_SERVER.key(&SPIN)];
+pub const WAGI_READY: &[Id] = &[READY_SERVER.id(&EMBEDDED_WAGI), READY_SERVER.id(&SPIN)];
 /// The native server process's resident set.
-pub const NATIVE_SERVER_RSS: Key = MEMORY_SERVER_RSS.key(&NATIVE_PROCESS);
+pub const NATIVE_SERVER_RSS: Id = MEMORY_SERVER_RSS.id(&NATIVE_PROCESS);
 /// The concurrency the comparison and the analysis quote a server's rate at.
 pub const AT_C10: &str = "c10";
 
 /// Two sides of a comparison: candidate keys per side, the first measured stands for it.
 pub struct Pair {
-    pub traditional: &'static [Key],
-    pub wasm: &'static [Key],
+    pub traditional: &'static [Id],
+    pub wasm: &'static [Id],
 }
 
 impl Pair {
@@ -205,84 +174,84 @@ impl Pair {
 }
 
 pub const BINARY_SIZE: Pair = Pair {
-    traditional: &[SIZE_BINARY.key(&NATIVE_BINARY)],
-    wasm: &[SIZE_BINARY.key(&WASM_MODULE)],
+    traditional: &[SIZE_BINARY.id(&NATIVE_BINARY)],
+    wasm: &[SIZE_BINARY.id(&WASM_MODULE)],
 };
 pub const IMAGE_SIZE: Pair = Pair {
-    traditional: &[SIZE_IMAGE.key(&DOCKER)],
-    wasm: &[SIZE_IMAGE.key(&CTR_WASM_IMAGE)],
+    traditional: &[SIZE_IMAGE.id(&DOCKER)],
+    wasm: &[SIZE_IMAGE.id(&CTR_WASM_IMAGE)],
 };
 pub const IMAGES_IN_CONTAINERD: Pair = Pair {
-    traditional: &[SIZE_IMAGE.key(&CTR_NATIVE_IMAGE)],
-    wasm: &[SIZE_IMAGE.key(&CTR_WASM_IMAGE)],
+    traditional: &[SIZE_IMAGE.id(&CTR_NATIVE_IMAGE)],
+    wasm: &[SIZE_IMAGE.id(&CTR_WASM_IMAGE)],
 };
 pub const STARTUP_AS_THE_LAB_RUNS_IT: Pair = Pair {
-    traditional: &[STARTUP_CLI.key(&DOCKER)],
+    traditional: &[STARTUP_CLI.id(&DOCKER)],
     wasm: &[
-        STARTUP_CLI.key(&CTR_WASMTIME_CACHED),
-        STARTUP_CLI.key(&CTR_WASMTIME_FIRST),
+        STARTUP_CLI.id(&CTR_WASMTIME_CACHED),
+        STARTUP_CLI.id(&CTR_WASMTIME_FIRST),
     ],
 };
 pub const STARTUP_FIRST: Pair = Pair {
-    traditional: &[STARTUP_CLI.key(&CTR_RUNC)],
-    wasm: &[STARTUP_CLI.key(&CTR_WASMTIME_FIRST)],
+    traditional: &[STARTUP_CLI.id(&CTR_RUNC)],
+    wasm: &[STARTUP_CLI.id(&CTR_WASMTIME_FIRST)],
 };
 pub const STARTUP_CACHED: Pair = Pair {
-    traditional: &[STARTUP_CLI.key(&CTR_RUNC)],
-    wasm: &[STARTUP_CLI.key(&CTR_WASMTIME_CACHED)],
+    traditional: &[STARTUP_CLI.id(&CTR_RUNC)],
+    wasm: &[STARTUP_CLI.id(&CTR_WASMTIME_CACHED)],
 };
 pub const STARTUP_NO_CONTAINER: Pair = Pair {
-    traditional: &[STARTUP_CLI.key(&NATIVE_PROCESS)],
-    wasm: &[STARTUP_CLI.key(&EMBEDDED_WASMTIME_AOT)],
+    traditional: &[STARTUP_CLI.id(&NATIVE_PROCESS)],
+    wasm: &[STARTUP_CLI.id(&EMBEDDED_WASMTIME_AOT)],
 };
 /// Both bare processes on loopback, under the same wrk and pinning: the native server
 /// against the wasi:http component in the embedded host. The docker server is not a side
 /// here: its requests also cross docker's port forwarding, which no wasm server did.
 pub const THROUGHPUT: Pair = Pair {
-    traditional: &[LOAD_RPS.key_at(AT_C10, &NATIVE_PROCESS)],
+    traditional: &[LOAD_RPS.id_at(AT_C10, &NATIVE_PROCESS)],
     wasm: &[
-        LOAD_RPS.key_at(AT_C10, &WASI_HTTP_POOLING),
-        LOAD_RPS.key_at(AT_C10, &WASMTIME_SERVE),
+        LOAD_RPS.id_at(AT_C10, &WASI_HTTP_POOLING),
+        LOAD_RPS.id_at(AT_C10, &WASMTIME_SERVE),
     ],
 };
 /// One request at a time (wrk's median latency at one connection), the same two servers.
 pub const LATENCY_ONE_CONNECTION: Pair = Pair {
-    traditional: &[LOAD_LATENCY_P50.key_at(AT_C1, &NATIVE_PROCESS)],
+    traditional: &[LOAD_LATENCY_P50.id_at(AT_C1, &NATIVE_PROCESS)],
     wasm: &[
-        LOAD_LATENCY_P50.key_at(AT_C1, &WASI_HTTP_POOLING),
-        LOAD_LATENCY_P50.key_at(AT_C1, &WASMTIME_SERVE),
+        LOAD_LATENCY_P50.id_at(AT_C1, &WASI_HTTP_POOLING),
+        LOAD_LATENCY_P50.id_at(AT_C1, &WASMTIME_SERVE),
     ],
 };
 /// The docker server's rate, shown beside the like-for-like row and weighed against nothing.
 pub const THROUGHPUT_DOCKER: Pair = Pair {
-    traditional: &[LOAD_RPS.key_at(AT_C10, &DOCKER)],
+    traditional: &[LOAD_RPS.id_at(AT_C10, &DOCKER)],
     wasm: &[],
 };
 /// The same reading on both sides: VmRSS of every process of the serving group.
 pub const MEMORY_SERVING: Pair = Pair {
-    traditional: &[MEMORY_SERVER_RSS.key(&NATIVE_PROCESS)],
-    wasm: &[MEMORY_SERVER_RSS.key(&WASI_HTTP_POOLING)],
+    traditional: &[MEMORY_SERVER_RSS.id(&NATIVE_PROCESS)],
+    wasm: &[MEMORY_SERVER_RSS.id(&WASI_HTTP_POOLING)],
 };
 /// `docker stats` of the docker server, as the lab asks: no wasm server ran under docker.
 pub const MEMORY_SERVING_DOCKER_STATS: Pair = Pair {
-    traditional: &[MEMORY_SERVER_DOCKER_STATS.key(&DOCKER)],
+    traditional: &[MEMORY_SERVER_DOCKER_STATS.id(&DOCKER)],
     wasm: &[],
 };
 /// One CLI container as a whole (its cgroup's peak plus its shim's peak RSS), runc against
 /// the wasm shim with its module cached.
 pub const MEMORY_CLI: Pair = Pair {
-    traditional: &[MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_RUNC)],
-    wasm: &[MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_WASMTIME_CACHED)],
+    traditional: &[MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_RUNC)],
+    wasm: &[MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_WASMTIME_CACHED)],
 };
 /// The same, the shim compiling the module.
 pub const MEMORY_CLI_FIRST: Pair = Pair {
-    traditional: &[MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_RUNC)],
-    wasm: &[MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_WASMTIME_FIRST)],
+    traditional: &[MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_RUNC)],
+    wasm: &[MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_WASMTIME_FIRST)],
 };
 /// The cgroups alone, which hold different parts of the work on the two sides.
 pub const MEMORY_CLI_CGROUP: Pair = Pair {
-    traditional: &[MEMORY_CLI_PEAK.key(&CTR_RUNC)],
-    wasm: &[MEMORY_CLI_PEAK.key(&CTR_WASMTIME_CACHED)],
+    traditional: &[MEMORY_CLI_PEAK.id(&CTR_RUNC)],
+    wasm: &[MEMORY_CLI_PEAK.id(&CTR_WASMTIME_CACHED)],
 };
 
 /// Task 1: the three contexts, each run natively and as the wasm module, output kept.
@@ -301,17 +270,17 @@ pub const AT_C1: &str = "c1";
 /// One figure a lab section lists, and whether the hand-in write-up (lab12.md, which keeps
 /// to what the lab asks) lists it too; the page lists every one.
 pub struct Listed {
-    pub key: Key,
+    pub key: Id,
     pub hand_in: bool,
 }
 
 /// Listed on the page and in the hand-in.
-const fn both(key: Key) -> Listed {
+const fn both(key: Id) -> Listed {
     Listed { key, hand_in: true }
 }
 
 /// Listed on the page only.
-const fn page(key: Key) -> Listed {
+const fn page(key: Id) -> Listed {
     Listed {
         key,
         hand_in: false,
@@ -320,66 +289,63 @@ const fn page(key: Key) -> Listed {
 
 /// 2. The traditional container.
 pub const TRADITIONAL: &[Listed] = &[
-    both(SIZE_BINARY.key(&NATIVE_BINARY)),
-    both(SIZE_IMAGE.key(&DOCKER)),
-    page(BUILD_IMAGE.key(&DOCKER)),
-    both(STARTUP_CLI.key(&DOCKER)),
-    both(MEMORY_SERVER_DOCKER_STATS.key(&DOCKER)),
-    page(MEMORY_SERVER_CGROUP.key(&DOCKER)),
+    both(SIZE_BINARY.id(&NATIVE_BINARY)),
+    both(SIZE_IMAGE.id(&DOCKER)),
+    page(BUILD_IMAGE.id(&DOCKER)),
+    both(STARTUP_CLI.id(&DOCKER)),
+    both(MEMORY_SERVER_DOCKER_STATS.id(&DOCKER)),
+    page(MEMORY_SERVER_CGROUP.id(&DOCKER)),
     page(DOCKER_READY),
-    both(STOP_SERVER.key(&DOCKER)),
+    both(STOP_SERVER.id(&DOCKER)),
 ];
 
 /// 3. The WASM container, beside runc on the same containerd and the runtimes without one.
 pub const WASM: &[Listed] = &[
-    both(SIZE_BINARY.key(&WASM_MODULE)),
-    both(SIZE_IMAGE.key(&CTR_WASM_IMAGE)),
-    page(SIZE_IMAGE.key(&CTR_NATIVE_IMAGE)),
-    both(STARTUP_CLI.key(&CTR_WASMTIME_FIRST)),
-    both(STARTUP_CLI.key(&CTR_WASMTIME_CACHED)),
-    both(STARTUP_CLI.key(&CTR_RUNC)),
-    page(MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_WASMTIME_FIRST)),
-    both(MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_WASMTIME_CACHED)),
-    both(MEMORY_CLI_CONTAINER_TOTAL.key(&CTR_RUNC)),
-    page(MEMORY_CLI_PEAK.key(&CTR_WASMTIME_CACHED)),
-    page(MEMORY_CLI_SHIM_PEAK.key(&CTR_WASMTIME_CACHED)),
-    page(MEMORY_CLI_PEAK.key(&CTR_RUNC)),
-    page(MEMORY_CLI_SHIM_PEAK.key(&CTR_RUNC)),
-    both(MEMORY_LINEAR.key(&EMBEDDED_WASMTIME)),
-    page(THROUGHPUT_CONTAINER_STARTS.key(&CTR_WASMTIME)),
-    page(THROUGHPUT_CONTAINER_STARTS.key(&CTR_RUNC)),
-    page(STARTUP_CLI.key(&WASMTIME_CLI_JIT)),
-    page(STARTUP_CLI.key(&WASMTIME_CLI)),
-    page(STARTUP_CLI.key(&WASMTIME_CLI_AOT)),
-    page(STARTUP_CLI.key(&EMBEDDED_WASMTIME_JIT)),
-    page(STARTUP_CLI.key(&EMBEDDED_WASMTIME_AOT)),
-    page(STARTUP_CLI.key(&NATIVE_PROCESS)),
+    both(SIZE_BINARY.id(&WASM_MODULE)),
+    both(SIZE_IMAGE.id(&CTR_WASM_IMAGE)),
+    page(SIZE_IMAGE.id(&CTR_NATIVE_IMAGE)),
+    both(STARTUP_CLI.id(&CTR_WASMTIME_FIRST)),
+    both(STARTUP_CLI.id(&CTR_WASMTIME_CACHED)),
+    both(STARTUP_CLI.id(&CTR_RUNC)),
+    page(MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_WASMTIME_FIRST)),
+    both(MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_WASMTIME_CACHED)),
+    both(MEMORY_CLI_CONTAINER_TOTAL.id(&CTR_RUNC)),
+    page(MEMORY_CLI_PEAK.id(&CTR_WASMTIME_CACHED)),
+    page(MEMORY_CLI_SHIM_PEAK.id(&CTR_WASMTIME_CACHED)),
+    page(MEMORY_CLI_PEAK.id(&CTR_RUNC)),
+    page(MEMORY_CLI_SHIM_PEAK.id(&CTR_RUNC)),
+    both(MEMORY_LINEAR.id(&EMBEDDED_WASMTIME)),
+    page(THROUGHPUT_CONTAINER_STARTS.id(&CTR_WASMTIME)),
+    page(THROUGHPUT_CONTAINER_STARTS.id(&CTR_RUNC)),
+    page(STARTUP_CLI.id(&WASMTIME_CLI_JIT)),
+    page(STARTUP_CLI.id(&WASMTIME_CLI)),
+    page(STARTUP_CLI.id(&WASMTIME_CLI_AOT)),
+    page(STARTUP_CLI.id(&EMBEDDED_WASMTIME_JIT)),
+    page(STARTUP_CLI.id(&EMBEDDED_WASMTIME_AOT)),
+    page(STARTUP_CLI.id(&NATIVE_PROCESS)),
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::SIZE_SECTION;
+    use wasmlab_model::metric::EMBEDDED_WINCH_JIT;
 
     #[test]
-    fn ids_read_back_to_their_metric_qualifier_and_variant() {
-        let id = |key: Key| key.to_string();
-        let p = parts(&id(LOAD_RPS.key_at("c10", &DOCKER))).unwrap();
-        assert!(p.are(&LOAD_RPS, Some("c10")));
-        assert_eq!(p.variant, DOCKER.name);
-        assert!(LOAD_RPS.owns(&id(THROUGHPUT.wasm[0])));
-        let text = SIZE_SECTION.id(None, &format!("{}.text", NATIVE_BINARY.name));
-        assert!(SIZE_SECTION.owns(&text.to_string()));
-        assert!(!SIZE_SECTION.owns(&id(SIZE_BINARY.key(&NATIVE_BINARY))));
-        let cold_dns = SPIN_COLD.key_at("dns", &DOCKER);
-        assert_eq!(spin_total(&id(SPIN_COLD.key(&DOCKER))), Some(&SPIN_COLD));
-        assert_eq!(spin_total(&id(cold_dns)), None);
-        assert_eq!(spin_total(&id(STARTUP_CLI.key(&DOCKER))), None);
+    fn spin_totals_and_other_engines_are_told_by_their_ids() {
+        assert_eq!(THROUGHPUT.wasm[0].metric, &LOAD_RPS);
+        let cold_dns = SPIN_COLD.id_at("dns", &DOCKER);
+        assert_eq!(spin_total(&SPIN_COLD.id(&DOCKER)), Some(&SPIN_COLD));
+        assert_eq!(spin_total(&cold_dns), None);
+        assert_eq!(spin_total(&STARTUP_CLI.id(&DOCKER)), None);
+        assert!(is_other_engine(&STARTUP_CLI.id(&EMBEDDED_WINCH_JIT)));
+        assert!(!is_other_engine(&STARTUP_CLI.id(&EMBEDDED_WASMTIME_JIT)));
     }
 
     #[test]
     fn every_memory_and_operation_metric_has_its_table() {
-        use crate::metric::{Kind, ALL, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE};
+        use wasmlab_model::metric::{
+            Kind, ALL, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
+        };
         let tabled: Vec<&Metric> = MEMORY_TABLES
             .iter()
             .flat_map(|(_, m)| m.iter().copied())
@@ -419,12 +385,12 @@ mod tests {
             MEMORY_CLI_FIRST,
             MEMORY_CLI_CGROUP,
         ];
-        let listed = TRADITIONAL.iter().chain(WASM).map(|l| l.key);
+        let listed = TRADITIONAL.iter().chain(WASM).map(|l| l.key.clone());
         let paired = pairs
             .iter()
             .flat_map(|p| p.traditional.iter().chain(p.wasm));
         for key in listed
-            .chain(paired.copied())
+            .chain(paired.cloned())
             .chain([
                 FLOOR_STARTUP,
                 P1_SERVER,
@@ -433,13 +399,11 @@ mod tests {
                 DOCKER_READY,
                 NATIVE_SERVER_RSS,
             ])
-            .chain(WASI_HTTP_READY.iter().chain(WAGI_READY).copied())
+            .chain(WASI_HTTP_READY.iter().chain(WAGI_READY).cloned())
             .chain(CROSSCHECK)
         {
-            let id = key.to_string();
-            let p = parts(&id).unwrap_or_else(|| panic!("{id} is not in the catalogue"));
-            assert!(p.are(key.metric, key.qualifier), "{id}");
-            assert_eq!(p.variant, key.variant.name, "{id}");
+            let text = key.to_string();
+            assert_eq!(text.parse::<Id>(), Ok(key), "{text} is not the catalogue's");
         }
         for section in [TRADITIONAL, WASM] {
             let mut ids: Vec<String> = section.iter().map(|l| l.key.to_string()).collect();

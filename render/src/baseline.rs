@@ -2,10 +2,10 @@
 //! median, flagged only when it is beyond noise, as criterion does: the interval of the
 //! ratio must exclude 1 and the change must exceed a noise threshold.
 
-use crate::metric::{lookup, Better};
-use crate::results::{Observation, Results};
-use crate::stats::ratio_of_medians;
 use serde::Serialize;
+use wasmlab_model::metric::Better;
+use wasmlab_model::results::{Observation, Results};
+use wasmlab_model::stats::ratio_of_medians;
 
 /// Changes smaller than this are called noise even when the interval excludes 1
 /// (criterion's default noise threshold).
@@ -22,11 +22,11 @@ pub struct Change {
 /// How `now` moved against the same observation in `old`, when both were measured and the
 /// catalogue says which way its metric improves.
 pub fn change(now: &Observation, old: &Results) -> Option<Change> {
-    let before = old.measured(&[now.id.as_str()])?;
+    let before = old.measured(std::slice::from_ref(&now.id))?;
     if !now.is_measured() || before.unit != now.unit {
         return None;
     }
-    let better = lookup(&now.id)?.better;
+    let better = now.id.metric.better;
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
     let verdict = if !r.is_significant() || delta.abs() < NOISE_THRESHOLD {
@@ -46,8 +46,8 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{Subject, DOCKER, LOAD_RPS, SIZE_BINARY, STARTUP_CLI, WASM_MODULE};
-    use crate::results::Provenance;
+    use wasmlab_model::metric::{Subject, DOCKER, LOAD_RPS, SIZE_BINARY, STARTUP_CLI, WASM_MODULE};
+    use wasmlab_model::results::Provenance;
 
     fn results(now: &Observation) -> Results {
         let mut r = Results::new(Provenance::default());

@@ -17,13 +17,14 @@ mod pivot;
 mod plot;
 mod quoted;
 mod status;
+pub mod templates;
 mod verdict;
 mod view;
 
-use crate::results::Results;
 use crate::templates::Templates;
 use anyhow::{Context as _, Result};
 use std::path::Path;
+use wasmlab_model::results::Results;
 
 /// The index of the first item that `matches`, a new one pushed when there is none: the
 /// groups of a table or chart keep the order in which the results file first names them.

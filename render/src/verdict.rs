@@ -4,11 +4,11 @@
 //! measures. The comparison table, the analysis and the decision matrix all weigh through
 //! here.
 
-use crate::format::{format_value, group, times};
-use crate::metric::{lookup, Better, Kind, Metric, Unit};
-use crate::results::Observation;
-use crate::stats::ratio_of_medians;
 use serde::Serialize;
+use wasmlab_model::format::{format_value, group, times};
+use wasmlab_model::metric::{Better, Kind, Metric, Unit};
+use wasmlab_model::results::Observation;
+use wasmlab_model::stats::ratio_of_medians;
 
 /// Which side a comparison favours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,10 +62,10 @@ fn words(metric: &Metric) -> (&'static str, &'static str) {
 }
 
 /// Compares two observations of metrics that improve the same way, phrased from the WASM
-/// side; None when either is not in the catalogue or has too few samples.
+/// side; None when either has too few samples.
 pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict> {
-    let metric = lookup(&traditional.id)?;
-    if lookup(&wasm.id)?.better != metric.better {
+    let metric = traditional.id.metric;
+    if wasm.id.metric.better != metric.better {
         return None;
     }
     // r > 1 means WASM is better: the traditional figure over the WASM one when lower is
@@ -148,7 +148,7 @@ pub fn value_of(o: &Observation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric::{
+    use wasmlab_model::metric::{
         CTR_RUNC, CTR_WASMTIME_CACHED, DOCKER, LOAD_RPS, NATIVE_BINARY, SIZE_BINARY, STARTUP_CLI,
         WASI_HTTP_POOLING, WASM_MODULE,
     };
