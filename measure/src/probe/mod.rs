@@ -127,8 +127,8 @@ mod tests {
     }
 }
 
-/// The README's table of what is measured, from the catalogue and the registry: a test
-/// checks the README holds it as printed here.
+/// docs/metrics.md's table of what is measured, from the catalogue and the registry: a
+/// test checks docs/metrics.md holds it as printed here.
 pub fn metrics_table() -> String {
     use wasmlab_model::metric::{Better, ALL};
     let registry = registry();
@@ -161,13 +161,13 @@ pub fn metrics_table() -> String {
 
 #[cfg(test)]
 mod readme {
-    /// The README's block between these markers must be [`super::metrics_table`].
+    /// docs/metrics.md's block between these markers must be [`super::metrics_table`].
     const BEGIN: &str = "<!-- metrics: begin -->\n";
     const END: &str = "<!-- metrics: end -->";
 
     #[test]
     fn the_readme_lists_every_metric_as_the_catalogue_has_it() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../../docs/metrics.md");
         let expected = super::metrics_table();
         let listed = readme
             .split_once(BEGIN)
@@ -176,7 +176,7 @@ mod readme {
         assert_eq!(
             listed,
             Some(expected.as_str()),
-            "README.md's metric table is out of date; put this between the markers:\n{expected}"
+            "docs/metrics.md's metric table is out of date; put this between the markers:\n{expected}"
         );
     }
 }
