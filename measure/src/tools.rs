@@ -349,13 +349,19 @@ mod tests {
         assert_eq!(names(false), ["wasmtime", "spin"]);
     }
 
-    /// A fresh Debian machine gets every required tool from `.ci/run` (which runs
-    /// `make setup`): each one's Debian package is named in scripts/setup.sh or .ci/run.
+    /// A fresh Debian machine gets every required tool from `make setup` and `make test`
+    /// (which installs the page check's browser): each one's Debian package is named in
+    /// scripts/setup.sh, scripts/install-browser.sh or .ci/run.
     #[test]
     fn setup_and_ci_install_every_required_package() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
-        let scripts = [read("scripts/setup.sh"), read(".ci/run")].concat();
+        let scripts = [
+            read("scripts/setup.sh"),
+            read("scripts/install-browser.sh"),
+            read(".ci/run"),
+        ]
+        .concat();
         let names: Vec<&str> = scripts
             .split(|c: char| !(c.is_ascii_alphanumeric() || ".-".contains(c)))
             .collect();
@@ -363,7 +369,7 @@ mod tests {
             if let Some(package) = known.package {
                 assert!(
                     names.contains(&package),
-                    "{} is required but neither scripts/setup.sh nor .ci/run installs {package}",
+                    "{} is required but no setup script installs {package}",
                     known.name
                 );
             }
@@ -371,6 +377,7 @@ mod tests {
         // The two without a package: rustup's, and the shim, built by install-shim.sh.
         assert!(read("scripts/install-shim.sh").contains("bin=containerd-shim-wasmtime-v1"));
         assert!(read("Makefile").contains("@bash scripts/install-shim.sh"));
+        assert!(read("Makefile").contains("@bash scripts/install-browser.sh"));
     }
 
     #[test]
