@@ -7,7 +7,7 @@ use crate::wasm::{self, Stdio};
 use crate::wasmi_host;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use wasmlab_model::metric::{self, EngineVariants};
+use wasmlab_model::metric::EngineVariants;
 
 /// The wasmtime and wasmi versions built in (pinned in measure's Cargo.toml; a unit test
 /// checks them against Cargo.lock), for the provenance of every engine figure.
@@ -60,9 +60,9 @@ impl Engine {
 
     /// The variants its figures are named by: a start that compiles (or, for wasmi,
     /// translates), a start from the precompiled module, its in-process phases, and its
-    /// shim's; the catalogue lists the engines in [`Engine::ALL`]'s order (tested).
+    /// shim's: the catalogue's row of the same name (every engine has one, tested).
     pub fn variants(self) -> &'static EngineVariants {
-        &metric::ENGINES[self as usize]
+        EngineVariants::of(self.name()).expect("every engine has its row in the catalogue")
     }
 
     /// Where the module precompiled for this engine is kept, beside `wasm`. Cranelift keeps
@@ -87,13 +87,14 @@ pub enum Instance {
     Wasmi(Box<wasmi_host::Instance>),
 }
 
-/// An engine, set up once, then any number of modules and instances.
-pub enum Runtime {
+/// An engine set up to host modules: configured once, then any number of modules and
+/// instances.
+pub enum EngineHost {
     Wasmtime(wasmtime::Engine, wasm::Host),
     Wasmi(wasmi_host::Host),
 }
 
-impl Runtime {
+impl EngineHost {
     pub fn new(engine: Engine) -> Result<Self> {
         Ok(match engine {
             Engine::Wasmi => Self::Wasmi(wasmi_host::Host::new()?),
@@ -185,7 +186,10 @@ mod tests {
 
     #[test]
     fn the_catalogue_lists_the_engines_in_their_order() {
-        let names: Vec<&str> = metric::ENGINES.iter().map(|e| e.engine).collect();
+        let names: Vec<&str> = wasmlab_model::metric::ENGINES
+            .iter()
+            .map(|e| e.engine)
+            .collect();
         let ours: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
         assert_eq!(names, ours);
         assert_eq!(Engine::Wasmi.variants().engine, "wasmi");

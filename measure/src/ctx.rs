@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-use wasmlab_hosts::engine::{Engine, Runtime};
+use wasmlab_hosts::engine::{Engine, EngineHost};
 use wasmlab_model::metric::Subject;
 use wasmlab_model::results::Observation;
 
@@ -229,7 +229,7 @@ impl Ctx {
         for engine in Engine::ALL.into_iter().filter(|e| e.precompiles()) {
             let out = engine.precompiled_path(&self.wasm);
             let _ = std::fs::remove_file(&out);
-            let done = Runtime::new(engine).and_then(|r| r.precompile(&self.wasm, &out));
+            let done = EngineHost::new(engine).and_then(|r| r.precompile(&self.wasm, &out));
             match done {
                 Ok(()) => {}
                 Err(e) if engine == Engine::Cranelift => return Err(e),

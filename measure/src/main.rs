@@ -525,7 +525,7 @@ fn status_line(o: &results::Observation) -> String {
 }
 
 fn exec(file: &Path, engine: Engine, precompiled: bool, args: Vec<String>) -> Result<i32> {
-    let runtime = engine::Runtime::new(engine)?;
+    let runtime = engine::EngineHost::new(engine)?;
     let module = if precompiled {
         runtime.load_precompiled(file)?
     } else {
@@ -564,6 +564,7 @@ fn print_env() -> Result<()> {
         anyhow::bail!("stdout is closed: nowhere to print the list");
     }
     let mut out = std::io::stdout().lock();
+    let known = tools::listed();
     let found = tools::discover();
     let groups = [
         (
@@ -577,7 +578,7 @@ fn print_env() -> Result<()> {
     ];
     for (required, heading) in groups {
         writeln!(out, "{heading}").context("cannot write to stdout")?;
-        for (known, found) in tools::KNOWN.iter().zip(&found) {
+        for (known, found) in known.iter().zip(&found) {
             if known.required != required {
                 continue;
             }

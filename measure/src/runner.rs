@@ -262,7 +262,7 @@ pub fn schedule(variants: usize, warmup: usize, runs: usize) -> impl Iterator<It
 }
 
 /// A command measured spawn-to-exit, one variant of a comparison.
-pub struct Variant {
+pub struct TimedCommand {
     /// What its timings are an observation of.
     pub subject: Subject,
     pub command: Command,
@@ -282,7 +282,7 @@ pub struct Plan {
 }
 
 /// Runs `variants` on the interleaved schedule with real processes; see [`bench_with`].
-pub fn bench(variants: Vec<Variant>, plan: Plan) -> Vec<Observation> {
+pub fn bench(variants: Vec<TimedCommand>, plan: Plan) -> Vec<Observation> {
     bench_with(&mut Processes, variants, plan)
 }
 
@@ -291,7 +291,7 @@ pub fn bench(variants: Vec<Variant>, plan: Plan) -> Vec<Observation> {
 /// reason, keeping its valid samples; the others go on.
 pub fn bench_with(
     exec: &mut dyn Execute,
-    mut variants: Vec<Variant>,
+    mut variants: Vec<TimedCommand>,
     plan: Plan,
 ) -> Vec<Observation> {
     #[derive(Default)]
@@ -462,8 +462,8 @@ mod tests {
             .ok_or_else(|| format!("printed {:?}", run.stdout))
     }
 
-    fn variant(v: &'static wasmlab_model::metric::Variant, program: &str) -> Variant {
-        Variant {
+    fn timed(v: &'static wasmlab_model::metric::Variant, program: &str) -> TimedCommand {
+        TimedCommand {
             subject: STARTUP_CLI.of(v),
             command: Command::new(program),
             check: says_ok,
@@ -494,7 +494,7 @@ mod tests {
         };
         let out = bench_with(
             &mut exec,
-            vec![variant(&FLOOR, "a"), variant(&NATIVE_PROCESS, "b")],
+            vec![timed(&FLOOR, "a"), timed(&NATIVE_PROCESS, "b")],
             plan,
         );
         assert_eq!(exec.seen, ["a", "b", "a", "b", "a", "b", "b"]);

@@ -231,7 +231,7 @@ fn every_engine_prints_the_moscow_json() {
         let mut runs = vec![(wasm(), false)];
         if engine.precompiles() {
             let cwasm = engine.precompiled_path(&dir.path().join("m.wasm"));
-            wasmlab_hosts::engine::Runtime::new(engine)
+            wasmlab_hosts::engine::EngineHost::new(engine)
                 .and_then(|r| r.precompile(&wasm(), &cwasm))
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             runs.push((cwasm, true));

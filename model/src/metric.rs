@@ -411,8 +411,7 @@ macro_rules! metrics {
 macro_rules! variants {
     ($($(#[$doc:meta])* $name:ident = $id:literal, $label:literal;)*) => {
         $($(#[$doc])* pub const $name: Variant = Variant { name: $id, label: $label };)*
-        /// Every variant the catalogue names (sections and criterion benches are named at
-        /// run time).
+        /// Every variant of the catalogue but the engines' (see [`all_variants`]).
         pub const VARIANTS: &[&Variant] = &[$(&$name),*];
     };
 }
@@ -497,31 +496,11 @@ variants! {
     NATIVE_PROCESS = "native-process", "native process";
     NATIVE_PROCESS_ALONE = "native-process-alone", "native process, back to back, timed by measure";
     NATIVE_PROCESS_HYPERFINE = "native-process-hyperfine", "native process, back to back, timed by hyperfine";
-    EMBEDDED_WASMTIME = "embedded-wasmtime", "embedded wasmtime (cranelift)";
-    EMBEDDED_WASMTIME_JIT = "embedded-wasmtime-jit", "wasm, embedded wasmtime (cranelift), JIT";
-    EMBEDDED_WASMTIME_AOT = "embedded-wasmtime-aot", "wasm, embedded wasmtime (cranelift), precompiled";
-    // The other engines of the embedded host; no engine in an id means cranelift.
-    EMBEDDED_WINCH = "embedded-winch", "embedded wasmtime with Winch";
-    EMBEDDED_WINCH_JIT = "embedded-winch-jit", "wasm, embedded wasmtime with Winch, compiled at start";
-    EMBEDDED_WINCH_AOT = "embedded-winch-aot", "wasm, embedded wasmtime with Winch, precompiled";
-    EMBEDDED_PULLEY = "embedded-pulley", "embedded wasmtime with the Pulley interpreter";
-    EMBEDDED_PULLEY_JIT = "embedded-pulley-jit", "wasm, embedded wasmtime with Pulley, compiled to bytecode at start";
-    EMBEDDED_PULLEY_AOT = "embedded-pulley-aot", "wasm, embedded wasmtime with Pulley, precompiled bytecode";
-    EMBEDDED_WASMI = "embedded-wasmi", "wasm, embedded wasmi (interpreter)";
     WASMTIME_CLI = "wasmtime-cli", "wasm, wasmtime CLI, its defaults";
     WASMTIME_CLI_JIT = "wasmtime-cli-jit", "wasm, wasmtime CLI, cache off";
     WASMTIME_CLI_AOT = "wasmtime-cli-aot", "wasm, wasmtime CLI, precompiled";
     DOCKER = "docker", "docker";
     CTR_RUNC = "ctr-runc", "ctr + runc";
-    CTR_WASMTIME = "ctr-wasmtime", "ctr + wasmtime shim";
-    CTR_WASMTIME_FIRST = "ctr-wasmtime-first", "ctr + wasmtime shim, first start";
-    CTR_WASMTIME_CACHED = "ctr-wasmtime-cached", "ctr + wasmtime shim, module cached";
-    CTR_WASMTIME_WINCH = "ctr-wasmtime-winch", "ctr + wasmtime shim (Winch)";
-    CTR_WASMTIME_WINCH_FIRST = "ctr-wasmtime-winch-first", "ctr + wasmtime shim (Winch), first start";
-    CTR_WASMTIME_WINCH_CACHED = "ctr-wasmtime-winch-cached", "ctr + wasmtime shim (Winch), module cached";
-    CTR_WASMTIME_PULLEY = "ctr-wasmtime-pulley", "ctr + wasmtime shim (Pulley)";
-    CTR_WASMTIME_PULLEY_FIRST = "ctr-wasmtime-pulley-first", "ctr + wasmtime shim (Pulley), first start";
-    CTR_WASMTIME_PULLEY_CACHED = "ctr-wasmtime-pulley-cached", "ctr + wasmtime shim (Pulley), module cached";
     // Servers.
     EMBEDDED_WAGI = "embedded-wagi", "embedded WAGI host (measure wagi, not Spin)";
     SPIN = "spin", "Spin (spin up, WAGI executor)";
@@ -533,10 +512,12 @@ variants! {
 
 /// One engine's variants: in the embedded host (a start that compiles or translates, one
 /// from the precompiled module, its in-process phases) and, for wasmtime's engines, under
-/// the containerd shim. The one place that ties an engine to its ids.
+/// the containerd shim. Made by [`engines!`] from one row per engine.
 pub struct EngineVariants {
-    /// The engine's name, as `measure exec --engine` and the shim's handler take it.
+    /// The engine's name, as `measure exec --engine` and the shim's contract take it.
     pub engine: &'static str,
+    /// Its name in a sentence: "cranelift", "Winch".
+    pub name: &'static str,
     pub label: &'static str,
     pub start: &'static Variant,
     pub precompiled: Option<&'static Variant>,
@@ -553,53 +534,99 @@ pub struct ShimVariants {
     pub cached: &'static Variant,
 }
 
-/// Every engine, cranelift first: wasmtime's default and the lab's own figures.
-pub const ENGINES: [EngineVariants; 4] = [
-    EngineVariants {
-        engine: "cranelift",
-        label: "wasmtime, cranelift",
-        start: &EMBEDDED_WASMTIME_JIT,
-        precompiled: Some(&EMBEDDED_WASMTIME_AOT),
-        phases: &EMBEDDED_WASMTIME,
-        shim: Some(ShimVariants {
-            runtime: &CTR_WASMTIME,
-            first: &CTR_WASMTIME_FIRST,
-            cached: &CTR_WASMTIME_CACHED,
-        }),
-    },
-    EngineVariants {
-        engine: "winch",
-        label: "wasmtime, Winch",
-        start: &EMBEDDED_WINCH_JIT,
-        precompiled: Some(&EMBEDDED_WINCH_AOT),
-        phases: &EMBEDDED_WINCH,
-        shim: Some(ShimVariants {
-            runtime: &CTR_WASMTIME_WINCH,
-            first: &CTR_WASMTIME_WINCH_FIRST,
-            cached: &CTR_WASMTIME_WINCH_CACHED,
-        }),
-    },
-    EngineVariants {
-        engine: "pulley",
-        label: "wasmtime, Pulley",
-        start: &EMBEDDED_PULLEY_JIT,
-        precompiled: Some(&EMBEDDED_PULLEY_AOT),
-        phases: &EMBEDDED_PULLEY,
-        shim: Some(ShimVariants {
-            runtime: &CTR_WASMTIME_PULLEY,
-            first: &CTR_WASMTIME_PULLEY_FIRST,
-            cached: &CTR_WASMTIME_PULLEY_CACHED,
-        }),
-    },
-    EngineVariants {
-        engine: "wasmi",
-        label: "wasmi",
-        start: &EMBEDDED_WASMI,
-        precompiled: None,
-        phases: &EMBEDDED_WASMI,
-        shim: None,
-    },
-];
+/// The engine table: one row per engine, from which its variants' constants, ids and labels
+/// follow, and [`ENGINES`] lists them in row order.
+///
+/// A row: `CONST = "engine" "Name", "label", host "<as a label names it>", id "<in ids>"`, the
+/// constants of its phases, start and precompiled start (`embedded (PHASES, START, AOT)`;
+/// an engine with no precompiled form and no compile step gives one constant, used for
+/// its start and its phases), and for an engine of the shim its constants there (`shim
+/// "<id suffix>" "<label suffix>" (RUNTIME, FIRST, CACHED)`). Ids: `embedded-<id>`,
+/// `embedded-<id>-jit`, `embedded-<id>-aot`, `ctr-wasmtime<suffix>[-first|-cached]`.
+macro_rules! engines {
+    ($($(#[$doc:meta])* $row:ident = $engine:literal $name:literal, $label:literal, host $host:literal, id $id:literal,
+        embedded ($phases:ident $(, $start:ident, $aot:ident)?)
+        $(, shim $suffix:literal $shim_label:literal ($runtime:ident, $first:ident, $cached:ident))?;)*) => {
+        $(
+            engines!(@embedded $host, $id, $phases $(, $start, $aot)?);
+            $(
+                pub const $runtime: Variant = Variant {
+                    name: concat!("ctr-wasmtime", $suffix),
+                    label: concat!("ctr + wasmtime shim", $shim_label),
+                };
+                pub const $first: Variant = Variant {
+                    name: concat!("ctr-wasmtime", $suffix, "-first"),
+                    label: concat!("ctr + wasmtime shim", $shim_label, ", first start"),
+                };
+                pub const $cached: Variant = Variant {
+                    name: concat!("ctr-wasmtime", $suffix, "-cached"),
+                    label: concat!("ctr + wasmtime shim", $shim_label, ", module cached"),
+                };
+            )?
+            $(#[$doc])*
+            pub const $row: EngineVariants = EngineVariants {
+                engine: $engine,
+                name: $name,
+                label: $label,
+                start: engines!(@start $phases $(, $start)?),
+                precompiled: engines!(@aot $($aot)?),
+                phases: &$phases,
+                shim: engines!(@shim $($runtime, $first, $cached)?),
+            };
+        )*
+        /// Every engine, in the table's order: cranelift first (wasmtime's default and the
+        /// lab's own figures).
+        pub const ENGINES: &[EngineVariants] = &[$($row),*];
+    };
+    (@embedded $host:literal, $id:literal, $phases:ident, $start:ident, $aot:ident) => {
+        pub const $phases: Variant = Variant {
+            name: concat!("embedded-", $id),
+            label: concat!("embedded ", $host),
+        };
+        pub const $start: Variant = Variant {
+            name: concat!("embedded-", $id, "-jit"),
+            label: concat!("wasm, embedded ", $host, ", compiled at start"),
+        };
+        pub const $aot: Variant = Variant {
+            name: concat!("embedded-", $id, "-aot"),
+            label: concat!("wasm, embedded ", $host, ", precompiled"),
+        };
+    };
+    (@embedded $host:literal, $id:literal, $phases:ident) => {
+        pub const $phases: Variant = Variant {
+            name: concat!("embedded-", $id),
+            label: concat!("wasm, embedded ", $host),
+        };
+    };
+    (@start $phases:ident, $start:ident) => { &$start };
+    (@start $phases:ident) => { &$phases };
+    (@aot $aot:ident) => { Some(&$aot) };
+    (@aot) => { None };
+    (@shim $runtime:ident, $first:ident, $cached:ident) => {
+        Some(ShimVariants { runtime: &$runtime, first: &$first, cached: &$cached })
+    };
+    (@shim) => { None };
+}
+
+engines! {
+    /// wasmtime's optimizing compiler, its default. An id without an engine's name is
+    /// cranelift's (`embedded-wasmtime-jit`, `ctr-wasmtime-first`).
+    CRANELIFT = "cranelift" "cranelift", "wasmtime, cranelift", host "wasmtime (cranelift)", id "wasmtime",
+        embedded (EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_JIT, EMBEDDED_WASMTIME_AOT),
+        shim "" "" (CTR_WASMTIME, CTR_WASMTIME_FIRST, CTR_WASMTIME_CACHED);
+    /// wasmtime's baseline compiler: one pass, quicker to compile, slower code.
+    WINCH = "winch" "Winch", "wasmtime, Winch", host "wasmtime with Winch", id "winch",
+        embedded (EMBEDDED_WINCH, EMBEDDED_WINCH_JIT, EMBEDDED_WINCH_AOT),
+        shim "-winch" " (Winch)" (CTR_WASMTIME_WINCH, CTR_WASMTIME_WINCH_FIRST, CTR_WASMTIME_WINCH_CACHED);
+    /// wasmtime's interpreter: the module is compiled to Pulley bytecode, cached like
+    /// machine code.
+    PULLEY = "pulley" "Pulley", "wasmtime, Pulley", host "wasmtime with Pulley", id "pulley",
+        embedded (EMBEDDED_PULLEY, EMBEDDED_PULLEY_JIT, EMBEDDED_PULLEY_AOT),
+        shim "-pulley" " (Pulley)" (CTR_WASMTIME_PULLEY, CTR_WASMTIME_PULLEY_FIRST, CTR_WASMTIME_PULLEY_CACHED);
+    /// wasmi, an interpreter: no compile step, no precompiled form, no shim.
+    WASMI = "wasmi" "wasmi", "wasmi", host "wasmi (interpreter)", id "wasmi",
+        embedded (EMBEDDED_WASMI);
+}
 
 impl EngineVariants {
     /// The engine named `name`.
@@ -607,14 +634,17 @@ impl EngineVariants {
         ENGINES.iter().find(|e| e.engine == name)
     }
 
-    /// Every variant of the engine.
+    /// Every variant of the engine, each once (an engine with no compile step starts and
+    /// runs its phases under one variant).
     pub fn all(&self) -> impl Iterator<Item = &'static Variant> {
         let shim = self
             .shim
             .iter()
             .flat_map(|s| [s.runtime, s.first, s.cached]);
-        [self.start, self.phases]
+        let start = (!std::ptr::eq(self.start, self.phases)).then_some(self.start);
+        start
             .into_iter()
+            .chain([self.phases])
             .chain(self.precompiled)
             .chain(shim)
             .collect::<Vec<_>>()
@@ -622,13 +652,22 @@ impl EngineVariants {
     }
 }
 
+/// Every variant the catalogue names: [`VARIANTS`] and the engines' (sections and criterion
+/// benches are named at run time).
+pub fn all_variants() -> impl Iterator<Item = &'static Variant> {
+    VARIANTS
+        .iter()
+        .copied()
+        .chain(ENGINES.iter().flat_map(|e| e.all()))
+}
+
 /// The section name of what no section of an artifact covers (headers, padding, section
 /// tables), so an artifact's `SIZE_SECTION` rows sum to its file size.
 pub const SECTION_UNCOVERED: &str = "headers-and-padding";
 
-/// The variant of the catalogue named `name`.
+/// The variant of the catalogue named `name`: one of [`VARIANTS`] or of an engine's.
 pub fn variant(name: &str) -> Option<&'static Variant> {
-    VARIANTS.iter().copied().find(|v| v.name == name)
+    all_variants().find(|v| v.name == name)
 }
 
 #[cfg(test)]
@@ -642,7 +681,7 @@ mod tests {
         let n = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), n, "a metric id is declared twice");
-        let mut names: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+        let mut names: Vec<&str> = all_variants().map(|v| v.name).collect();
         names.sort_unstable();
         let n = names.len();
         names.dedup();
@@ -660,7 +699,7 @@ mod tests {
             Qualifiers::Group => vec![Some("wasm"), Some("wasi_http")],
         };
         let variants: Vec<String> = match m.variants {
-            Variants::Catalogue => VARIANTS.iter().map(|v| v.name.to_owned()).collect(),
+            Variants::Catalogue => all_variants().map(|v| v.name.to_owned()).collect(),
             Variants::Section => vec!["native.text".into(), "wasm.custom".into()],
             Variants::Bench => vec!["compile".into(), "one_request".into()],
         };
@@ -744,6 +783,29 @@ mod tests {
         assert_eq!(
             "load.rps-c16.docker".parse::<Id>().unwrap().concurrency(),
             Some(16)
+        );
+    }
+
+    /// The engine table derives the ids earlier results files hold.
+    #[test]
+    fn engine_rows_make_the_ids_of_earlier_runs() {
+        let names = |e: &EngineVariants| e.all().map(|v| v.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(&CRANELIFT),
+            [
+                "embedded-wasmtime-jit",
+                "embedded-wasmtime",
+                "embedded-wasmtime-aot",
+                "ctr-wasmtime",
+                "ctr-wasmtime-first",
+                "ctr-wasmtime-cached"
+            ]
+        );
+        assert_eq!(names(&WINCH)[4], "ctr-wasmtime-winch-first");
+        assert_eq!(names(&WASMI), ["embedded-wasmi"]);
+        assert_eq!(
+            ENGINES.iter().map(|e| e.engine).collect::<Vec<_>>(),
+            ["cranelift", "winch", "pulley", "wasmi"]
         );
     }
 

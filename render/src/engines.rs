@@ -200,7 +200,7 @@ fn against_runc(
     let mut faster = Vec::new();
     let mut others = Vec::new();
     let mut missing = Vec::new();
-    for e in &ENGINES {
+    for e in ENGINES {
         let Some(shim) = &e.shim else { continue };
         match get(results, At(&STARTUP_CLI, None), pick(shim)).and_then(|w| verdict(runc, w)) {
             Some(v) if v.winner == Winner::Wasm => {

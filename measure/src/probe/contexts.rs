@@ -18,7 +18,7 @@ use wasmlab_model::results::Observation;
 /// At most this many lines of what a context printed are kept.
 const KEPT_LINES: usize = 6;
 
-pub struct Contexts;
+pub struct ContextsProbe;
 
 /// A context: its metric, its environment, and what a correct answer looks like.
 struct Context {
@@ -56,7 +56,7 @@ fn header(out: &str, line: &str) -> Result<(), String> {
         .ok_or_else(|| format!("no `{line}` header in {out:?}"))
 }
 
-impl Probe for Contexts {
+impl Probe for ContextsProbe {
     fn id(&self) -> &'static str {
         "contexts"
     }

@@ -16,7 +16,7 @@ use wasmlab_model::format::format_value;
 use wasmlab_model::metric::{Subject, Unit, CRITERION};
 use wasmlab_model::results::Observation;
 
-pub struct Criterion;
+pub struct CriterionProbe;
 
 /// The one observation written when there are no results to read.
 fn missing() -> Subject {
@@ -25,7 +25,7 @@ fn missing() -> Subject {
         .named("missing", "criterion benches")
 }
 
-impl Probe for Criterion {
+impl Probe for CriterionProbe {
     fn id(&self) -> &'static str {
         "criterion"
     }

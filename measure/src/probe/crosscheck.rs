@@ -23,9 +23,9 @@ use wasmlab_model::results::Observation;
 /// Runs per tool in one turn.
 const BATCH: usize = 5;
 
-pub struct Crosscheck;
+pub struct CrosscheckProbe;
 
-impl Probe for Crosscheck {
+impl Probe for CrosscheckProbe {
     fn id(&self) -> &'static str {
         "crosscheck"
     }

@@ -8,9 +8,9 @@ use crate::runtime::docker;
 use wasmlab_model::metric::{BUILD_IMAGE, DOCKER, SIZE_IMAGE};
 use wasmlab_model::results::Observation;
 
-pub struct DockerImage;
+pub struct DockerImageProbe;
 
-impl Probe for DockerImage {
+impl Probe for DockerImageProbe {
     fn id(&self) -> &'static str {
         "docker-image"
     }

@@ -2,18 +2,18 @@
 //! Adding a probe is one file and one line in [`registry`]. Probes use the runtimes
 //! (`crate::runtime`) and the runner, never one another, and know nothing of the report.
 
-mod containers;
 mod contexts;
 mod criterion;
 mod crosscheck;
-mod ctr_images;
+mod ctr;
+mod ctr_image;
 mod docker_image;
 mod load;
 mod peak_rss;
-mod phases;
+mod phase;
 mod sections;
 mod server;
-mod sizes;
+mod size;
 pub mod spin;
 mod startup;
 mod stress;
@@ -22,18 +22,21 @@ use crate::ctx::Ctx;
 use wasmlab_model::metric::{Id, Metric, Variant};
 use wasmlab_model::results::Observation;
 
-/// What a probe writes: a metric for every variant, or for these variants only (when two
-/// probes share a metric, each claims its own variants).
+/// What a probe writes: a metric for every variant, for these variants only, or for every
+/// variant but these (when two probes share a metric, each claims its own variants; a probe
+/// that writes a variant per engine claims all but the others', so a new engine needs no
+/// edit here).
 #[derive(Debug, Clone, Copy)]
 pub enum Claim {
     All(&'static Metric),
     Variants(&'static Metric, &'static [&'static Variant]),
+    AllBut(&'static Metric, &'static [&'static Variant]),
 }
 
 impl Claim {
     pub fn metric(&self) -> &'static Metric {
         match self {
-            Claim::All(m) | Claim::Variants(m, _) => m,
+            Claim::All(m) | Claim::Variants(m, _) | Claim::AllBut(m, _) => m,
         }
     }
 
@@ -43,6 +46,7 @@ impl Claim {
             && match self {
                 Claim::All(_) => true,
                 Claim::Variants(_, vs) => vs.iter().any(|v| v.name == id.variant),
+                Claim::AllBut(_, vs) => !vs.iter().any(|v| v.name == id.variant),
             }
     }
 }
@@ -60,20 +64,20 @@ pub trait Probe {
 /// `measure spin`, with its own options): a plain `measure run` leaves it out.
 pub fn registry() -> Vec<Box<dyn Probe>> {
     vec![
-        Box::new(contexts::Contexts),
-        Box::new(sizes::Sizes),
-        Box::new(sections::Sections),
-        Box::new(docker_image::DockerImage),
-        Box::new(ctr_images::CtrImages),
-        Box::new(startup::Startup),
-        Box::new(crosscheck::Crosscheck),
-        Box::new(peak_rss::PeakRss),
+        Box::new(contexts::ContextsProbe),
+        Box::new(size::SizeProbe),
+        Box::new(sections::SectionsProbe),
+        Box::new(docker_image::DockerImageProbe),
+        Box::new(ctr_image::CtrImageProbe),
+        Box::new(startup::StartupProbe),
+        Box::new(crosscheck::CrosscheckProbe),
+        Box::new(peak_rss::PeakRssProbe),
         Box::new(server::ServerProbe),
         Box::new(load::LoadProbe),
-        Box::new(phases::Phases),
-        Box::new(containers::Containers),
-        Box::new(stress::Stress),
-        Box::new(criterion::Criterion),
+        Box::new(phase::PhaseProbe),
+        Box::new(ctr::CtrProbe),
+        Box::new(stress::StressProbe),
+        Box::new(criterion::CriterionProbe),
         Box::new(spin::SpinProbe::default()),
     ]
 }
@@ -98,7 +102,7 @@ mod tests {
     }
 
     /// Every metric is written by exactly one probe, or split by variant between probes
-    /// that claim disjoint variants.
+    /// that claim disjoint variants, one of them perhaps every variant but the others'.
     #[test]
     fn every_metric_is_claimed_once() {
         let registry = registry();
@@ -112,16 +116,30 @@ mod tests {
             assert!(!claims.is_empty(), "no probe writes {id}");
             if claims.len() > 1 {
                 let mut variants = Vec::new();
+                let mut all_but = Vec::new();
                 for (probe, claim) in &claims {
                     match claim {
                         Claim::All(_) => panic!("{probe} claims all of {id}, which others write"),
                         Claim::Variants(_, vs) => variants.extend(vs.iter().map(|v| v.name)),
+                        Claim::AllBut(_, vs) => all_but.push(vs.iter().map(|v| v.name).collect()),
                     }
                 }
                 let n = variants.len();
                 variants.sort_unstable();
                 variants.dedup();
                 assert_eq!(variants.len(), n, "two probes write a variant of {id}");
+                match &all_but[..] {
+                    [] => {}
+                    [except] => {
+                        let mut except: Vec<&str> = Vec::clone(except);
+                        except.sort_unstable();
+                        assert_eq!(
+                            except, variants,
+                            "all but these of {id}: the others' claims"
+                        );
+                    }
+                    _ => panic!("two probes claim all but some of {id}"),
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::runner::{describe, run_once, Variant};
+use crate::runner::{describe, run_once, TimedCommand};
 use crate::runtime::cli;
 use crate::tools;
 use anyhow::{Context as _, Result};
@@ -16,9 +16,9 @@ use wasmlab_model::results::Observation;
 
 const GNU_TIME: &str = tools::GNU_TIME.name;
 
-pub struct PeakRss;
+pub struct PeakRssProbe;
 
-impl Probe for PeakRss {
+impl Probe for PeakRssProbe {
     fn id(&self) -> &'static str {
         "peak-rss"
     }
@@ -29,14 +29,14 @@ impl Probe for PeakRss {
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         let (variants, failed) = cli::local(ctx);
-        let subject = |variant: &Variant| {
+        let subject = |variant: &TimedCommand| {
             MEMORY_CLI_PEAK_RSS.named(
                 &variant.subject.id.variant,
                 format!("{}: peak RSS of one CLI run", variant.subject.label),
             )
         };
         let command =
-            |variant: &Variant| format!("{GNU_TIME} -f %M {}", describe(&variant.command));
+            |variant: &TimedCommand| format!("{GNU_TIME} -f %M {}", describe(&variant.command));
         let not_run: Vec<Observation> = failed
             .iter()
             .map(|(v, why)| subject(v).failed(command(v), why.clone()))
@@ -59,7 +59,7 @@ impl Probe for PeakRss {
 }
 
 /// `ctx.runs` runs of `variant` under GNU time, each checked like a timed run.
-fn samples(variant: &Variant, ctx: &Ctx) -> Result<Vec<f64>> {
+fn samples(variant: &TimedCommand, ctx: &Ctx) -> Result<Vec<f64>> {
     let report = tempfile::NamedTempFile::new()?;
     let inner = &variant.command;
     let mut cmd = Command::new(GNU_TIME);

@@ -10,12 +10,12 @@ use std::path::Path;
 use wasmlab_model::metric::{SECTION_UNCOVERED, SIZE_SECTION};
 use wasmlab_model::results::Observation;
 
-pub struct Sections;
+pub struct SectionsProbe;
 
 /// Reads an artifact's sections: (name, bytes in the file).
 type ReadSections = fn(&[u8]) -> Result<Vec<(String, u64)>>;
 
-impl Probe for Sections {
+impl Probe for SectionsProbe {
     fn id(&self) -> &'static str {
         "sections"
     }

@@ -9,40 +9,20 @@ use crate::runtime::cli;
 use wasmlab_model::metric;
 use wasmlab_model::results::Observation;
 
-pub struct Startup;
+pub struct StartupProbe;
 
-impl Probe for Startup {
+impl Probe for StartupProbe {
     fn id(&self) -> &'static str {
         "startup"
     }
 
-    /// The cross-check's two rows are `STARTUP_CLI` too, written by `crosscheck`.
+    /// Every runtime's and engine's start but the cross-check's two, which `crosscheck`
+    /// writes.
     fn claims(&self) -> &'static [Claim] {
         use metric::*;
-        &[Claim::Variants(
+        &[Claim::AllBut(
             &STARTUP_CLI,
-            &[
-                &FLOOR,
-                &NATIVE_PROCESS,
-                &EMBEDDED_WASMTIME_JIT,
-                &EMBEDDED_WASMTIME_AOT,
-                &EMBEDDED_WINCH_JIT,
-                &EMBEDDED_WINCH_AOT,
-                &EMBEDDED_PULLEY_JIT,
-                &EMBEDDED_PULLEY_AOT,
-                &EMBEDDED_WASMI,
-                &CTR_RUNC,
-                &CTR_WASMTIME_FIRST,
-                &CTR_WASMTIME_CACHED,
-                &CTR_WASMTIME_WINCH_FIRST,
-                &CTR_WASMTIME_WINCH_CACHED,
-                &CTR_WASMTIME_PULLEY_FIRST,
-                &CTR_WASMTIME_PULLEY_CACHED,
-                &DOCKER,
-                &WASMTIME_CLI,
-                &WASMTIME_CLI_JIT,
-                &WASMTIME_CLI_AOT,
-            ],
+            &[&NATIVE_PROCESS_ALONE, &NATIVE_PROCESS_HYPERFINE],
         )]
     }
 

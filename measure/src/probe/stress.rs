@@ -18,9 +18,9 @@ use tokio::task::JoinSet;
 use wasmlab_model::metric::{Metric, Subject, STRESS_START_LATENCY, STRESS_TASKS_PER_SECOND};
 use wasmlab_model::results::Observation;
 
-pub struct Stress;
+pub struct StressProbe;
 
-impl Probe for Stress {
+impl Probe for StressProbe {
     fn id(&self) -> &'static str {
         "stress"
     }

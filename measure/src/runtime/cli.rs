@@ -7,12 +7,12 @@ use super::containerd::{self, CacheState, Cleanup, Runtime};
 use super::docker;
 use crate::ctx::Ctx;
 use crate::expect;
-use crate::runner::{describe, run_once, Exit, Run, Variant};
+use crate::runner::{describe, run_once, Exit, Run, TimedCommand};
 use crate::tools;
 use std::path::Path;
 use std::process::Command;
 use wasmlab_hosts::engine::Engine;
-use wasmlab_model::metric::{self, ShimVariants, Subject, Variant as Named, STARTUP_CLI};
+use wasmlab_model::metric::{self, ShimVariants, Subject, Variant, STARTUP_CLI};
 use wasmlab_model::results::Observation;
 
 /// A variant that cannot run here: its subject, the command it would run, and why not.
@@ -37,13 +37,13 @@ pub fn service_command(program: &Path) -> Command {
     cmd
 }
 
-fn variant(
-    of: &'static Named,
+fn timed(
+    of: &'static Variant,
     label: &str,
     command: Command,
     check: fn(&Run) -> Result<(), String>,
-) -> Variant {
-    Variant {
+) -> TimedCommand {
+    TimedCommand {
         subject: STARTUP_CLI.of(of).label(label),
         command,
         check,
@@ -55,7 +55,7 @@ fn variant(
 /// wasm module in the embedded host under each engine (compiling at start, and
 /// precompiled where the engine has that form). A precompiled row whose engine could not
 /// precompile the module comes back apart, with the error, to be reported failed.
-pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
+pub fn local(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<(TimedCommand, String)>) {
     let exec = |engine: Engine, module: Option<&Path>| {
         let mut cmd = service_command(&ctx.measure);
         cmd.args(["exec", "--engine", engine.name()]);
@@ -66,13 +66,13 @@ pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
         cmd
     };
     let mut variants = vec![
-        variant(
+        timed(
             &metric::FLOOR,
             metric::FLOOR.label,
             bare(&ctx.floor),
             expect::silent_success,
         ),
-        variant(
+        timed(
             &metric::NATIVE_PROCESS,
             metric::NATIVE_PROCESS.label,
             service_command(&ctx.native),
@@ -83,7 +83,7 @@ pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
     for engine in Engine::ALL {
         let named = engine.variants();
         let start = named.start;
-        variants.push(variant(
+        variants.push(timed(
             start,
             start.label,
             exec(engine, None),
@@ -93,7 +93,7 @@ pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
             continue;
         };
         let path = engine.precompiled_path(&ctx.wasm);
-        let precompiled = variant(
+        let precompiled = timed(
             aot,
             aot.label,
             exec(engine, Some(&path)),
@@ -108,8 +108,8 @@ pub fn local(ctx: &Ctx) -> (Vec<Variant>, Vec<(Variant, String)>) {
 }
 
 /// The same command as `local`'s native variant, under another subject (the cross-check).
-pub fn native(subject: Subject, ctx: &Ctx) -> Variant {
-    Variant {
+pub fn native(subject: Subject, ctx: &Ctx) -> TimedCommand {
+    TimedCommand {
         subject,
         command: service_command(&ctx.native),
         check: expect::moscow_json_run,
@@ -123,7 +123,7 @@ pub fn native(subject: Subject, ctx: &Ctx) -> Variant {
 /// JIT and AOT costs sit beside the embedded ones. What cannot run comes back as its
 /// observation, with its own command: skipped when the CLI is missing (an optional extra),
 /// failed when `wasmtime compile` fails.
-pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
+pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<Observation>) {
     let cwasm = ctx.work_dir.join("moscow-time.wasmtime-cli.cwasm");
     let cli = which::which("wasmtime");
     let program = cli.as_deref().unwrap_or(Path::new("wasmtime"));
@@ -136,19 +136,19 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
         cmd
     };
     let mut variants = vec![
-        variant(
+        timed(
             &metric::WASMTIME_CLI,
             "wasm, wasmtime CLI, its defaults (its compile cache, warm after the warmups)",
             run(&[], &ctx.wasm),
             expect::moscow_json_run,
         ),
-        variant(
+        timed(
             &metric::WASMTIME_CLI_JIT,
             "wasm, wasmtime CLI, cache off (-C cache=n: compiles at every start)",
             run(&["-C", "cache=n"], &ctx.wasm),
             expect::moscow_json_run,
         ),
-        variant(
+        timed(
             &metric::WASMTIME_CLI_AOT,
             "wasm, wasmtime CLI, precompiled (wasmtime compile)",
             run(&["--allow-precompiled"], &cwasm),
@@ -181,10 +181,10 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<Variant>, Vec<Observation>) {
 }
 
 /// `docker run --rm` of the native image.
-pub fn docker(ctx: &Ctx) -> Result<Variant, Box<Unavailable>> {
+pub fn docker(ctx: &Ctx) -> Result<TimedCommand, Box<Unavailable>> {
     let label = "native image, docker run --rm";
     match docker::cli_command(ctx) {
-        Ok(command) => Ok(variant(
+        Ok(command) => Ok(timed(
             &metric::DOCKER,
             label,
             command,
@@ -204,7 +204,7 @@ pub fn docker(ctx: &Ctx) -> Result<Variant, Box<Unavailable>> {
 /// is missing. The images are imported here when containerd does not hold the current
 /// ones. Before each run, whatever a failed run left of the variant's container is removed,
 /// and so is it when the variant is dropped.
-pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
+pub fn ctr(ctx: &Ctx) -> Vec<Result<TimedCommand, Box<Unavailable>>> {
     let mut specs = vec![(
         &metric::CTR_RUNC,
         "native image, ctr run --rm (runc)".to_owned(),
@@ -262,7 +262,7 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<Variant, Box<Unavailable>>> {
             }
             let guard = Cleanup::new(vec![name.clone()]);
             let timeout = ctx.timeout;
-            Ok(Variant {
+            Ok(TimedCommand {
                 subject: STARTUP_CLI.of(of).label(label),
                 command,
                 check: expect::moscow_json_run,

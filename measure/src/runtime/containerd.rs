@@ -43,10 +43,15 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// The shim with cranelift, wasmtime's default: the lab's wasm container.
+    /// The shim with cranelift, wasmtime's default: the lab's wasm container (the
+    /// contract lists it first, tested there).
     pub const WASMTIME: Runtime = Runtime::Shim(&SHIM_ENGINES[0]);
-    pub const WINCH: Runtime = Runtime::Shim(&SHIM_ENGINES[1]);
-    pub const PULLEY: Runtime = Runtime::Shim(&SHIM_ENGINES[2]);
+
+    /// The shim under `engine`'s runtime name, when the shim has that engine.
+    pub fn of(engine: &EngineVariants) -> Option<Runtime> {
+        engine.shim.as_ref()?;
+        ShimEngine::by_engine(engine.engine).map(Runtime::Shim)
+    }
 
     /// The shim under each of its engines' runtime names.
     pub fn shims() -> impl Iterator<Item = Runtime> {
@@ -138,8 +143,7 @@ pub fn shim() -> Result<PathBuf, String> {
 
 /// The shim binary of `engine` on PATH.
 pub fn shim_of(engine: &ShimEngine) -> Result<PathBuf, String> {
-    let index = SHIM_ENGINES.iter().position(|e| e == engine).unwrap_or(0);
-    tools::SHIMS[index].which()
+    tools::shim_of(engine).which()
 }
 
 /// `wasmlab-<pid>-<tag>`: unique to this process, found again by [`remove_containers`].
@@ -572,7 +576,18 @@ mod tests {
             assert_eq!(runtime.variant().name, v.runtime.name);
         }
         assert_eq!(Runtime::Runc.variant().name, metric::CTR_RUNC.name);
-        assert_eq!(Runtime::WINCH.variant().name, "ctr-wasmtime-winch");
+        assert_eq!(Runtime::WASMTIME.engine(), Some("cranelift"));
+        // Each engine row with a shim has its runtime name in the contract, and no other.
+        let with_shim: Vec<&str> = metric::ENGINES
+            .iter()
+            .filter(|e| e.shim.is_some())
+            .map(|e| e.engine)
+            .collect();
+        let shims: Vec<&str> = Runtime::shims().filter_map(Runtime::engine).collect();
+        assert_eq!(with_shim, shims);
+        let winch = Runtime::of(&metric::WINCH).expect("winch runs in the shim");
+        assert_eq!(winch.variant().name, "ctr-wasmtime-winch");
+        assert_eq!(Runtime::of(&metric::WASMI), None);
     }
 
     #[test]

@@ -30,6 +30,11 @@ impl ShimEngine {
         &rest[..rest.len() - "-v1".len()]
     }
 
+    /// The shim's entry for wasmtime's strategy `engine` (`cranelift`, `winch`, `pulley`).
+    pub fn by_engine(engine: &str) -> Option<&'static ShimEngine> {
+        SHIM_ENGINES.iter().find(|e| e.engine == engine)
+    }
+
     /// The engine whose binary is called `binary` (a path or a bare name).
     pub fn by_binary(binary: &str) -> Option<&'static ShimEngine> {
         let name = binary.rsplit('/').next().unwrap_or(binary);
@@ -88,5 +93,8 @@ mod tests {
             );
         }
         assert_eq!(ShimEngine::by_binary("containerd-shim-runc-v2"), None);
+        // The first is cranelift, wasmtime's default, under the lab's runtime name.
+        assert_eq!(SHIM_ENGINES[0].runtime, RUNTIME_NAME);
+        assert_eq!(ShimEngine::by_engine("cranelift"), Some(&SHIM_ENGINES[0]));
     }
 }

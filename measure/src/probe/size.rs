@@ -9,9 +9,9 @@ use wasmlab_model::metric::{
 };
 use wasmlab_model::results::Observation;
 
-pub struct Sizes;
+pub struct SizeProbe;
 
-impl Probe for Sizes {
+impl Probe for SizeProbe {
     fn id(&self) -> &'static str {
         "size"
     }

@@ -21,9 +21,9 @@ const MAX_MEMORY_CYCLES: usize = 5;
 /// Bounds of the back-to-back start batch (`ctx.runs`, within these).
 const THROUGHPUT_BATCH: (usize, usize) = (10, 50);
 
-pub struct Containers;
+pub struct CtrProbe;
 
-impl Probe for Containers {
+impl Probe for CtrProbe {
     fn id(&self) -> &'static str {
         "ctr"
     }
@@ -56,57 +56,35 @@ fn not_ready(ctx: &Ctx, runtime: Runtime) -> Option<String> {
 /// Peak memory of the container cgroup of a `MODE=once` start: runc, the shim compiling,
 /// the shim with the module cached. Cycles interleaved.
 fn memory(ctx: &Ctx) -> Vec<Observation> {
-    let specs = [
-        (
-            Runtime::Runc,
-            CacheState::Any,
-            &metric::CTR_RUNC,
-            "native image under runc",
-            "runc init included",
-        ),
-        (
-            Runtime::WASMTIME,
+    // runc's row, then each shim engine's first start (compiling) and cached start.
+    const SHIM_NOTE: &str = "pages shared with the shim's zygote are charged to the shim, not here";
+    let mut specs = vec![(
+        Runtime::Runc,
+        CacheState::Any,
+        &metric::CTR_RUNC,
+        "native image under runc".to_owned(),
+        "runc init included",
+    )];
+    for engine in metric::ENGINES {
+        let (Some(runtime), Some(shim)) = (Runtime::of(engine), engine.shim.as_ref()) else {
+            continue;
+        };
+        let under = format!("wasm image under the wasmtime shim ({})", engine.name);
+        specs.push((
+            runtime,
             CacheState::Cold,
-            &metric::CTR_WASMTIME_FIRST,
-            "wasm image under the wasmtime shim (cranelift), compiling",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-        (
-            Runtime::WASMTIME,
+            shim.first,
+            format!("{under}, compiling"),
+            SHIM_NOTE,
+        ));
+        specs.push((
+            runtime,
             CacheState::Warm,
-            &metric::CTR_WASMTIME_CACHED,
-            "wasm image under the wasmtime shim (cranelift), module cached",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-        (
-            Runtime::WINCH,
-            CacheState::Cold,
-            &metric::CTR_WASMTIME_WINCH_FIRST,
-            "wasm image under the wasmtime shim (Winch), compiling",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-        (
-            Runtime::WINCH,
-            CacheState::Warm,
-            &metric::CTR_WASMTIME_WINCH_CACHED,
-            "wasm image under the wasmtime shim (Winch), module cached",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-        (
-            Runtime::PULLEY,
-            CacheState::Cold,
-            &metric::CTR_WASMTIME_PULLEY_FIRST,
-            "wasm image under the wasmtime shim (Pulley), compiling",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-        (
-            Runtime::PULLEY,
-            CacheState::Warm,
-            &metric::CTR_WASMTIME_PULLEY_CACHED,
-            "wasm image under the wasmtime shim (Pulley), module cached",
-            "pages shared with the shim's zygote are charged to the shim, not here",
-        ),
-    ];
+            shim.cached,
+            format!("{under}, module cached"),
+            SHIM_NOTE,
+        ));
+    }
     /// Per cycle: the container cgroup's peak, its shim's, and both together.
     #[derive(Default)]
     struct Taken {

@@ -8,7 +8,7 @@ use crate::expect;
 use crate::runner::schedule;
 use anyhow::{bail, Context as _, Result};
 use std::time::Instant;
-use wasmlab_hosts::engine::{Engine, Runtime};
+use wasmlab_hosts::engine::{Engine, EngineHost};
 use wasmlab_hosts::wasm::{self, Stdio};
 use wasmlab_model::metric::{
     Metric, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, PHASE_COMPILE, PHASE_INSTANTIATE,
@@ -16,7 +16,7 @@ use wasmlab_model::metric::{
 };
 use wasmlab_model::results::Observation;
 
-pub struct Phases;
+pub struct PhaseProbe;
 
 /// The phases, in the order one round takes them, with what each times.
 const PHASES: [(&Metric, &str); 4] = [
@@ -35,7 +35,7 @@ const PHASES: [(&Metric, &str); 4] = [
     (&PHASE_RUN, "_start() on a fresh instance"),
 ];
 
-impl Probe for Phases {
+impl Probe for PhaseProbe {
     fn id(&self) -> &'static str {
         "phase"
     }
@@ -131,7 +131,7 @@ fn rounds(
     linear_memory: &mut Vec<f64>,
     rss_growth: &mut Vec<f64>,
 ) -> Result<()> {
-    let runtime = Runtime::new(engine)?;
+    let runtime = EngineHost::new(engine)?;
     let bytes = wasm::read(&ctx.wasm)?;
     let precompiled = match engine.precompiles() {
         true => Some(ctx.precompiled_for(engine).map_err(anyhow::Error::msg)?),

@@ -8,9 +8,9 @@ use crate::runtime::containerd::{self, Runtime};
 use wasmlab_model::metric::{CTR_NATIVE_IMAGE, CTR_WASM_IMAGE, SIZE_IMAGE};
 use wasmlab_model::results::Observation;
 
-pub struct CtrImages;
+pub struct CtrImageProbe;
 
-impl Probe for CtrImages {
+impl Probe for CtrImageProbe {
     fn id(&self) -> &'static str {
         "ctr-image"
     }
