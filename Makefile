@@ -22,13 +22,14 @@ MEASURE       := $(CURDIR)/target/release/measure
 # protoc, which `make setup` installs as root; without it the shim is left out. Recursive
 # (`=`), so recipes that run after setup see the protoc it installed.
 WORKSPACE      = --workspace $(if $(shell command -v protoc),,--exclude containerd-shim-wasmtime)
-RESULTS       := report/results.json
 
-# Measuring options for `make report` (for example `make report RUNS=50`).
-RUNS   ?= 20
-WARMUP ?= 3
-# Seconds of wrk per server and concurrency in `make report`.
-LOAD_SECONDS ?= 10
+# Measuring options for `make report`, for example `make report RUNS=50`: RUNS, WARMUP and
+# LOAD_SECONDS pass `--runs`, `--warmup` and `--load-seconds` when given; otherwise
+# measure's own defaults hold (`measure run --help` lists them), written once, there.
+MEASURE_ARGS = $(if $(RUNS),--runs $(RUNS)) $(if $(WARMUP),--warmup $(WARMUP)) \
+	$(if $(LOAD_SECONDS),--load-seconds $(LOAD_SECONDS))
+# RESULTS names another results file (measure's default: report/results.json).
+RESULTS_ARG = $(if $(RESULTS),--results $(RESULTS))
 # criterion's settings for `make report`: a quick pass of a few seconds per bench.
 # `make bench BENCH_ARGS=` runs criterion with its own defaults instead.
 BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
@@ -67,22 +68,22 @@ bench: build
 	$(CARGO) bench $(WORKSPACE) $(BENCHES) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
 report: setup build bench
-	$(MEASURE) run --runs $(RUNS) --warmup $(WARMUP) --load-seconds $(LOAD_SECONDS) --results $(RESULTS)
-	$(MEASURE) spin $(SPIN_QUICK) --results $(RESULTS) $(SPIN_ARGS)
-	$(MEASURE) render --results $(RESULTS) --out report
+	$(MEASURE) run $(MEASURE_ARGS) $(RESULTS_ARG)
+	$(MEASURE) spin $(SPIN_QUICK) $(RESULTS_ARG) $(SPIN_ARGS)
+	$(MEASURE) render $(RESULTS_ARG) --out report
 	@echo "open report/index.html"
 
 # The Spin bonus task: cold and warm curl series against Spin (or the embedded WAGI host),
 # the native server and $$SPIN_URL, merged into the results, then the report re-rendered.
 bench-spin: build
-	$(MEASURE) spin --runs $(RUNS) --results $(RESULTS) $(SPIN_ARGS)
-	$(MEASURE) render --results $(RESULTS) --out report
+	$(MEASURE) spin $(if $(RUNS),--runs $(RUNS)) $(RESULTS_ARG) $(SPIN_ARGS)
+	$(MEASURE) render $(RESULTS_ARG) --out report
 
 # Re-renders from the results alone, with templates/ as it is now (read from the folder,
 # so a template edit needs no rebuild); builds measure only when there is none.
 render:
 	@test -x $(MEASURE) || $(CARGO) build --release $(WORKSPACE) --bin measure
-	$(MEASURE) render --results $(RESULTS) --out report --templates $(CURDIR)/templates
+	$(MEASURE) render $(RESULTS_ARG) --out report --templates $(CURDIR)/templates
 
 # The page check's browser (the report itself needs none).
 browser:

@@ -135,7 +135,7 @@ struct RunArgs {
     #[command(flatten)]
     common: Common,
     /// Seconds each load run (wrk) lasts, per server and concurrency (1 to 600).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     load_seconds: u64,
     /// Tasks per round of the stress probe, per runtime and concurrency level (1 to 200).
     #[arg(long, default_value = "16", value_parser = stress_tasks)]
