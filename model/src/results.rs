@@ -464,6 +464,27 @@ mod tests {
         assert!(Results::load_or_new(&path, Provenance::default()).is_err());
     }
 
+    /// A file holding an id this catalogue retired (or never had) is refused whole, on one
+    /// line that names the id and the fix, never half-read.
+    #[test]
+    fn refuses_a_file_with_an_id_the_catalogue_does_not_know() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let mut r = Results::new(Provenance::default());
+        r.merge(STARTUP_CLI.of(&FLOOR).measured("floor", vec![0.001]));
+        r.save(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(
+            &path,
+            text.replace("startup.cli.floor", "startup.cli.retired-runtime"),
+        )
+        .unwrap();
+        let err = format!("{:#}", Results::load(&path).unwrap_err());
+        assert!(err.contains("startup.cli.retired-runtime"), "{err}");
+        assert!(err.contains("make report"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
     #[test]
     fn subjects_make_observations_with_the_metric_kind_and_unit() {
         let o = LOAD_ERRORS.at("c10").of(&DOCKER).measured("wrk", vec![0.0]);
