@@ -93,7 +93,7 @@ pub fn load_precompiled(engine: &Engine, path: &Path) -> Result<Module> {
 
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    wasmlab_model::files::read_regular(path, wasmlab_model::files::MAX_MODULE_BYTES, "wasm module")
 }
 
 /// What the guest sees and where its output goes.

@@ -476,28 +476,29 @@ fn measure<'a>(
 ) -> Result<usize> {
     runtime::register_removers();
     cleanup::on_interrupt(path.to_owned())?;
-    let mut results = results::Results::load_or_new(path, provenance::collect(settings))?;
+    let file = results::ResultsFile::open(path, provenance::collect(settings))?;
     let mut failed = Vec::new();
     let mut measured = 0;
     for probe in probes {
         eprintln!("measure: {} ...", probe.id());
-        for observation in probe.run(ctx) {
+        let observations = probe.run(ctx);
+        for observation in &observations {
             debug_assert!(
                 probe.claims().iter().any(|c| c.covers(&observation.id)),
                 "probe {} wrote {}, which it does not claim",
                 probe.id(),
                 observation.id
             );
-            eprintln!("  {:<45} {}", observation.id, status_line(&observation));
+            eprintln!("  {:<45} {}", observation.id, status_line(observation));
             match observation.status {
                 results::Status::Measured => measured += 1,
                 results::Status::Failed { .. } => failed.push(observation.id.to_string()),
                 results::Status::Skipped { .. } => {}
             }
-            results.merge(observation);
         }
-        // Saved after every probe, so an interruption keeps what was measured.
-        results.save(path)?;
+        // Merged into the file as it is now after every probe (another `measure` may be
+        // writing it too), so an interruption keeps what was measured.
+        file.merge(observations)?;
     }
     cleanup::remove_containers();
     eprintln!("measure: wrote {}", path.display());

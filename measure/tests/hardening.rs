@@ -554,3 +554,64 @@ fn a_missing_default_manifest_is_one_line_naming_how_to_give_one() {
         "{e}"
     );
 }
+
+/// A device named where a file belongs (results, baseline, module, manifest) is refused at
+/// once on one line, never read until memory runs out; the generous bound proves it did
+/// not read gigabytes first.
+#[test]
+fn devices_named_as_files_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let wrote = measure()
+        .args([
+            "run",
+            "--probe",
+            "size",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--results",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(results.is_file(), "{}", stderr(&wrote));
+    let out = dir.path().join("out");
+    let cases: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["exec".into(), "/dev/zero".into()],
+        vec![
+            "run".into(),
+            "--probe".into(),
+            "size".into(),
+            "--results".into(),
+            "/dev/zero".into(),
+        ],
+        vec![
+            "render".into(),
+            "--results".into(),
+            "/dev/zero".into(),
+            "--out".into(),
+            out.clone().into(),
+        ],
+        vec![
+            "render".into(),
+            "--results".into(),
+            results.clone().into(),
+            "--baseline".into(),
+            "/dev/zero".into(),
+            "--out".into(),
+            out.clone().into(),
+        ],
+        vec!["wagi".into(), "/dev/zero".into()],
+    ];
+    for args in cases {
+        let started = Instant::now();
+        let done = measure().args(&args).output().unwrap();
+        let err = stderr(&done);
+        assert!(!done.status.success(), "{args:?}: {err}");
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
+    }
+}

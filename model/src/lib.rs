@@ -3,6 +3,7 @@
 //! results.json schema (`results`), the statistics of a series (`stats`) and how numbers
 //! are written (`format`).
 
+pub mod files;
 pub mod format;
 pub mod metric;
 pub mod results;

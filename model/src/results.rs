@@ -2,6 +2,7 @@
 //! `render` reads. Saved atomically and merged by observation id, so a partial run keeps
 //! what it measured and a single probe can be re-run without losing the others.
 
+use crate::files;
 use crate::metric::{Id, Subject};
 pub use crate::metric::{Kind, Unit};
 use crate::stats::Summary;
@@ -14,8 +15,11 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
 /// Bumped on any change that an older `render` would misread. 2: one provenance record
-/// per invocation (`invocations`), and each observation names the one that took it.
-pub const SCHEMA_VERSION: u32 = 2;
+/// per invocation (`invocations`), and each observation names the one that took it. 3: an
+/// observation may carry a later attempt that did not measure (`later_attempt`).
+pub const SCHEMA_VERSION: u32 = 3;
+/// Older versions this one reads as they are (what they lack is optional here).
+const READS_ALSO: &[u32] = &[2];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Results {
@@ -97,6 +101,19 @@ pub struct Observation {
     pub taken_at: String,
     /// The number of the invocation that took it (see [`Results::invocations`]).
     pub invocation: u32,
+    /// A later run of the same observation that was skipped, failed or interrupted: the
+    /// measured figure above is kept, and this says what happened since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later_attempt: Option<Attempt>,
+}
+
+/// What a later run of a measured observation came to, when it did not measure.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attempt {
+    pub status: Status,
+    pub command: String,
+    pub taken_at: String,
+    pub invocation: u32,
 }
 
 /// The outcomes of a [`Subject`]: the one way an [`Observation`] is made.
@@ -173,6 +190,7 @@ impl Subject {
             shown: None,
             taken_at: now_rfc3339(),
             invocation: 0,
+            later_attempt: None,
         }
     }
 }
@@ -252,21 +270,42 @@ impl Results {
     }
 
     /// Replaces the observation with the same id, or adds it; others are kept. It is the
-    /// latest invocation's; an earlier invocation none of whose observations is left goes.
-    pub fn merge(&mut self, mut observation: Observation) {
-        observation.invocation = self.invocations.last().map_or(0, |i| i.number);
+    /// latest invocation's. A measured observation is never replaced by one that did not
+    /// measure: it stays, with the new outcome beside it as its `later_attempt`. An earlier
+    /// invocation nothing refers to any more goes.
+    pub fn merge(&mut self, observation: Observation) {
+        let number = self.invocations.last().map_or(0, |i| i.number);
+        self.merge_as(number, observation);
+    }
+
+    fn merge_as(&mut self, number: u32, mut observation: Observation) {
+        observation.invocation = number;
         match self
             .observations
             .iter_mut()
             .find(|o| o.id == observation.id)
         {
+            Some(kept) if kept.is_measured() && !observation.is_measured() => {
+                kept.later_attempt = Some(Attempt {
+                    status: observation.status,
+                    command: observation.command,
+                    taken_at: observation.taken_at,
+                    invocation: number,
+                });
+            }
             Some(slot) => *slot = observation,
             None => self.observations.push(observation),
         }
         let observations = &self.observations;
         let latest = self.invocations.last().map(|i| i.number);
         self.invocations.retain(|i| {
-            Some(i.number) == latest || observations.iter().any(|o| o.invocation == i.number)
+            Some(i.number) == latest
+                || observations.iter().any(|o| {
+                    o.invocation == i.number
+                        || o.later_attempt
+                            .as_ref()
+                            .is_some_and(|a| a.invocation == i.number)
+                })
         });
     }
 
@@ -279,12 +318,13 @@ impl Results {
                 path.display()
             );
         }
-        let text = fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read {}: run `make report` (or `measure run`) first",
+        if !path.exists() {
+            bail!(
+                "{} does not exist: run `make report` (or `measure run`) first",
                 path.display()
-            )
-        })?;
+            );
+        }
+        let text = files::read_regular_text(path, files::MAX_RESULTS_BYTES, "results file")?;
         Self::parse(&text)
             .with_context(|| format!("{} is not a wasmlab results file", path.display()))
     }
@@ -292,12 +332,27 @@ impl Results {
     /// Reads `path` if it exists, so a new run merges into it; a missing file is an empty
     /// result set, a malformed one an error (it is never silently overwritten).
     pub fn load_or_new(path: &Path, provenance: Provenance) -> Result<Self> {
+        Self::read_or_new(path, provenance).map(|(results, _)| results)
+    }
+
+    /// The same, and the number of `provenance`'s invocation in it: the one already there
+    /// when this process wrote before, a new one otherwise.
+    fn read_or_new(path: &Path, provenance: Provenance) -> Result<(Self, u32)> {
         if !path.exists() {
-            return Ok(Self::new(provenance));
+            return Ok((Self::new(provenance), 1));
         }
         let mut results = Self::load(path).context("move it away or delete it to start afresh")?;
+        if let Some(mine) = results
+            .invocations
+            .iter()
+            .find(|i| i.provenance == provenance)
+        {
+            let number = mine.number;
+            return Ok((results, number));
+        }
         results.begin(provenance);
-        Ok(results)
+        let number = results.invocations.last().map_or(1, |i| i.number);
+        Ok((results, number))
     }
 
     fn parse(text: &str) -> Result<Self> {
@@ -306,7 +361,8 @@ impl Results {
             schema_version: u32,
         }
         let version: Version = serde_json::from_str(text).context("no schema_version")?;
-        if version.schema_version != SCHEMA_VERSION {
+        if version.schema_version != SCHEMA_VERSION && !READS_ALSO.contains(&version.schema_version)
+        {
             bail!(
                 "schema_version {} is not the {} this measure reads; re-measure with `make report`",
                 version.schema_version,
@@ -321,8 +377,21 @@ impl Results {
     }
 
     /// Writes to a temporary file beside `path`, then renames it over `path`, so a reader
-    /// (or an interruption) never sees half a file.
+    /// (or an interruption) never sees half a file. Through a symlink, the file it points to
+    /// is the one replaced (the link stays a link).
     pub fn save(&self, path: &Path) -> Result<()> {
+        let resolved;
+        let path = if path.is_symlink() {
+            resolved = fs::canonicalize(path).with_context(|| {
+                format!(
+                    "{} is a symlink to a file that is not there",
+                    path.display()
+                )
+            })?;
+            resolved.as_path()
+        } else {
+            path
+        };
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -342,6 +411,86 @@ impl Results {
         file.persist(path)
             .with_context(|| format!("cannot replace {}", path.display()))?;
         Ok(())
+    }
+}
+
+/// A results file that several `measure` processes may write at once: every write reads
+/// the file afresh, merges into it and saves it under an exclusive lock, so each writer's
+/// observations and provenance survive the others'.
+pub struct ResultsFile {
+    path: std::path::PathBuf,
+    provenance: Provenance,
+}
+
+impl ResultsFile {
+    /// `path`, written on behalf of the invocation `provenance` describes. The file is read
+    /// once now, so a malformed one is refused before anything is measured.
+    pub fn open(path: &Path, provenance: Provenance) -> Result<Self> {
+        Results::load_or_new(path, provenance.clone())?;
+        Ok(Self {
+            path: path.to_owned(),
+            provenance,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Merges `observations` into the file as it is now, under the lock.
+    pub fn merge(&self, observations: Vec<Observation>) -> Result<()> {
+        let _lock = Lock::take(&self.path)?;
+        let (mut results, number) = Results::read_or_new(&self.path, self.provenance.clone())?;
+        for o in observations {
+            results.merge_as(number, o);
+        }
+        results.save(&self.path)
+    }
+}
+
+/// An exclusive lock on a results file: `.<name>.lock` beside it (the file itself is
+/// replaced by a rename at every save, so it cannot carry the lock), holding the pid of
+/// its holder for whoever waits.
+struct Lock(fs::File);
+
+impl Lock {
+    fn take(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map_or("results".into(), |n| n.to_string_lossy());
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let lock_path = dir.join(format!(".{name}.lock"));
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {}", lock_path.display()))?;
+        if file.try_lock().is_err() {
+            let holder = fs::read_to_string(&lock_path).unwrap_or_default();
+            eprintln!(
+                "measure: waiting for process {} to finish writing {}",
+                holder.trim(),
+                path.display()
+            );
+            file.lock()
+                .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        }
+        file.set_len(0)?;
+        write!(file, "{}", std::process::id())?;
+        Ok(Self(file))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.set_len(0);
+        let _ = self.0.unlock();
     }
 }
 
@@ -494,5 +643,83 @@ mod tests {
         let o = STARTUP_CLI.of(&FLOOR).label("floor").failed("x", "gone");
         assert!(matches!(o.status, Status::Failed { .. }));
         assert_eq!(o.label, "floor");
+    }
+
+    /// A re-run that does not measure (skipped, failed, interrupted) keeps the measured
+    /// figure, with what happened beside it; a measured re-run replaces it.
+    #[test]
+    fn a_failed_re_run_keeps_the_measured_figure_and_says_what_happened() {
+        let mut r = sample();
+        r.begin(Provenance {
+            command_line: "measure run --probe startup".into(),
+            ..Provenance::default()
+        });
+        r.merge(STARTUP_CLI.of(&NATIVE_PROCESS).failed("run", "interrupted"));
+        let kept = r.get(&STARTUP_CLI.id(&NATIVE_PROCESS)).unwrap();
+        assert!(kept.is_measured());
+        let later = kept.later_attempt.as_ref().expect("the failure beside it");
+        assert_eq!(
+            later.status,
+            Status::Failed {
+                error: "interrupted".into()
+            }
+        );
+        assert_eq!(later.invocation, 2);
+        // Both invocations stay: the figure's and the failure's.
+        assert_eq!(r.invocations.len(), 2);
+        r.merge(STARTUP_CLI.of(&NATIVE_PROCESS).measured("run", vec![0.002]));
+        let now = r.get(&STARTUP_CLI.id(&NATIVE_PROCESS)).unwrap();
+        assert_eq!((now.invocation, now.later_attempt.is_none()), (2, true));
+    }
+
+    /// Two writers at once (threads here; processes lock alike) each keep every
+    /// observation and its own invocation.
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let writer = |variant: &'static crate::metric::Variant, line: &str| {
+            let file = ResultsFile::open(
+                &path,
+                Provenance {
+                    command_line: line.into(),
+                    ..Provenance::default()
+                },
+            )
+            .unwrap();
+            move || {
+                for i in 0..20 {
+                    let o = STARTUP_CLI
+                        .of(variant)
+                        .measured("run", vec![i as f64 + 1.0]);
+                    file.merge(vec![o]).unwrap();
+                }
+            }
+        };
+        let a = std::thread::spawn(writer(&FLOOR, "measure run --probe a"));
+        let b = std::thread::spawn(writer(&DOCKER, "measure run --probe b"));
+        a.join().unwrap();
+        b.join().unwrap();
+        let r = Results::load(&path).unwrap();
+        assert_eq!(r.observations.len(), 2);
+        assert_eq!(r.invocations.len(), 2, "each writer's provenance is kept");
+        assert!(r.observations.iter().all(|o| o.samples == [20.0]));
+    }
+
+    /// Saving through a symlink replaces the file it points to; the link stays a link.
+    #[test]
+    fn a_symlinked_results_path_is_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.json");
+        let link = dir.path().join("results.json");
+        sample().save(&target).unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut r = Results::load(&link).unwrap();
+        r.merge(STARTUP_CLI.of(&FLOOR).measured("floor", vec![0.0003]));
+        r.save(&link).unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(Results::load(&target).unwrap().observations.len(), 3);
+        let err = format!("{:#}", Results::load(Path::new("/dev/zero")).unwrap_err());
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }

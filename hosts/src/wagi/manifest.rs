@@ -7,6 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use wasmlab_model::files;
 
 /// Spin's WAGI defaults: `argv` is the script name then the query's `&`-separated words,
 /// and the entry point is the WASI command's `_start`.
@@ -86,9 +87,18 @@ impl App {
                     component.source.display()
                 );
             }
-            if !component.source.is_file() {
+            if !component.source.exists() {
                 bail!(
                     "{}: component {:?} source {} not found: run `make build` (or fix `source`)",
+                    path.display(),
+                    component.id,
+                    component.source.display()
+                );
+            }
+            if !component.source.is_file() {
+                bail!(
+                    "{}: component {:?} source {} is not a regular file: name the wasm file in \
+                     `source`",
                     path.display(),
                     component.id,
                     component.source.display()
@@ -246,18 +256,14 @@ pub const NAMED_BY: &str = "`measure wagi MANIFEST`, `measure spin --manifest` o
 
 /// The manifest's text; a missing file is one line naming how to give another.
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            anyhow::anyhow!(
-                "{} not found: name a spin.toml ({NAMED_BY})",
-                path.display()
-            )
-        }
-        _ => anyhow::anyhow!(
-            "cannot read {}: {e}: name a spin.toml ({NAMED_BY})",
+    if !path.exists() {
+        bail!(
+            "{} not found: name a spin.toml ({NAMED_BY})",
             path.display()
-        ),
-    })
+        );
+    }
+    files::read_regular_text(path, files::MAX_MANIFEST_BYTES, "spin.toml")
+        .map_err(|e| anyhow::anyhow!("{e:#} ({NAMED_BY})"))
 }
 
 /// `spin_manifest_version` of the manifest at `path`, when it is readable and an integer
