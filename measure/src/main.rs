@@ -476,6 +476,8 @@ fn measure<'a>(
 ) -> Result<usize> {
     runtime::register_removers();
     cleanup::on_interrupt(path.to_owned())?;
+    // What a run killed before it could clean up left (its process is gone) goes first.
+    runtime::leftovers::remove_stale();
     let file = results::ResultsFile::open(path, provenance::collect(settings))?;
     let mut failed = Vec::new();
     let mut measured = 0;

@@ -114,6 +114,27 @@ pub fn describe(cmd: &Command) -> String {
     words.join(" ")
 }
 
+/// Makes `cmd`'s process die with this one (SIGKILL when `measure` goes, however it goes),
+/// so a killed run leaves no server listening and no tool running. Every process measure
+/// starts is started from its main thread, whose exit is the process's.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: runs in the forked child before exec and only calls prctl and getppid,
+    // which are async-signal-safe.
+    let parent = unsafe { libc::getpid() };
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the line above took effect.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("measure exited while starting this"));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `cmd` once with no stdin, its output captured in unnamed temporary files (no pipes
 /// to drain, so no helper threads compete with the child for the CPU), and kills its whole
 /// process group if it outlives `timeout`.
@@ -125,6 +146,7 @@ pub fn run_once(cmd: &mut Command, timeout: Duration) -> Result<Run> {
         .stdout(out.try_clone()?)
         .stderr(err.try_clone()?)
         .process_group(0);
+    die_with_parent(cmd);
 
     let start = Instant::now();
     let child = cmd

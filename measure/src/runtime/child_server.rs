@@ -85,6 +85,7 @@ impl<L: Launch> Server for ChildServer<L> {
         self.launch.prepare(ctx)?;
         let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port()?));
         let mut cmd = self.launch.command(ctx, &addr.to_string());
+        crate::runner::die_with_parent(&mut cmd);
         let log = tempfile::tempfile()?;
         let child = cmd
             .stdin(Stdio::null())

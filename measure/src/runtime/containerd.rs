@@ -242,6 +242,28 @@ impl Drop for Cleanup {
 }
 
 /// The names of the containers in the namespace.
+pub fn container_names() -> Result<Vec<String>, String> {
+    containers()
+}
+
+/// Removes the containers (and tasks) of dead runs; what it removed.
+pub fn remove_stale() -> Vec<String> {
+    if containerd().is_err() {
+        return Vec::new();
+    }
+    let Ok(names) = containers() else {
+        return Vec::new();
+    };
+    names
+        .into_iter()
+        .filter(|n| super::leftovers::is_stale(n))
+        .map(|name| {
+            remove_container(&name);
+            format!("container {name} (containerd, {NAMESPACE})")
+        })
+        .collect()
+}
+
 fn containers() -> Result<Vec<String>, String> {
     let run = ctr(&["containers", "ls", "-q"], CLEANUP_TIMEOUT)?;
     Ok(run.stdout.split_whitespace().map(str::to_owned).collect())

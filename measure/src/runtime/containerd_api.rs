@@ -385,6 +385,30 @@ pub fn remove_leftovers() {
     });
 }
 
+/// Removes the containers (and tasks) of dead runs from [`NAMESPACE`]; what it removed.
+pub fn remove_stale() -> Vec<String> {
+    if super::containerd::containerd().is_err() {
+        return Vec::new();
+    }
+    block_on(async {
+        tokio::time::timeout(CLEANUP_TIMEOUT, async {
+            let api = Api::connect().await.ok()?;
+            let ids = api.containers_with("wasmlab-").await.ok()?;
+            let mut removed = Vec::new();
+            for id in ids.into_iter().filter(|id| super::leftovers::is_stale(id)) {
+                api.remove(&id).await;
+                removed.push(format!("container {id} (containerd, {NAMESPACE})"));
+            }
+            Some(removed)
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+    })
+    .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,42 @@ pub fn cli_command(ctx: &Ctx) -> Result<Command, String> {
     Ok(command)
 }
 
+/// Removes the containers of dead runs (their label names a process that is gone); what it
+/// removed.
+pub fn remove_stale() -> Vec<String> {
+    let Ok(listed) = tools::query(Command::new("docker").args([
+        "ps",
+        "--all",
+        "--filter",
+        "label=wasmlab.run",
+        "--format",
+        "{{.ID}} {{.Label \"wasmlab.run\"}}",
+    ])) else {
+        return Vec::new();
+    };
+    let stale: Vec<&str> = listed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .filter(|(_, pid)| {
+            pid.trim()
+                .parse()
+                .is_ok_and(|pid: u32| pid != std::process::id() && !super::leftovers::alive(pid))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    if stale.is_empty() {
+        return Vec::new();
+    }
+    let _ = run_once(
+        Command::new("docker").args(["rm", "--force"]).args(&stale),
+        Duration::from_secs(30),
+    );
+    stale
+        .iter()
+        .map(|id| format!("docker container {id}"))
+        .collect()
+}
+
 /// Removes every container this `measure` process started (they carry its run label).
 pub fn remove_containers() {
     let filter = format!("label={}", run_label());

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod containerd;
 pub mod containerd_api;
 pub mod docker;
+pub mod leftovers;
 pub mod server;
 pub mod wagi_hosts;
 pub mod wasi_http_hosts;
