@@ -572,3 +572,104 @@ fn an_interrupted_stress_run_leaves_nothing_behind() {
     }
     assert_eq!(in_namespace(), Vec::<String>::new());
 }
+
+/// The pids of `pid`'s children now.
+fn children_of(pid: u32) -> Vec<u32> {
+    measure::procfs::processes()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.parent == pid)
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// Waits (a generous bound) until none of `pids` is left.
+fn gone(pids: &[u32], within: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            .collect();
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `measure` killed with SIGKILL in the middle of the ctr probe: its children die with it,
+/// and the next run (any probe) removes the container, task and shim it left.
+#[test]
+fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
+    if !ctr_ready("a_killed_ctr_run", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = measure()
+        .args(["run", "--probe", "ctr", "--runs", "5", "--warmup", "0", "--results"])
+        .arg(dir.path().join("results.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let prefix = format!("wasmlab-{}-", child.id());
+    let ours = |what: &str| {
+        let out = Command::new("ctr").args([what, "ls", "-q"]).output().unwrap();
+        stdout(&out)
+            .split_whitespace()
+            .filter(|id| id.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ours("containers").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!ours("containers").is_empty(), "the ctr probe made no container in 120 s");
+    let children = children_of(child.id());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
+    let next = measure()
+        .args(["run", "--probe", "size", "--runs", "1", "--warmup", "0", "--results"])
+        .arg(dir.path().join("next.json"))
+        .output()
+        .unwrap();
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(ours("containers"), Vec::<String>::new(), "{}", stderr(&next));
+    assert_eq!(ours("tasks"), Vec::<String>::new(), "{}", stderr(&next));
+    let shims: Vec<u32> = measure::procfs::processes()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.args.iter().any(|a| a.starts_with(&prefix)))
+        .map(|p| p.pid)
+        .collect();
+    assert_eq!(gone(&shims, Duration::from_secs(10)), Vec::<u32>::new(), "shims left");
+}
+
+/// `measure` killed with SIGKILL while it serves: the servers it started die with it (they
+/// would otherwise go on listening).
+#[test]
+fn a_killed_server_run_leaves_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = measure()
+        .args(["run", "--probe", "server", "--runs", "1", "--warmup", "0", "--results"])
+        .arg(dir.path().join("results.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut children = Vec::new();
+    while children.is_empty() && Instant::now() < deadline {
+        children = children_of(child.id());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!children.is_empty(), "the server probe started nothing in 60 s");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
+}
