@@ -3,6 +3,7 @@
 //! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
 //! that the numbers did not produce.
 
+use super::figure::Figure;
 use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
@@ -33,6 +34,8 @@ const WASI_HTTP_GROUP: &str = "wasi_http";
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub question: String,
+    /// A question of the bonus task, which the Spin section answers.
+    pub bonus: bool,
     pub sentences: Vec<String>,
 }
 
@@ -40,52 +43,55 @@ pub struct Answer {
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub need: String,
-    /// "WASM container", "traditional container" or "either".
-    pub choice: String,
+    /// "WASM container", "traditional container" or "either": a name of the decision
+    /// matrix's, never made from figures, so the summary groups the needs by it.
+    pub choice: &'static str,
     /// The measured figures behind the choice.
     pub because: String,
 }
 
-/// The questions of the bonus task start with this, so the Spin section finds them.
-pub const BONUS: &str = "Bonus";
-
+/// The lab's analysis questions, then the bonus task's.
 pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
+    let lab = |question: &str, sentences| Answer {
+        question: question.into(),
+        bonus: false,
+        sentences,
+    };
+    let bonus = |question: &str, sentences| Answer {
+        question: format!("Bonus: {question}"),
+        bonus: true,
+        sentences,
+    };
     vec![
-        Answer {
-            question: "Why is the WASM binary smaller, and what was left out?".into(),
-            sentences: sizes(results),
-        },
-        Answer {
-            question: "Why does one start faster than the other?".into(),
-            sentences: startup(results),
-        },
-        Answer {
-            question: "What does a traditional container pay at start?".into(),
-            sentences: container_overhead(results),
-        },
-        Answer {
-            question: "How much memory does each take?".into(),
-            sentences: memory(results),
-        },
-        Answer {
-            question: "Does server mode work in WebAssembly, and what does it cost?".into(),
-            sentences: server_mode(results),
-        },
-        Answer {
-            question: format!("{BONUS}: how do cold and warm requests compare under Spin (WAGI)?"),
-            sentences: spin(results),
-        },
-        Answer {
-            question: format!("{BONUS}: would you use Spin for production workloads?"),
-            sentences: production(results, quoted),
-        },
-        Answer {
-            question: format!(
-                "{BONUS}: how does this compare to traditional serverless (AWS Lambda, Cloud \
-                 Functions)?"
-            ),
-            sentences: serverless(results, quoted),
-        },
+        lab(
+            "Why is the WASM binary smaller, and what was left out?",
+            sizes(results),
+        ),
+        lab(
+            "Why does one start faster than the other?",
+            startup(results),
+        ),
+        lab(
+            "What does a traditional container pay at start?",
+            container_overhead(results),
+        ),
+        lab("How much memory does each take?", memory(results)),
+        lab(
+            "Does server mode work in WebAssembly, and what does it cost?",
+            server_mode(results),
+        ),
+        bonus(
+            "how do cold and warm requests compare under Spin (WAGI)?",
+            spin(results),
+        ),
+        bonus(
+            "would you use Spin for production workloads?",
+            production(results, quoted),
+        ),
+        bonus(
+            "how does this compare to traditional serverless (AWS Lambda, Cloud Functions)?",
+            serverless(results, quoted),
+        ),
     ]
 }
 
@@ -95,20 +101,26 @@ fn median(results: &Results, keys: &[Id]) -> Option<f64> {
 
 /// The median of the first of `ids` measured, formatted.
 fn shown(results: &Results, ids: &[Id]) -> Option<String> {
+    median_text(results.measured(ids)?)
+}
+
+/// The median of a measured observation, formatted; None when it has none.
+fn median_text(o: &Observation) -> Option<String> {
+    Figure::median_of(o).map(|f| f.text())
+}
+
+/// The first of `ids` measured, with its median.
+fn with_median<'a>(results: &'a Results, ids: &[Id]) -> Option<(&'a Observation, f64)> {
     let o = results.measured(ids)?;
-    Some(format_value(o.summary.as_ref()?.median, o.unit))
+    Some((o, o.median()?))
 }
 
 /// The verdict's winner, its short phrase, and its interval with a separator before
 /// whatever follows in the same parentheses ("95% interval 1.1–1.3×; ").
 fn versus(t: &Observation, w: &Observation) -> Option<(Winner, String, String)> {
     let v = verdict(t, w)?;
-    let interval = if v.interval.is_empty() {
-        String::new()
-    } else {
-        format!("{}; ", v.interval)
-    };
-    Some((v.winner, v.short, interval))
+    let interval = v.interval().map(|i| format!("{i}; ")).unwrap_or_default();
+    Some((v.winner, v.short(), interval))
 }
 
 fn sizes(results: &Results) -> Vec<String> {
@@ -328,8 +340,6 @@ fn container_overhead(results: &Results) -> Vec<String> {
 
 fn memory(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let median_of = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
-    let bytes = |o: &Observation| format_value(median_of(o), Unit::Bytes);
     for (pair, when) in [
         (keys::MEMORY_CLI, "with its module cached"),
         (
@@ -340,7 +350,9 @@ fn memory(results: &Results) -> Vec<String> {
         let Some((t, w)) = pair.measured(results) else {
             continue;
         };
-        let Some((_, phrase, interval)) = versus(t, w) else {
+        let (Some((_, phrase, interval)), Some(wb), Some(tb)) =
+            (versus(t, w), median_text(w), median_text(t))
+        else {
             continue;
         };
         let part = |metric: &'static wasmlab_model::metric::Metric, o: &Observation| {
@@ -356,22 +368,19 @@ fn memory(results: &Results) -> Vec<String> {
         out.push(format!(
             "One CLI container as a whole, {when}: its cgroup's peak plus the peak RSS of the \
              shim process that serves it, read the same way on both sides. The wasm container \
-             takes {phrase} than the runc container ({interval}{}{} against {}{}); the \
+             takes {phrase} than the runc container ({interval}{wb}{} against {tb}{}); the \
              reference wrote N/A here.",
-            bytes(w),
             split(w),
-            bytes(t),
             split(t)
         ));
     }
-    if let Some((t, w)) = keys::MEMORY_CLI_CGROUP.measured(results) {
+    let pair = keys::MEMORY_CLI_CGROUP.measured(results);
+    if let Some((wb, tb)) = pair.and_then(|(t, w)| median_text(w).zip(median_text(t))) {
         out.push(format!(
-            "The container cgroups alone read {} for the wasm container and {} for runc's, but \
-             they hold different parts of the work (runc's includes runc init; the wasm shim \
-             runs the module in its own process, outside the cgroup), so no verdict is drawn \
-             from them.",
-            bytes(w),
-            bytes(t)
+            "The container cgroups alone read {wb} for the wasm container and {tb} for runc's, \
+             but they hold different parts of the work (runc's includes runc init; the wasm \
+             shim runs the module in its own process, outside the cgroup), so no verdict is \
+             drawn from them."
         ));
     }
     if let Some(linear) = shown(results, &[MEMORY_LINEAR.id(&EMBEDDED_WASMTIME)]) {
@@ -389,22 +398,22 @@ fn memory(results: &Results) -> Vec<String> {
         ));
     }
     if let Some((t, w)) = keys::MEMORY_SERVING.measured(results) {
-        if let Some((_, phrase, interval)) = versus(t, w) {
+        if let (Some((_, phrase, interval)), Some(wb), Some(tb)) =
+            (versus(t, w), median_text(w), median_text(t))
+        {
             out.push(format!(
                 "Serving, read the same way on both sides (VmRSS of the serving processes), the \
-                 wasi:http host holds {phrase} than the native server ({interval}{} against {}): \
-                 it carries wasmtime, the compiled component and its instance pool.",
-                bytes(w),
-                bytes(t)
+                 wasi:http host holds {phrase} than the native server ({interval}{wb} against \
+                 {tb}): it carries wasmtime, the compiled component and its instance pool."
             ));
         }
     }
-    if let Some(stats) = results.measured(keys::MEMORY_SERVING_DOCKER_STATS.traditional) {
+    let stats = results.measured(keys::MEMORY_SERVING_DOCKER_STATS.traditional);
+    if let Some((stats, using)) = stats.and_then(|o| Some((o, median_text(o)?))) {
         out.push(format!(
-            "docker stats, as the lab asks, shows the server container using {}{}; it reads the \
-             container's cgroup, and no wasm server ran in docker, so it is weighed against \
+            "docker stats, as the lab asks, shows the server container using {using}{}; it reads \
+             the container's cgroup, and no wasm server ran in docker, so it is weighed against \
              nothing.",
-            bytes(stats),
             stats
                 .shown
                 .as_deref()
@@ -495,20 +504,16 @@ pub fn spacing(results: &Results) -> Option<(f64, f64)> {
 }
 
 /// Per host: how long it takes to come up, and cold requests against warm ones. The hosts
-/// are those the Spin probe measured, named as its observations name them.
+/// are those the Spin probe measured, named as the catalogue names their variants.
 fn spin(results: &Results) -> Vec<String> {
-    let mut hosts: Vec<(String, &str)> = Vec::new();
+    let mut hosts: Vec<(String, String)> = Vec::new();
     for o in results.observations.iter().filter(|o| o.is_measured()) {
         if !(o.id.is_of(&SPIN_COLD_START, None) || o.id.is_of(&SPIN_COLD, None)) {
             continue;
         }
         let host = o.id.variant.to_string();
         if hosts.iter().all(|(h, _)| *h != host) {
-            let name = o
-                .label
-                .split_once(": ")
-                .map_or(o.label.as_str(), |(n, _)| n);
-            hosts.push((host, name));
+            hosts.push((host, keys::variant_label(&o.id)));
         }
     }
     let mut out = Vec::new();
@@ -524,16 +529,15 @@ fn spin(results: &Results) -> Vec<String> {
             // `verdict` reads "wasm vs traditional"; here warm plays the first role.
             if let Some(v) = verdict(warm, cold) {
                 compared += 1;
-                let (c, w) = (median_of(cold), median_of(warm));
-                if w > c {
-                    warm_slower.push(name.to_owned());
+                if warm.median() > cold.median() {
+                    warm_slower.push(name.clone());
                     if v.winner == Winner::Wasm {
                         measurably += 1;
                     }
                 }
                 let how = match v.winner {
-                    Winner::Neither => format!("show {} from warm ones", v.short),
-                    _ => format!("are {} than warm ones", v.short),
+                    Winner::Neither => format!("show {} from warm ones", v.short()),
+                    _ => format!("are {} than warm ones", v.short()),
                 };
                 parts.push(format!(
                     "cache-busted cold requests ({}) {how} ({})",
@@ -579,10 +583,6 @@ fn spin(results: &Results) -> Vec<String> {
     out
 }
 
-fn median_of(o: &Observation) -> f64 {
-    o.summary.as_ref().map_or(f64::NAN, |s| s.median)
-}
-
 /// The WAGI host the bonus answers speak for: Spin when it was measured, else the embedded
 /// host that serves the same manifest the same way; with its name and, for the stand-in,
 /// a note saying so.
@@ -617,7 +617,7 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         ];
     };
     let mut out = Vec::new();
-    let get = |key: Id| results.measured(&[key]);
+    let get = |key: Id| with_median(results, &[key]);
     let start = get(SPIN_COLD_START.id(host));
     let rate = get(LOAD_RPS.id_at(keys::AT_C10, host));
     let native_rate = get(LOAD_RPS.id_at(keys::AT_C10, &NATIVE_PROCESS));
@@ -625,13 +625,13 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
     let native_rss = get(keys::NATIVE_SERVER_RSS);
     let p50 = get(LOAD_LATENCY_P50.id_at(keys::AT_C1, host));
     let mut facts = Vec::new();
-    if let Some(s) = start {
+    if let Some((s, _)) = start {
         facts.push(format!(
             "it comes up in {} (launch to the first 200)",
             value_of(s)
         ));
     }
-    if let Some(p) = p50 {
+    if let Some((p, _)) = p50 {
         facts.push(format!(
             "answers one request at a time in {} (wrk's median at one connection; a fresh \
              instance per request)",
@@ -639,8 +639,8 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         ));
     }
     let mut rate_ratio = None;
-    if let (Some(r), Some(n)) = (rate, native_rate) {
-        let ratio = median_of(r) / median_of(n);
+    if let (Some((r, rm)), Some((n, nm))) = (rate, native_rate) {
+        let ratio = rm / nm;
         rate_ratio = Some(ratio);
         facts.push(format!(
             "serves {} at 10 connections, {}× the native server's {}",
@@ -649,11 +649,11 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
             value_of(n)
         ));
     }
-    if let (Some(m), Some(n)) = (rss, native_rss) {
+    if let (Some((_, m)), Some((_, n))) = (rss, native_rss) {
         facts.push(format!(
             "holds {} resident against the native server's {}",
-            format_value(median_of(m), Unit::Bytes),
-            format_value(median_of(n), Unit::Bytes)
+            format_value(m, Unit::Bytes),
+            format_value(n, Unit::Bytes)
         ));
     }
     if facts.is_empty() {
@@ -666,7 +666,7 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         facts.join("; ")
     ));
     let lambda_low = quoted.public(LAMBDA_COLD_START).and_then(|p| p.low_seconds);
-    let fast_start = start.zip(lambda_low).map(|(s, low)| median_of(s) < low);
+    let fast_start = start.zip(lambda_low).map(|((_, s), low)| s < low);
     let verdict = match (fast_start, rate_ratio) {
         (Some(true), Some(r)) if r < 0.5 => format!(
             "So: yes for request-driven work that scales to zero or idles (a start below the \
@@ -707,12 +707,11 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         return vec!["Not answered from data: no WAGI host was measured in this run.".into()];
     };
     let mut out = Vec::new();
-    let get = |key: Id| results.measured(&[key]);
-    if let (Some(start), Some(lambda)) = (
+    let get = |key: Id| with_median(results, &[key]);
+    if let (Some((start, measured)), Some(lambda)) = (
         get(SPIN_COLD_START.id(host)),
         quoted.public(LAMBDA_COLD_START),
     ) {
-        let measured = median_of(start);
         let against = lambda.low_seconds.map_or_else(String::new, |low| {
             if measured < low {
                 ", below the lower end of that range".to_owned()
@@ -731,7 +730,7 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
             lambda.source
         ));
     }
-    if let Some(rss) = get(MEMORY_SERVER_RSS.id(host)) {
+    if let Some((_, rss)) = get(MEMORY_SERVER_RSS.id(host)) {
         let floors: Vec<String> = [LAMBDA_MEMORY, CLOUD_FUNCTIONS_MEMORY]
             .iter()
             .filter_map(|k| quoted.public(k))
@@ -747,12 +746,12 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         if !floors.is_empty() {
             out.push(format!(
                 "Memory: the whole host, serving every request, held {} resident (measured); {}.",
-                format_value(median_of(rss), Unit::Bytes),
+                format_value(rss, Unit::Bytes),
                 floors.join("; ")
             ));
         }
     }
-    if let (Some(rate), Some(concurrency)) = (
+    if let (Some((rate, _)), Some(concurrency)) = (
         get(LOAD_RPS.id_at(keys::AT_C10, host)),
         quoted.public(CLOUD_FUNCTIONS_CONCURRENCY),
     ) {
@@ -810,7 +809,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         "wasi:http component (embedded host)",
     ];
     let mut out = Vec::new();
-    let pick = |need: &str, pair: Pair, names: [&str; 2], out: &mut Vec<Decision>| {
+    let pick = |need: &str, pair: Pair, names: [&'static str; 2], out: &mut Vec<Decision>| {
         let Some((to, wo)) = pair.measured(results) else {
             return;
         };
@@ -824,11 +823,11 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         };
         out.push(Decision {
             need: need.into(),
-            choice: choice.into(),
+            choice,
             because: format!(
                 "{} {}: {} against {}",
                 names[1],
-                v.phrase,
+                v.phrase(),
                 value_of(wo),
                 value_of(to)
             ),
@@ -867,7 +866,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
     {
         out.push(Decision {
             need: "a long-running server under plain containerd (sockets)".into(),
-            choice: "traditional container".into(),
+            choice: CONTAINERS[0],
             because: format!("the wasm32-wasip1 module cannot listen there: {shown}"),
         });
     }

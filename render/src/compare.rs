@@ -227,7 +227,7 @@ fn row(results: &Results, quoted: &Quoted, spec: &Spec) -> Row {
         wasm: cell(w, wk),
         improvement: match (&refused, &improvement) {
             (Some(why), _) => why.clone(),
-            (None, Some(v)) => v.phrase.clone(),
+            (None, Some(v)) => v.phrase(),
             (None, None) => "—".to_owned(),
         },
         winner: improvement.map(|v| v.winner),

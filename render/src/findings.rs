@@ -78,7 +78,7 @@ fn size(results: &Results) -> String {
     let binaries = match weigh(results, &keys::BINARY_SIZE) {
         Ok((t, w, v)) => format!(
             "the wasm module is {} than the native binary: {} against {}",
-            v.phrase,
+            v.phrase(),
             value_of(w),
             value_of(t)
         ),
@@ -87,7 +87,7 @@ fn size(results: &Results) -> String {
     let images = match weigh(results, &keys::IMAGES_IN_CONTAINERD) {
         Ok((t, w, v)) => format!(
             "; as images in one containerd, {} ({} against {})",
-            v.phrase,
+            v.phrase(),
             value_of(w),
             value_of(t)
         ),
@@ -101,7 +101,7 @@ fn startup(results: &Results) -> String {
         Ok((t, w, v)) => format!(
             "{when} {}, {} than runc's {}",
             value_of(w),
-            v.phrase,
+            v.phrase(),
             value_of(t)
         ),
         Err(why) => format!("{when} {}", unmeasured(&why)),
@@ -110,7 +110,7 @@ fn startup(results: &Results) -> String {
         Ok((t, _, v)) => format!(
             "; docker run, the lab's command, takes {}, and the wasm container is {} than it",
             value_of(t),
-            v.phrase
+            v.phrase()
         ),
         Err(why) => format!("; docker run {}", unmeasured(&why)),
     };
@@ -129,7 +129,7 @@ fn requests(results: &Results) -> String {
         Ok((t, w, v)) => format!(
             "At 10 connections the wasi:http component serves {}, {} than the native server's {}",
             value_of(w),
-            v.short,
+            v.short(),
             value_of(t)
         ),
         Err(why) => format!(
@@ -142,7 +142,7 @@ fn requests(results: &Results) -> String {
             "; one request at a time takes {} against {} ({}, wrk's median)",
             value_of(w),
             value_of(t),
-            v.short
+            v.short()
         ),
         Err(why) => format!("; latency at one connection {}", unmeasured(&why)),
     };
@@ -184,7 +184,7 @@ fn memory(results: &Results) -> String {
             "; the runtime is the fixed cost: the wasi:http host holds {} resident while serving, \
              {} than the native server's {}",
             value_of(w),
-            v.short,
+            v.short(),
             value_of(t)
         ),
         Err(why) => format!("; the serving hosts were {}", unmeasured(&why)),
@@ -194,7 +194,7 @@ fn memory(results: &Results) -> String {
             "; one CLI container as a whole takes {} against runc's {} ({})",
             value_of(w),
             value_of(t),
-            v.phrase
+            v.phrase()
         ),
         Err(_) => String::new(),
     };
@@ -208,7 +208,7 @@ fn decision(decisions: &[Decision]) -> String {
         let i = slot(
             &mut by_choice,
             |(c, _)| *c == d.choice,
-            || (&d.choice, Vec::new()),
+            || (d.choice, Vec::new()),
         );
         by_choice[i].1.push(&d.need);
     }

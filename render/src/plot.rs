@@ -400,12 +400,6 @@ where
     Ok(())
 }
 
-/// The catalogue's name of an observation's variant, or the id's own when it has none.
-fn variant_label(o: &Observation) -> String {
-    o.id.catalogued_variant()
-        .map_or_else(|| o.id.variant.to_string(), |v| v.label.to_owned())
-}
-
 /// A row of a strip chart: a variant and its observations, each with its series.
 struct StripRow<'a> {
     variant: String,
@@ -430,7 +424,7 @@ fn strip_chart(
         let Some(s) = series.iter().position(|m| *m == o.id.metric) else {
             continue;
         };
-        let variant = variant_label(o);
+        let variant = keys::variant_label(&o.id);
         let i = slot(
             &mut rows,
             |r| r.variant == variant,
@@ -644,7 +638,7 @@ fn rate_chart(
         let (Some(c), Some(s)) = (o.id.concurrency(), o.summary.as_ref()) else {
             continue;
         };
-        let name = variant_label(o);
+        let name = keys::variant_label(&o.id);
         let i = slot(
             &mut series,
             |(n, _)| *n == name,
