@@ -192,10 +192,11 @@ fn sizes(results: &Results) -> Vec<String> {
         .observations
         .iter()
         .filter(|o| {
-            o.id.metric == &SIZE_SECTION
-                && o.id.variant.starts_with(&format!("{wasm_artifact}.custom"))
+            o.id.section().is_some_and(|(artifact, section)| {
+                *artifact == WASM_MODULE && section.starts_with("custom")
+            })
         })
-        .filter_map(|o| o.summary.as_ref().map(|s| s.median))
+        .filter_map(Observation::median)
         .sum();
     if code > 0.0 {
         let custom = if custom > 0.0 {

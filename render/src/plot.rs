@@ -257,7 +257,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
         let rows: Vec<&Observation> = results
             .observations
             .iter()
-            .filter(|o| o.is_measured() && !o.samples.is_empty() && (spec.keep)(o))
+            .filter(|o| o.median().is_some() && (spec.keep)(o))
             .collect();
         if rows.is_empty() {
             continue;
@@ -555,13 +555,16 @@ fn value_chart(
     dots: bool,
     rows: &[&Observation],
 ) -> Drawn {
-    let median = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
-    let values: Vec<f64> = rows.iter().map(|o| median(o) * scale).collect();
-    let full: Vec<&str> = rows.iter().map(|o| o.label.as_str()).collect();
+    let rows: Vec<(&Observation, f64)> = rows
+        .iter()
+        .filter_map(|o| Some((*o, o.median()?)))
+        .collect();
+    let values: Vec<f64> = rows.iter().map(|(_, m)| m * scale).collect();
+    let full: Vec<&str> = rows.iter().map(|(o, _)| o.label.as_str()).collect();
     let labels: Vec<String> = labels::short(&full, layout.fits())
         .into_iter()
-        .zip(rows)
-        .map(|(l, o)| format!("{l} (n={})", o.samples.len()))
+        .zip(&rows)
+        .map(|(l, (o, _))| format!("{l} (n={})", o.samples.len()))
         .collect();
     let hi = values.iter().copied().fold(0.0, f64::max);
     let above = layout.label_row() as i32;
@@ -587,7 +590,7 @@ fn value_chart(
             let mut chart = builder.build_cartesian_2d($x, y).map_err(text_err)?;
             row_mesh(&mut chart, layout, x_desc, 10, &labels)?;
             labels_above(&chart, &root, layout, if dots { lo } else { 0.0 }, &labels)?;
-            for (i, (v, o)) in values.iter().zip(rows).enumerate() {
+            for (i, (v, (o, median))) in values.iter().zip(&rows).enumerate() {
                 let (left, top) = chart
                     .backend_coord(&(if dots { lo } else { 0.0 }, SegmentValue::Exact(i as i32)));
                 let x = if dots { v.max(lo) } else { *v };
@@ -606,7 +609,7 @@ fn value_chart(
                     .map_err(text_err)?;
                 }
                 root.draw(&Text::new(
-                    format_value(median(o), o.unit),
+                    format_value(*median, o.unit),
                     (end + 10, mid - 8),
                     font(14.0),
                 ))
@@ -635,7 +638,7 @@ fn rate_chart(
 ) -> Drawn {
     let mut series: Vec<(String, Vec<(u32, f64)>)> = Vec::new();
     for o in rates {
-        let (Some(c), Some(s)) = (o.id.concurrency(), o.summary.as_ref()) else {
+        let (Some(c), Some(median)) = (o.id.concurrency(), o.median()) else {
             continue;
         };
         let name = keys::variant_label(&o.id);
@@ -644,7 +647,7 @@ fn rate_chart(
             |(n, _)| *n == name,
             || (name.clone(), Vec::new()),
         );
-        series[i].1.push((c, s.median));
+        series[i].1.push((c, median));
     }
     // Each point is one wrk run; the axis says so, as every chart says its n.
     let runs = rates

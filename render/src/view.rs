@@ -548,10 +548,7 @@ fn crosscheck(results: &Results) -> Option<Crosscheck> {
     let ours = results.get(alone).filter(|o| o.is_measured())?;
     let theirs = results.get(hyperfine).filter(|o| o.is_measured())?;
     let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
-    let (a, b) = (
-        ours.summary.as_ref()?.median,
-        theirs.summary.as_ref()?.median,
-    );
+    let (a, b) = (ours.median()?, theirs.median()?);
     let (low, high) = CROSSCHECK_AGREES;
     let passed = (low..=high).contains(&r.value);
     let n = |o: &Observation| o.summary.as_ref().map_or(0, |s| s.n);
