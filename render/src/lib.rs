@@ -15,6 +15,9 @@ mod engines;
 mod export;
 mod figure;
 mod findings;
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
 mod keys;
 mod pivot;
 mod plot;

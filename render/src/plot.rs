@@ -728,3 +728,139 @@ fn rate_chart(
     root.present().map_err(text_err)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{measured, results};
+    use wasmlab_model::metric::{
+        CTR_RUNC, DOCKER, MEMORY_SERVER_RSS, NATIVE_PROCESS, WASI_HTTP_POOLING,
+    };
+
+    fn texts(svg: &str) -> Vec<String> {
+        roxmltree::Document::parse(svg)
+            .unwrap()
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or_default().trim().to_owned())
+            .collect()
+    }
+
+    /// The x of each point of an SVG `points` list.
+    fn xs(points: &str) -> Vec<f64> {
+        points
+            .split_whitespace()
+            .filter_map(|p| p.split(',').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_chart_with_no_data_draws_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(draw_all(&results([]), dir.path()).unwrap().is_empty());
+        let unmeasured = results([
+            STARTUP_CLI.of(&DOCKER).skipped("docker run", "no docker"),
+            MEMORY_SERVER_RSS
+                .of(&NATIVE_PROCESS)
+                .failed_after("serve", "crashed", vec![1e6]),
+        ]);
+        assert!(draw_all(&unmeasured, dir.path()).unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_median_tick_is_the_median_of_the_runs() {
+        // Skewed: the mean (22 ms) is far from the median (3 ms).
+        let o = measured(
+            &STARTUP_CLI,
+            &NATIVE_PROCESS,
+            vec![0.001, 0.002, 0.003, 0.004, 0.100],
+        );
+        let mut svg = String::new();
+        strip_chart(&mut svg, Layout::Wide, "t", "ms", &[&STARTUP_CLI], &[&o]).unwrap();
+        let texts = texts(&svg);
+        assert!(texts.contains(&"3.00 ms".to_owned()), "{texts:?}");
+        assert!(!texts.contains(&"22.0 ms".to_owned()), "{texts:?}");
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let tick = doc
+            .descendants()
+            .find(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("3"))
+            .expect("a median tick");
+        let tick_x = xs(tick.attribute("points").unwrap())[0];
+        // The marks, one per run, left to right: the tick stands on the third.
+        let mut centres: Vec<f64> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .map(|n| {
+                let x = xs(n.attribute("points").unwrap());
+                (x.iter().copied().fold(f64::INFINITY, f64::min)
+                    + x.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                    / 2.0
+            })
+            .collect();
+        centres.sort_by(f64::total_cmp);
+        assert_eq!(centres.len(), 5, "{centres:?}");
+        assert!(
+            (tick_x - centres[2]).abs() <= 1.0,
+            "tick at {tick_x}, marks at {centres:?}"
+        );
+    }
+
+    #[test]
+    fn every_row_says_its_n_and_a_figure_not_measured_has_no_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = results([
+            measured(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, vec![741_376.0]),
+            measured(
+                &MEMORY_SERVER_RSS,
+                &WASI_HTTP_POOLING,
+                vec![14_958_592.0, 15e6],
+            ),
+            MEMORY_SERVER_RSS
+                .of(&DOCKER)
+                .failed_after("docker stats", "exited", vec![1e6]),
+        ]);
+        let plots = draw_all(&r, dir.path()).unwrap();
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["memory"]);
+        let svg = std::fs::read_to_string(dir.path().join("memory.svg")).unwrap();
+        let texts = texts(&svg);
+        let rows: Vec<&String> = texts.iter().filter(|t| t.contains("(n=")).collect();
+        assert_eq!(rows.len(), 2, "{texts:?}");
+        assert!(rows[1].ends_with("(n=2)"), "{rows:?}");
+        assert!(!texts.iter().any(|t| t.starts_with("docker")), "{texts:?}");
+        // The value printed at each bar's end is its median, in its unit.
+        assert!(texts.contains(&"724 KiB".to_owned()), "{texts:?}");
+    }
+
+    #[test]
+    fn the_rate_axis_has_a_tick_at_each_concurrency_measured() {
+        let rate = |c: &str, v: &'static wasmlab_model::metric::Variant, x: f64| {
+            LOAD_RPS.at(c).of(v).measured("wrk", vec![x])
+        };
+        let rates = [
+            rate("c100", &NATIVE_PROCESS, 50_000.0),
+            rate("c1", &NATIVE_PROCESS, 9_000.0),
+            rate("c10", &CTR_RUNC, 20_000.0),
+        ];
+        let rows: Vec<&Observation> = rates.iter().collect();
+        let mut svg = String::new();
+        rate_chart(
+            &mut svg,
+            Layout::Wide,
+            "t",
+            |n| format!("connections (n={n})"),
+            "requests per second",
+            &rows,
+        )
+        .unwrap();
+        let texts = texts(&svg);
+        let ticks: Vec<&str> = texts
+            .iter()
+            .map(String::as_str)
+            .filter(|t| ["1", "10", "100"].contains(t))
+            .collect();
+        assert_eq!(ticks, ["1", "10", "100"], "{texts:?}");
+        assert!(texts.contains(&"connections (n=1)".to_owned()));
+    }
+}

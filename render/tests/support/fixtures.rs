@@ -5,15 +5,34 @@
 #![allow(dead_code)]
 
 use wasmlab_model::metric::{
-    Subject, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE,
-    CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI,
-    EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, FLOOR, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
-    MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_RSS,
-    NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE, NATIVE_PROCESS_HYPERFINE, SIZE_BINARY,
-    SIZE_IMAGE, SPIN_COLD, SPIN_COLD_START, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT,
-    WASI_HTTP_POOLING, WASMTIME_CLI, WASM_MODULE,
+    Metric, Subject, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
+    CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER,
+    EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, FLOOR, LOAD_RPS,
+    MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_SERVER_DOCKER_STATS,
+    MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, NATIVE_PROCESS_ALONE,
+    NATIVE_PROCESS_HYPERFINE, SIZE_BINARY, SIZE_IMAGE, SPIN_COLD, SPIN_COLD_START, SPIN_WARM,
+    STARTUP_CLI, WASI_HTTP_COMPONENT, WASI_HTTP_POOLING, WASMTIME_CLI, WASM_MODULE,
 };
 use wasmlab_model::results::{setting, Invocation, Observation, Provenance, Results};
+
+/// Results holding `observations` alone, as one invocation wrote them.
+pub fn results(observations: impl IntoIterator<Item = Observation>) -> Results {
+    let mut r = Results::new(Provenance::default());
+    for o in observations {
+        r.merge(o);
+    }
+    r
+}
+
+/// `metric` of `variant`, measured as `samples`, labelled as the catalogue labels it.
+pub fn measured(
+    metric: &'static Metric,
+    variant: &'static Variant,
+    samples: Vec<f64>,
+) -> Observation {
+    let command = format!("run {}", metric.id(variant));
+    metric.of(variant).measured(command, samples)
+}
 
 /// Samples around `median` (seconds), spread by ±1%.
 pub fn around(median: f64) -> Vec<f64> {
