@@ -22,6 +22,7 @@ mod keys;
 mod pivot;
 mod plot;
 mod quoted;
+mod sections;
 mod status;
 pub mod templates;
 mod verdict;
