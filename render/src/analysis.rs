@@ -3,11 +3,11 @@
 //! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
 //! that the numbers did not produce.
 
-use super::figure::Figure;
+use super::figure::{value_of, Figure};
 use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
-use super::verdict::{value_of, verdict, Winner};
+use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::{format_value, group, times};
 use wasmlab_model::metric::{

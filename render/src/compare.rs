@@ -2,10 +2,11 @@
 //! WASM one, and the difference computed as a ratio of medians with its interval, phrased
 //! from the WASM side ("3.2× smaller", "1.4× slower", "no measurable difference").
 
+use super::figure::value_of;
 use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
-use super::verdict::{value_of, verdict, Winner};
+use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::metric::Id;
 use wasmlab_model::results::{Observation, Results};

@@ -5,7 +5,7 @@
 
 use crate::status::{self, State};
 use serde::{Deserialize, Serialize};
-use wasmlab_model::format::format_value;
+use wasmlab_model::format::{format_value, group};
 use wasmlab_model::metric::Unit;
 use wasmlab_model::results::Observation;
 use wasmlab_model::stats::{mean_interval, Interval, Ratio, Summary, CONFIDENCE};
@@ -145,6 +145,19 @@ impl Figure {
     }
 }
 
+/// A measured value as sentences and the comparison table give it: the median and how
+/// many runs it is of, exact bytes for a single size; a dash when it has no samples.
+pub fn value_of(o: &Observation) -> String {
+    match Figure::median_of(o) {
+        None => "—".into(),
+        Some(m) => match (m.n, m.unit) {
+            (1, Unit::Bytes) => format!("{} ({} B)", m.text(), group(m.value)),
+            (1, _) => m.text(),
+            (n, _) => format!("{} (median of {n})", m.text()),
+        },
+    }
+}
+
 /// What prose shows for a figure: its median, or its status and the reason, or that no
 /// probe recorded `id`.
 pub fn outcome_text(
@@ -238,6 +251,25 @@ mod tests {
         );
         let single = Figure::mean(&summary(&[2.0]), &[2.0], Unit::Seconds);
         assert_eq!(single.with_interval(), "2.00 s");
+    }
+
+    #[test]
+    fn a_value_says_its_runs_or_its_exact_bytes_and_a_dash_when_not_measured() {
+        use wasmlab_model::metric::{DOCKER, SIZE_BINARY, STARTUP_CLI, WASM_MODULE};
+        let size = SIZE_BINARY
+            .of(&WASM_MODULE)
+            .measured("stat", vec![63_186.0]);
+        assert_eq!(value_of(&size), "61.7 KiB (63,186 B)");
+        let once = STARTUP_CLI.of(&DOCKER).measured("docker run", vec![0.5]);
+        assert_eq!(value_of(&once), "500 ms");
+        let runs = STARTUP_CLI
+            .of(&DOCKER)
+            .measured("docker run", vec![0.4, 0.5, 0.6]);
+        assert_eq!(value_of(&runs), "500 ms (median of 3)");
+        let failed = STARTUP_CLI
+            .of(&DOCKER)
+            .failed_after("docker run", "exit 125", vec![0.5]);
+        assert_eq!(value_of(&failed), "—");
     }
 
     #[test]

@@ -6,9 +6,10 @@
 
 use super::analysis::Decision;
 use super::compare::why_not;
+use super::figure::value_of;
 use super::keys::{self, Pair};
 use super::slot;
-use super::verdict::{value_of, verdict, Verdict};
+use super::verdict::{verdict, Verdict};
 use serde::Serialize;
 use wasmlab_model::metric::{
     Id, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,

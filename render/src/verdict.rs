@@ -5,7 +5,7 @@
 //! here.
 
 use serde::Serialize;
-use wasmlab_model::format::{format_value, group, times};
+use wasmlab_model::format::times;
 use wasmlab_model::metric::{Better, Kind, Metric, Unit, STRESS_TASKS_PER_SECOND};
 use wasmlab_model::results::Observation;
 use wasmlab_model::stats::{ratio_of_medians, Ratio};
@@ -160,20 +160,6 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
         word,
         evidence,
     })
-}
-
-/// A measured value as a reader wants it: the median, exact bytes for a single size.
-pub fn value_of(o: &Observation) -> String {
-    let Some(s) = &o.summary else {
-        return "—".into();
-    };
-    match (s.n, o.unit) {
-        (1, Unit::Bytes) => {
-            format!("{} ({} B)", format_value(s.median, o.unit), group(s.median))
-        }
-        (1, _) => format_value(s.median, o.unit),
-        _ => format!("{} (median of {})", format_value(s.median, o.unit), s.n),
-    }
 }
 
 #[cfg(test)]
