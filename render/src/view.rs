@@ -74,7 +74,7 @@ pub struct View {
     /// The phases of those requests (DNS, connect, TLS, first byte), host × phase.
     pub spin_phases: Pivot,
     /// The figures each lab section lists, the same for the page and lab12.md.
-    pub sections: Sections,
+    pub listings: Listings,
     /// The lab's comparison table.
     pub comparison: Vec<compare::Row>,
     pub answers: Vec<Answer>,
@@ -220,7 +220,7 @@ pub struct Twice {
 
 /// The figures of the lab's sections, in order, measured or not: both write-ups list these.
 #[derive(Serialize)]
-pub struct Sections {
+pub struct Listings {
     /// 2. The traditional container.
     pub traditional: Vec<Listing>,
     /// 3. The WASM container.
@@ -355,7 +355,7 @@ impl View {
             )
             .fold_qualifiers(),
             not_measured: not_measured(results),
-            sections: Sections {
+            listings: Listings {
                 traditional: listings(keys::TRADITIONAL),
                 wasm: listings(keys::WASM),
                 p1_server: figure(&keys::P1_SERVER),
