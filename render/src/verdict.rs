@@ -250,6 +250,26 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_of_tasks_is_said_in_tasks() {
+        use wasmlab_model::metric::{CTR_WASMTIME, STRESS_TASKS_PER_SECOND};
+        let tasks = |variant, samples: &[f64]| {
+            STRESS_TASKS_PER_SECOND
+                .at("c4")
+                .of(variant)
+                .measured("api", samples.to_vec())
+        };
+        let v = verdict(
+            &tasks(&CTR_RUNC, &[10.0, 10.1, 9.9, 10.0, 10.05]),
+            &tasks(&CTR_WASMTIME, &[20.0, 20.2, 19.8, 20.0, 20.1]),
+        )
+        .unwrap();
+        assert_eq!(
+            (v.winner, v.short()),
+            (Winner::Wasm, "2.0× more tasks/s".into())
+        );
+    }
+
+    #[test]
     fn figures_that_improve_opposite_ways_are_not_weighed() {
         let time = STARTUP_CLI.of(&DOCKER).measured("docker run", vec![1.0]);
         let rate = LOAD_RPS.at("c10").of(&DOCKER).measured("wrk", vec![1.0]);
