@@ -176,6 +176,16 @@ impl Id {
         variant(&self.variant)
     }
 
+    /// The artifact and the section of a section's id (`size.section.native.text`: the
+    /// native binary, `text`); None for an id whose variants are not sections.
+    pub fn section(&self) -> Option<(&'static Variant, &str)> {
+        if self.metric.variants != Variants::Section {
+            return None;
+        }
+        let (artifact, section) = self.variant.split_once('.')?;
+        Some((variant(artifact)?, section))
+    }
+
     /// The metric part of the id as text: `startup.cli`, `load.rps-c10`, `criterion.wasm`.
     pub fn metric_part(&self) -> String {
         self.metric.metric_part(self.qualifier.as_deref())
@@ -780,6 +790,10 @@ mod tests {
         }
         let section: Id = "size.section.native.text".parse().unwrap();
         assert_eq!(section.variant, "native.text");
+        assert_eq!(section.section(), Some((&NATIVE_BINARY, "text")));
+        let dotted: Id = "size.section.wasm.custom.name".parse().unwrap();
+        assert_eq!(dotted.section(), Some((&WASM_MODULE, "custom.name")));
+        assert_eq!(STARTUP_CLI.id(&DOCKER).section(), None);
         assert_eq!(
             "load.rps-c16.docker".parse::<Id>().unwrap().concurrency(),
             Some(16)

@@ -212,6 +212,15 @@ impl Observation {
     pub fn is_measured(&self) -> bool {
         self.status == Status::Measured
     }
+
+    /// The median of a measured observation with samples; None otherwise, never a
+    /// stand-in number: a figure not measured is not zero.
+    pub fn median(&self) -> Option<f64> {
+        self.summary
+            .as_ref()
+            .filter(|_| self.is_measured())
+            .map(|s| s.median)
+    }
 }
 
 impl Results {
@@ -266,7 +275,7 @@ impl Results {
 
     /// The median of the first of `ids` that was measured.
     pub fn median(&self, ids: &[Id]) -> Option<f64> {
-        Some(self.measured(ids)?.summary.as_ref()?.median)
+        self.measured(ids)?.median()
     }
 
     /// Replaces the observation with the same id, or adds it; others are kept. It is the
@@ -598,6 +607,23 @@ mod tests {
             .get(&STARTUP_CLI.id(&NATIVE_PROCESS))
             .unwrap()
             .is_measured());
+    }
+
+    #[test]
+    fn only_a_measured_observation_has_a_median() {
+        let measured = STARTUP_CLI
+            .of(&DOCKER)
+            .measured("docker run", vec![0.2, 0.4, 0.3]);
+        assert_eq!(measured.median(), Some(0.3));
+        let failed = STARTUP_CLI
+            .of(&DOCKER)
+            .failed_after("docker run", "exit 125", vec![0.2]);
+        assert_eq!(failed.median(), None);
+        let skipped = STARTUP_CLI.of(&DOCKER).skipped("docker run", "no docker");
+        assert_eq!(skipped.median(), None);
+        let mut r = sample();
+        r.merge(failed);
+        assert_eq!(r.median(&[STARTUP_CLI.id(&DOCKER)]), None);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! decision matrix whose cells cite the measured trade-offs. No conclusion is written here
 //! that the numbers did not produce.
 
+use super::figure::{value_of, Figure};
 use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
-use super::verdict::{value_of, verdict, Winner};
+use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::{format_value, group, times};
 use wasmlab_model::metric::{
@@ -33,6 +34,8 @@ const WASI_HTTP_GROUP: &str = "wasi_http";
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub question: String,
+    /// A question of the bonus task, which the Spin section answers.
+    pub bonus: bool,
     pub sentences: Vec<String>,
 }
 
@@ -40,52 +43,55 @@ pub struct Answer {
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub need: String,
-    /// "WASM container", "traditional container" or "either".
-    pub choice: String,
+    /// "WASM container", "traditional container" or "either": a name of the decision
+    /// matrix's, never made from figures, so the summary groups the needs by it.
+    pub choice: &'static str,
     /// The measured figures behind the choice.
     pub because: String,
 }
 
-/// The questions of the bonus task start with this, so the Spin section finds them.
-pub const BONUS: &str = "Bonus";
-
+/// The lab's analysis questions, then the bonus task's.
 pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
+    let lab = |question: &str, sentences| Answer {
+        question: question.into(),
+        bonus: false,
+        sentences,
+    };
+    let bonus = |question: &str, sentences| Answer {
+        question: format!("Bonus: {question}"),
+        bonus: true,
+        sentences,
+    };
     vec![
-        Answer {
-            question: "Why is the WASM binary smaller, and what was left out?".into(),
-            sentences: sizes(results),
-        },
-        Answer {
-            question: "Why does one start faster than the other?".into(),
-            sentences: startup(results),
-        },
-        Answer {
-            question: "What does a traditional container pay at start?".into(),
-            sentences: container_overhead(results),
-        },
-        Answer {
-            question: "How much memory does each take?".into(),
-            sentences: memory(results),
-        },
-        Answer {
-            question: "Does server mode work in WebAssembly, and what does it cost?".into(),
-            sentences: server_mode(results),
-        },
-        Answer {
-            question: format!("{BONUS}: how do cold and warm requests compare under Spin (WAGI)?"),
-            sentences: spin(results),
-        },
-        Answer {
-            question: format!("{BONUS}: would you use Spin for production workloads?"),
-            sentences: production(results, quoted),
-        },
-        Answer {
-            question: format!(
-                "{BONUS}: how does this compare to traditional serverless (AWS Lambda, Cloud \
-                 Functions)?"
-            ),
-            sentences: serverless(results, quoted),
-        },
+        lab(
+            "Why is the WASM binary smaller, and what was left out?",
+            sizes(results),
+        ),
+        lab(
+            "Why does one start faster than the other?",
+            startup(results),
+        ),
+        lab(
+            "What does a traditional container pay at start?",
+            container_overhead(results),
+        ),
+        lab("How much memory does each take?", memory(results)),
+        lab(
+            "Does server mode work in WebAssembly, and what does it cost?",
+            server_mode(results),
+        ),
+        bonus(
+            "how do cold and warm requests compare under Spin (WAGI)?",
+            spin(results),
+        ),
+        bonus(
+            "would you use Spin for production workloads?",
+            production(results, quoted),
+        ),
+        bonus(
+            "how does this compare to traditional serverless (AWS Lambda, Cloud Functions)?",
+            serverless(results, quoted),
+        ),
     ]
 }
 
@@ -95,20 +101,26 @@ fn median(results: &Results, keys: &[Id]) -> Option<f64> {
 
 /// The median of the first of `ids` measured, formatted.
 fn shown(results: &Results, ids: &[Id]) -> Option<String> {
+    median_text(results.measured(ids)?)
+}
+
+/// The median of a measured observation, formatted; None when it has none.
+fn median_text(o: &Observation) -> Option<String> {
+    Figure::median_of(o).map(|f| f.text())
+}
+
+/// The first of `ids` measured, with its median.
+fn with_median<'a>(results: &'a Results, ids: &[Id]) -> Option<(&'a Observation, f64)> {
     let o = results.measured(ids)?;
-    Some(format_value(o.summary.as_ref()?.median, o.unit))
+    Some((o, o.median()?))
 }
 
 /// The verdict's winner, its short phrase, and its interval with a separator before
 /// whatever follows in the same parentheses ("95% interval 1.1–1.3×; ").
 fn versus(t: &Observation, w: &Observation) -> Option<(Winner, String, String)> {
     let v = verdict(t, w)?;
-    let interval = if v.interval.is_empty() {
-        String::new()
-    } else {
-        format!("{}; ", v.interval)
-    };
-    Some((v.winner, v.short, interval))
+    let interval = v.interval().map(|i| format!("{i}; ")).unwrap_or_default();
+    Some((v.winner, v.short(), interval))
 }
 
 fn sizes(results: &Results) -> Vec<String> {
@@ -180,10 +192,11 @@ fn sizes(results: &Results) -> Vec<String> {
         .observations
         .iter()
         .filter(|o| {
-            o.id.metric == &SIZE_SECTION
-                && o.id.variant.starts_with(&format!("{wasm_artifact}.custom"))
+            o.id.section().is_some_and(|(artifact, section)| {
+                *artifact == WASM_MODULE && section.starts_with("custom")
+            })
         })
-        .filter_map(|o| o.summary.as_ref().map(|s| s.median))
+        .filter_map(Observation::median)
         .sum();
     if code > 0.0 {
         let custom = if custom > 0.0 {
@@ -328,8 +341,6 @@ fn container_overhead(results: &Results) -> Vec<String> {
 
 fn memory(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let median_of = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
-    let bytes = |o: &Observation| format_value(median_of(o), Unit::Bytes);
     for (pair, when) in [
         (keys::MEMORY_CLI, "with its module cached"),
         (
@@ -340,7 +351,9 @@ fn memory(results: &Results) -> Vec<String> {
         let Some((t, w)) = pair.measured(results) else {
             continue;
         };
-        let Some((_, phrase, interval)) = versus(t, w) else {
+        let (Some((_, phrase, interval)), Some(wb), Some(tb)) =
+            (versus(t, w), median_text(w), median_text(t))
+        else {
             continue;
         };
         let part = |metric: &'static wasmlab_model::metric::Metric, o: &Observation| {
@@ -356,22 +369,19 @@ fn memory(results: &Results) -> Vec<String> {
         out.push(format!(
             "One CLI container as a whole, {when}: its cgroup's peak plus the peak RSS of the \
              shim process that serves it, read the same way on both sides. The wasm container \
-             takes {phrase} than the runc container ({interval}{}{} against {}{}); the \
+             takes {phrase} than the runc container ({interval}{wb}{} against {tb}{}); the \
              reference wrote N/A here.",
-            bytes(w),
             split(w),
-            bytes(t),
             split(t)
         ));
     }
-    if let Some((t, w)) = keys::MEMORY_CLI_CGROUP.measured(results) {
+    let pair = keys::MEMORY_CLI_CGROUP.measured(results);
+    if let Some((wb, tb)) = pair.and_then(|(t, w)| median_text(w).zip(median_text(t))) {
         out.push(format!(
-            "The container cgroups alone read {} for the wasm container and {} for runc's, but \
-             they hold different parts of the work (runc's includes runc init; the wasm shim \
-             runs the module in its own process, outside the cgroup), so no verdict is drawn \
-             from them.",
-            bytes(w),
-            bytes(t)
+            "The container cgroups alone read {wb} for the wasm container and {tb} for runc's, \
+             but they hold different parts of the work (runc's includes runc init; the wasm \
+             shim runs the module in its own process, outside the cgroup), so no verdict is \
+             drawn from them."
         ));
     }
     if let Some(linear) = shown(results, &[MEMORY_LINEAR.id(&EMBEDDED_WASMTIME)]) {
@@ -389,22 +399,22 @@ fn memory(results: &Results) -> Vec<String> {
         ));
     }
     if let Some((t, w)) = keys::MEMORY_SERVING.measured(results) {
-        if let Some((_, phrase, interval)) = versus(t, w) {
+        if let (Some((_, phrase, interval)), Some(wb), Some(tb)) =
+            (versus(t, w), median_text(w), median_text(t))
+        {
             out.push(format!(
                 "Serving, read the same way on both sides (VmRSS of the serving processes), the \
-                 wasi:http host holds {phrase} than the native server ({interval}{} against {}): \
-                 it carries wasmtime, the compiled component and its instance pool.",
-                bytes(w),
-                bytes(t)
+                 wasi:http host holds {phrase} than the native server ({interval}{wb} against \
+                 {tb}): it carries wasmtime, the compiled component and its instance pool."
             ));
         }
     }
-    if let Some(stats) = results.measured(keys::MEMORY_SERVING_DOCKER_STATS.traditional) {
+    let stats = results.measured(keys::MEMORY_SERVING_DOCKER_STATS.traditional);
+    if let Some((stats, using)) = stats.and_then(|o| Some((o, median_text(o)?))) {
         out.push(format!(
-            "docker stats, as the lab asks, shows the server container using {}{}; it reads the \
-             container's cgroup, and no wasm server ran in docker, so it is weighed against \
+            "docker stats, as the lab asks, shows the server container using {using}{}; it reads \
+             the container's cgroup, and no wasm server ran in docker, so it is weighed against \
              nothing.",
-            bytes(stats),
             stats
                 .shown
                 .as_deref()
@@ -495,20 +505,16 @@ pub fn spacing(results: &Results) -> Option<(f64, f64)> {
 }
 
 /// Per host: how long it takes to come up, and cold requests against warm ones. The hosts
-/// are those the Spin probe measured, named as its observations name them.
+/// are those the Spin probe measured, named as the catalogue names their variants.
 fn spin(results: &Results) -> Vec<String> {
-    let mut hosts: Vec<(String, &str)> = Vec::new();
+    let mut hosts: Vec<(String, String)> = Vec::new();
     for o in results.observations.iter().filter(|o| o.is_measured()) {
         if !(o.id.is_of(&SPIN_COLD_START, None) || o.id.is_of(&SPIN_COLD, None)) {
             continue;
         }
         let host = o.id.variant.to_string();
         if hosts.iter().all(|(h, _)| *h != host) {
-            let name = o
-                .label
-                .split_once(": ")
-                .map_or(o.label.as_str(), |(n, _)| n);
-            hosts.push((host, name));
+            hosts.push((host, keys::variant_label(&o.id)));
         }
     }
     let mut out = Vec::new();
@@ -524,16 +530,15 @@ fn spin(results: &Results) -> Vec<String> {
             // `verdict` reads "wasm vs traditional"; here warm plays the first role.
             if let Some(v) = verdict(warm, cold) {
                 compared += 1;
-                let (c, w) = (median_of(cold), median_of(warm));
-                if w > c {
-                    warm_slower.push(name.to_owned());
+                if warm.median() > cold.median() {
+                    warm_slower.push(name.clone());
                     if v.winner == Winner::Wasm {
                         measurably += 1;
                     }
                 }
                 let how = match v.winner {
-                    Winner::Neither => format!("show {} from warm ones", v.short),
-                    _ => format!("are {} than warm ones", v.short),
+                    Winner::Neither => format!("show {} from warm ones", v.short()),
+                    _ => format!("are {} than warm ones", v.short()),
                 };
                 parts.push(format!(
                     "cache-busted cold requests ({}) {how} ({})",
@@ -579,10 +584,6 @@ fn spin(results: &Results) -> Vec<String> {
     out
 }
 
-fn median_of(o: &Observation) -> f64 {
-    o.summary.as_ref().map_or(f64::NAN, |s| s.median)
-}
-
 /// The WAGI host the bonus answers speak for: Spin when it was measured, else the embedded
 /// host that serves the same manifest the same way; with its name and, for the stand-in,
 /// a note saying so.
@@ -617,7 +618,7 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         ];
     };
     let mut out = Vec::new();
-    let get = |key: Id| results.measured(&[key]);
+    let get = |key: Id| with_median(results, &[key]);
     let start = get(SPIN_COLD_START.id(host));
     let rate = get(LOAD_RPS.id_at(keys::AT_C10, host));
     let native_rate = get(LOAD_RPS.id_at(keys::AT_C10, &NATIVE_PROCESS));
@@ -625,13 +626,13 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
     let native_rss = get(keys::NATIVE_SERVER_RSS);
     let p50 = get(LOAD_LATENCY_P50.id_at(keys::AT_C1, host));
     let mut facts = Vec::new();
-    if let Some(s) = start {
+    if let Some((s, _)) = start {
         facts.push(format!(
             "it comes up in {} (launch to the first 200)",
             value_of(s)
         ));
     }
-    if let Some(p) = p50 {
+    if let Some((p, _)) = p50 {
         facts.push(format!(
             "answers one request at a time in {} (wrk's median at one connection; a fresh \
              instance per request)",
@@ -639,8 +640,8 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
         ));
     }
     let mut rate_ratio = None;
-    if let (Some(r), Some(n)) = (rate, native_rate) {
-        let ratio = median_of(r) / median_of(n);
+    if let (Some((r, rm)), Some((n, nm))) = (rate, native_rate) {
+        let ratio = rm / nm;
         rate_ratio = Some(ratio);
         facts.push(format!(
             "serves {} at 10 connections, {}× the native server's {}",
@@ -649,24 +650,20 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
             value_of(n)
         ));
     }
-    if let (Some(m), Some(n)) = (rss, native_rss) {
+    if let (Some((_, m)), Some((_, n))) = (rss, native_rss) {
         facts.push(format!(
             "holds {} resident against the native server's {}",
-            format_value(median_of(m), Unit::Bytes),
-            format_value(median_of(n), Unit::Bytes)
+            format_value(m, Unit::Bytes),
+            format_value(n, Unit::Bytes)
         ));
     }
-    if facts.is_empty() {
-        return vec![format!(
-            "Not answered from data: {name} was not measured under load."
-        )];
-    }
+    // The host was chosen for its measured start, so there is always a fact to state.
     out.push(format!(
         "Measured here, {name}{note}: {}.",
         facts.join("; ")
     ));
     let lambda_low = quoted.public(LAMBDA_COLD_START).and_then(|p| p.low_seconds);
-    let fast_start = start.zip(lambda_low).map(|(s, low)| median_of(s) < low);
+    let fast_start = start.zip(lambda_low).map(|((_, s), low)| s < low);
     let verdict = match (fast_start, rate_ratio) {
         (Some(true), Some(r)) if r < 0.5 => format!(
             "So: yes for request-driven work that scales to zero or idles (a start below the \
@@ -707,12 +704,11 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         return vec!["Not answered from data: no WAGI host was measured in this run.".into()];
     };
     let mut out = Vec::new();
-    let get = |key: Id| results.measured(&[key]);
-    if let (Some(start), Some(lambda)) = (
+    let get = |key: Id| with_median(results, &[key]);
+    if let (Some((start, measured)), Some(lambda)) = (
         get(SPIN_COLD_START.id(host)),
         quoted.public(LAMBDA_COLD_START),
     ) {
-        let measured = median_of(start);
         let against = lambda.low_seconds.map_or_else(String::new, |low| {
             if measured < low {
                 ", below the lower end of that range".to_owned()
@@ -731,7 +727,7 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
             lambda.source
         ));
     }
-    if let Some(rss) = get(MEMORY_SERVER_RSS.id(host)) {
+    if let Some((_, rss)) = get(MEMORY_SERVER_RSS.id(host)) {
         let floors: Vec<String> = [LAMBDA_MEMORY, CLOUD_FUNCTIONS_MEMORY]
             .iter()
             .filter_map(|k| quoted.public(k))
@@ -747,12 +743,12 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         if !floors.is_empty() {
             out.push(format!(
                 "Memory: the whole host, serving every request, held {} resident (measured); {}.",
-                format_value(median_of(rss), Unit::Bytes),
+                format_value(rss, Unit::Bytes),
                 floors.join("; ")
             ));
         }
     }
-    if let (Some(rate), Some(concurrency)) = (
+    if let (Some((rate, _)), Some(concurrency)) = (
         get(LOAD_RPS.id_at(keys::AT_C10, host)),
         quoted.public(CLOUD_FUNCTIONS_CONCURRENCY),
     ) {
@@ -810,7 +806,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         "wasi:http component (embedded host)",
     ];
     let mut out = Vec::new();
-    let pick = |need: &str, pair: Pair, names: [&str; 2], out: &mut Vec<Decision>| {
+    let pick = |need: &str, pair: Pair, names: [&'static str; 2], out: &mut Vec<Decision>| {
         let Some((to, wo)) = pair.measured(results) else {
             return;
         };
@@ -824,11 +820,11 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         };
         out.push(Decision {
             need: need.into(),
-            choice: choice.into(),
+            choice,
             because: format!(
                 "{} {}: {} against {}",
                 names[1],
-                v.phrase,
+                v.phrase(),
                 value_of(wo),
                 value_of(to)
             ),
@@ -867,7 +863,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
     {
         out.push(Decision {
             need: "a long-running server under plain containerd (sockets)".into(),
-            choice: "traditional container".into(),
+            choice: CONTAINERS[0],
             because: format!("the wasm32-wasip1 module cannot listen there: {shown}"),
         });
     }
@@ -884,4 +880,532 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         &mut out,
     );
     out
+}
+
+/// One test per branch of each answer: WASM better, worse, within noise, and not measured,
+/// on small results built in memory.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{around, measured, results};
+    use crate::templates::Templates;
+    use wasmlab_model::metric::{
+        Variant, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, FLOOR,
+        MEMORY_CLI_CONTAINER_TOTAL, MEMORY_SERVER_DOCKER_STATS, REMOTE, SERVER_CONTEXT_EXIT,
+        WASI_HTTP_POOLING, WASMTIME_SERVE, WASM_MODULE,
+    };
+
+    fn quoted() -> Quoted {
+        Quoted::load(&Templates::Embedded).unwrap()
+    }
+
+    /// The cached start under ctr against runc's 180 ms.
+    fn cached_start(seconds: f64) -> Results {
+        results([
+            measured(&STARTUP_CLI, &CTR_RUNC, around(0.180)),
+            measured(&STARTUP_CLI, &CTR_WASMTIME_CACHED, around(seconds)),
+        ])
+    }
+
+    fn one(sentences: Vec<String>) -> String {
+        assert_eq!(sentences.len(), 1, "{sentences:#?}");
+        sentences.into_iter().next().unwrap()
+    }
+
+    fn size(metric: &'static Metric, variant: &'static Variant, bytes: f64) -> Observation {
+        measured(metric, variant, vec![bytes])
+    }
+
+    fn section(artifact: &str, name: &str, bytes: f64) -> Observation {
+        SIZE_SECTION
+            .named(format!("{artifact}.{name}"), format!("{artifact}: {name}"))
+            .measured("section headers", vec![bytes])
+    }
+
+    #[test]
+    fn sizes_say_smaller_larger_or_not_measured() {
+        let smaller = results([
+            size(&SIZE_BINARY, &NATIVE_BINARY, 733_880.0),
+            size(&SIZE_BINARY, &WASM_MODULE, 63_186.0),
+        ]);
+        assert_eq!(
+            sizes(&smaller),
+            ["The wasm module is 11.6× smaller than the native binary: 63,186 B against 733,880 B."]
+        );
+        let larger = results([
+            size(&SIZE_BINARY, &NATIVE_BINARY, 100_000.0),
+            size(&SIZE_BINARY, &WASM_MODULE, 140_000.0),
+        ]);
+        assert!(sizes(&larger)[0].starts_with("The wasm module is 1.40× larger than"));
+        let alone = results([size(&SIZE_BINARY, &NATIVE_BINARY, 733_880.0)]);
+        assert_eq!(
+            sizes(&alone),
+            ["The two binaries were not both measured in this run."]
+        );
+    }
+
+    #[test]
+    fn sizes_split_the_binaries_and_say_what_the_wasm_build_leaves_out() {
+        let mut r = results([
+            size(&SIZE_BINARY, &NATIVE_BINARY, 700_000.0),
+            size(&SIZE_BINARY, &WASM_MODULE, 70_000.0),
+            size(&SIZE_BINARY, &WASI_HTTP_COMPONENT, 280_000.0),
+            section("native", "text", 350_000.0),
+            section("native", "rodata", 80_000.0),
+            section("native", "eh-frame", 60_000.0),
+            section("native", SECTION_UNCOVERED, 4_000.0),
+            section("wasm", "code", 35_000.0),
+            section("wasm", "import", 700.0),
+        ]);
+        let text = sizes(&r);
+        assert_eq!(text.len(), 5, "{text:#?}");
+        assert!(
+            text[1].contains("280,000 B, 4.0× the preview 1 module"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("Machine code is 350,000 B of the native binary (50%); the module's code section is 35,000 B (50%)"),
+            "{}",
+            text[2]
+        );
+        // The precompiled module was not measured: said so, not zero.
+        assert!(
+            text[2].ends_with("it takes an unmeasured size."),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].contains(
+                "80,000 B of read-only data, 60,000 B of unwind tables and 4,000 B of ELF headers"
+            ),
+            "{}",
+            text[3]
+        );
+        assert!(text[4].contains("(700 B of import section)"), "{}", text[4]);
+        assert!(text[4].ends_with("they were stripped."), "{}", text[4]);
+        r.merge(section("wasm", "custom-producers", 90.0));
+        r.merge(section("wasm", "custom-name", 10.0));
+        assert!(sizes(&r)[4].ends_with("Its custom sections (names, producers) take 100 B."));
+    }
+
+    #[test]
+    fn a_start_under_containerd_is_faster_slower_or_no_measurable_difference() {
+        let faster = one(startup(&cached_start(0.130)));
+        assert!(
+            faster.starts_with(
+                "Under the same containerd, the wasm container with its compiled module cached \
+                 starts 1.38× faster than the runc container (95% interval 1."
+            ),
+            "{faster}"
+        );
+        assert!(
+            faster.ends_with("130 ms against 180 ms, medians from the spawn of ctr to its exit).")
+        );
+        let slower = one(startup(&cached_start(0.250)));
+        assert!(
+            slower.contains("starts 1.39× slower than the runc container"),
+            "{slower}"
+        );
+        let same = one(startup(&cached_start(0.180)));
+        assert!(
+            same.contains("shows no measurable difference against the runc container (ratio 1.00, 95% interval"),
+            "{same}"
+        );
+        let none = results([measured(&STARTUP_CLI, &CTR_RUNC, around(0.180))]);
+        assert_eq!(
+            startup(&none),
+            ["No pair of startup figures was measured in this run."]
+        );
+    }
+
+    #[test]
+    fn a_start_lists_the_phases_and_weighs_the_module_without_containers() {
+        let mut r = results([
+            measured(&PHASE_COMPILE, &EMBEDDED_WASMTIME, around(0.030)),
+            measured(&PHASE_RUN, &EMBEDDED_WASMTIME, around(0.000_1)),
+            measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.001)),
+            measured(&STARTUP_CLI, &EMBEDDED_WASMTIME_AOT, around(0.006)),
+        ]);
+        let text = startup(&r);
+        assert!(
+            text[0].contains("phases cost: compiling the module 30.0 ms, running _start 100 µs."),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("Without containers, the precompiled module in an embedded wasmtime is 6.0× slower than the native process (95% interval"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[1].contains("6.00 ms against 1.00 ms): the runtime"),
+            "{}",
+            text[1]
+        );
+        r.merge(measured(
+            &STARTUP_CLI,
+            &EMBEDDED_WASMTIME_JIT,
+            around(0.040),
+        ));
+        assert!(startup(&r)[1].contains("), and 40.0 ms when it must compile the module first: "));
+        let same = results([
+            measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.001)),
+            measured(&STARTUP_CLI, &EMBEDDED_WASMTIME_AOT, around(0.001)),
+        ]);
+        let same = one(startup(&same));
+        assert!(
+            same.contains(
+                "embedded wasmtime shows no measurable difference against the native process"
+            ),
+            "{same}"
+        );
+    }
+
+    #[test]
+    fn container_overhead_is_signed_and_shared_and_docker_may_come_out_no_slower() {
+        let r = results([
+            measured(&STARTUP_CLI, &FLOOR, around(0.000_5)),
+            measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.000_7)),
+            measured(&STARTUP_CLI, &CTR_RUNC, around(0.180)),
+            measured(&STARTUP_CLI, &DOCKER, around(0.500)),
+        ]);
+        let text = container_overhead(&r);
+        assert!(text[0].contains("costs 500 µs here (the floor); the service's own work in the native process adds +200 µs."), "{}", text[0]);
+        assert!(
+            text[1].starts_with(
+                "ctr with runc adds +179 ms to the bare process (nearly all of its 180 ms)"
+            ),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with(
+                "docker run adds +320 ms on top of containerd and runc (64% of its 500 ms)"
+            ),
+            "{}",
+            text[2]
+        );
+        let quick_docker = results([
+            measured(&STARTUP_CLI, &CTR_RUNC, around(0.180)),
+            measured(&STARTUP_CLI, &DOCKER, around(0.150)),
+        ]);
+        assert_eq!(
+            container_overhead(&quick_docker),
+            ["docker run (150 ms) came out no slower than ctr with runc (180 ms): its extra layers cost less here than ctr's own client and task setup."]
+        );
+        let faster_than_the_floor = results([
+            measured(&STARTUP_CLI, &FLOOR, around(0.000_8)),
+            measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.000_7)),
+        ]);
+        assert!(container_overhead(&faster_than_the_floor)[0].ends_with("adds −100 µs."));
+        assert_eq!(
+            container_overhead(&results([])),
+            ["The container startup figures were not measured in this run."]
+        );
+    }
+
+    fn container_memory(runc: f64, wasm: f64) -> Vec<Observation> {
+        vec![
+            size(&MEMORY_CLI_CONTAINER_TOTAL, &CTR_RUNC, runc),
+            size(&MEMORY_CLI_CONTAINER_TOTAL, &CTR_WASMTIME_CACHED, wasm),
+        ]
+    }
+
+    #[test]
+    fn memory_weighs_the_whole_container_and_the_serving_hosts() {
+        let mut r = results(container_memory(15_100_000.0, 28_950_000.0));
+        let more = one(memory(&r));
+        assert!(
+            more.contains("The wasm container takes 1.92× more memory than the runc container (27.6 MiB against 14.4 MiB); the reference wrote N/A here."),
+            "{more}"
+        );
+        for o in [
+            size(&MEMORY_CLI_PEAK, &CTR_RUNC, 2_100_000.0),
+            size(&MEMORY_CLI_SHIM_PEAK, &CTR_RUNC, 13_000_000.0),
+            size(&MEMORY_CLI_PEAK, &CTR_WASMTIME_CACHED, 950_000.0),
+            size(&MEMORY_CLI_SHIM_PEAK, &CTR_WASMTIME_CACHED, 28_000_000.0),
+            size(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, 741_376.0),
+            size(&MEMORY_SERVER_RSS, &WASI_HTTP_POOLING, 14_958_592.0),
+            size(&MEMORY_LINEAR, &EMBEDDED_WASMTIME, 1_114_112.0),
+            size(&MEMORY_HOST_RSS_GROWTH, &EMBEDDED_WASMTIME, 204_800.0),
+            size(&MEMORY_SERVER_DOCKER_STATS, &DOCKER, 733_184.0).with_shown("716KiB"),
+        ] {
+            r.merge(o);
+        }
+        let text = memory(&r);
+        assert_eq!(text.len(), 5, "{text:#?}");
+        assert!(text[0].contains("(27.6 MiB (928 KiB in the cgroup, 26.7 MiB in the shim) against 14.4 MiB (2.00 MiB in the cgroup, 12.4 MiB in the shim))"), "{}", text[0]);
+        assert!(text[1].starts_with("The container cgroups alone read 928 KiB for the wasm container and 2.00 MiB for runc's"), "{}", text[1]);
+        assert_eq!(text[2], "Inside the runtime, the instance's linear memory (the guest's whole heap and stack) is 1.06 MiB after _start; the host process's resident memory grows by 200 KiB per instance, since only the pages the guest touches become resident.");
+        assert!(text[3].contains("the wasi:http host holds 20× more memory than the native server (14.3 MiB against 724 KiB)"), "{}", text[3]);
+        assert!(text[4].starts_with("docker stats, as the lab asks, shows the server container using 716 KiB (its last reading printed as 716KiB)"), "{}", text[4]);
+        let less = one(memory(&results(container_memory(
+            28_950_000.0,
+            15_100_000.0,
+        ))));
+        assert!(
+            less.contains("takes 1.92× less memory than the runc container"),
+            "{less}"
+        );
+    }
+
+    #[test]
+    fn a_memory_figure_not_measured_is_no_sentence_never_zero() {
+        let failed = MEMORY_CLI_CONTAINER_TOTAL
+            .of(&CTR_WASMTIME_CACHED)
+            .failed_after("ctr run", "the shim exited", vec![28_950_000.0]);
+        let r = results([
+            size(&MEMORY_CLI_CONTAINER_TOTAL, &CTR_RUNC, 15_100_000.0),
+            failed,
+        ]);
+        assert_eq!(memory(&r), ["No memory figure was measured in this run."]);
+        let first = results([
+            size(&MEMORY_CLI_CONTAINER_TOTAL, &CTR_RUNC, 15_100_000.0),
+            size(
+                &MEMORY_CLI_CONTAINER_TOTAL,
+                &CTR_WASMTIME_FIRST,
+                40_000_000.0,
+            ),
+        ]);
+        assert!(one(memory(&first))
+            .starts_with("One CLI container as a whole, on a first start (the shim compiling)"));
+    }
+
+    fn rate(variant: &'static Variant, at: &str, value: f64) -> Observation {
+        LOAD_RPS.at(at).of(variant).measured("wrk", vec![value])
+    }
+
+    #[test]
+    fn server_mode_puts_each_server_against_the_native_rate() {
+        let r = results([
+            rate(&NATIVE_PROCESS, "c10", 47_683.88),
+            rate(&WASI_HTTP_POOLING, "c10", 10_080.69),
+            LOAD_LATENCY_P99
+                .at("c10")
+                .of(&WASI_HTTP_POOLING)
+                .measured("wrk", vec![0.003]),
+            size(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, 741_376.0),
+            size(&MEMORY_SERVER_RSS, &WASI_HTTP_POOLING, 14_958_592.0),
+            CRITERION
+                .at(WASI_HTTP_GROUP)
+                .named("request", "request")
+                .measured("bench", around(50e-6)),
+            CRITERION
+                .at(WASI_HTTP_GROUP)
+                .named("handler", "handler")
+                .measured("bench", around(15e-6)),
+            measured(&SERVER_CONTEXT_EXIT, &CTR_WASMTIME, vec![0.2])
+                .with_shown("exit 2: no sockets"),
+        ]);
+        let text = server_mode(&r);
+        assert_eq!(text[0], "At 10 connections the native server process answered 47,700 req/s with 724 KiB resident; each server below ran the same routes under the same load generator, pinned apart.");
+        assert_eq!(text[1], format!("{}: requests/s: 10,100 req/s (0.21× the native server's rate), p99 latency 3.00 ms, 14.3 MiB resident.", WASI_HTTP_POOLING.label));
+        assert_eq!(text[2], "In process (criterion, no socket), one wasi:http request costs 50.0 µs: the guest's handler 15.0 µs.");
+        assert_eq!(text[3], "Under ctr, the wasm32-wasip1 module cannot serve at all (WASI preview 1 has no sockets): exit 2: no sockets.");
+        let alone = results([rate(&WASMTIME_SERVE, "c10", 9_000.0)]);
+        assert_eq!(
+            server_mode(&alone),
+            [format!(
+                "{}: requests/s: 9,000 req/s.",
+                WASMTIME_SERVE.label
+            )]
+        );
+        assert_eq!(
+            server_mode(&results([])),
+            ["No server was measured under load in this run."]
+        );
+    }
+
+    fn series(metric: &'static Metric, host: &'static Variant, samples: Vec<f64>) -> Observation {
+        metric.of(host).measured("curl", samples)
+    }
+
+    #[test]
+    fn cold_against_warm_is_faster_slower_or_no_measurable_difference() {
+        let hosts = |cold: f64, warm: f64| {
+            results([
+                series(&SPIN_COLD_START, &SPIN, vec![0.05, 0.051, 0.052]),
+                series(&SPIN_COLD, &SPIN, around(cold)),
+                series(&SPIN_WARM, &SPIN, around(warm)),
+            ])
+        };
+        let text = spin(&hosts(0.002, 0.001));
+        assert_eq!(text, [format!("{}: first 200 51.0 ms (median of 3) after launch; cache-busted cold requests (2.00 ms (median of 11)) are 2.0× slower than warm ones (1.00 ms (median of 11)).", SPIN.label)]);
+        let text = spin(&hosts(0.001, 0.0015));
+        assert!(
+            text[0].contains("are 1.50× faster than warm ones"),
+            "{}",
+            text[0]
+        );
+        assert!(text[1].starts_with(&format!("Warm requests read slower than cold ones on 1 of 1 hosts ({}), 1 of them measurably:", SPIN.label)), "{}", text[1]);
+        // Warm a hair slower, within noise: said, and counted as not measurably.
+        let text = spin(&hosts(0.001, 0.001_000_1));
+        assert!(text[0].contains("cold requests (1.00 ms (median of 11)) show no measurable difference from warm ones"), "{}", text[0]);
+        assert!(
+            text[1].contains("none of them measurably (every interval contains 1)"),
+            "{}",
+            text[1]
+        );
+        let mut none = results([SPIN_COLD
+            .of(&REMOTE)
+            .skipped("curl", "$SPIN_URL is not set")]);
+        assert_eq!(
+            spin(&none),
+            ["The remote series was not taken: $SPIN_URL is not set."]
+        );
+        none.observations.clear();
+        assert_eq!(
+            spin(&none),
+            ["The Spin series were not measured in this run (make bench-spin)."]
+        );
+    }
+
+    /// A WAGI host that comes up in `start` seconds and serves `rps` at 10 connections,
+    /// against the native server's 40,000.
+    fn wagi(host: &'static Variant, start: f64, rps: f64) -> Results {
+        results([
+            series(
+                &SPIN_COLD_START,
+                host,
+                vec![start * 0.98, start, start * 1.02],
+            ),
+            rate(host, "c10", rps),
+            rate(&NATIVE_PROCESS, "c10", 40_000.0),
+            size(&MEMORY_SERVER_RSS, host, 24_707_072.0),
+            size(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, 741_376.0),
+        ])
+    }
+
+    #[test]
+    fn production_is_answered_from_the_start_and_the_rate() {
+        let q = quoted();
+        let slow_rate = production(&wagi(&EMBEDDED_WAGI, 0.082, 8_000.0), &q);
+        assert!(slow_rate[0].starts_with("Measured here, the embedded WAGI host (standing in for Spin, which was not measured: it serves the same manifest the same way): it comes up in 82.0 ms (median of 3)"), "{}", slow_rate[0]);
+        assert!(slow_rate[0].contains("serves 8,000 req/s at 10 connections, 0.20× the native server's 40,000 req/s; holds 23.6 MiB resident against the native server's 724 KiB."), "{}", slow_rate[0]);
+        assert!(
+            slow_rate[1].starts_with("So: yes for request-driven work")
+                && slow_rate[1].contains("the native server did 5.0× the work"),
+            "{}",
+            slow_rate[1]
+        );
+        let fast = production(&wagi(&SPIN, 0.050, 30_000.0), &q);
+        assert!(
+            fast[0].starts_with("Measured here, Spin: it comes up in 50.0 ms"),
+            "{}",
+            fast[0]
+        );
+        assert!(
+            fast[1].starts_with("So: yes: it starts below"),
+            "{}",
+            fast[1]
+        );
+        let slow_start = production(&wagi(&SPIN, 0.150, 30_000.0), &q);
+        assert!(
+            slow_start[1].starts_with("So: only where its start is acceptable"),
+            "{}",
+            slow_start[1]
+        );
+        let unquoted = production(&wagi(&SPIN, 0.050, 30_000.0), &Quoted::default());
+        assert!(
+            unquoted[1].starts_with("So: the start was not measured against a quoted figure"),
+            "{}",
+            unquoted[1]
+        );
+        assert_eq!(production(&results([]), &q), ["Not answered from data: no WAGI host's cold start was measured in this run (make bench-spin)."]);
+    }
+
+    #[test]
+    fn serverless_sets_measured_figures_beside_quoted_ones() {
+        let q = quoted();
+        let below = serverless(&wagi(&SPIN, 0.050, 30_000.0), &q);
+        assert_eq!(below.len(), 4, "{below:#?}");
+        assert!(below[0].starts_with("Cold start: Spin came up in 50.0 ms (median of 3) on this machine (measured), against AWS's own statement \"The duration of a cold start varies from under 100 ms to over 1 second\" (quoted: AWS Compute Blog"), "{}", below[0]);
+        assert!(
+            below[0].contains(", below the lower end of that range."),
+            "{}",
+            below[0]
+        );
+        assert!(below[1].starts_with("Memory: the whole host, serving every request, held 23.6 MiB resident (measured); AWS Lambda allocates at least 128 MiB per instance"), "{}", below[1]);
+        assert!(
+            below[2].starts_with(
+                "Concurrency: Spin, one process, served 30,000 req/s at 10 connections (measured)"
+            ),
+            "{}",
+            below[2]
+        );
+        assert!(below[3].ends_with("They compare orders of magnitude, not winners."));
+        let within = serverless(&wagi(&SPIN, 0.150, 30_000.0), &q);
+        assert!(within[0].contains(", within that range."), "{}", within[0]);
+        assert_eq!(
+            serverless(&wagi(&SPIN, 0.050, 30_000.0), &Quoted::default()),
+            ["Not answered from data: Spin's start, memory and rate were not all measured."]
+        );
+        assert_eq!(
+            serverless(&results([]), &q),
+            ["Not answered from data: no WAGI host was measured in this run."]
+        );
+    }
+
+    #[test]
+    fn the_decision_matrix_picks_the_winner_or_either() {
+        let choice = |r: &Results, need: &str| {
+            decisions(r)
+                .into_iter()
+                .find(|d| d.need.starts_with(need))
+                .map(|d| (d.choice, d.because))
+        };
+        let (pick, because) = choice(&cached_start(0.130), "fastest repeated start").unwrap();
+        assert_eq!(pick, "WASM container");
+        assert!(
+            because.starts_with("WASM container 1.38× faster (95% interval"),
+            "{because}"
+        );
+        assert!(
+            because.ends_with(": 130 ms (median of 11) against 180 ms (median of 11)"),
+            "{because}"
+        );
+        assert_eq!(
+            choice(&cached_start(0.250), "fastest repeated start")
+                .unwrap()
+                .0,
+            "traditional container"
+        );
+        assert_eq!(
+            choice(&cached_start(0.180), "fastest repeated start")
+                .unwrap()
+                .0,
+            "either"
+        );
+        assert_eq!(choice(&results([]), "fastest repeated start"), None);
+        let p1 =
+            results(
+                [measured(&SERVER_CONTEXT_EXIT, &CTR_WASMTIME, vec![0.2]).with_shown("exit 2")],
+            );
+        assert_eq!(
+            choice(&p1, "a long-running server"),
+            Some((
+                "traditional container",
+                "the wasm32-wasip1 module cannot listen there: exit 2".to_owned()
+            ))
+        );
+        let servers = results([
+            rate(&NATIVE_PROCESS, "c10", 40_000.0),
+            rate(&WASI_HTTP_POOLING, "c10", 10_000.0),
+        ]);
+        assert_eq!(
+            choice(&servers, "highest HTTP throughput").unwrap().0,
+            "native server process"
+        );
+    }
+
+    #[test]
+    fn the_bonus_questions_are_flagged_not_found_by_their_text() {
+        let answers = answers(&results([]), &Quoted::default());
+        let bonus: Vec<bool> = answers.iter().map(|a| a.bonus).collect();
+        assert_eq!(bonus, [false, false, false, false, false, true, true, true]);
+        assert!(answers
+            .iter()
+            .all(|a| a.bonus == a.question.starts_with("Bonus: ")));
+    }
 }

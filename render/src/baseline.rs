@@ -2,7 +2,7 @@
 //! median, flagged only when it is beyond noise, as criterion does: the interval of the
 //! ratio must exclude 1 and the change must exceed a noise threshold.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasmlab_model::metric::Better;
 use wasmlab_model::results::{Observation, Results};
 use wasmlab_model::stats::ratio_of_medians;
@@ -11,12 +11,46 @@ use wasmlab_model::stats::ratio_of_medians;
 /// (criterion's default noise threshold).
 pub const NOISE_THRESHOLD: f64 = 0.05;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// How a median moved against the baseline's.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Change {
+    /// The new median over the old, less one: 0.123 is 12.3% higher.
+    pub delta: f64,
+    pub verdict: Drift,
+}
+
+/// Whether a change is beyond noise, and which way the metric's catalogue calls better.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Drift {
+    #[serde(rename = "improved")]
+    Improved,
+    #[serde(rename = "regressed")]
+    Regressed,
+    #[serde(rename = "within noise")]
+    WithinNoise,
+}
+
+impl Drift {
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Improved => "improved",
+            Self::Regressed => "regressed",
+            Self::WithinNoise => "within noise",
+        }
+    }
+}
+
+impl Change {
     /// "+12.3%", "−4.0%".
-    pub percent: String,
-    /// "improved", "regressed" or "within noise".
-    pub verdict: &'static str,
+    pub fn percent(&self) -> String {
+        let sign = if self.delta < 0.0 { "−" } else { "+" };
+        format!("{sign}{:.1}%", self.delta.abs() * 100.0)
+    }
+
+    /// "+12.3% regressed", as the page shows a change.
+    pub fn text(&self) -> String {
+        format!("{} {}", self.percent(), self.verdict.word())
+    }
 }
 
 /// How `now` moved against the same observation in `old`, when both were measured and the
@@ -30,17 +64,13 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
     let verdict = if !r.is_significant() || delta.abs() < NOISE_THRESHOLD {
-        "within noise"
+        Drift::WithinNoise
     } else if (delta > 0.0) == (better == Better::Higher) {
-        "improved"
+        Drift::Improved
     } else {
-        "regressed"
+        Drift::Regressed
     };
-    let sign = if delta < 0.0 { "−" } else { "+" };
-    Some(Change {
-        percent: format!("{sign}{:.1}%", delta.abs() * 100.0),
-        verdict,
-    })
+    Some(Change { delta, verdict })
 }
 
 #[cfg(test)]
@@ -67,7 +97,7 @@ mod tests {
     }
 
     /// The verdict on `now` against `old`, both of `subject`.
-    fn verdict_of(subject: fn() -> Subject, old: &[f64], now: &[f64]) -> &'static str {
+    fn verdict_of(subject: fn() -> Subject, old: &[f64], now: &[f64]) -> Drift {
         let (old, now) = pair(subject, old, now);
         change(&now, &old).unwrap().verdict
     }
@@ -79,23 +109,21 @@ mod tests {
             &[1.0, 1.01, 0.99, 1.0, 1.02],
             &[1.5, 1.51, 1.49, 1.5, 1.52],
         );
-        assert_eq!(
-            change(&now, &old).unwrap(),
-            Change {
-                percent: "+50.0%".into(),
-                verdict: "regressed"
-            }
-        );
+        let c = change(&now, &old).unwrap();
+        assert_eq!(c.verdict, Drift::Regressed);
+        assert_eq!(c.text(), "+50.0% regressed");
         let rate = || LOAD_RPS.at("c10").of(&DOCKER);
-        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), "improved");
+        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), Drift::Improved);
     }
 
     #[test]
     fn small_or_uncertain_changes_are_noise() {
         let spread = [1.0, 1.2, 0.8, 1.1, 0.9];
         let shifted = [1.05, 0.85, 1.15, 0.95, 1.0];
-        assert_eq!(verdict_of(startup, &spread, &shifted), "within noise");
+        assert_eq!(verdict_of(startup, &spread, &shifted), Drift::WithinNoise);
         let size = || SIZE_BINARY.of(&WASM_MODULE);
-        assert_eq!(verdict_of(size, &[1000.0], &[1020.0]), "within noise");
+        assert_eq!(verdict_of(size, &[1000.0], &[1020.0]), Drift::WithinNoise);
+        let (old, now) = pair(size, &[1000.0], &[960.0]);
+        assert_eq!(change(&now, &old).unwrap().percent(), "−4.0%");
     }
 }

@@ -2,10 +2,11 @@
 //! WASM one, and the difference computed as a ratio of medians with its interval, phrased
 //! from the WASM side ("3.2× smaller", "1.4× slower", "no measurable difference").
 
+use super::figure::value_of;
 use super::keys::{self, Pair};
 use super::quoted::Quoted;
 use super::status;
-use super::verdict::{value_of, verdict, Winner};
+use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::metric::Id;
 use wasmlab_model::results::{Observation, Results};
@@ -227,7 +228,7 @@ fn row(results: &Results, quoted: &Quoted, spec: &Spec) -> Row {
         wasm: cell(w, wk),
         improvement: match (&refused, &improvement) {
             (Some(why), _) => why.clone(),
-            (None, Some(v)) => v.phrase.clone(),
+            (None, Some(v)) => v.phrase(),
             (None, None) => "—".to_owned(),
         },
         winner: improvement.map(|v| v.winner),
@@ -291,4 +292,174 @@ pub fn why_not(results: &Results, keys: &[Id]) -> String {
         .filter_map(|key| results.get(key))
         .find_map(|o| status::text(&o.status))
         .unwrap_or_else(|| "no probe recorded it in this run".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{around, measured, results};
+    use crate::templates::Templates;
+    use wasmlab_model::metric::{
+        CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASM_IMAGE, DOCKER,
+        EMBEDDED_WAGI, LOAD_RPS, NATIVE_BINARY, READY_SERVER, SERVER_CONTEXT_EXIT, SIZE_BINARY,
+        SIZE_IMAGE, STARTUP_CLI, WASI_HTTP_POOLING, WASM_MODULE,
+    };
+
+    fn row_of<'a>(table: &'a [Row], metric: &str) -> &'a Row {
+        table
+            .iter()
+            .find(|r| r.metric == metric)
+            .unwrap_or_else(|| panic!("no row {metric}"))
+    }
+
+    fn quoted() -> Quoted {
+        Quoted::load(&Templates::Embedded).unwrap()
+    }
+
+    #[test]
+    fn a_like_for_like_row_weighs_its_sides_and_quotes_the_reference() {
+        let r = results([
+            SIZE_BINARY
+                .of(&NATIVE_BINARY)
+                .measured("stat", vec![733_880.0]),
+            SIZE_BINARY
+                .of(&WASM_MODULE)
+                .measured("stat", vec![63_186.0]),
+            measured(&STARTUP_CLI, &CTR_RUNC, around(0.180)),
+            measured(&STARTUP_CLI, &CTR_WASMTIME_CACHED, around(0.250)),
+        ]);
+        let table = table(&r, &quoted());
+        let size = row_of(&table, "Binary size");
+        assert_eq!(
+            (size.improvement.as_str(), size.winner),
+            ("11.6× smaller", Some(Winner::Wasm))
+        );
+        assert_eq!(size.wasm, "61.7 KiB (63,186 B)");
+        assert_eq!(size.ids, ["size.binary.native", "size.binary.wasm"]);
+        assert_eq!(size.quoted.as_deref(), Some("4.5MB vs 2.4MB"));
+        let cached = row_of(&table, "CLI startup, same containerd, module cached");
+        assert!(cached.improvement.starts_with("1.39× slower (95% interval"));
+        assert_eq!(cached.winner, Some(Winner::Traditional));
+        assert_eq!(cached.traditional, "180 ms (median of 11)");
+    }
+
+    #[test]
+    fn a_row_of_unlike_quantities_shows_both_and_refuses_a_verdict() {
+        let r = results([
+            SIZE_IMAGE
+                .of(&DOCKER)
+                .measured("docker image inspect", vec![733_880.0]),
+            SIZE_IMAGE
+                .of(&CTR_WASM_IMAGE)
+                .measured("ctr images ls", vec![65_617.0]),
+        ]);
+        let row = row_of(
+            &table(&r, &Quoted::default()),
+            "Image size, as each tool reports it",
+        )
+        .clone();
+        assert!(
+            row.improvement.starts_with(NO_VERDICT),
+            "{}",
+            row.improvement
+        );
+        assert_eq!(row.refused.as_deref(), Some(row.improvement.as_str()));
+        assert_eq!(row.winner, None);
+        assert_eq!(
+            (row.traditional.as_str(), row.wasm.as_str()),
+            ("717 KiB (733,880 B)", "64.1 KiB (65,617 B)")
+        );
+    }
+
+    #[test]
+    fn a_side_not_measured_says_why_and_one_without_a_counterpart_says_so() {
+        let r = results([
+            SIZE_IMAGE
+                .of(&CTR_NATIVE_IMAGE)
+                .measured("ctr images ls", vec![736_335.0]),
+            SIZE_IMAGE
+                .of(&CTR_WASM_IMAGE)
+                .failed("ctr images import", "content digest mismatch"),
+            LOAD_RPS
+                .at("c10")
+                .of(&DOCKER)
+                .measured("wrk", vec![20_000.0]),
+        ]);
+        let table = table(&r, &Quoted::default());
+        let images = row_of(&table, "Image size, both in containerd");
+        assert_eq!(
+            images.wasm,
+            "not measured (failed: content digest mismatch)"
+        );
+        assert_eq!((images.improvement.as_str(), images.winner), ("—", None));
+        assert_eq!(images.ids, ["size.image.ctr-native"]);
+        let docker = row_of(&table, "Server throughput, 10 connections, in docker");
+        assert_eq!(docker.wasm, "no wasm server in docker");
+        assert_eq!(docker.traditional, "20,000 req/s");
+        let startup = row_of(&table, "CLI startup, as the lab runs it");
+        assert_eq!(
+            startup.traditional,
+            "not measured (no probe recorded it in this run)"
+        );
+    }
+
+    #[test]
+    fn the_server_mode_row_states_what_served_where() {
+        let r = results([
+            READY_SERVER
+                .of(&DOCKER)
+                .measured("docker run -d", vec![0.4]),
+            READY_SERVER
+                .of(&WASI_HTTP_POOLING)
+                .measured("measure serve", vec![0.02]),
+            READY_SERVER
+                .of(&EMBEDDED_WAGI)
+                .measured("measure wagi", vec![0.09]),
+            SERVER_CONTEXT_EXIT
+                .of(&CTR_WASMTIME)
+                .measured("ctr run", vec![0.2])
+                .with_shown("exit 2"),
+        ]);
+        let table = table(&r, &Quoted::default());
+        let row = table.last().unwrap();
+        assert_eq!(row.metric, "Server mode");
+        assert_eq!(row.traditional, "serves HTTP (first 200 after 400 ms)");
+        assert_eq!(
+            row.wasm,
+            "not under ctr (WASI preview 1 has no sockets: exit 2); serves as a wasi:http \
+             component (first 200 after 20.0 ms); serves through WAGI, a fresh instance per \
+             request in one process (first 200 after 90.0 ms)"
+        );
+        let none = table_of_nothing();
+        let row = none.last().unwrap();
+        assert_eq!(
+            row.traditional,
+            "not measured (no probe recorded it in this run)"
+        );
+        assert_eq!(row.wasm, "under ctr: not measured");
+    }
+
+    fn table_of_nothing() -> Vec<Row> {
+        table(&results([]), &Quoted::default())
+    }
+
+    #[test]
+    fn every_row_is_there_when_nothing_was_measured() {
+        let table = table_of_nothing();
+        assert_eq!(table.len(), SPECS.len() + 3);
+        assert!(table.iter().all(|r| r.winner.is_none() && r.ids.is_empty()));
+    }
+
+    #[test]
+    fn why_not_gives_the_first_recorded_reason() {
+        let r = results([STARTUP_CLI
+            .of(&CTR_WASMTIME_CACHED)
+            .skipped("ctr run", "no shim")]);
+        let keys = [
+            STARTUP_CLI.id(&DOCKER),
+            STARTUP_CLI.id(&CTR_WASMTIME_CACHED),
+        ];
+        assert_eq!(why_not(&r, &keys), "skipped: no shim");
+        assert_eq!(why_not(&r, &keys[..1]), "no probe recorded it in this run");
+    }
 }

@@ -4,38 +4,39 @@
 //! computed here from the run's figures, with the interval of each comparison; an engine
 //! or runtime without a figure is named as such, never skipped in silence.
 
+use super::figure::Figure;
 use super::quoted::{Public, Quoted};
 use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::format_value;
 use wasmlab_model::metric::{
-    Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
+    concurrency, Metric, ShimVariants, Variant, CTR_RUNC, ENGINES, MEMORY_CLI_CONTAINER_TOTAL,
     MEMORY_CLI_PEAK_RSS, NATIVE_PROCESS, PHASE_COMPILE, STARTUP_CLI, STRESS_START_LATENCY,
     STRESS_TASKS_PER_SECOND,
 };
 use wasmlab_model::results::{Observation, Results};
 
-/// The concurrencies the stress probe may have used, in order; those with no figure in
-/// the run are left out of the table.
-const CONCURRENCY: [&str; 8] = ["c1", "c2", "c4", "c8", "c16", "c32", "c48", "c64"];
+/// The concurrencies (tasks in flight) the stress probe may have used, in order; those
+/// with no figure in the run are left out of the table.
+const CONCURRENCY: [u32; 8] = [1, 2, 4, 8, 16, 32, 48, 64];
 
-/// One engine's row of the startup table: each cell the median, or a dash.
+/// One engine's row of the startup table: each cell the median, or none (a dash).
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub engine: &'static str,
     /// Embedded host, compiling (or translating) at start.
-    pub start: String,
+    pub start: Option<Figure>,
     /// Embedded host, from the precompiled module.
-    pub precompiled: String,
+    pub precompiled: Option<Figure>,
     /// The compile (or translate) phase alone, in process.
-    pub compile: String,
+    pub compile: Option<Figure>,
     /// Peak RSS of one embedded start (compiling).
-    pub peak_rss: String,
+    pub peak_rss: Option<Figure>,
     /// Under the shim: first start (cache emptied) and cached.
-    pub ctr_first: String,
-    pub ctr_cached: String,
+    pub ctr_first: Option<Figure>,
+    pub ctr_cached: Option<Figure>,
     /// Container cgroup + shim peak memory of one cached start.
-    pub ctr_memory: String,
+    pub ctr_memory: Option<Figure>,
 }
 
 /// One runtime's tasks/s and median task latency at each concurrency of the stress probe.
@@ -53,29 +54,28 @@ pub struct View {
     /// runc's own figures beside the engines (`ctr run` start and memory).
     pub runc: Row,
     pub sentences: Vec<String>,
-    /// The concurrencies measured ("1", "4", ...), the stress table's columns.
-    pub levels: Vec<String>,
+    /// The concurrencies measured, the stress table's columns.
+    pub levels: Vec<u32>,
     pub stress: Vec<StressRow>,
 }
 
 /// A metric, with the stress probe's concurrency where it has one.
 #[derive(Clone, Copy)]
-struct At(&'static Metric, Option<&'static str>);
+struct At(&'static Metric, Option<u32>);
 
 /// The measured observation of `at` for `variant`, with its samples.
 fn get<'a>(results: &'a Results, at: At, variant: &'static Variant) -> Option<&'a Observation> {
-    results.measured(&[at.0.id_named(at.1, variant.name)])
+    let qualifier = at.1.map(|c| concurrency(c as usize));
+    results.measured(&[at.0.id_named(qualifier.as_deref(), variant.name)])
 }
 
-fn median(o: &Observation) -> Option<f64> {
-    Some(o.summary.as_ref()?.median)
+fn cell(results: &Results, at: At, variant: Option<&'static Variant>) -> Option<Figure> {
+    Figure::median_of(get(results, at, variant?)?)
 }
 
-fn cell(results: &Results, at: At, variant: Option<&'static Variant>) -> String {
-    variant
-        .and_then(|v| get(results, at, v))
-        .and_then(|o| Some(format_value(median(o)?, o.unit)))
-        .unwrap_or_else(|| "—".into())
+/// A cell's text: the median, or a dash.
+fn text(figure: Option<Figure>) -> String {
+    figure.map_or_else(|| "—".into(), |f| f.text())
 }
 
 /// The keys of runwasi's stress-test figures in `quoted.json`.
@@ -105,27 +105,27 @@ pub fn build(results: &Results, quoted: &Quoted) -> View {
     let runc = Row {
         engine: "runc (native image)",
         start: cell(results, At(&STARTUP_CLI, None), Some(&NATIVE_PROCESS)),
-        precompiled: "—".into(),
-        compile: "—".into(),
+        precompiled: None,
+        compile: None,
         peak_rss: cell(
             results,
             At(&MEMORY_CLI_PEAK_RSS, None),
             Some(&NATIVE_PROCESS),
         ),
         ctr_first: cell(results, At(&STARTUP_CLI, None), Some(&CTR_RUNC)),
-        ctr_cached: "—".into(),
+        ctr_cached: None,
         ctr_memory: cell(
             results,
             At(&MEMORY_CLI_CONTAINER_TOTAL, None),
             Some(&CTR_RUNC),
         ),
     };
-    let levels: Vec<&str> = CONCURRENCY
+    let levels: Vec<u32> = CONCURRENCY
         .into_iter()
         .filter(|c| {
             stress_runtimes()
                 .iter()
-                .any(|(_, v)| get(results, At(&STRESS_TASKS_PER_SECOND, Some(c)), v).is_some())
+                .any(|(_, v)| get(results, At(&STRESS_TASKS_PER_SECOND, Some(*c)), v).is_some())
         })
         .collect();
     let stress = stress_runtimes()
@@ -135,11 +135,11 @@ pub fn build(results: &Results, quoted: &Quoted) -> View {
             cells: levels
                 .iter()
                 .map(|c| {
-                    let rate = get(results, At(&STRESS_TASKS_PER_SECOND, Some(c)), variant)
-                        .and_then(median)
+                    let rate = get(results, At(&STRESS_TASKS_PER_SECOND, Some(*c)), variant)
+                        .and_then(Observation::median)
                         .map_or_else(|| "—".to_owned(), |r| format!("{}/s", tasks(r)));
-                    let latency = cell(results, At(&STRESS_START_LATENCY, Some(c)), Some(variant));
-                    format!("{rate} · {latency}")
+                    let latency = cell(results, At(&STRESS_START_LATENCY, Some(*c)), Some(variant));
+                    format!("{rate} · {}", text(latency))
                 })
                 .collect(),
         })
@@ -152,10 +152,7 @@ pub fn build(results: &Results, quoted: &Quoted) -> View {
             .collect(),
         runc,
         sentences: sentences(results, &levels),
-        levels: levels
-            .iter()
-            .map(|c| c.trim_start_matches('c').to_owned())
-            .collect(),
+        levels,
         stress,
     }
 }
@@ -171,7 +168,7 @@ fn stress_runtimes() -> Vec<(&'static str, &'static Variant)> {
         .collect()
 }
 
-fn sentences(results: &Results, levels: &[&'static str]) -> Vec<String> {
+fn sentences(results: &Results, levels: &[u32]) -> Vec<String> {
     let mut out = Vec::new();
     for (start, pick) in [
         (
@@ -204,9 +201,9 @@ fn against_runc(
         let Some(shim) = &e.shim else { continue };
         match get(results, At(&STARTUP_CLI, None), pick(shim)).and_then(|w| verdict(runc, w)) {
             Some(v) if v.winner == Winner::Wasm => {
-                faster.push(format!("{} ({})", e.label, v.phrase))
+                faster.push(format!("{} ({})", e.label, v.phrase()))
             }
-            Some(v) => others.push(format!("{}: {}", e.label, v.phrase)),
+            Some(v) => others.push(format!("{}: {}", e.label, v.phrase())),
             None => missing.push(e.label),
         }
     }
@@ -235,30 +232,24 @@ fn embedded(results: &Results) -> Option<String> {
                 .flatten()
                 .map(move |v| (e, v))
         })
-        .filter_map(|(e, v)| {
-            let o = get(results, At(&STARTUP_CLI, None), v)?;
-            Some((e.label, o.summary.as_ref()?.median))
-        })
+        .filter_map(|(e, v)| Some((e.label, get(results, At(&STARTUP_CLI, None), v)?.median()?)))
         .collect();
     starts.sort_by(|a, b| a.1.total_cmp(&b.1));
     let native = get(results, At(&STARTUP_CLI, None), &NATIVE_PROCESS)?;
+    let native_median = native.median()?;
     let (best, median) = starts.first()?;
-    let times = median / native.summary.as_ref()?.median;
+    let times = median / native_median;
     let compiles: Vec<String> = ENGINES
         .iter()
         .filter_map(|e| {
-            let o = get(results, At(&PHASE_COMPILE, None), e.phases)?;
-            Some(format!(
-                "{} {}",
-                e.label,
-                format_value(o.summary.as_ref()?.median, o.unit)
-            ))
+            let compile = cell(results, At(&PHASE_COMPILE, None), Some(e.phases))?;
+            Some(format!("{} {}", e.label, compile.text()))
         })
         .collect();
     Some(format!(
         "Without containers, the cheapest wasm start here is {best} at {} ({times:.1}× the native process's {}); compiling or translating the module in process takes {}.",
         format_value(*median, native.unit),
-        format_value(native.summary.as_ref()?.median, native.unit),
+        format_value(native_median, native.unit),
         compiles.join(", ")
     ))
 }
@@ -275,7 +266,7 @@ fn memory(results: &Results) -> Option<String> {
                 At(&MEMORY_CLI_CONTAINER_TOTAL, None),
                 e.shim.as_ref()?.cached,
             )?;
-            Some(format!("{}: {}", e.label, verdict(runc, w)?.phrase))
+            Some(format!("{}: {}", e.label, verdict(runc, w)?.phrase()))
         })
         .collect();
     if each.is_empty() {
@@ -283,7 +274,7 @@ fn memory(results: &Results) -> Option<String> {
     }
     Some(format!(
         "In memory, one cached wasm container (its cgroup peak plus its shim's peak RSS) against runc's {}: {}.",
-        format_value(runc.summary.as_ref()?.median, runc.unit),
+        format_value(runc.median()?, runc.unit),
         each.join("; ")
     ))
 }
@@ -294,24 +285,24 @@ fn tasks(per_second: f64) -> String {
 }
 
 /// At each concurrency, the most tasks a second, and each shim engine against runc.
-fn stress(results: &Results, levels: &[&'static str]) -> Vec<String> {
+fn stress(results: &Results, levels: &[u32]) -> Vec<String> {
     levels
         .iter()
         .filter_map(|c| {
-            let metric = At(&STRESS_TASKS_PER_SECOND, Some(c));
+            let metric = At(&STRESS_TASKS_PER_SECOND, Some(*c));
             let runc = get(results, metric, &CTR_RUNC)?;
             let each: Vec<String> = ENGINES
                 .iter()
                 .filter_map(|e| {
                     let w = get(results, metric, e.shim.as_ref()?.runtime)?;
                     let v = verdict(runc, w)?;
-                    Some(format!("{} {}", e.label, v.phrase.replace("requests/s", "tasks/s")))
+                    Some(format!("{} {}", e.label, v.phrase()))
                 })
                 .collect();
             Some(format!(
                 "With {} in flight, runc starts {} tasks/s through containerd's API; against it: {}.",
-                c.trim_start_matches('c'),
-                tasks(median(runc)?),
+                c,
+                tasks(runc.median()?),
                 if each.is_empty() { "no shim engine was measured".to_owned() } else { each.join("; ") }
             ))
         })
@@ -388,7 +379,7 @@ mod tests {
             "{:?}",
             view.sentences
         );
-        assert_eq!(view.levels, ["4"]);
+        assert_eq!(view.levels, [4]);
         let stress = view.sentences.last().unwrap();
         assert!(
             stress.starts_with("With 4 in flight, runc starts 10.0"),

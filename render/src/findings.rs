@@ -6,9 +6,10 @@
 
 use super::analysis::Decision;
 use super::compare::why_not;
+use super::figure::value_of;
 use super::keys::{self, Pair};
 use super::slot;
-use super::verdict::{value_of, verdict, Verdict};
+use super::verdict::{verdict, Verdict};
 use serde::Serialize;
 use wasmlab_model::metric::{
     Id, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
@@ -78,7 +79,7 @@ fn size(results: &Results) -> String {
     let binaries = match weigh(results, &keys::BINARY_SIZE) {
         Ok((t, w, v)) => format!(
             "the wasm module is {} than the native binary: {} against {}",
-            v.phrase,
+            v.phrase(),
             value_of(w),
             value_of(t)
         ),
@@ -87,7 +88,7 @@ fn size(results: &Results) -> String {
     let images = match weigh(results, &keys::IMAGES_IN_CONTAINERD) {
         Ok((t, w, v)) => format!(
             "; as images in one containerd, {} ({} against {})",
-            v.phrase,
+            v.phrase(),
             value_of(w),
             value_of(t)
         ),
@@ -99,28 +100,25 @@ fn size(results: &Results) -> String {
 fn startup(results: &Results) -> String {
     let against_runc = |pair: &Pair, when: &str| match weigh(results, pair) {
         Ok((t, w, v)) => format!(
-            "{when} {}, {} than runc's {}",
+            "{when} in {}, {} than runc's {}",
             value_of(w),
-            v.phrase,
+            v.phrase(),
             value_of(t)
         ),
-        Err(why) => format!("{when} {}", unmeasured(&why)),
+        Err(why) => format!("{when}: {}", unmeasured(&why)),
     };
     let docker = match weigh(results, &keys::STARTUP_AS_THE_LAB_RUNS_IT) {
         Ok((t, _, v)) => format!(
             "; docker run, the lab's command, takes {}, and the wasm container is {} than it",
             value_of(t),
-            v.phrase
+            v.phrase()
         ),
         Err(why) => format!("; docker run {}", unmeasured(&why)),
     };
     format!(
         "Under the same containerd, a wasm container starts {}; {}{docker}.",
-        against_runc(&keys::STARTUP_CACHED, "with its module cached in"),
-        against_runc(
-            &keys::STARTUP_FIRST,
-            "on a first start (the shim compiles) in"
-        )
+        against_runc(&keys::STARTUP_CACHED, "with its module cached"),
+        against_runc(&keys::STARTUP_FIRST, "on a first start (the shim compiles)")
     )
 }
 
@@ -129,7 +127,7 @@ fn requests(results: &Results) -> String {
         Ok((t, w, v)) => format!(
             "At 10 connections the wasi:http component serves {}, {} than the native server's {}",
             value_of(w),
-            v.short,
+            v.short(),
             value_of(t)
         ),
         Err(why) => format!(
@@ -142,7 +140,7 @@ fn requests(results: &Results) -> String {
             "; one request at a time takes {} against {} ({}, wrk's median)",
             value_of(w),
             value_of(t),
-            v.short
+            v.short()
         ),
         Err(why) => format!("; latency at one connection {}", unmeasured(&why)),
     };
@@ -184,7 +182,7 @@ fn memory(results: &Results) -> String {
             "; the runtime is the fixed cost: the wasi:http host holds {} resident while serving, \
              {} than the native server's {}",
             value_of(w),
-            v.short,
+            v.short(),
             value_of(t)
         ),
         Err(why) => format!("; the serving hosts were {}", unmeasured(&why)),
@@ -194,7 +192,7 @@ fn memory(results: &Results) -> String {
             "; one CLI container as a whole takes {} against runc's {} ({})",
             value_of(w),
             value_of(t),
-            v.phrase
+            v.phrase()
         ),
         Err(_) => String::new(),
     };
@@ -208,7 +206,7 @@ fn decision(decisions: &[Decision]) -> String {
         let i = slot(
             &mut by_choice,
             |(c, _)| *c == d.choice,
-            || (&d.choice, Vec::new()),
+            || (d.choice, Vec::new()),
         );
         by_choice[i].1.push(&d.need);
     }
@@ -228,5 +226,154 @@ fn capitalised(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Each finding for WASM better, worse, within noise and not measured, on small results
+/// built in memory.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::decisions;
+    use crate::fixtures::{around, measured, results};
+    use wasmlab_model::metric::{
+        Variant, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
+        CTR_WASM_IMAGE, DOCKER, LOAD_LATENCY_P50, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
+        MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI,
+        WASI_HTTP_POOLING, WASM_MODULE,
+    };
+
+    fn bytes(
+        metric: &'static wasmlab_model::metric::Metric,
+        variant: &'static Variant,
+        b: f64,
+    ) -> Observation {
+        measured(metric, variant, vec![b])
+    }
+
+    fn starts(cached: f64, first: f64) -> Vec<Observation> {
+        vec![
+            measured(&STARTUP_CLI, &CTR_RUNC, around(0.180)),
+            measured(&STARTUP_CLI, &CTR_WASMTIME_CACHED, around(cached)),
+            measured(&STARTUP_CLI, &CTR_WASMTIME_FIRST, around(first)),
+        ]
+    }
+
+    #[test]
+    fn size_is_weighed_with_the_images_or_says_why_not() {
+        let r = results([
+            bytes(&SIZE_BINARY, &NATIVE_BINARY, 733_880.0),
+            bytes(&SIZE_BINARY, &WASM_MODULE, 63_186.0),
+            bytes(&SIZE_IMAGE, &CTR_NATIVE_IMAGE, 736_335.0),
+            bytes(&SIZE_IMAGE, &CTR_WASM_IMAGE, 65_617.0),
+        ]);
+        assert_eq!(
+            size(&r),
+            "The wasm module is 11.6× smaller than the native binary: 61.7 KiB (63,186 B) against 717 KiB (733,880 B); as images in one containerd, 11.2× smaller (64.1 KiB (65,617 B) against 719 KiB (736,335 B))."
+        );
+        let skipped = results([
+            bytes(&SIZE_BINARY, &NATIVE_BINARY, 733_880.0),
+            SIZE_BINARY
+                .of(&WASM_MODULE)
+                .skipped("stat", "no wasm32-wasip1 target"),
+        ]);
+        assert_eq!(
+            size(&skipped),
+            "The two binaries were not measured (skipped: no wasm32-wasip1 target)."
+        );
+        assert_eq!(
+            size(&results([])),
+            "The two binaries were not measured (no probe recorded it in this run)."
+        );
+    }
+
+    #[test]
+    fn startup_is_faster_slower_or_not_measured_per_kind_of_start() {
+        let mut r = results(starts(0.130, 0.250));
+        r.merge(measured(&STARTUP_CLI, &DOCKER, around(0.500)));
+        let text = startup(&r);
+        assert!(
+            text.starts_with("Under the same containerd, a wasm container starts with its module cached in 130 ms (median of 11), 1.38× faster (95% interval"),
+            "{text}"
+        );
+        assert!(text.contains("on a first start (the shim compiles) in 250 ms (median of 11), 1.39× slower (95% interval"), "{text}");
+        assert!(text.contains("; docker run, the lab's command, takes 500 ms (median of 11), and the wasm container is 3.8× faster (95% interval"), "{text}");
+        let same = startup(&results(starts(0.180, 0.180)));
+        assert!(
+            same.contains("in 180 ms (median of 11), no measurable difference (ratio 1.00"),
+            "{same}"
+        );
+        assert_eq!(
+            startup(&results([])),
+            "Under the same containerd, a wasm container starts with its module cached: not measured (no probe recorded it in this run); on a first start (the shim compiles): not measured (no probe recorded it in this run); docker run not measured (no probe recorded it in this run)."
+        );
+    }
+
+    #[test]
+    fn requests_weigh_rate_and_latency_against_the_native_server() {
+        let at = |m: &'static wasmlab_model::metric::Metric,
+                  q: &str,
+                  v: &'static Variant,
+                  x: f64| { m.at(q).of(v).measured("wrk", vec![x]) };
+        let r = results([
+            at(&LOAD_RPS, "c10", &NATIVE_PROCESS, 47_683.88),
+            at(&LOAD_RPS, "c10", &WASI_HTTP_POOLING, 10_080.69),
+            at(&LOAD_LATENCY_P50, "c1", &NATIVE_PROCESS, 0.000_1),
+            at(&LOAD_LATENCY_P50, "c1", &WASI_HTTP_POOLING, 0.000_2),
+            CRITERION
+                .at("wasi_http")
+                .named("request", "request")
+                .measured("bench", around(50e-6)),
+        ]);
+        assert_eq!(
+            requests(&r),
+            "At 10 connections the wasi:http component serves 10,100 req/s, 4.7× fewer requests/s than the native server's 47,700 req/s; one request at a time takes 200 µs against 100 µs (2.0× slower, wrk's median); in process, without a socket, one request costs 50.0 µs (median of 11) (instantiate, handle, tear down)."
+        );
+        assert_eq!(
+            requests(&results([])),
+            "Throughput against the native server was not measured (no probe recorded it in this run); latency at one connection not measured (no probe recorded it in this run)."
+        );
+    }
+
+    #[test]
+    fn memory_states_the_instance_the_runtime_and_the_container() {
+        let r = results([
+            bytes(&MEMORY_HOST_RSS_GROWTH, &EMBEDDED_WASMTIME, 204_800.0),
+            bytes(&MEMORY_LINEAR, &EMBEDDED_WASMTIME, 1_114_112.0),
+            bytes(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, 741_376.0),
+            bytes(&MEMORY_SERVER_RSS, &WASI_HTTP_POOLING, 14_958_592.0),
+            bytes(&MEMORY_CLI_CONTAINER_TOTAL, &CTR_RUNC, 28_950_000.0),
+            bytes(
+                &MEMORY_CLI_CONTAINER_TOTAL,
+                &CTR_WASMTIME_CACHED,
+                15_100_000.0,
+            ),
+        ]);
+        assert_eq!(
+            memory(&r),
+            "Each wasm instance adds 200 KiB (204,800 B) to its host's resident memory (its linear memory is 1.06 MiB (1,114,112 B), mostly untouched); the runtime is the fixed cost: the wasi:http host holds 14.3 MiB (14,958,592 B) resident while serving, 20× more memory than the native server's 724 KiB (741,376 B); one CLI container as a whole takes 14.4 MiB (15,100,000 B) against runc's 27.6 MiB (28,950,000 B) (1.92× less memory)."
+        );
+        let failed = results([MEMORY_HOST_RSS_GROWTH
+            .of(&EMBEDDED_WASMTIME)
+            .failed("wasm instance", "the instance trapped")]);
+        assert_eq!(
+            memory(&failed),
+            "The memory of one instance was not measured (failed: the instance trapped); the serving hosts were not measured (no probe recorded it in this run)."
+        );
+    }
+
+    #[test]
+    fn the_decision_line_groups_the_needs_by_choice() {
+        assert_eq!(
+            decision(&[]),
+            "No trade-off was measured on both sides in this run, so none is decided."
+        );
+        let mut r = results(starts(0.130, 0.250));
+        r.merge(bytes(&SIZE_IMAGE, &CTR_NATIVE_IMAGE, 736_335.0));
+        r.merge(bytes(&SIZE_IMAGE, &CTR_WASM_IMAGE, 65_617.0));
+        assert_eq!(
+            decision(&decisions(&r)),
+            "From this run: WASM container for smallest artifact to ship and pull, fastest repeated start (scale to zero, one task per request); traditional container for fastest first start after a deploy."
+        );
     }
 }

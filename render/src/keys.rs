@@ -34,6 +34,13 @@ pub fn measured_series<'a>(
         .map(|o| (o, o.id.variant.to_string()))
 }
 
+/// The catalogue's name of an id's variant, or the id's own when it has none (a section,
+/// a bench): what tables, charts and sentences call a runtime or server.
+pub fn variant_label(id: &Id) -> String {
+    id.catalogued_variant()
+        .map_or_else(|| id.variant.to_string(), |v| v.label.to_owned())
+}
+
 /// The metrics of the Spin (HTTP request) probe, which tables of their own show.
 #[cfg(test)]
 const SPIN_METRICS: [&Metric; 5] = [

@@ -2,20 +2,27 @@
 //! templates and SVG plots. Nothing here runs a command or measures.
 //!
 //! The modules form one direction: `keys` (what the report names, through the catalogue),
-//! `status`, `verdict`, `baseline` and `quoted` are leaves; `compare` and `analysis` weigh
-//! through `verdict`; `plot` draws from the results; `view` builds the one model every
-//! export reads from all of them; `export` writes it. This file only runs them in order.
+//! `status`, `figure` (typed values and the one way each is written), `verdict`,
+//! `baseline` and `quoted` are leaves; `compare` and `analysis` weigh through `verdict`;
+//! `plot` draws from the results; `view` builds the one model every export reads from all
+//! of them, its numbers typed; `export` writes it, formatting them at the template edge
+//! (`export::filters`). This file only runs them in order.
 
 mod analysis;
 mod baseline;
 mod compare;
 mod engines;
 mod export;
+mod figure;
 mod findings;
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
 mod keys;
 mod pivot;
 mod plot;
 mod quoted;
+mod sections;
 mod status;
 pub mod templates;
 mod verdict;

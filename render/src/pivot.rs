@@ -4,15 +4,21 @@
 //! variant's name once per reading. The commands behind the cells stay on the page, listed
 //! once under the matrix by observation id.
 
+use super::figure::Figure;
+use super::keys;
 use super::slot;
-use serde::Serialize;
-use wasmlab_model::format::format_value;
+use super::status::State;
+use serde::{Deserialize, Serialize};
 use wasmlab_model::metric::Metric;
 use wasmlab_model::results::{Observation, Results};
 
 #[derive(Debug, Serialize)]
 pub struct Pivot {
+    /// The columns' headings.
     pub columns: Vec<String>,
+    /// What each column holds, for folding.
+    #[serde(skip)]
+    keys: Vec<Key>,
     pub rows: Vec<PivotRow>,
     /// Variants none of whose figures was measured: named once instead of a row of
     /// "skipped" cells (their reasons are with the other figures not measured).
@@ -26,13 +32,28 @@ pub struct Pivot {
 #[derive(Debug, Serialize)]
 pub struct PivotRow {
     pub label: String,
-    /// One per column; lines apart by `\n`, which the page keeps.
-    pub cells: Vec<String>,
+    /// One per column.
+    pub cells: Vec<Cell>,
+}
+
+/// One cell: a figure, or one per metric when folded; none when nothing was taken there.
+pub type Cell = Vec<Line>;
+
+/// One figure of a cell, as the `cell` filter writes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Line {
+    /// The metric it is of, in a folded cell ("cold request").
+    pub metric: Option<String>,
+    pub status: State,
+    /// The median with its interval.
+    pub median: Option<Figure>,
+    /// What the tool printed, when a cell shows it.
+    pub shown: Option<String>,
 }
 
 /// What a cell says besides the median.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Cell {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
     /// The median's interval, and what the tool printed.
     Interval,
     /// n alone.
@@ -40,10 +61,18 @@ pub enum Cell {
 }
 
 /// One column: a metric at a qualifier (None: unqualified), and its heading.
+#[derive(Debug, Clone)]
 pub struct Column {
     pub metric: &'static Metric,
     pub qualifier: Option<String>,
     pub heading: String,
+}
+
+/// What a column holds: the metric and qualifier of its cells.
+#[derive(Debug, Clone)]
+struct Key {
+    metric: &'static Metric,
+    qualifier: Option<String>,
 }
 
 impl Column {
@@ -87,45 +116,43 @@ impl Pivot {
     /// [`qualified_columns`]) become "dns", its cells "cold request: 24.0 µs (n = 5)" over
     /// "warm request: …". Half the cells, each phase's cold and warm side by side.
     pub fn fold_qualifiers(self) -> Pivot {
-        let split = |h: &str| {
-            h.rsplit_once(": ")
-                .map_or((String::new(), h.to_owned()), |(m, q)| {
-                    (m.to_owned(), q.to_owned())
-                })
-        };
-        let mut qualifiers: Vec<String> = Vec::new();
-        for (_, q) in self.columns.iter().map(|h| split(h)) {
-            slot(&mut qualifiers, |k| *k == q, || q.clone());
+        let mut qualifiers: Vec<Option<String>> = Vec::new();
+        for key in &self.keys {
+            slot(
+                &mut qualifiers,
+                |q| *q == key.qualifier,
+                || key.qualifier.clone(),
+            );
         }
         let rows = self
             .rows
             .into_iter()
-            .map(|row| {
-                let cells = qualifiers
+            .map(|row| PivotRow {
+                label: row.label,
+                cells: qualifiers
                     .iter()
                     .map(|q| {
-                        let lines: Vec<String> = self
-                            .columns
+                        self.keys
                             .iter()
                             .zip(&row.cells)
-                            .filter(|(h, c)| split(h).1 == *q && c.as_str() != "—")
-                            .map(|(h, c)| format!("{}: {c}", split(h).0))
-                            .collect();
-                        if lines.is_empty() {
-                            "—".to_owned()
-                        } else {
-                            lines.join("\n")
-                        }
+                            .filter(|(key, _)| key.qualifier == *q)
+                            .flat_map(|(key, cell)| {
+                                cell.iter().map(|line| Line {
+                                    metric: Some(key.metric.label.to_owned()),
+                                    ..line.clone()
+                                })
+                            })
+                            .collect()
                     })
-                    .collect();
-                PivotRow {
-                    label: row.label,
-                    cells,
-                }
+                    .collect(),
             })
             .collect();
         Pivot {
-            columns: qualifiers,
+            columns: qualifiers
+                .iter()
+                .map(|q| q.clone().unwrap_or_default())
+                .collect(),
+            keys: Vec::new(),
             rows,
             ..self
         }
@@ -134,17 +161,17 @@ impl Pivot {
 
 /// The matrix of `columns` over every variant that has one of them, in the order of the
 /// file; a column nothing filled is left out.
-pub fn pivot(results: &Results, columns: Vec<Column>, cell: Cell) -> Pivot {
-    pivot_of(&results.observations, columns, cell)
+pub fn pivot(results: &Results, columns: Vec<Column>, style: Style) -> Pivot {
+    pivot_of(&results.observations, columns, style)
 }
 
 /// [`pivot`] over some of the observations.
 pub fn pivot_of<'a>(
     observations: impl IntoIterator<Item = &'a Observation>,
     columns: Vec<Column>,
-    cell: Cell,
+    style: Style,
 ) -> Pivot {
-    let mut rows: Vec<(String, Vec<Option<&Observation>>)> = Vec::new();
+    let mut rows: Vec<(&'a Observation, Vec<Option<&Observation>>)> = Vec::new();
     for o in observations {
         let p = &o.id;
         let Some(c) = columns
@@ -155,16 +182,13 @@ pub fn pivot_of<'a>(
         };
         let i = slot(
             &mut rows,
-            |(v, _)| *v == p.variant,
-            || (p.variant.to_string(), vec![None; columns.len()]),
+            |(first, _)| first.id.variant == p.variant,
+            || (o, vec![None; columns.len()]),
         );
         rows[i].1[c] = Some(o);
     }
     let measured = |o: &Option<&Observation>| o.is_some_and(Observation::is_measured);
-    let label = |variant: &String| {
-        wasmlab_model::metric::variant(variant)
-            .map_or_else(|| variant.clone(), |v| v.label.to_owned())
-    };
+    let label = |first: &Observation| keys::variant_label(&first.id);
     let (rows, idle): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .partition(|(_, cells)| cells.iter().any(measured));
@@ -180,56 +204,67 @@ pub fn pivot_of<'a>(
         .join("\n");
     Pivot {
         columns: filled.iter().map(|c| columns[*c].heading.clone()).collect(),
+        keys: filled
+            .iter()
+            .map(|c| Key {
+                metric: columns[*c].metric,
+                qualifier: columns[*c].qualifier.clone(),
+            })
+            .collect(),
         rows: rows
             .iter()
-            .map(|(variant, cells)| PivotRow {
-                label: label(variant),
+            .map(|(first, cells)| PivotRow {
+                label: label(first),
                 cells: filled
                     .iter()
-                    .map(|c| cells[*c].map_or_else(|| "—".to_owned(), |o| text(o, cell)))
+                    .map(|c| cells[*c].map(|o| line(o, style)).into_iter().collect())
                     .collect(),
             })
             .collect(),
-        unmeasured: idle.iter().map(|(variant, _)| label(variant)).collect(),
+        unmeasured: idle.iter().map(|(first, _)| label(first)).collect(),
         commands,
-        intervals: matches!(cell, Cell::Interval),
+        intervals: matches!(style, Style::Interval),
     }
 }
 
-/// A cell's text: the median, then its interval or n, then what the tool printed; or the
-/// status of a figure not measured.
-fn text(o: &Observation, cell: Cell) -> String {
-    // The reason is given once, with the other figures not measured.
-    if !o.is_measured() {
-        return super::status::word(&o.status).to_owned();
-    }
-    let Some(s) = &o.summary else {
-        return "no samples".to_owned();
-    };
-    let median = format_value(s.median, o.unit);
-    match cell {
-        Cell::Brief => format!("{median} (n = {})", s.n),
-        Cell::Interval => {
-            let mut lines = vec![median, interval(s, o.unit)];
-            lines.extend(o.shown.clone());
-            lines.join("\n")
-        }
+/// One observation as a line of a cell.
+fn line(o: &Observation, style: Style) -> Line {
+    Line {
+        metric: None,
+        status: State::of(&o.status),
+        median: Figure::median_of(o),
+        shown: o.shown.clone().filter(|_| style == Style::Interval),
     }
 }
 
-/// The median's interval in a cell's width: its real coverage and n, which the table's
-/// note explains (few runs reach less than the nominal level; one run has none).
-fn interval(s: &wasmlab_model::stats::Summary, unit: wasmlab_model::metric::Unit) -> String {
-    let ci = &s.median_ci;
-    match s.n {
-        0 | 1 => "one run".to_owned(),
-        n => format!(
-            "{:.0}% interval {} – {} (n = {n})",
-            ci.confidence * 100.0,
-            format_value(ci.low, unit),
-            format_value(ci.high, unit)
-        ),
+/// A cell's text: per line, its metric when folded, the median, then its interval or n,
+/// then what the tool printed; or the status of a figure not measured (the reason is given
+/// once, with the other figures not measured); a dash for an empty cell.
+pub fn cell_text(cell: &[Line], style: Style) -> String {
+    if cell.is_empty() {
+        return "—".to_owned();
     }
+    cell.iter()
+        .map(|line| {
+            let text = match (line.status, &line.median) {
+                (State::Measured, Some(m)) => match style {
+                    Style::Brief => format!("{} (n = {})", m.text(), m.n),
+                    Style::Interval => {
+                        let mut lines = vec![m.text(), m.interval_brief()];
+                        lines.extend(line.shown.clone());
+                        lines.join("\n")
+                    }
+                },
+                (State::Measured, None) => "no samples".to_owned(),
+                (other, _) => other.word().to_owned(),
+            };
+            match &line.metric {
+                Some(metric) => format!("{metric}: {text}"),
+                None => text,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -251,16 +286,19 @@ mod tests {
             r.merge(metric.at(at).of(variant).measured("curl", vec![s, s]));
         }
         let columns = qualified_columns(&r, &[&SPIN_COLD, &SPIN_WARM]);
-        let p = pivot(&r, columns, Cell::Brief).fold_qualifiers();
+        let p = pivot(&r, columns, Style::Brief).fold_qualifiers();
         assert_eq!(p.columns, ["dns", "connect"]);
+        let text = |cells: &[Cell]| -> Vec<String> {
+            cells.iter().map(|c| cell_text(c, Style::Brief)).collect()
+        };
         let native = &p.rows[0];
         assert_eq!(native.label, NATIVE_PROCESS.label);
         assert_eq!(
-            native.cells[0],
+            text(&native.cells)[0],
             "cold request: 20.0 µs (n = 2)\nwarm request: 30.0 µs (n = 2)"
         );
         // A cell with no figure of either metric is a dash, not an empty line.
         let docker = &p.rows[1];
-        assert_eq!(docker.cells, ["cold request: 25.0 µs (n = 2)", "—"]);
+        assert_eq!(text(&docker.cells), ["cold request: 25.0 µs (n = 2)", "—"]);
     }
 }

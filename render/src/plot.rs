@@ -257,7 +257,7 @@ pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
         let rows: Vec<&Observation> = results
             .observations
             .iter()
-            .filter(|o| o.is_measured() && !o.samples.is_empty() && (spec.keep)(o))
+            .filter(|o| o.median().is_some() && (spec.keep)(o))
             .collect();
         if rows.is_empty() {
             continue;
@@ -400,12 +400,6 @@ where
     Ok(())
 }
 
-/// The catalogue's name of an observation's variant, or the id's own when it has none.
-fn variant_label(o: &Observation) -> String {
-    o.id.catalogued_variant()
-        .map_or_else(|| o.id.variant.to_string(), |v| v.label.to_owned())
-}
-
 /// A row of a strip chart: a variant and its observations, each with its series.
 struct StripRow<'a> {
     variant: String,
@@ -430,7 +424,7 @@ fn strip_chart(
         let Some(s) = series.iter().position(|m| *m == o.id.metric) else {
             continue;
         };
-        let variant = variant_label(o);
+        let variant = keys::variant_label(&o.id);
         let i = slot(
             &mut rows,
             |r| r.variant == variant,
@@ -561,13 +555,16 @@ fn value_chart(
     dots: bool,
     rows: &[&Observation],
 ) -> Drawn {
-    let median = |o: &Observation| o.summary.as_ref().map_or(0.0, |s| s.median);
-    let values: Vec<f64> = rows.iter().map(|o| median(o) * scale).collect();
-    let full: Vec<&str> = rows.iter().map(|o| o.label.as_str()).collect();
+    let rows: Vec<(&Observation, f64)> = rows
+        .iter()
+        .filter_map(|o| Some((*o, o.median()?)))
+        .collect();
+    let values: Vec<f64> = rows.iter().map(|(_, m)| m * scale).collect();
+    let full: Vec<&str> = rows.iter().map(|(o, _)| o.label.as_str()).collect();
     let labels: Vec<String> = labels::short(&full, layout.fits())
         .into_iter()
-        .zip(rows)
-        .map(|(l, o)| format!("{l} (n={})", o.samples.len()))
+        .zip(&rows)
+        .map(|(l, (o, _))| format!("{l} (n={})", o.samples.len()))
         .collect();
     let hi = values.iter().copied().fold(0.0, f64::max);
     let above = layout.label_row() as i32;
@@ -593,7 +590,7 @@ fn value_chart(
             let mut chart = builder.build_cartesian_2d($x, y).map_err(text_err)?;
             row_mesh(&mut chart, layout, x_desc, 10, &labels)?;
             labels_above(&chart, &root, layout, if dots { lo } else { 0.0 }, &labels)?;
-            for (i, (v, o)) in values.iter().zip(rows).enumerate() {
+            for (i, (v, (o, median))) in values.iter().zip(&rows).enumerate() {
                 let (left, top) = chart
                     .backend_coord(&(if dots { lo } else { 0.0 }, SegmentValue::Exact(i as i32)));
                 let x = if dots { v.max(lo) } else { *v };
@@ -612,7 +609,7 @@ fn value_chart(
                     .map_err(text_err)?;
                 }
                 root.draw(&Text::new(
-                    format_value(median(o), o.unit),
+                    format_value(*median, o.unit),
                     (end + 10, mid - 8),
                     font(14.0),
                 ))
@@ -641,16 +638,16 @@ fn rate_chart(
 ) -> Drawn {
     let mut series: Vec<(String, Vec<(u32, f64)>)> = Vec::new();
     for o in rates {
-        let (Some(c), Some(s)) = (o.id.concurrency(), o.summary.as_ref()) else {
+        let (Some(c), Some(median)) = (o.id.concurrency(), o.median()) else {
             continue;
         };
-        let name = variant_label(o);
+        let name = keys::variant_label(&o.id);
         let i = slot(
             &mut series,
             |(n, _)| *n == name,
             || (name.clone(), Vec::new()),
         );
-        series[i].1.push((c, s.median));
+        series[i].1.push((c, median));
     }
     // Each point is one wrk run; the axis says so, as every chart says its n.
     let runs = rates
@@ -730,4 +727,140 @@ fn rate_chart(
         .map_err(text_err)?;
     root.present().map_err(text_err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{measured, results};
+    use wasmlab_model::metric::{
+        CTR_RUNC, DOCKER, MEMORY_SERVER_RSS, NATIVE_PROCESS, WASI_HTTP_POOLING,
+    };
+
+    fn texts(svg: &str) -> Vec<String> {
+        roxmltree::Document::parse(svg)
+            .unwrap()
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or_default().trim().to_owned())
+            .collect()
+    }
+
+    /// The x of each point of an SVG `points` list.
+    fn xs(points: &str) -> Vec<f64> {
+        points
+            .split_whitespace()
+            .filter_map(|p| p.split(',').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_chart_with_no_data_draws_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(draw_all(&results([]), dir.path()).unwrap().is_empty());
+        let unmeasured = results([
+            STARTUP_CLI.of(&DOCKER).skipped("docker run", "no docker"),
+            MEMORY_SERVER_RSS
+                .of(&NATIVE_PROCESS)
+                .failed_after("serve", "crashed", vec![1e6]),
+        ]);
+        assert!(draw_all(&unmeasured, dir.path()).unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_median_tick_is_the_median_of_the_runs() {
+        // Skewed: the mean (22 ms) is far from the median (3 ms).
+        let o = measured(
+            &STARTUP_CLI,
+            &NATIVE_PROCESS,
+            vec![0.001, 0.002, 0.003, 0.004, 0.100],
+        );
+        let mut svg = String::new();
+        strip_chart(&mut svg, Layout::Wide, "t", "ms", &[&STARTUP_CLI], &[&o]).unwrap();
+        let texts = texts(&svg);
+        assert!(texts.contains(&"3.00 ms".to_owned()), "{texts:?}");
+        assert!(!texts.contains(&"22.0 ms".to_owned()), "{texts:?}");
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let tick = doc
+            .descendants()
+            .find(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("3"))
+            .expect("a median tick");
+        let tick_x = xs(tick.attribute("points").unwrap())[0];
+        // The marks, one per run, left to right: the tick stands on the third.
+        let mut centres: Vec<f64> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .map(|n| {
+                let x = xs(n.attribute("points").unwrap());
+                (x.iter().copied().fold(f64::INFINITY, f64::min)
+                    + x.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                    / 2.0
+            })
+            .collect();
+        centres.sort_by(f64::total_cmp);
+        assert_eq!(centres.len(), 5, "{centres:?}");
+        assert!(
+            (tick_x - centres[2]).abs() <= 1.0,
+            "tick at {tick_x}, marks at {centres:?}"
+        );
+    }
+
+    #[test]
+    fn every_row_says_its_n_and_a_figure_not_measured_has_no_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = results([
+            measured(&MEMORY_SERVER_RSS, &NATIVE_PROCESS, vec![741_376.0]),
+            measured(
+                &MEMORY_SERVER_RSS,
+                &WASI_HTTP_POOLING,
+                vec![14_958_592.0, 15e6],
+            ),
+            MEMORY_SERVER_RSS
+                .of(&DOCKER)
+                .failed_after("docker stats", "exited", vec![1e6]),
+        ]);
+        let plots = draw_all(&r, dir.path()).unwrap();
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["memory"]);
+        let svg = std::fs::read_to_string(dir.path().join("memory.svg")).unwrap();
+        let texts = texts(&svg);
+        let rows: Vec<&String> = texts.iter().filter(|t| t.contains("(n=")).collect();
+        assert_eq!(rows.len(), 2, "{texts:?}");
+        assert!(rows[1].ends_with("(n=2)"), "{rows:?}");
+        assert!(!texts.iter().any(|t| t.starts_with("docker")), "{texts:?}");
+        // The value printed at each bar's end is its median, in its unit.
+        assert!(texts.contains(&"724 KiB".to_owned()), "{texts:?}");
+    }
+
+    #[test]
+    fn the_rate_axis_has_a_tick_at_each_concurrency_measured() {
+        let rate = |c: &str, v: &'static wasmlab_model::metric::Variant, x: f64| {
+            LOAD_RPS.at(c).of(v).measured("wrk", vec![x])
+        };
+        let rates = [
+            rate("c100", &NATIVE_PROCESS, 50_000.0),
+            rate("c1", &NATIVE_PROCESS, 9_000.0),
+            rate("c10", &CTR_RUNC, 20_000.0),
+        ];
+        let rows: Vec<&Observation> = rates.iter().collect();
+        let mut svg = String::new();
+        rate_chart(
+            &mut svg,
+            Layout::Wide,
+            "t",
+            |n| format!("connections (n={n})"),
+            "requests per second",
+            &rows,
+        )
+        .unwrap();
+        let texts = texts(&svg);
+        let ticks: Vec<&str> = texts
+            .iter()
+            .map(String::as_str)
+            .filter(|t| ["1", "10", "100"].contains(t))
+            .collect();
+        assert_eq!(ticks, ["1", "10", "100"], "{texts:?}");
+        assert!(texts.contains(&"connections (n=1)".to_owned()));
+    }
 }

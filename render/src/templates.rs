@@ -15,35 +15,10 @@ pub enum Templates {
     Dir(PathBuf),
 }
 
-/// `(name, text)` of one file of `templates/`, named as tera and the renderer look it up.
-macro_rules! embed {
-    ($name:literal) => {
-        ($name, include_str!(concat!("../../templates/", $name)))
-    };
-}
-
-/// Every file of `templates/` (a test checks the list against the directory).
-pub const EMBEDDED: &[(&str, &str)] = &[
-    embed!("base.html.tera"),
-    embed!("index.html.tera"),
-    embed!("lab12.md.tera"),
-    embed!("quoted.json"),
-    embed!("sections/app.html.tera"),
-    embed!("sections/comparison.html.tera"),
-    embed!("sections/engines.html.tera"),
-    embed!("sections/findings.html.tera"),
-    embed!("sections/memory.html.tera"),
-    embed!("sections/methodology.html.tera"),
-    embed!("sections/not_measured.html.tera"),
-    embed!("sections/phases.html.tera"),
-    embed!("sections/pivot.html.tera"),
-    embed!("sections/plot.html.tera"),
-    embed!("sections/server_mode.html.tera"),
-    embed!("sections/spin.html.tera"),
-    embed!("sections/startup.html.tera"),
-    embed!("sections/traditional.html.tera"),
-    embed!("sections/wasm.html.tera"),
-];
+/// `(name, text)` of every file of `templates/`, named as tera and the renderer look it up
+/// (`sections/app.html.tera`), in the order of their names: listed by `build.rs` from the
+/// folder, so a file added there is built in without an edit.
+pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 impl Templates {
     /// `--templates`: a directory when given, the embedded copies otherwise.
@@ -105,8 +80,8 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    /// A file added to (or removed from) templates/ must be added to (or removed from)
-    /// [`EMBEDDED`], or an installed measure would render without it.
+    /// Every file of templates/ is built in, named by its path there, so an installed
+    /// measure renders what the checkout does.
     #[test]
     fn every_file_of_templates_is_built_in() {
         fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {

@@ -5,10 +5,10 @@
 //! here.
 
 use serde::Serialize;
-use wasmlab_model::format::{format_value, group, times};
-use wasmlab_model::metric::{Better, Kind, Metric, Unit};
+use wasmlab_model::format::times;
+use wasmlab_model::metric::{Better, Kind, Metric, Unit, STRESS_TASKS_PER_SECOND};
 use wasmlab_model::results::Observation;
-use wasmlab_model::stats::ratio_of_medians;
+use wasmlab_model::stats::{ratio_of_medians, Ratio};
 
 /// Which side a comparison favours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,33 +20,88 @@ pub enum Winner {
     Neither,
 }
 
-/// `traditional` against `wasm`, as a phrase about the WASM side.
-#[derive(Debug, Clone, Serialize)]
+/// `traditional` against `wasm`, weighed: which side wins, by what factor, and how sure
+/// the figures make it; its phrases are written from these alone.
+#[derive(Debug, Clone)]
 pub struct Verdict {
     pub winner: Winner,
-    /// How many times better the winner is (≥ 1); 1 when neither.
-    pub factor: f64,
-    /// "3.2× smaller", "1.40× slower", "no measurable difference".
-    pub short: String,
-    /// "95% interval 1.31–1.52×", empty for exact figures.
-    pub interval: String,
-    /// The short form with its interval in parentheses.
-    pub phrase: String,
+    /// The ratio of the medians, oriented so that above 1 means WASM is better, with its
+    /// interval.
+    pub ratio: Ratio,
+    /// The word for the winner's side ("faster", "more memory"); none when neither wins.
+    word: &'static str,
+    /// How sure the ratio is: an interval, or exact sizes, or one run on each side.
+    evidence: Evidence,
+}
+
+/// What backs a ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// A bootstrap interval of several runs each.
+    Interval,
+    /// Sizes: exact, one sample each.
+    Exact,
+    /// One run on each side of a figure that varies: no interval to show.
+    OneRunEach,
 }
 
 impl Verdict {
-    fn new(winner: Winner, factor: f64, short: String, interval: String) -> Self {
-        let phrase = if interval.is_empty() {
-            short.clone()
-        } else {
-            format!("{short} ({interval})")
-        };
-        Self {
-            winner,
-            factor,
-            short,
-            interval,
-            phrase,
+    /// How many times better the winner is (≥ 1); 1 when neither.
+    pub fn factor(&self) -> f64 {
+        match self.winner {
+            Winner::Wasm => self.ratio.value,
+            Winner::Traditional => 1.0 / self.ratio.value,
+            Winner::Neither => 1.0,
+        }
+    }
+
+    /// The ratio's interval from the winner's side: inverted for the traditional one.
+    fn winner_interval(&self) -> (f64, f64) {
+        let i = &self.ratio.interval;
+        match self.winner {
+            Winner::Traditional => (1.0 / i.high, 1.0 / i.low),
+            _ => (i.low, i.high),
+        }
+    }
+
+    /// "3.2× smaller", "1.40× slower", "no measurable difference".
+    pub fn short(&self) -> String {
+        match self.winner {
+            Winner::Neither => "no measurable difference".to_owned(),
+            _ => format!("{}× {}", times(self.factor()), self.word),
+        }
+    }
+
+    /// "95% interval 1.31–1.52×", "one run each: no interval", or nothing for exact
+    /// figures; for no difference, the ratio and its interval.
+    pub fn interval(&self) -> Option<String> {
+        let i = &self.ratio.interval;
+        let percent = i.confidence * 100.0;
+        if self.winner == Winner::Neither {
+            return Some(format!(
+                "ratio {:.2}, {percent:.0}% interval {:.2}–{:.2}",
+                self.ratio.value, i.low, i.high
+            ));
+        }
+        match self.evidence {
+            Evidence::Exact => None,
+            Evidence::OneRunEach => Some("one run each: no interval".to_owned()),
+            Evidence::Interval => {
+                let (low, high) = self.winner_interval();
+                Some(format!(
+                    "{percent:.0}% interval {}–{}×",
+                    times(low),
+                    times(high)
+                ))
+            }
+        }
+    }
+
+    /// The short form with its interval in parentheses.
+    pub fn phrase(&self) -> String {
+        match self.interval() {
+            Some(interval) => format!("{} ({interval})", self.short()),
+            None => self.short(),
         }
     }
 }
@@ -57,6 +112,9 @@ fn words(metric: &Metric) -> (&'static str, &'static str) {
         (Kind::Memory, _) => ("less memory", "more memory"),
         (_, Unit::Bytes) => ("smaller", "larger"),
         (_, Unit::Seconds) => ("faster", "slower"),
+        (_, Unit::PerSecond) if *metric == STRESS_TASKS_PER_SECOND => {
+            ("fewer tasks/s", "more tasks/s")
+        }
         (_, Unit::PerSecond) => ("fewer requests/s", "more requests/s"),
     }
 }
@@ -71,7 +129,7 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
     // r > 1 means WASM is better: the traditional figure over the WASM one when lower is
     // better, the other way round when higher is.
     let (lower, higher) = words(metric);
-    let (r, better, worse) = match metric.better {
+    let (ratio, better, worse) = match metric.better {
         Better::Lower => (
             ratio_of_medians(&traditional.samples, &wasm.samples)?,
             lower,
@@ -83,66 +141,25 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
             lower,
         ),
     };
-    let exact = r.interval.low == r.interval.high;
-    let percent = r.interval.confidence * 100.0;
-    if !r.is_significant() {
-        return Some(Verdict::new(
-            Winner::Neither,
-            1.0,
-            "no measurable difference".into(),
-            format!(
-                "ratio {:.2}, {percent:.0}% interval {:.2}–{:.2}",
-                r.value, r.interval.low, r.interval.high
-            ),
-        ));
-    }
-    // From the loser's side the ratio and its interval invert.
-    let (winner, factor, low, high, word) = if r.value > 1.0 {
-        (
-            Winner::Wasm,
-            r.value,
-            r.interval.low,
-            r.interval.high,
-            better,
-        )
+    let (winner, word) = if !ratio.is_significant() {
+        (Winner::Neither, "")
+    } else if ratio.value > 1.0 {
+        (Winner::Wasm, better)
     } else {
-        let inv = |x: f64| 1.0 / x;
-        (
-            Winner::Traditional,
-            inv(r.value),
-            inv(r.interval.high),
-            inv(r.interval.low),
-            worse,
-        )
+        (Winner::Traditional, worse)
     };
     // A size is exact; any other single figure per side has no interval to show.
-    let interval = if exact && traditional.unit == Unit::Bytes {
-        String::new()
-    } else if exact {
-        "one run each: no interval".to_owned()
-    } else {
-        format!("{percent:.0}% interval {}–{}×", times(low), times(high))
+    let evidence = match (ratio.interval.low == ratio.interval.high, traditional.unit) {
+        (false, _) => Evidence::Interval,
+        (true, Unit::Bytes) => Evidence::Exact,
+        (true, _) => Evidence::OneRunEach,
     };
-    Some(Verdict::new(
+    Some(Verdict {
         winner,
-        factor,
-        format!("{}× {word}", times(factor)),
-        interval,
-    ))
-}
-
-/// A measured value as a reader wants it: the median, exact bytes for a single size.
-pub fn value_of(o: &Observation) -> String {
-    let Some(s) = &o.summary else {
-        return "—".into();
-    };
-    match (s.n, o.unit) {
-        (1, Unit::Bytes) => {
-            format!("{} ({} B)", format_value(s.median, o.unit), group(s.median))
-        }
-        (1, _) => format_value(s.median, o.unit),
-        _ => format!("{} (median of {})", format_value(s.median, o.unit), s.n),
-    }
+        ratio,
+        word,
+        evidence,
+    })
 }
 
 #[cfg(test)]
@@ -175,13 +192,14 @@ mod tests {
     fn sizes_are_phrased_from_the_wasm_side() {
         let v = size(733_880.0, 63_186.0).unwrap();
         assert_eq!(
-            (v.winner, v.phrase.as_str()),
-            (Winner::Wasm, "11.6× smaller")
+            (v.winner, v.phrase()),
+            (Winner::Wasm, "11.6× smaller".into())
         );
+        assert_eq!(v.interval(), None);
         let v = size(100.0, 140.0).unwrap();
         assert_eq!(
-            (v.winner, v.phrase.as_str()),
-            (Winner::Traditional, "1.40× larger")
+            (v.winner, v.phrase()),
+            (Winner::Traditional, "1.40× larger".into())
         );
     }
 
@@ -191,10 +209,11 @@ mod tests {
         let b = [1.01, 0.98, 1.07, 0.93, 1.0, 1.04, 0.97];
         let v = startup(&a, &b).unwrap();
         assert_eq!(v.winner, Winner::Neither);
+        assert_eq!(v.factor(), 1.0);
         assert!(
-            v.phrase.starts_with("no measurable difference"),
+            v.phrase().starts_with("no measurable difference (ratio "),
             "{}",
-            v.phrase
+            v.phrase()
         );
     }
 
@@ -205,11 +224,11 @@ mod tests {
         let v = startup(&a, &b).unwrap();
         assert_eq!(v.winner, Winner::Traditional);
         assert!(
-            v.phrase.starts_with("2.0× slower (95% interval"),
+            v.phrase().starts_with("2.0× slower (95% interval"),
             "{}",
-            v.phrase
+            v.phrase()
         );
-        assert!((v.factor - 2.0).abs() < 1e-9);
+        assert!((v.factor() - 2.0).abs() < 1e-9);
     }
 
     #[test]
@@ -225,8 +244,29 @@ mod tests {
             (20_000.0, 100_000.0, Winner::Wasm, "5.0× more requests/s"),
         ] {
             let v = verdict(&rate(&DOCKER, docker), &rate(&WASI_HTTP_POOLING, wasm)).unwrap();
-            assert_eq!((v.winner, v.short.as_str()), (winner, short));
+            assert_eq!((v.winner, v.short()), (winner, short.to_owned()));
+            assert_eq!(v.interval().as_deref(), Some("one run each: no interval"));
         }
+    }
+
+    #[test]
+    fn a_rate_of_tasks_is_said_in_tasks() {
+        use wasmlab_model::metric::{CTR_WASMTIME, STRESS_TASKS_PER_SECOND};
+        let tasks = |variant, samples: &[f64]| {
+            STRESS_TASKS_PER_SECOND
+                .at("c4")
+                .of(variant)
+                .measured("api", samples.to_vec())
+        };
+        let v = verdict(
+            &tasks(&CTR_RUNC, &[10.0, 10.1, 9.9, 10.0, 10.05]),
+            &tasks(&CTR_WASMTIME, &[20.0, 20.2, 19.8, 20.0, 20.1]),
+        )
+        .unwrap();
+        assert_eq!(
+            (v.winner, v.short()),
+            (Winner::Wasm, "2.0× more tasks/s".into())
+        );
     }
 
     #[test]

@@ -1,17 +1,20 @@
-//! What the templates see: observations grouped by section, numbers already formatted, so
-//! templates hold prose and layout only.
+//! What the templates see: observations grouped by section, their numbers typed
+//! ([`Figure`], [`State`], [`Change`], ratios), so nothing is read back from display text;
+//! the templates write them through the filters of `export::filters`, and hold prose and
+//! layout only. The sentences (analysis, findings, engines) arrive written.
 
 use super::analysis::{self, Answer, Decision};
 use super::baseline::{self, Change};
 use super::compare;
 use super::engines;
+use super::figure::Figure;
 use super::findings::{self, Finding};
 use super::keys::{self, Listed};
-use super::pivot::{self, Cell, Column, Pivot};
+use super::pivot::{self, Column, Pivot, Style};
 use super::plot::Plot;
 use super::quoted::Quoted;
 use super::slot;
-use super::status;
+use super::status::{self, State};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use wasmlab_model::format::{format_value, times};
@@ -20,7 +23,7 @@ use wasmlab_model::metric::{
     SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM,
 };
 use wasmlab_model::results::{Kind, Observation, Provenance, Results};
-use wasmlab_model::stats::{ratio_of_medians, Interval, Summary, CONFIDENCE, NOISY_CV};
+use wasmlab_model::stats::{ratio_of_medians, Ratio, CONFIDENCE, NOISY_CV};
 
 /// The cross-check passes when measure's median over hyperfine's lies in this range: the
 /// two clocks then agree within 10% on the same command.
@@ -59,7 +62,7 @@ pub struct View {
     /// Servers under load: per server, its rate and latency quantiles at each concurrency.
     pub servers: Vec<ServerLoad>,
     /// Every concurrency some server was loaded at, ascending: the matrix's columns.
-    pub load_levels: Vec<String>,
+    pub load_levels: Vec<u32>,
     /// Skipped and failed observations, grouped by their reason.
     pub not_measured: Vec<NotMeasured>,
     /// Per artifact, its sections ([`SIZE_SECTION`]) largest first, as one line.
@@ -71,7 +74,7 @@ pub struct View {
     /// The phases of those requests (DNS, connect, TLS, first byte), host × phase.
     pub spin_phases: Pivot,
     /// The figures each lab section lists, the same for the page and lab12.md.
-    pub sections: Sections,
+    pub listings: Listings,
     /// The lab's comparison table.
     pub comparison: Vec<compare::Row>,
     pub answers: Vec<Answer>,
@@ -99,8 +102,16 @@ pub struct Titled {
 #[derive(Serialize)]
 pub struct Composition {
     pub artifact: String,
-    /// "text 517,936 B · eh_frame 69,712 B · ...", largest first.
-    pub sections: String,
+    /// Its sections, largest first.
+    pub sections: Vec<Part>,
+}
+
+/// One section of an artifact and its size.
+#[derive(Serialize)]
+pub struct Part {
+    /// The section as its id names it (`text`, `eh-frame`).
+    pub name: String,
+    pub bytes: f64,
 }
 
 /// One server under load: a row per concurrency, its command once.
@@ -114,42 +125,25 @@ pub struct ServerLoad {
     pub rows: Vec<LoadRow>,
 }
 
-/// One concurrency of one server.
+/// One concurrency of one server: wrk's medians, each None when not taken.
 #[derive(Serialize)]
 pub struct LoadRow {
-    pub connections: String,
-    pub rps: String,
-    pub p50: String,
-    pub p99: String,
-    pub errors: String,
+    pub connections: u32,
+    pub rps: Option<Figure>,
+    pub p50: Option<Figure>,
+    pub p99: Option<Figure>,
+    pub errors: Option<Figure>,
     /// What the load generator counted: "6142 requests, 0 errors".
-    pub requests: String,
-    /// Rate, latencies and errors in one text, lines apart.
-    pub cell: String,
+    pub requests: Option<String>,
     /// The rate's change against the baseline run, when one was given.
     pub change: Option<Change>,
-}
-
-impl LoadRow {
-    /// The row as one cell of the server × concurrency matrix: rate, latencies, errors.
-    fn cell(&self) -> String {
-        let errors = if self.requests.is_empty() {
-            format!("errors {}", self.errors)
-        } else {
-            self.requests.clone()
-        };
-        format!(
-            "{}\np50 {} · p99 {}\n{errors}",
-            self.rps, self.p50, self.p99
-        )
-    }
 }
 
 /// Observations not measured for one reason.
 #[derive(Serialize)]
 pub struct NotMeasured {
     /// skipped or failed.
-    pub status: &'static str,
+    pub status: State,
     pub reason: String,
     pub ids: Vec<String>,
     /// The distinct commands they would have run.
@@ -172,17 +166,30 @@ pub struct InvocationView {
 pub struct FigureGroup {
     pub prefix: String,
     pub count: usize,
-    /// "n = 20", "n = 1–20", or "none measured".
-    pub n: String,
+    /// The fewest and the most samples of its measured figures; None when none was.
+    pub n: Option<Span>,
+}
+
+/// The least and the greatest of some counts.
+#[derive(Serialize)]
+pub struct Span {
+    pub low: usize,
+    pub high: usize,
 }
 
 /// The cross-check's outcome: pass or fail, and the sentence behind it.
 #[derive(Serialize)]
 pub struct Crosscheck {
-    pub passed: bool,
-    /// "pass" or "fail".
-    pub verdict: &'static str,
+    pub verdict: Check,
     pub line: String,
+}
+
+/// A check's outcome, as the page names it (and styles it, by that name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    Pass,
+    Fail,
 }
 
 /// One context of the service, run both ways.
@@ -205,15 +212,15 @@ pub struct ContextRun {
 #[derive(Serialize)]
 pub struct Twice {
     pub server: String,
-    /// Start until the first 200: each way's name and value.
-    pub start: Vec<(String, String)>,
-    /// One request: each way's name and value.
-    pub request: Vec<(String, String)>,
+    /// Start until the first 200: each way's name and median.
+    pub start: Vec<(String, Figure)>,
+    /// One request: each way's name and median.
+    pub request: Vec<(String, Figure)>,
 }
 
 /// The figures of the lab's sections, in order, measured or not: both write-ups list these.
 #[derive(Serialize)]
-pub struct Sections {
+pub struct Listings {
     /// 2. The traditional container.
     pub traditional: Vec<Listing>,
     /// 3. The WASM container.
@@ -233,39 +240,31 @@ pub struct Listing {
     pub hand_in: bool,
 }
 
+/// One figure as the tables and lists show it: its outcome, its statistics in its unit,
+/// and how it compares. Every number is typed; the `figure` filter writes what prose shows
+/// of it (the median, or the status and its reason).
 #[derive(Serialize)]
 pub struct Row {
-    pub id: String,
+    pub id: Id,
     pub label: String,
     pub command: String,
-    /// measured, skipped, failed, or missing (no probe recorded it).
-    pub status: &'static str,
+    pub status: State,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
-    /// What prose shows: the median, or the status and its reason.
-    pub figure: String,
-    pub taken_at: String,
     pub n: usize,
-    pub median: String,
-    pub min: String,
-    pub max: String,
-    pub mean: String,
-    pub stddev: String,
-    pub p95: String,
-    /// The median's interval, its coverage said when it falls short of the nominal level:
-    /// "95% interval 1.20 ms – 1.30 ms", "one run".
-    pub ci: String,
-    /// The mean with its interval: "1.25 ms (95% interval 1.20 ms – 1.30 ms)".
-    pub mean_ci: String,
-    /// "median of 20", "one run".
-    pub samples_note: String,
-    pub cv_percent: String,
+    /// The median with its interval; None when not measured or without samples.
+    pub median: Option<Figure>,
+    /// The mean with its interval (cut at zero for figures that cannot be negative).
+    pub mean: Option<Figure>,
+    pub min: Option<Figure>,
+    pub max: Option<Figure>,
+    pub stddev: Option<Figure>,
+    /// The coefficient of variation, as a fraction.
+    pub cv: Option<f64>,
     pub noisy: bool,
     pub outliers: usize,
     /// Median over the floor's median, with its interval, for spawn-to-exit timings.
-    pub vs_floor: Option<String>,
-    /// The exact value in the unit of results.json (bytes for sizes).
-    pub raw: String,
+    pub vs_floor: Option<Ratio>,
     /// The value as the tool printed it, if recorded.
     pub shown: Option<String>,
     /// Change of the median against the baseline run, when one was given.
@@ -303,7 +302,7 @@ impl View {
         let servers = servers(results, old);
         let figure = |key: &Id| match results.get(key) {
             Some(o) => row(o),
-            None => Row::missing(key.to_string()),
+            None => Row::missing(key.clone()),
         };
         let listings = |listed: &[Listed]| -> Vec<Listing> {
             listed
@@ -327,7 +326,7 @@ impl View {
             spin_spacing: spin_spacing(results),
             sizes: rows(&|o| o.kind == Kind::Size && !is_section(o)),
             startup: rows(&|o| o.kind == Kind::SpawnToExit && !of_other_engine(o)),
-            phase_matrix: pivot::pivot(results, columns(&keys::PHASES), Cell::Interval),
+            phase_matrix: pivot::pivot(results, columns(&keys::PHASES), Style::Interval),
             phases: rows(&|o| o.id.metric == &CRITERION),
             memory: keys::MEMORY_TABLES
                 .iter()
@@ -336,27 +335,27 @@ impl View {
                     pivot: pivot::pivot_of(
                         results.observations.iter().filter(|o| !of_other_engine(o)),
                         columns(metrics),
-                        Cell::Interval,
+                        Style::Interval,
                     ),
                 })
                 .collect(),
             operations: keys::OPERATIONS
                 .iter()
-                .map(|metrics| pivot::pivot(results, columns(metrics), Cell::Interval))
+                .map(|metrics| pivot::pivot(results, columns(metrics), Style::Interval))
                 .collect(),
             load_levels: levels(&servers),
             servers,
-            binary_sections: compositions(&rows(&is_section)),
+            binary_sections: compositions(results),
             spin: rows(&|o| is_total(o)),
-            spin_matrix: pivot::pivot(results, columns(&keys::SPIN_TOTALS), Cell::Interval),
+            spin_matrix: pivot::pivot(results, columns(&keys::SPIN_TOTALS), Style::Interval),
             spin_phases: pivot::pivot(
                 results,
                 pivot::qualified_columns(results, &keys::SPIN_PHASED),
-                Cell::Brief,
+                Style::Brief,
             )
             .fold_qualifiers(),
             not_measured: not_measured(results),
-            sections: Sections {
+            listings: Listings {
                 traditional: listings(keys::TRADITIONAL),
                 wasm: listings(keys::WASM),
                 p1_server: figure(&keys::P1_SERVER),
@@ -414,29 +413,29 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
             server.not_measured.get_or_insert(why);
             continue;
         }
-        let connections =
-            o.id.concurrency()
-                .map(|c| c.to_string())
-                .unwrap_or_default();
+        // Every id of these metrics names its concurrency; one without is no row of the
+        // matrix.
+        let Some(connections) = o.id.concurrency() else {
+            continue;
+        };
         let r = slot(
             &mut server.rows,
             |r| r.connections == connections,
             || LoadRow {
-                connections: connections.clone(),
-                rps: String::new(),
-                p50: String::new(),
-                p99: String::new(),
-                errors: String::new(),
-                requests: String::new(),
-                cell: String::new(),
+                connections,
+                rps: None,
+                p50: None,
+                p99: None,
+                errors: None,
+                requests: None,
                 change: None,
             },
         );
         let row = &mut server.rows[r];
-        let value = value_of_median(o);
+        let value = Figure::median_of(o);
         if o.id.metric == &LOAD_RPS {
             row.rps = value;
-            row.requests = o.shown.clone().unwrap_or_default();
+            row.requests = o.shown.clone();
             row.change = baseline.and_then(|old| baseline::change(o, old));
         } else if o.id.metric == &LOAD_LATENCY_P50 {
             row.p50 = value;
@@ -445,9 +444,6 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
         } else if o.id.metric == &LOAD_ERRORS {
             row.errors = value;
         }
-    }
-    for row in out.iter_mut().flat_map(|s| s.rows.iter_mut()) {
-        row.cell = row.cell();
     }
     for (server, commands) in out.iter_mut().zip(commands) {
         server.command = common_form(&commands);
@@ -460,49 +456,42 @@ fn servers(results: &Results, baseline: Option<&Results>) -> Vec<ServerLoad> {
     out
 }
 
-/// The concurrencies of every server's rows, ascending by number.
-fn levels(servers: &[ServerLoad]) -> Vec<String> {
-    let mut levels: Vec<String> = Vec::new();
-    for r in servers.iter().flat_map(|s| &s.rows) {
-        slot(
-            &mut levels,
-            |l| *l == r.connections,
-            || r.connections.clone(),
-        );
-    }
-    levels.sort_by_key(|l| l.parse::<u64>().unwrap_or(u64::MAX));
+/// The concurrencies of every server's rows, ascending.
+fn levels(servers: &[ServerLoad]) -> Vec<u32> {
+    let mut levels: Vec<u32> = servers
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| r.connections))
+        .collect();
+    levels.sort_unstable();
+    levels.dedup();
     levels
 }
 
-/// Section rows (`<artifact>: <section>`) as one line per artifact, largest first.
-fn compositions(sections: &[Row]) -> Vec<Composition> {
-    let mut out: Vec<(String, Vec<(f64, String)>)> = Vec::new();
-    for r in sections {
-        let (artifact, section) = r.label.split_once(": ").unwrap_or(("", &r.label));
-        let bytes: f64 = r.raw.parse().unwrap_or(0.0);
+/// The measured sections of each artifact ([`SIZE_SECTION`], `<artifact>.<section>`), the
+/// artifact named as the catalogue names it, its sections largest first.
+fn compositions(results: &Results) -> Vec<Composition> {
+    let mut out: Vec<Composition> = Vec::new();
+    for o in &results.observations {
+        let (Some((artifact, section)), Some(bytes)) = (o.id.section(), o.median()) else {
+            continue;
+        };
         let i = slot(
             &mut out,
-            |(a, _)| a == artifact,
-            || (artifact.to_owned(), Vec::new()),
+            |c| c.artifact == artifact.label,
+            || Composition {
+                artifact: artifact.label.to_owned(),
+                sections: Vec::new(),
+            },
         );
-        out[i].1.push((
+        out[i].sections.push(Part {
+            name: section.to_owned(),
             bytes,
-            format!("{section} {} B", wasmlab_model::format::group(bytes)),
-        ));
+        });
     }
-    out.into_iter()
-        .map(|(artifact, mut parts)| {
-            parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-            Composition {
-                artifact,
-                sections: parts
-                    .into_iter()
-                    .map(|(_, p)| p)
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-            }
-        })
-        .collect()
+    for c in &mut out {
+        c.sections.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
+    }
+    out
 }
 
 /// Commands that differ only in some words, written once with those words as `<N>`; when
@@ -531,13 +520,13 @@ fn common_form(commands: &[&str]) -> String {
 fn not_measured(results: &Results) -> Vec<NotMeasured> {
     let mut out: Vec<NotMeasured> = Vec::new();
     for o in results.observations.iter().filter(|o| !o.is_measured()) {
-        let (word, reason) = (status::word(&o.status), status::reason(&o.status));
-        let reason = reason.unwrap_or_default().to_owned();
+        let state = State::of(&o.status);
+        let reason = status::reason(&o.status).unwrap_or_default().to_owned();
         let i = slot(
             &mut out,
-            |g| g.status == word && g.reason == reason,
+            |g| g.status == state && g.reason == reason,
             || NotMeasured {
-                status: word,
+                status: state,
                 reason: reason.clone(),
                 ids: Vec::new(),
                 commands: Vec::new(),
@@ -559,10 +548,7 @@ fn crosscheck(results: &Results) -> Option<Crosscheck> {
     let ours = results.get(alone).filter(|o| o.is_measured())?;
     let theirs = results.get(hyperfine).filter(|o| o.is_measured())?;
     let r = ratio_of_medians(&ours.samples, &theirs.samples)?;
-    let (a, b) = (
-        ours.summary.as_ref()?.median,
-        theirs.summary.as_ref()?.median,
-    );
+    let (a, b) = (ours.median()?, theirs.median()?);
     let (low, high) = CROSSCHECK_AGREES;
     let passed = (low..=high).contains(&r.value);
     let n = |o: &Observation| o.summary.as_ref().map_or(0, |s| s.n);
@@ -597,8 +583,7 @@ fn crosscheck(results: &Results) -> Option<Crosscheck> {
         )
     };
     Some(Crosscheck {
-        passed,
-        verdict: if passed { "pass" } else { "fail" },
+        verdict: if passed { Check::Pass } else { Check::Fail },
         line,
     })
 }
@@ -628,11 +613,14 @@ fn invocations(results: &Results) -> Vec<InvocationView> {
                 .map(|(prefix, (count, ns))| FigureGroup {
                     prefix: prefix.to_owned(),
                     count,
-                    n: match (ns.iter().min(), ns.iter().max()) {
-                        (Some(lo), Some(hi)) if lo == hi => format!("n = {lo}"),
-                        (Some(lo), Some(hi)) => format!("n = {lo}–{hi}"),
-                        _ => "none measured".to_owned(),
-                    },
+                    n: ns
+                        .iter()
+                        .min()
+                        .zip(ns.iter().max())
+                        .map(|(low, high)| Span {
+                            low: *low,
+                            high: *high,
+                        }),
                 })
                 .collect();
             InvocationView {
@@ -708,8 +696,7 @@ fn contexts(results: &Results) -> Vec<ContextView> {
 /// side, so the page can say how each was taken.
 fn twice(results: &Results) -> Vec<Twice> {
     let value = |metric: &'static Metric, at: Option<&str>, variant: &str| {
-        let o = results.measured(&[metric.id_named(at, variant)])?;
-        Some(format_value(o.summary.as_ref()?.median, o.unit))
+        Figure::median_of(results.measured(&[metric.id_named(at, variant)])?)
     };
     let mut out: Vec<Twice> = Vec::new();
     // The row of `o`'s server, a new one when it has none yet.
@@ -728,21 +715,21 @@ fn twice(results: &Results) -> Vec<Twice> {
     }
     let [ready, cold_start] = keys::READY_TWICE;
     for (o, variant) in keys::measured_series(results, ready, None) {
-        if let Some(start) = value(cold_start, None, &variant) {
-            of(&mut out, o).start = vec![
-                ("server probe".into(), value_of_median(o)),
-                ("Spin probe".into(), start),
-            ];
+        if let (Some(ready), Some(start)) =
+            (Figure::median_of(o), value(cold_start, None, &variant))
+        {
+            of(&mut out, o).start =
+                vec![("server probe".into(), ready), ("Spin probe".into(), start)];
         }
     }
     for (o, variant) in keys::measured_series(results, keys::LATENCY_P50, Some(keys::AT_C1)) {
         let kept = value(&SPIN_KEEPALIVE, None, &variant);
         let fresh = value(&SPIN_WARM, None, &variant);
-        if kept.is_none() && fresh.is_none() {
+        let Some(wrk) = Figure::median_of(o).filter(|_| kept.is_some() || fresh.is_some()) else {
             continue;
-        }
+        };
         let request = &mut of(&mut out, o).request;
-        request.push(("wrk, p50 at 1 connection".into(), value_of_median(o)));
+        request.push(("wrk, p50 at 1 connection".into(), wrk));
         request.extend(kept.map(|k| ("curl, kept-alive".into(), k)));
         request.extend(fresh.map(|f| ("curl, new connection (warm)".into(), f)));
     }
@@ -751,14 +738,7 @@ fn twice(results: &Results) -> Vec<Twice> {
 
 /// The server an observation is of, as the catalogue names its variant.
 fn server_name(o: &Observation) -> String {
-    o.id.catalogued_variant()
-        .map_or_else(|| o.id.variant.to_string(), |v| v.label.to_owned())
-}
-
-fn value_of_median(o: &Observation) -> String {
-    o.summary
-        .as_ref()
-        .map_or_else(String::new, |s| format_value(s.median, o.unit))
+    keys::variant_label(&o.id)
 }
 
 /// How far apart cold and warm requests were sent, from the settings the Spin invocation
@@ -782,135 +762,54 @@ fn spin_spacing(results: &Results) -> String {
     }
 }
 
-/// The median's interval as a phrase that states its real coverage: order statistics of
-/// fewer than six samples cannot reach the nominal level, so it says what they reach.
-pub fn interval_text(s: &Summary, unit: Unit) -> String {
-    let f = |v: f64| format_value(v, unit);
-    let ci = &s.median_ci;
-    if s.n <= 1 {
-        return "one run".to_owned();
-    }
-    if ci.confidence + 1e-9 >= CONFIDENCE {
-        format!(
-            "{:.0}% interval {} – {}",
-            CONFIDENCE * 100.0,
-            f(ci.low),
-            f(ci.high)
-        )
-    } else {
-        format!(
-            "{:.0}% interval {} – {} (min to max: n = {} is too few for {:.0}%)",
-            ci.confidence * 100.0,
-            f(ci.low),
-            f(ci.high),
-            s.n,
-            CONFIDENCE * 100.0
-        )
-    }
-}
-
-/// The mean beside its Student-t interval; a summary from before that interval existed
-/// gets it from the samples.
-fn mean_text(s: &Summary, samples: &[f64], unit: Unit) -> String {
-    let f = |v: f64| format_value(v, unit);
-    let interval: Option<Interval> = s
-        .mean_ci
-        .or_else(|| wasmlab_model::stats::mean_interval(samples));
-    // A few skewed samples can put the t-interval's low end below zero, which no duration
-    // or size can be: it is cut at zero, where the samples allow no less.
-    let floor = if samples.iter().all(|x| *x >= 0.0) {
-        0.0
-    } else {
-        f64::NEG_INFINITY
-    };
-    match interval {
-        Some(i) => format!(
-            "{} ({:.0}% interval {} – {})",
-            f(s.mean),
-            i.confidence * 100.0,
-            f(i.low.max(floor)),
-            f(i.high)
-        ),
-        None => f(s.mean),
-    }
-}
-
 impl Row {
     fn of(o: &Observation, floor: Option<&Observation>, baseline: Option<&Results>) -> Self {
-        let f = |v: f64| format_value(v, o.unit);
         let s = o.summary.as_ref();
+        let of = |v: fn(&wasmlab_model::stats::Summary) -> f64| {
+            s.map(|s| Figure::plain(v(s), o.unit, s.n))
+        };
         let vs_floor = floor
             .filter(|fl| fl.id != o.id && o.kind == Kind::SpawnToExit)
-            .and_then(|fl| {
-                let r = ratio_of_medians(&o.samples, &fl.samples)?;
-                let interval = format!("[{:.2}, {:.2}]", r.interval.low, r.interval.high);
-                Some(if r.is_significant() {
-                    format!("{:.2}× {interval}", r.value)
-                } else {
-                    format!("no measurable difference {interval}")
-                })
-            });
-        let figure = match (status::text(&o.status), s) {
-            (Some(text), _) => text,
-            (None, Some(s)) => f(s.median),
-            (None, None) => "no samples".to_owned(),
-        };
+            .and_then(|fl| ratio_of_medians(&o.samples, &fl.samples));
         Self {
-            id: o.id.to_string(),
+            id: o.id.clone(),
             label: o.label.clone(),
             command: o.command.clone(),
-            status: status::word(&o.status),
+            status: State::of(&o.status),
             reason: status::reason(&o.status).map(str::to_owned),
-            figure,
-            taken_at: o.taken_at.clone(),
             n: s.map_or(0, |s| s.n),
-            median: s.map_or_else(String::new, |s| f(s.median)),
-            min: s.map_or_else(String::new, |s| f(s.min)),
-            max: s.map_or_else(String::new, |s| f(s.max)),
-            mean: s.map_or_else(String::new, |s| f(s.mean)),
-            stddev: s.map_or_else(String::new, |s| f(s.stddev)),
-            p95: s.map_or_else(String::new, |s| f(s.p95)),
-            ci: s.map_or_else(String::new, |s| interval_text(s, o.unit)),
-            mean_ci: s.map_or_else(String::new, |s| mean_text(s, &o.samples, o.unit)),
-            samples_note: s.map_or_else(String::new, |s| match s.n {
-                1 => "one run".to_owned(),
-                n => format!("median of {n}"),
-            }),
-            cv_percent: s.map_or_else(String::new, |s| format!("{:.1}%", s.cv * 100.0)),
+            median: s.map(|s| Figure::median(s, o.unit)),
+            mean: s.map(|s| Figure::mean(s, &o.samples, o.unit)),
+            min: of(|s| s.min),
+            max: of(|s| s.max),
+            stddev: of(|s| s.stddev),
+            cv: s.map(|s| s.cv),
             noisy: s.is_some_and(|s| s.noisy),
             outliers: s.map_or(0, |s| s.outliers.len()),
             vs_floor,
-            raw: s.map_or_else(String::new, |s| format!("{}", s.median)),
             shown: o.shown.clone(),
             change: baseline.and_then(|old| baseline::change(o, old)),
         }
     }
 
     /// A figure no probe recorded in this run: it says so, under its id.
-    fn missing(id: String) -> Self {
+    fn missing(id: Id) -> Self {
         Self {
-            label: id.clone(),
-            status: status::MISSING,
-            figure: status::not_recorded(&id),
+            label: id.to_string(),
             id,
+            status: State::Missing,
             command: String::new(),
             reason: None,
-            taken_at: String::new(),
             n: 0,
-            median: String::new(),
-            min: String::new(),
-            max: String::new(),
-            mean: String::new(),
-            stddev: String::new(),
-            p95: String::new(),
-            ci: String::new(),
-            mean_ci: String::new(),
-            samples_note: String::new(),
-            cv_percent: String::new(),
+            median: None,
+            mean: None,
+            min: None,
+            max: None,
+            stddev: None,
+            cv: None,
             noisy: false,
             outliers: 0,
             vs_floor: None,
-            raw: String::new(),
             shown: None,
             change: None,
         }
@@ -942,6 +841,6 @@ mod tests {
         let servers = servers(&r, None);
         let names: Vec<&str> = servers.iter().map(|s| s.server.as_str()).collect();
         assert_eq!(names, [NATIVE_PROCESS.label]);
-        assert_eq!(levels(&servers), ["10"]);
+        assert_eq!(levels(&servers), [10]);
     }
 }

@@ -3,11 +3,13 @@
 //! inert.
 
 use super::page::Template;
+use crate::sections::Format;
 use std::collections::HashMap;
 
 pub const MARKDOWN: Template = Template {
     file_name: "lab12.md",
     template: "lab12.md.tera",
+    format: Format::Markdown,
 };
 
 /// The `md` filter: escapes what would break a table cell or become markup.

@@ -1,6 +1,7 @@
 //! One output format per file, behind one trait: the page, the hand-in Markdown, the CSV.
 
 mod csv;
+mod filters;
 mod html;
 mod markdown;
 mod page;
@@ -21,6 +22,7 @@ pub fn write_all(view: &View, results: &Results, templates: &Templates, out: &Pa
     tera.autoescape_on(vec![".html.tera"]);
     tera.register_filter("md", markdown::md_filter);
     tera.register_filter("code", markdown::code_filter);
+    filters::register(&mut tera);
     let page = Page {
         view,
         results,

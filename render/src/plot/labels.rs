@@ -179,4 +179,57 @@ mod tests {
         let short = short(&twins, FITS);
         assert_ne!(short[0], short[1]);
     }
+
+    #[test]
+    fn distinct_labels_stay_distinct_and_short_ones_stay_as_they_are() {
+        let words = [
+            "wasm",
+            "embedded wasmtime",
+            "(cranelift)",
+            "(Winch)",
+            "precompiled",
+            "JIT",
+        ];
+        // Every label of up to three of those words, with a long shared middle when `long`.
+        let mut labels: Vec<String> = Vec::new();
+        for a in words {
+            for b in words {
+                for long in [false, true] {
+                    let middle = if long {
+                        " with a long description that only a wide chart could hold whole, "
+                    } else {
+                        " "
+                    };
+                    labels.push(format!("{a}{middle}{b}"));
+                }
+            }
+        }
+        labels.sort();
+        labels.dedup();
+        let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        for fits in [24, 56, FITS] {
+            let short = short(&refs, fits);
+            let mut seen = short.clone();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(
+                seen.len(),
+                short.len(),
+                "two labels read alike at {fits}: {short:?}"
+            );
+        }
+        assert_eq!(
+            short(&["native process", "ctr + runc"], FITS),
+            ["native process", "ctr + runc"]
+        );
+    }
+
+    #[test]
+    fn an_aside_that_tells_nothing_apart_goes() {
+        assert_eq!(
+            short(&["wasm, embedded wasmtime (cranelift), precompiled"], FITS),
+            ["wasm, embedded wasmtime, precompiled"]
+        );
+        assert_eq!(asides("a (b) c (d e)"), ["b", "d e"]);
+    }
 }
