@@ -609,7 +609,16 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let mut child = measure()
-        .args(["run", "--probe", "ctr", "--runs", "5", "--warmup", "0", "--results"])
+        .args([
+            "run",
+            "--probe",
+            "ctr",
+            "--runs",
+            "5",
+            "--warmup",
+            "0",
+            "--results",
+        ])
         .arg(dir.path().join("results.json"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -617,7 +626,10 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
         .unwrap();
     let prefix = format!("wasmlab-{}-", child.id());
     let ours = |what: &str| {
-        let out = Command::new("ctr").args([what, "ls", "-q"]).output().unwrap();
+        let out = Command::new("ctr")
+            .args([what, "ls", "-q"])
+            .output()
+            .unwrap();
         stdout(&out)
             .split_whitespace()
             .filter(|id| id.starts_with(&prefix))
@@ -628,18 +640,35 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
     while ours("containers").is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!ours("containers").is_empty(), "the ctr probe made no container in 120 s");
+    assert!(
+        !ours("containers").is_empty(),
+        "the ctr probe made no container in 120 s"
+    );
     let children = children_of(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
     let next = measure()
-        .args(["run", "--probe", "size", "--runs", "1", "--warmup", "0", "--results"])
+        .args([
+            "run",
+            "--probe",
+            "size",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--results",
+        ])
         .arg(dir.path().join("next.json"))
         .output()
         .unwrap();
     assert!(next.status.success(), "{}", stderr(&next));
-    assert_eq!(ours("containers"), Vec::<String>::new(), "{}", stderr(&next));
+    assert_eq!(
+        ours("containers"),
+        Vec::<String>::new(),
+        "{}",
+        stderr(&next)
+    );
     assert_eq!(ours("tasks"), Vec::<String>::new(), "{}", stderr(&next));
     let shims: Vec<u32> = measure::procfs::processes()
         .unwrap()
@@ -647,7 +676,11 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
         .filter(|p| p.args.iter().any(|a| a.starts_with(&prefix)))
         .map(|p| p.pid)
         .collect();
-    assert_eq!(gone(&shims, Duration::from_secs(10)), Vec::<u32>::new(), "shims left");
+    assert_eq!(
+        gone(&shims, Duration::from_secs(10)),
+        Vec::<u32>::new(),
+        "shims left"
+    );
 }
 
 /// `measure` killed with SIGKILL while it serves: the servers it started die with it (they
@@ -656,7 +689,16 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
 fn a_killed_server_run_leaves_no_server() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = measure()
-        .args(["run", "--probe", "server", "--runs", "1", "--warmup", "0", "--results"])
+        .args([
+            "run",
+            "--probe",
+            "server",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--results",
+        ])
         .arg(dir.path().join("results.json"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -668,7 +710,10 @@ fn a_killed_server_run_leaves_no_server() {
         children = children_of(child.id());
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!children.is_empty(), "the server probe started nothing in 60 s");
+    assert!(
+        !children.is_empty(),
+        "the server probe started nothing in 60 s"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());

@@ -516,12 +516,29 @@ fn common_form(commands: &[&str]) -> String {
         .join(" ")
 }
 
-/// Skipped and failed observations grouped by status and reason, in the order of the file.
+/// Skipped and failed observations grouped by status and reason, in the order of the file;
+/// with them, measured figures whose later run did not measure (the figure is kept from its
+/// own run, and the id says which).
 fn not_measured(results: &Results) -> Vec<NotMeasured> {
     let mut out: Vec<NotMeasured> = Vec::new();
-    for o in results.observations.iter().filter(|o| !o.is_measured()) {
-        let state = State::of(&o.status);
-        let reason = status::reason(&o.status).unwrap_or_default().to_owned();
+    let outcomes = results
+        .observations
+        .iter()
+        .filter_map(|o| match &o.later_attempt {
+            _ if !o.is_measured() => Some((&o.status, &o.command, o.id.to_string())),
+            Some(later) => Some((
+                &later.status,
+                &later.command,
+                format!(
+                    "{} (in invocation {}; its figure is kept from invocation {})",
+                    o.id, later.invocation, o.invocation
+                ),
+            )),
+            None => None,
+        });
+    for (status, command, id) in outcomes {
+        let state = State::of(status);
+        let reason = status::reason(status).unwrap_or_default().to_owned();
         let i = slot(
             &mut out,
             |g| g.status == state && g.reason == reason,
@@ -533,9 +550,9 @@ fn not_measured(results: &Results) -> Vec<NotMeasured> {
             },
         );
         let group = &mut out[i];
-        group.ids.push(o.id.to_string());
-        if !o.command.is_empty() && !group.commands.contains(&o.command) {
-            group.commands.push(o.command.clone());
+        group.ids.push(id);
+        if !command.is_empty() && !group.commands.contains(command) {
+            group.commands.push(command.clone());
         }
     }
     out
@@ -819,7 +836,7 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmlab_model::metric::{CTR_RUNC, NATIVE_PROCESS, STRESS_TASKS_PER_SECOND};
+    use wasmlab_model::metric::{CTR_RUNC, NATIVE_PROCESS, STARTUP_CLI, STRESS_TASKS_PER_SECOND};
     use wasmlab_model::results::Provenance;
 
     #[test]
@@ -842,5 +859,32 @@ mod tests {
         let names: Vec<&str> = servers.iter().map(|s| s.server.as_str()).collect();
         assert_eq!(names, [NATIVE_PROCESS.label]);
         assert_eq!(levels(&servers), [10]);
+    }
+
+    /// A figure whose later run failed stays measured on the page, and the skipped and
+    /// failed list says which run failed and which run the figure comes from.
+    #[test]
+    fn a_figure_kept_from_an_earlier_run_says_both_runs() {
+        let mut r = Results::new(Provenance::default());
+        r.merge(
+            STARTUP_CLI
+                .of(&CTR_RUNC)
+                .measured("ctr run", vec![0.1, 0.2, 0.15]),
+        );
+        r.invocations.push(wasmlab_model::results::Invocation {
+            number: 2,
+            provenance: Provenance {
+                command_line: "measure run --probe startup".into(),
+                ..Provenance::default()
+            },
+        });
+        r.merge(STARTUP_CLI.of(&CTR_RUNC).failed("ctr run", "interrupted"));
+        let groups = not_measured(&r);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].reason, "interrupted");
+        assert_eq!(
+            groups[0].ids,
+            ["startup.cli.ctr-runc (in invocation 2; its figure is kept from invocation 1)"]
+        );
     }
 }
