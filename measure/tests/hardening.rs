@@ -47,7 +47,9 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let port = http::free_port().unwrap();
         let mut cmd = Command::new(native());
-        cmd.env_clear().env("PORT", port.to_string());
+        cmd.env_clear()
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string());
         Self::start(cmd, SocketAddr::from(([127, 0, 0, 1], port)), dir)
     }
 

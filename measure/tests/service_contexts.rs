@@ -93,6 +93,33 @@ fn get(port: u16, method: &str, path: &str) -> (String, String) {
     )
 }
 
+/// The listening line says where: every interface by default (a server in a container
+/// must be), loopback when `HOST` says so (as measure starts it).
+#[test]
+fn server_listens_where_host_says() {
+    for (host, listening) in [
+        (None, "http://0.0.0.0:"),
+        (Some("127.0.0.1"), "http://127.0.0.1:"),
+    ] {
+        let mut cmd = Command::new(native());
+        cmd.env_clear().env("PORT", "0").stderr(Stdio::piped());
+        if let Some(host) = host {
+            cmd.env("HOST", host);
+        }
+        let mut child = cmd.spawn().expect("start the server");
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(line.contains(listening), "{host:?}: {line}");
+    }
+    let out = native_with(&[("HOST", "localhost")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("HOST"), "{}", stderr(&out));
+}
+
 #[test]
 fn server_answers_routes_on_loopback_and_stops_on_sigterm() {
     let mut child = Command::new(native())

@@ -1,7 +1,11 @@
 //! Which of its three contexts the program runs in, decided from the environment alone.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
 /// Default port of the HTTP server.
 pub const DEFAULT_PORT: u16 = 8080;
+/// Default address it listens on: every interface, as a server in a container must.
+pub const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Context {
@@ -9,8 +13,8 @@ pub enum Context {
     Once,
     /// A CGI-style host (WAGI under Spin) set `REQUEST_METHOD`: answer `path` on stdout.
     Wagi { method: String, path: String },
-    /// Anything else: serve HTTP on `port`.
-    Server { port: u16 },
+    /// Anything else: serve HTTP on `addr` (`HOST`, default every interface, and `PORT`).
+    Server { addr: SocketAddr },
 }
 
 impl Context {
@@ -37,7 +41,15 @@ impl Context {
                 format!("PORT={text:?} is not a port number; set PORT to a number from 0 to 65535")
             })?,
         };
-        Ok(Self::Server { port })
+        let host = match var("HOST") {
+            None => DEFAULT_HOST,
+            Some(text) => text.trim().parse().map_err(|_| {
+                format!("HOST={text:?} is not an IP address; set HOST to one, such as 127.0.0.1")
+            })?,
+        };
+        Ok(Self::Server {
+            addr: SocketAddr::new(host, port),
+        })
     }
 }
 
@@ -73,13 +85,22 @@ mod tests {
     }
 
     #[test]
-    fn server_by_default_on_8080_or_port() {
-        assert_eq!(context(&[]), Ok(Context::Server { port: 8080 }));
+    fn server_by_default_on_every_interface_at_8080_or_host_and_port() {
+        let at = |addr: &str| {
+            Ok(Context::Server {
+                addr: addr.parse().unwrap(),
+            })
+        };
+        assert_eq!(context(&[]), at("0.0.0.0:8080"));
+        assert_eq!(context(&[("PORT", "9000")]), at("0.0.0.0:9000"));
         assert_eq!(
-            context(&[("PORT", "9000")]),
-            Ok(Context::Server { port: 9000 })
+            context(&[("HOST", "127.0.0.1"), ("PORT", "9000")]),
+            at("127.0.0.1:9000")
         );
+        assert_eq!(context(&[("HOST", "::1")]), at("[::1]:8080"));
         let err = context(&[("PORT", "eighty")]).unwrap_err();
         assert!(err.contains("PORT"), "{err}");
+        let err = context(&[("HOST", "localhost")]).unwrap_err();
+        assert!(err.contains("HOST"), "{err}");
     }
 }

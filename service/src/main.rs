@@ -39,20 +39,20 @@ fn main() -> ExitCode {
                 &response,
             ))
         }
-        Context::Server { port } => serve(port),
+        Context::Server { addr } => serve(addr),
     }
 }
 
 #[cfg(not(target_family = "wasm"))]
-fn serve(port: u16) -> ExitCode {
-    match moscow_time::server::serve(port) {
+fn serve(addr: std::net::SocketAddr) -> ExitCode {
+    match moscow_time::server::serve(addr) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
 }
 
 #[cfg(all(target_family = "wasm", not(target_env = "p2")))]
-fn serve(_port: u16) -> ExitCode {
+fn serve(_addr: std::net::SocketAddr) -> ExitCode {
     eprintln!(
         "moscow-time: server mode needs TCP sockets, which WASI preview 1 does not provide; \
          set MODE=once for the CLI, or serve this module as a WAGI handler \

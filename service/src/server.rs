@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -30,18 +30,18 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 pub const GRACE: Duration = Duration::from_secs(5);
 
 /// Serves until SIGTERM or SIGINT. Errors say what to change (for example a busy port).
-pub fn serve(port: u16) -> Result<(), String> {
+pub fn serve(addr: SocketAddr) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     // Connections still open when `run` returns are dropped with the runtime.
-    runtime.block_on(run(port))
+    runtime.block_on(run(addr))
 }
 
-async fn run(port: u16) -> Result<(), String> {
-    let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+async fn run(addr: SocketAddr) -> Result<(), String> {
+    let port = addr.port();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| match e.kind() {

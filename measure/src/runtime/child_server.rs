@@ -196,7 +196,8 @@ impl Launch for Native {
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
         let port = listen.rsplit(':').next().unwrap_or(listen);
         let mut cmd = Command::new(&ctx.native);
-        cmd.env_clear().env("PORT", port);
+        // Loopback only: a server measure starts is never reachable from outside.
+        cmd.env_clear().env("HOST", "127.0.0.1").env("PORT", port);
         cmd
     }
 }
