@@ -5,7 +5,7 @@
 use crate::engine::Engine as Kind;
 use anyhow::{Context as _, Result};
 use std::path::Path;
-use wasmtime::{Config, Engine, Linker, Module, Store, Strategy};
+use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Strategy};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
@@ -127,15 +127,26 @@ impl Output {
     }
 }
 
+/// The most linear memory a guest of the embedded hosts may grow to, whatever the engine:
+/// a guest that grows without end gets a failed `memory.grow` (and, as a rule, a trap)
+/// instead of taking the machine's memory. The service needs a few MiB, a Go module tens.
+pub const MAX_GUEST_MEMORY: usize = 1 << 30;
+
+/// A guest's store data: its WASI context and the bound on its memory.
+pub struct Guest {
+    wasi: WasiP1Ctx,
+    limits: StoreLimits,
+}
+
 /// A WASI preview 1 host: a linker built once, then any number of fresh instances.
 pub struct Host {
-    linker: Linker<WasiP1Ctx>,
+    linker: Linker<Guest>,
 }
 
 impl Host {
     pub fn new(engine: &Engine) -> Result<Self> {
         let mut linker = Linker::new(engine);
-        p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
+        p1::add_to_linker_sync(&mut linker, |guest: &mut Guest| &mut guest.wasi)?;
         Ok(Self { linker })
     }
 
@@ -167,7 +178,14 @@ impl Host {
                 };
             }
         }
-        let mut store = Store::new(module.engine(), builder.build_p1());
+        let guest = Guest {
+            wasi: builder.build_p1(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_GUEST_MEMORY)
+                .build(),
+        };
+        let mut store = Store::new(module.engine(), guest);
+        store.limiter(|guest| &mut guest.limits);
         let instance = self.linker.instantiate(&mut store, module)?;
         Ok(Instance {
             store,
@@ -179,7 +197,7 @@ impl Host {
 
 /// An instance with its store and captured output.
 pub struct Instance {
-    store: Store<WasiP1Ctx>,
+    store: Store<Guest>,
     instance: wasmtime::Instance,
     pub output: Output,
 }

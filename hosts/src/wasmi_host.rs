@@ -11,17 +11,24 @@ use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
 
 type Buffer = Arc<RwLock<Cursor<Vec<u8>>>>;
 
+/// A guest's store data: its WASI context and the same bound on its memory as wasmtime's
+/// guests have ([`crate::wasm::MAX_GUEST_MEMORY`]).
+pub struct Guest {
+    wasi: WasiCtx,
+    limits: wasmi::StoreLimits,
+}
+
 /// An engine and a WASI linker, built once.
 pub struct Host {
     engine: wasmi::Engine,
-    linker: wasmi::Linker<WasiCtx>,
+    linker: wasmi::Linker<Guest>,
 }
 
 impl Host {
     pub fn new() -> Result<Self> {
         let engine = wasmi::Engine::default();
         let mut linker = wasmi::Linker::new(&engine);
-        wasmi_wasi::add_to_linker(&mut linker, |ctx| ctx)
+        wasmi_wasi::add_to_linker(&mut linker, |guest: &mut Guest| &mut guest.wasi)
             .map_err(|e| anyhow!("cannot add WASI to wasmi's linker: {e}"))?;
         Ok(Self { engine, linker })
     }
@@ -58,7 +65,14 @@ impl Host {
                 captured = Some((out, err));
             }
         }
-        let mut store = wasmi::Store::new(&self.engine, builder.build());
+        let guest = Guest {
+            wasi: builder.build(),
+            limits: wasmi::StoreLimitsBuilder::new()
+                .memory_size(crate::wasm::MAX_GUEST_MEMORY)
+                .build(),
+        };
+        let mut store = wasmi::Store::new(&self.engine, guest);
+        store.limiter(|guest| &mut guest.limits);
         let instance = self
             .linker
             .instantiate_and_start(&mut store, module)
@@ -73,7 +87,7 @@ impl Host {
 
 /// An instance with its store and, when captured, its output buffers.
 pub struct Instance {
-    store: wasmi::Store<WasiCtx>,
+    store: wasmi::Store<Guest>,
     instance: wasmi::Instance,
     captured: Option<(Buffer, Buffer)>,
 }

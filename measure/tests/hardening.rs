@@ -617,3 +617,41 @@ fn devices_named_as_files_are_refused_at_once() {
         assert!(started.elapsed() < Duration::from_secs(30), "{args:?}");
     }
 }
+
+/// A module whose `_start` grows its memory by 1 MiB until `memory.grow` fails, then
+/// traps: `(loop (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then
+/// unreachable)) (br 0))`.
+const GROWING_MODULE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+    0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
+    0x07, 0x13, 0x02, // export section: two exports
+    0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
+    0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
+    0x0a, 0x14, 0x01, 0x12, 0x00, // code section: one body of 18 bytes, no locals
+    0x03, 0x40, 0x41, 0x10, 0x40, 0x00, // loop, i32.const 16, memory.grow 0
+    0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b, // i32.const -1, i32.eq, if, unreachable, end
+    0x0c, 0x00, 0x0b, 0x0b, // br 0, end loop, end
+];
+
+/// Every engine bounds a guest's memory alike: growing without end is a trap (exit 125,
+/// one line), never an abort of the host.
+#[test]
+fn a_guest_growing_its_memory_without_end_traps_under_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("grow.wasm");
+    std::fs::write(&module, GROWING_MODULE).unwrap();
+    for engine in ["cranelift", "winch", "pulley", "wasmi"] {
+        let started = Instant::now();
+        let done = measure()
+            .args(["exec", "--engine", engine])
+            .arg(&module)
+            .output()
+            .unwrap();
+        let err = stderr(&done);
+        assert_eq!(done.status.code(), Some(125), "{engine}: {err}");
+        assert!(err.contains("trap"), "{engine}: {err}");
+        assert!(started.elapsed() < Duration::from_secs(120), "{engine}");
+    }
+}
