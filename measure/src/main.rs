@@ -274,18 +274,7 @@ impl Common {
 /// `--guest-timeout`: checked when the arguments are parsed, so a bad value stops `measure
 /// wagi` before it compiles anything.
 fn guest_timeout(text: &str) -> Result<Duration, String> {
-    let max = wagi::Limits::MAX_GUEST_TIMEOUT;
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .filter(|d| !d.is_zero() && *d <= max)
-        .ok_or_else(|| {
-            format!(
-                "expected a number of seconds above 0 and at most {}",
-                max.as_secs()
-            )
-        })
+    seconds_up_to(text, wagi::Limits::MAX_GUEST_TIMEOUT.as_secs_f64())
 }
 
 /// The largest values the measuring options take. Each is checked when the arguments are
@@ -345,14 +334,23 @@ fn stress_levels(text: &str) -> Result<Levels, String> {
     Ok(Levels(levels))
 }
 
-/// A number of seconds above 0 and at most [`MAX_SECONDS`].
+/// A number of seconds from [`MIN_SECONDS`] to [`MAX_SECONDS`].
 fn seconds(text: &str) -> Result<Duration, String> {
+    seconds_up_to(text, MAX_SECONDS)
+}
+
+/// The shortest duration any option takes: below a millisecond, a deadline or interval is
+/// a slip, not a setting (and rounds to nothing at a clock's resolution).
+const MIN_SECONDS: f64 = 0.001;
+
+/// A number of seconds from [`MIN_SECONDS`] to `max`: one rule for every duration option.
+fn seconds_up_to(text: &str, max: f64) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| *s > 0.0 && *s <= MAX_SECONDS)
+        .filter(|s| (MIN_SECONDS..=max).contains(s))
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("expected a number of seconds above 0 and at most {MAX_SECONDS}"))
+        .ok_or_else(|| format!("expected a number of seconds from {MIN_SECONDS} to {max}"))
 }
 
 /// A host `measure spin --host` knows.
@@ -639,6 +637,9 @@ mod tests {
             &["spin", "--starts", "5000"],
             &["spin", "--cold-interval", "nan"],
             &["spin", "--host", "nowhere"],
+            // One rule for every duration: from a millisecond (below it, a slip).
+            &["run", "--timeout", "1e-9"],
+            &["run", "--timeout", "0"],
         ] {
             let err = parse(bad).err().map(|e| e.to_string());
             assert!(err.is_some(), "{bad:?} was accepted");
@@ -648,6 +649,21 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("from 1 to 10000"), "{err}");
+        let err = parse(&["run", "--timeout", "1e-9"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("from 0.001 to 3600"), "{err}");
+        let wagi = |timeout: &str| {
+            Cli::try_parse_from(["measure", "wagi", "--guest-timeout", timeout])
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(wagi("0.001"), None);
+        for bad in ["1e-10", "0", "301"] {
+            let err = wagi(bad).unwrap_or_else(|| panic!("{bad} was accepted"));
+            assert!(err.contains("from 0.001 to 300"), "{bad}: {err}");
+        }
     }
 
     #[test]

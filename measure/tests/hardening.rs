@@ -311,6 +311,21 @@ fn the_wagi_host_refuses_a_control_character_in_the_path() {
     assert_eq!(code, 200);
 }
 
+/// A malformed chunked body is the client's error (400); only one longer than the host
+/// takes is 413.
+#[test]
+fn the_wagi_host_answers_a_malformed_body_with_400() {
+    let server = wagi_host("", &[]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Transfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n0\r\n\r\n"
+    )
+    .unwrap();
+    assert_eq!(status_line(&mut stream), "HTTP/1.1 400 Bad Request");
+}
+
 #[test]
 fn a_bad_guest_timeout_is_refused_at_parsing() {
     for bad in ["0", "-1", "300.5", "1e9", "NaN", "soon"] {

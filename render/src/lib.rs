@@ -52,7 +52,15 @@ pub fn render(
 ) -> Result<()> {
     let data = Results::load(results)?;
     let baseline = baseline
-        .map(|path| Ok::<_, anyhow::Error>((Results::load(path)?, path.display().to_string())))
+        .map(|path| {
+            if !path.exists() {
+                anyhow::bail!(
+                    "--baseline {} does not exist: name the results.json of an earlier run",
+                    path.display()
+                );
+            }
+            Ok((Results::load(path)?, path.display().to_string()))
+        })
         .transpose()?;
     let plots_dir = out.join("plots");
     std::fs::create_dir_all(&plots_dir)

@@ -169,8 +169,10 @@ pub fn parse_response(stdout: &[u8]) -> Result<CgiResponse, String> {
         if name.eq_ignore_ascii_case("status") {
             let code = value.split_whitespace().next().unwrap_or_default();
             status = Some(
+                // HTTP's codes are 100 to 599; the http crate would take up to 999.
                 code.parse::<u16>()
                     .ok()
+                    .filter(|c| (100..=599).contains(c))
                     .and_then(|c| StatusCode::from_u16(c).ok())
                     .ok_or_else(|| format!("bad Status header: {value:?}"))?,
             );
@@ -303,6 +305,8 @@ mod tests {
             (b"Content-Type: text/plain", "no blank line"),
             (b"hello world\n\n", "not a header line"),
             (b"Status: abc\n\n", "bad Status"),
+            (b"Status: 999 Nine\n\n", "bad Status"),
+            (b"Status: 99\n\n", "bad Status"),
             (b"X-Only: 1\n\n", "none of Content-Type"),
         ] {
             let e = parse_response(out).unwrap_err();

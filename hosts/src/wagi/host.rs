@@ -66,6 +66,19 @@ pub struct Host {
 
 /// The engine of the WAGI host: wasmtime's defaults (cranelift, async calls) plus a
 /// pooling allocator, which makes the per-request instance cheap (slots are reused, not
+/// A request body that could not be read: 413 when it is longer than [`MAX_BODY`], 400
+/// when it is malformed (a bad chunk size, a connection closed mid-body).
+fn body_error_status(e: &axum::Error) -> StatusCode {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return StatusCode::PAYLOAD_TOO_LARGE;
+        }
+        cause = c.source();
+    }
+    StatusCode::BAD_REQUEST
+}
+
 /// mapped and unmapped each time), and epoch interruption, which bounds a guest.
 pub fn engine() -> Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
@@ -183,7 +196,7 @@ impl Host {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, MAX_BODY)
             .await
-            .map_err(|e| (StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")))?;
+            .map_err(|e| (body_error_status(&e), format!("request body: {e}")))?;
         let component = &self.app.components[route.component];
         let mut env = cgi::environment(&parts, body.len(), route, peers);
         env.extend(component.environment.iter().cloned());

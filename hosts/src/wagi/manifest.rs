@@ -178,6 +178,9 @@ impl App {
                     components.len() - 1
                 }
             };
+            if routes.iter().any(|r: &Route| r.pattern == pattern) {
+                bail!("route {pattern:?} is listed twice: each route serves one component");
+            }
             routes.push(Route {
                 matcher: matcher(&pattern)?,
                 pattern,
@@ -402,6 +405,10 @@ command = "make"
             (
                 "spin_manifest_version = 2\n[application]\nname = \"x\"\n",
                 "no [[trigger.http]]",
+            ),
+            (
+                &GOOD.replace("route = \"/admin\"", "route = \"/...\""),
+                "listed twice",
             ),
         ];
         for (text, expected) in cases {
