@@ -544,17 +544,7 @@ fn an_interrupted_stress_run_leaves_nothing_behind() {
         .spawn()
         .unwrap();
     let prefix = format!("wasmlab-{}-", child.id());
-    let in_namespace = || {
-        let out = Command::new("ctr")
-            .args(["-n", api::NAMESPACE, "containers", "ls", "-q"])
-            .output()
-            .unwrap();
-        stdout(&out)
-            .split_whitespace()
-            .filter(|id| id.starts_with(&prefix))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let in_namespace = || ctr_listed(api::NAMESPACE, "containers", &prefix);
     // Interrupt once its tasks are running.
     let deadline = Instant::now() + Duration::from_secs(60);
     while in_namespace().is_empty() && Instant::now() < deadline {
@@ -608,34 +598,13 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
     }
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = measure()
-        .args([
-            "run",
-            "--probe",
-            "ctr",
-            "--runs",
-            "5",
-            "--warmup",
-            "0",
-            "--results",
-        ])
-        .arg(dir.path().join("results.json"))
+    let mut child = run_command(&dir.path().join("results.json"), &["ctr"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let prefix = format!("wasmlab-{}-", child.id());
-    let ours = |what: &str| {
-        let out = Command::new("ctr")
-            .args([what, "ls", "-q"])
-            .output()
-            .unwrap();
-        stdout(&out)
-            .split_whitespace()
-            .filter(|id| id.starts_with(&prefix))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let ours = |what: &str| ctr_listed(ctr::NAMESPACE, what, &prefix);
     let deadline = Instant::now() + Duration::from_secs(120);
     while ours("containers").is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
@@ -648,18 +617,7 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
-    let next = measure()
-        .args([
-            "run",
-            "--probe",
-            "size",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--results",
-        ])
-        .arg(dir.path().join("next.json"))
+    let next = run_command(&dir.path().join("next.json"), &["size"])
         .output()
         .unwrap();
     assert!(next.status.success(), "{}", stderr(&next));
@@ -688,18 +646,7 @@ fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
 #[test]
 fn a_killed_server_run_leaves_no_server() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = measure()
-        .args([
-            "run",
-            "--probe",
-            "server",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--results",
-        ])
-        .arg(dir.path().join("results.json"))
+    let mut child = run_command(&dir.path().join("results.json"), &["server"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -18,18 +18,36 @@ use wasmlab_hosts::http;
 /// waits 10 s before SIGKILL).
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
-/// A wasm module whose `_start` loops for ever, assembled by hand (no wat parser needed):
-/// `(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))`.
-const LOOPING_MODULE: &[u8] = &[
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
-    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-    0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
-    0x07, 0x13, 0x02, // export section: two exports
-    0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
-    0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
-    0x0a, 0x09, 0x01, 0x07, 0x00, // code section: one body of 7 bytes, no locals
-    0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, // loop, br 0, end, end
+/// A WASI command module assembled by hand (no wat parser needed): one page of memory
+/// exported as `memory`, and `_start` with `body` (its code, without locals or the end).
+fn command_module(body: &[u8]) -> Vec<u8> {
+    let header: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+        0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+        0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
+        0x07, 0x13, 0x02, // export section: two exports
+        0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
+        0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
+    ];
+    // The one body: no locals, the code, `end`.
+    let size = body.len() as u8 + 2;
+    let mut module = header.to_vec();
+    module.extend([0x0a, size + 2, 0x01, size, 0x00]);
+    module.extend(body);
+    module.push(0x0b);
+    module
+}
+
+/// `_start` loops for ever: `(loop (br 0))`.
+const LOOPING: &[u8] = &[0x03, 0x40, 0x0c, 0x00, 0x0b];
+
+/// `_start` grows its memory by 1 MiB until `memory.grow` fails, then traps: `(loop (if
+/// (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then unreachable)) (br 0))`.
+const GROWING: &[u8] = &[
+    0x03, 0x40, 0x41, 0x10, 0x40, 0x00, // loop, i32.const 16, memory.grow 0
+    0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b, // i32.const -1, i32.eq, if, unreachable, end
+    0x0c, 0x00, 0x0b, // br 0, end loop
 ];
 
 /// A process that is killed if the test ends while it still runs.
@@ -162,7 +180,7 @@ fn wagi_host(extra: &str, args: &[&str]) -> Server {
         wasm().display().to_string()
     );
     std::fs::write(&manifest, text).unwrap();
-    std::fs::write(dir.path().join("loop.wasm"), LOOPING_MODULE).unwrap();
+    std::fs::write(dir.path().join("loop.wasm"), command_module(LOOPING)).unwrap();
     Server::wagi(&manifest, args, dir)
 }
 
@@ -579,20 +597,7 @@ fn a_missing_default_manifest_is_one_line_naming_how_to_give_one() {
 fn devices_named_as_files_are_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.json");
-    let wrote = measure()
-        .args([
-            "run",
-            "--probe",
-            "size",
-            "--runs",
-            "1",
-            "--warmup",
-            "0",
-            "--results",
-        ])
-        .arg(&results)
-        .output()
-        .unwrap();
+    let wrote = run_command(&results, &["size"]).output().unwrap();
     assert!(results.is_file(), "{}", stderr(&wrote));
     let out = dir.path().join("out");
     let cases: Vec<Vec<std::ffi::OsString>> = vec![
@@ -633,30 +638,13 @@ fn devices_named_as_files_are_refused_at_once() {
     }
 }
 
-/// A module whose `_start` grows its memory by 1 MiB until `memory.grow` fails, then
-/// traps: `(loop (if (i32.eq (memory.grow (i32.const 16)) (i32.const -1)) (then
-/// unreachable)) (br 0))`.
-const GROWING_MODULE: &[u8] = &[
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
-    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-    0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
-    0x07, 0x13, 0x02, // export section: two exports
-    0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
-    0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
-    0x0a, 0x14, 0x01, 0x12, 0x00, // code section: one body of 18 bytes, no locals
-    0x03, 0x40, 0x41, 0x10, 0x40, 0x00, // loop, i32.const 16, memory.grow 0
-    0x41, 0x7f, 0x46, 0x04, 0x40, 0x00, 0x0b, // i32.const -1, i32.eq, if, unreachable, end
-    0x0c, 0x00, 0x0b, 0x0b, // br 0, end loop, end
-];
-
 /// Every engine bounds a guest's memory alike: growing without end is a trap (exit 125,
 /// one line), never an abort of the host.
 #[test]
 fn a_guest_growing_its_memory_without_end_traps_under_every_engine() {
     let dir = tempfile::tempdir().unwrap();
     let module = dir.path().join("grow.wasm");
-    std::fs::write(&module, GROWING_MODULE).unwrap();
+    std::fs::write(&module, command_module(GROWING)).unwrap();
     for engine in ["cranelift", "winch", "pulley", "wasmi"] {
         let started = Instant::now();
         let done = measure()

@@ -39,6 +39,20 @@ pub fn measure() -> Command {
     cmd
 }
 
+/// The ids that `ctr -n NAMESPACE <what> ls -q` lists (`containers`, `tasks`) starting with
+/// `prefix`.
+pub fn ctr_listed(namespace: &str, what: &str, prefix: &str) -> Vec<String> {
+    let out = Command::new("ctr")
+        .args(["-n", namespace, what, "ls", "-q"])
+        .output()
+        .expect("run ctr");
+    stdout(&out)
+        .split_whitespace()
+        .filter(|id| id.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The native binary with exactly `env`.
 pub fn native_with(env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(native());
@@ -125,6 +139,14 @@ pub fn docker_ready(test: &str) -> bool {
 
 /// `measure run` of some probes into `results`, with `extra` environment.
 pub fn measure_run(results: &std::path::Path, probes: &[&str], extra: &[(&str, &str)]) -> Output {
+    run_command(results, probes)
+        .envs(extra.iter().copied())
+        .output()
+        .expect("run measure")
+}
+
+/// The command `measure_run` runs: two runs of each of `probes`, no warmup.
+pub fn run_command(results: &std::path::Path, probes: &[&str]) -> Command {
     let (_, _) = (native(), wasm()); // a clear message when not run through `make test`
     let mut cmd = measure();
     cmd.args(["run", "--runs", "2", "--warmup", "0", "--results"])
@@ -132,9 +154,7 @@ pub fn measure_run(results: &std::path::Path, probes: &[&str], extra: &[(&str, &
     for p in probes {
         cmd.args(["--probe", p]);
     }
-    cmd.envs(extra.iter().copied())
-        .output()
-        .expect("run measure")
+    cmd
 }
 
 /// The observation `id` of a results file.
