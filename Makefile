@@ -7,6 +7,15 @@ WASM_TARGET   := wasm32-wasip1
 # WASI 0.2: the server context as a wasi:http component.
 HTTP_TARGET   := wasm32-wasip2
 
+# The wasip2 server exports the wasi:http proxy world only. Linked as a binary is by
+# default, with wasi-libc's crt1-command.o, it would also export wasi:cli/run, listed
+# first, which runwasi's shim runs as a command. Without crt objects (as a cdylib links;
+# wit-bindgen runs the constructors on the first call of the handler) it has no `run`;
+# `cargo rustc` gives these flags to the binary alone, so its dependencies and the native
+# and wasip1 builds are as before.
+HTTP_LIBC      = $(shell rustc --print sysroot)/lib/rustlib/$(HTTP_TARGET)/lib/self-contained
+HTTP_PROXY_ONLY = -C link-self-contained=no -L native=$(HTTP_LIBC) -C link-arg=--no-entry
+
 # The artifacts, named once here; `measure` and the tests read them from the environment.
 export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
@@ -59,7 +68,7 @@ export REPORT_TARGETS := --lib --bins $(BENCHES)
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
-	$(CARGO) build --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time
+	$(CARGO) rustc --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time -- $(HTTP_PROXY_ONLY)
 	$(CARGO) build --release $(WORKSPACE) $(REPORT_TARGETS)
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
