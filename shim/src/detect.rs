@@ -94,6 +94,20 @@ fn is_interface(name: &str, interface: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('@'))
 }
 
+/// The service's wasm32-wasip2 build (`make build`; `WASI_HTTP_COMPONENT` names it there).
+#[cfg(test)]
+pub fn service_component() -> Vec<u8> {
+    let path = std::env::var_os("WASI_HTTP_COMPONENT").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/wasm32-wasip2/dist/moscow-time.wasm")
+        },
+        std::path::PathBuf::from,
+    );
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; `make build` builds it", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +184,20 @@ mod tests {
     fn a_truncated_component_is_an_error() {
         let wasm = exporting(&["wasi:cli/run@0.2.0"]);
         assert!(role(&wasm[..wasm.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn the_service_component_exports_the_proxy_world_only() {
+        // runwasi's shim runs the first of `wasi:cli/run` and the handler it finds, so a
+        // `run` export listed first would make it run the server as a command (and fail).
+        let exports = component_exports(&service_component()).unwrap();
+        assert!(
+            exports.iter().any(|name| is_interface(name, HTTP_HANDLER)),
+            "{exports:?}"
+        );
+        assert!(
+            !exports.iter().any(|name| is_interface(name, CLI_RUN)),
+            "{exports:?}"
+        );
     }
 }

@@ -392,9 +392,14 @@ fn status(code: StatusCode) -> Response<HyperOutgoingBody> {
     response
 }
 
-/// An error with its causes (and a trap's wasm backtrace) on one line of stderr.
+/// An error with its causes on one line of stderr; for a trap, only what trapped (its
+/// wasm backtrace names functions by index, and a panicking guest has printed its own
+/// message just before).
 fn one_line(err: wasmtime::Error) -> String {
-    let text = format!("{:#}", anyhow::Error::from(err));
+    let text = match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{:#}", anyhow::Error::from(err)),
+    };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -749,18 +754,10 @@ mod tests {
         assert!(GRACE + Duration::from_millis(500) < Duration::from_secs(5));
     }
 
-    /// The service's wasm32-wasip2 build (`make build`), served as the shim serves it.
+    /// The service's wasm32-wasip2 build, served as the shim serves it.
     #[test]
     fn the_service_component_answers_its_routes() {
-        let path = std::env::var_os("WASI_HTTP_COMPONENT").map_or_else(
-            || {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../target/wasm32-wasip2/dist/moscow-time.wasm")
-            },
-            std::path::PathBuf::from,
-        );
-        let wasm = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; `make build` builds it", path.display()));
+        let wasm = crate::detect::service_component();
         assert_eq!(crate::detect::role(&wasm).unwrap(), Role::HttpProxy);
         let server = Server::start(&wasm, Duration::from_secs(5));
         let (status, body) = request(server.addr, "GET", "/api/time");

@@ -45,6 +45,15 @@ fn main() {
         std::process::exit(print_version());
     }
 
+    // The shim runs in containerd's environment, where RUST_BACKTRACE=1 (left by a
+    // developer's shell) would make every error value anyhow and wasmtime create capture
+    // a backtrace, which a server pays on each request (several percent of its
+    // throughput). Only captured backtraces are turned off: panics keep theirs. Set while
+    // the process has one thread, as `set_var` requires.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+
     // Must happen before `run`, which forks the zygote that every container process is
     // cloned from: containers inherit this open directory and, inside their own mount
     // namespace, could not reach the host's cache directory by path. Failure is kept,
