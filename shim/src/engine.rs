@@ -29,13 +29,18 @@ pub fn new(compiler: &str, role: Role) -> Result<Engine> {
     // A request's deadline is enforced by epoch interruption (see http_proxy.rs): the
     // compiled code checks the epoch at loop headers and function entries.
     config.epoch_interruption(true);
+    pooled_or_not(config, pooling())
+}
+
+/// An engine of `config` with the pooling allocator `pool`, or without it if the pool
+/// cannot be had: it is one large reservation of address space, which a limit on it
+/// (`ulimit -v`, overcommit settings) can refuse; instances then cost an mmap and a
+/// munmap each, slower but correct.
+fn pooled_or_not(config: Config, pool: PoolingAllocationConfig) -> Result<Engine> {
     let mut pooled = config.clone();
-    pooled.allocation_strategy(pooling());
+    pooled.allocation_strategy(pool);
     match Engine::new(&pooled) {
         Ok(engine) => Ok(engine),
-        // The pool is one large reservation of address space, which a limit on it
-        // (`ulimit -v`, overcommit settings) can refuse; instances then cost an mmap and
-        // munmap each, slower but correct.
         Err(err) => {
             eprintln!(
                 "containerd-shim-wasmtime: warning: the pooling allocator is unavailable \
@@ -126,6 +131,23 @@ mod tests {
             }
         }
         assert!(new("v8", Role::Module).is_err());
+    }
+
+    #[test]
+    fn a_pool_that_cannot_be_reserved_falls_back_to_on_demand() {
+        // More address space than a 64-bit process has: 2^32 slots of 4 GiB.
+        let mut impossible = pooling();
+        impossible.total_memories(u32::MAX);
+        let mut config = base_config("cranelift").unwrap();
+        config.epoch_interruption(true);
+        assert!(Engine::new(config.clone().allocation_strategy(impossible.clone())).is_err());
+        let engine = pooled_or_not(config, impossible).unwrap();
+        // It runs instances all the same.
+        let wasm = wat::parse_str("(module (memory 1))").unwrap();
+        let module = wasmtime::Module::new(&engine, wasm).unwrap();
+        let mut store = wasmtime::Store::new(&engine, ());
+        store.set_epoch_deadline(1);
+        wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
     }
 
     #[test]

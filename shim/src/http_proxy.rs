@@ -44,10 +44,10 @@ const DEFAULT_BACKLOG: u32 = 100;
 /// How long a connection may take to send a complete request head, counted from when
 /// the server starts reading one: a stalled client, an idle kept-alive connection or a
 /// half-sent request is closed after this (hyper has no limit unless told).
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// After SIGTERM, how long requests in progress (and heads still being sent) get before
 /// the server is gone: within the 5 s a stop is promised, whatever clients do.
-pub const GRACE: Duration = Duration::from_secs(4);
+const GRACE: Duration = Duration::from_secs(4);
 /// How often the epoch advances. A guest that computes yields to the runtime at every
 /// tick, so its deadline can fire and other requests are served beside it; the deadline
 /// is met to within a tick.

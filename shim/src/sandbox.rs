@@ -53,7 +53,7 @@ fn exit_on_panic() {
 
 /// Exits on SIGTERM/SIGINT as if killed by them (128 + signal). The container process is
 /// PID 1 of its pid namespace, and the kernel drops signals PID 1 has no handler for; a
-/// WASI preview 1 guest cannot install one. Without this, `ctr task kill`, a pod's
+/// WASI guest cannot install one. Without this, `ctr task kill`, a pod's
 /// graceful stop or an interrupted `ctr run` (which forwards signals) would be ignored
 /// until SIGKILL.
 fn exit_on_termination_signals() -> Result<()> {
@@ -75,7 +75,10 @@ async fn run(ctx: &impl RuntimeContext) -> Result<i32> {
     let wasm = source.as_bytes()?;
     let role = crate::detect::role(&wasm)?;
     if role != Role::Module && func != "_start" {
-        anyhow::bail!("`#{func}` in the entrypoint names a function of a core module; a component runs by its exports");
+        anyhow::bail!(
+            "`#{func}` in the entrypoint names a function of a core module; \
+             a component runs by its exports"
+        );
     }
     let engine = engine::new(ENGINE.get().map_or("cranelift", |e| e.engine), role)?;
     match role {

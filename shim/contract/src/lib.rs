@@ -1,5 +1,6 @@
 //! What `containerd-shim-wasmtime-v1` and `measure` must agree on, in one place: the
-//! bench empties and checks the shim's compile cache, and names its runtime to containerd.
+//! bench empties and checks the shim's compile cache, names its runtime to containerd, and
+//! configures the shim's `wasi:http` server through the container's environment.
 //! No dependencies, so `measure` builds without the shim's.
 
 /// containerd's runtime name for the shim (cranelift); containerd maps it to
