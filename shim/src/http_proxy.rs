@@ -749,9 +749,9 @@ mod tests {
         let mut looping = TcpStream::connect(server.addr).unwrap();
         write!(looping, "GET / HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
         std::thread::sleep(Duration::from_millis(200));
+        // The grace period, then the runtime's teardown: within the 5 s promised.
         let took = server.stop();
-        assert!(took < GRACE + Duration::from_millis(500), "{took:?}");
-        assert!(GRACE + Duration::from_millis(500) < Duration::from_secs(5));
+        assert!(took >= GRACE && took < Duration::from_secs(5), "{took:?}");
     }
 
     /// The service's wasm32-wasip2 build, served as the shim serves it.
