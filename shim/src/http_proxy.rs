@@ -741,6 +741,29 @@ mod tests {
     }
 
     #[test]
+    fn a_request_head_never_finished_is_dropped_at_the_header_timeout() {
+        let server = Server::start(&handler(RETURN, TRAP), Duration::from_secs(5));
+        let mut stalled = TcpStream::connect(server.addr).unwrap();
+        let start = Instant::now();
+        write!(stalled, "GET / HTTP/1.1\r\nHost: te").unwrap();
+        stalled.set_read_timeout(Some(HEADER_TIMEOUT * 2)).unwrap();
+        // Closed (hyper answers 408 first or not at all), not left open.
+        let mut answer = Vec::new();
+        let _ = stalled.read_to_end(&mut answer);
+        let took = start.elapsed();
+        assert!(
+            answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+        assert!(
+            took >= HEADER_TIMEOUT && took < HEADER_TIMEOUT + Duration::from_secs(1),
+            "{took:?}"
+        );
+        server.stop();
+    }
+
+    #[test]
     fn a_stop_ends_within_the_grace_whatever_clients_do() {
         let server = Server::start(&handler(LOOP, TRAP), Duration::from_secs(30));
         // A request head that is never finished, and a guest that never finishes.
