@@ -7,12 +7,12 @@ WASM_TARGET   := wasm32-wasip1
 # WASI 0.2: the server context as a wasi:http component.
 HTTP_TARGET   := wasm32-wasip2
 
-# The wasip2 server exports the wasi:http proxy world only. Linked as a binary is by
+# The wasip2 server exports the wasi:http proxy world only. Linked as binaries are by
 # default, with wasi-libc's crt1-command.o, it would also export wasi:cli/run, listed
-# first, which runwasi's shim runs as a command. Without crt objects (as a cdylib links;
-# wit-bindgen runs the constructors on the first call of the handler) it has no `run`;
-# `cargo rustc` gives these flags to the binary alone, so its dependencies and the native
-# and wasip1 builds are as before.
+# first, and runwasi's shim would run it as a command. Linked without crt objects, as a
+# cdylib is (wit-bindgen runs the constructors on the handler's first call), it has no
+# `run`. `cargo rustc` gives these flags to that binary alone: its dependencies and the
+# native and wasip1 builds are as before. A plain `cargo build` of it links a command.
 HTTP_LIBC      = $(shell rustc --print sysroot)/lib/rustlib/$(HTTP_TARGET)/lib/self-contained
 HTTP_PROXY_ONLY = -C link-self-contained=no -L native=$(HTTP_LIBC) -C link-arg=--no-entry
 
