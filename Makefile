@@ -7,6 +7,15 @@ WASM_TARGET   := wasm32-wasip1
 # WASI 0.2: the server context as a wasi:http component.
 HTTP_TARGET   := wasm32-wasip2
 
+# The wasip2 server exports the wasi:http proxy world only. Linked as binaries are by
+# default, with wasi-libc's crt1-command.o, it would also export wasi:cli/run, listed
+# first, and runwasi's shim would run it as a command. Linked without crt objects, as a
+# cdylib is (wit-bindgen runs the constructors on the handler's first call), it has no
+# `run`. `cargo rustc` gives these flags to that binary alone: its dependencies and the
+# native and wasip1 builds are as before. A plain `cargo build` of it links a command.
+HTTP_LIBC      = $(shell rustc --print sysroot)/lib/rustlib/$(HTTP_TARGET)/lib/self-contained
+HTTP_PROXY_ONLY = -C link-self-contained=no -L native=$(HTTP_LIBC) -C link-arg=--no-entry
+
 # The artifacts, named once here; `measure` and the tests read them from the environment.
 export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
@@ -60,7 +69,7 @@ export REPORT_TARGETS := --lib --bins $(BENCHES)
 build:
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
-	$(CARGO) build --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time
+	$(CARGO) rustc --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time -- $(HTTP_PROXY_ONLY)
 	$(CARGO) build --release $(WORKSPACE) $(REPORT_TARGETS)
 
 # In-process phases (criterion); `measure run` imports their results into results.json.

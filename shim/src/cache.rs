@@ -1,8 +1,8 @@
-//! Ahead-of-time compilation cache for core wasm modules.
+//! Ahead-of-time compilation cache for core wasm modules and components.
 //!
-//! Compiling a module with cranelift dominates a cold container start, so the compiled
-//! artifact (`Module::serialize`) is kept on the host and mapped back in with
-//! `Module::deserialize_open_file` on later starts.
+//! Compiling with cranelift dominates a cold container start, so the compiled artifact
+//! (`Module::serialize`, `Component::serialize`) is kept on the host and loaded back on
+//! later starts.
 //!
 //! The cache is a *directory handle*, not a path: `run_wasi` runs inside the container,
 //! after libcontainer has pivoted into the container's rootfs, where the host's
@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -22,6 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 use wasmlab_shim_contract::CACHED_MODULE_EXTENSION;
@@ -62,12 +63,15 @@ impl Cache {
         Ok(Self { dir: dir.into() })
     }
 
-    /// The cache key of `wasm` for `engine`: a hex sha256 over the module's sha256 and the
-    /// engine's compatibility hash (wasmtime version, target, compiler settings), so a
-    /// changed module or a changed engine never picks up a stale artifact.
-    pub fn key(engine: &Engine, wasm: &[u8]) -> String {
+    /// The cache key of `wasm` compiled as a `T` for `engine`: a hex sha256 over the kind
+    /// of artifact, the binary's sha256 and the engine's compatibility hash (wasmtime
+    /// version, target, compiler settings), so a changed binary or a changed engine never
+    /// picks up a stale artifact, and a module and a component never share an entry.
+    pub fn key<T: Artifact>(engine: &Engine, wasm: &[u8]) -> String {
         let mut hasher = Sha256Hasher(Sha256::new());
-        hasher.0.update(b"wasmlab-shim/v1\0");
+        hasher.0.update(b"wasmlab-shim/v2\0");
+        hasher.0.update(T::KIND.as_bytes());
+        hasher.0.update(b"\0");
         hasher.0.update(Sha256::digest(wasm));
         engine.precompile_compatibility_hash().hash(&mut hasher);
         hasher
@@ -78,33 +82,33 @@ impl Cache {
             .collect()
     }
 
-    /// The compiled module stored under `key`, or `None` if there is none.
-    pub fn load(&self, engine: &Engine, key: &str) -> Result<Option<Module>> {
+    /// The artifact stored under `key`, or `None` if there is none.
+    pub fn load<T: Artifact>(&self, engine: &Engine, key: &str) -> Result<Option<T>> {
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         let file = match rustix::fs::openat(&self.dir, file_name(key), flags, Mode::empty()) {
             Ok(fd) => File::from(fd),
             Err(rustix::io::Errno::NOENT) => return Ok(None),
-            Err(err) => return Err(io::Error::from(err)).context("opening cached module"),
+            Err(err) => return Err(io::Error::from(err)).context("opening cached artifact"),
         };
-        // SAFETY: `Module::deserialize_open_file` trusts the file to be an artifact that
-        // wasmtime itself produced and that does not change while mapped. Both hold:
+        // SAFETY: deserializing trusts the file to be an artifact that wasmtime itself
+        // produced and that does not change while it is read or mapped. Both hold:
         // - `open` only accepts a directory owned by us (root under containerd) and not
         //   writable by anyone else, and the only writer is `store` below;
-        // - `store` writes a complete `Module::serialize` output under a temporary name
-        //   and renames it into place, so a file under a key is never partial and never
-        //   modified afterwards (a replacement is a new inode; this mapping keeps the old);
-        // - the key covers the engine's compatibility hash, and wasmtime additionally
-        //   checks the artifact's header against this engine and rejects a mismatch.
-        let module = unsafe { Module::deserialize_open_file(engine, file) }
-            .map_err(anyhow::Error::from)
-            .context("deserializing cached module")?;
-        Ok(Some(module))
+        // - `store` writes a complete serialized artifact under a temporary name and
+        //   renames it into place, so a file under a key is never partial and never
+        //   modified afterwards (a replacement is a new inode; a mapping keeps the old);
+        // - the key covers the artifact's kind and the engine's compatibility hash, and
+        //   wasmtime additionally checks the artifact's header against this engine and
+        //   rejects a mismatch.
+        let artifact = unsafe { T::deserialize(engine, file) }
+            .with_context(|| format!("deserializing cached {}", T::KIND))?;
+        Ok(Some(artifact))
     }
 
-    /// Stores `module` under `key`, atomically: readers see the old file or the complete
+    /// Stores `artifact` under `key`, atomically: readers see the old file or the complete
     /// new one, never a partial write.
-    pub fn store(&self, key: &str, module: &Module) -> Result<()> {
-        let bytes = module.serialize().map_err(anyhow::Error::from)?;
+    pub fn store<T: Artifact>(&self, key: &str, artifact: &T) -> Result<()> {
+        let bytes = artifact.serialize()?;
         // Unique per writer: containers may run in their own pid namespace (all pid 1),
         // so the pid alone does not tell two concurrent writers apart.
         let nanos = SystemTime::now()
@@ -129,6 +133,58 @@ impl Cache {
             let _ = rustix::fs::unlinkat(&self.dir, tmp.as_str(), AtFlags::empty());
         }
         written.context("writing cache file")
+    }
+}
+
+/// What the cache holds: a compiled core module or component.
+pub trait Artifact: Sized {
+    /// Names the kind in keys and messages.
+    const KIND: &'static str;
+
+    fn compile(engine: &Engine, wasm: &[u8]) -> Result<Self>;
+
+    fn serialize(&self) -> Result<Vec<u8>>;
+
+    /// # Safety
+    /// `file` must hold what [`Artifact::serialize`] wrote, unchanged (see [`Cache::load`]).
+    unsafe fn deserialize(engine: &Engine, file: File) -> Result<Self>;
+}
+
+impl Artifact for Module {
+    const KIND: &'static str = "module";
+
+    fn compile(engine: &Engine, wasm: &[u8]) -> Result<Self> {
+        Ok(Module::new(engine, wasm)?)
+    }
+
+    fn serialize(&self) -> Result<Vec<u8>> {
+        Ok(Module::serialize(self)?)
+    }
+
+    unsafe fn deserialize(engine: &Engine, file: File) -> Result<Self> {
+        // SAFETY: the caller's promise, as `deserialize_open_file` requires.
+        Ok(unsafe { Module::deserialize_open_file(engine, file) }?)
+    }
+}
+
+impl Artifact for Component {
+    const KIND: &'static str = "component";
+
+    fn compile(engine: &Engine, wasm: &[u8]) -> Result<Self> {
+        Ok(Component::new(engine, wasm)?)
+    }
+
+    fn serialize(&self) -> Result<Vec<u8>> {
+        Ok(Component::serialize(self)?)
+    }
+
+    unsafe fn deserialize(engine: &Engine, mut file: File) -> Result<Self> {
+        // wasmtime 48 maps a component in from a path but not from an open file, and the
+        // host's path is not visible in here: read it (a copy of a few MB at most).
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        // SAFETY: the caller's promise, as `deserialize` requires.
+        Ok(unsafe { Component::deserialize(engine, &bytes) }?)
     }
 }
 
@@ -163,10 +219,10 @@ mod tests {
     #[test]
     fn key_depends_on_module_bytes() {
         let engine = Engine::default();
-        let key = Cache::key(&engine, EMPTY);
+        let key = Cache::key::<Module>(&engine, EMPTY);
         assert_eq!(key.len(), 64);
-        assert_eq!(key, Cache::key(&engine, EMPTY));
-        assert_ne!(key, Cache::key(&engine, WITH_CUSTOM));
+        assert_eq!(key, Cache::key::<Module>(&engine, EMPTY));
+        assert_ne!(key, Cache::key::<Module>(&engine, WITH_CUSTOM));
     }
 
     #[test]
@@ -175,8 +231,18 @@ mod tests {
         config.cranelift_opt_level(wasmtime::OptLevel::None);
         let other = Engine::new(&config).unwrap();
         assert_ne!(
-            Cache::key(&Engine::default(), EMPTY),
-            Cache::key(&other, EMPTY)
+            Cache::key::<Module>(&Engine::default(), EMPTY),
+            Cache::key::<Module>(&other, EMPTY)
+        );
+    }
+
+    #[test]
+    fn key_depends_on_the_kind_of_artifact() {
+        // The same bytes never name both a compiled module and a compiled component.
+        let engine = Engine::default();
+        assert_ne!(
+            Cache::key::<Module>(&engine, EMPTY),
+            Cache::key::<Component>(&engine, EMPTY)
         );
     }
 
@@ -185,12 +251,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let cache = Cache::open(&tmp.path().join("cache")).unwrap();
         let engine = Engine::default();
-        let key = Cache::key(&engine, WITH_CUSTOM);
+        let key = Cache::key::<Module>(&engine, WITH_CUSTOM);
 
-        assert!(cache.load(&engine, &key).unwrap().is_none());
+        assert!(cache.load::<Module>(&engine, &key).unwrap().is_none());
         let module = Module::new(&engine, WITH_CUSTOM).unwrap();
         cache.store(&key, &module).unwrap();
-        let loaded = cache.load(&engine, &key).unwrap().expect("a cache hit");
+        let loaded: Module = cache.load(&engine, &key).unwrap().expect("a cache hit");
         assert_eq!(loaded.serialize().unwrap(), module.serialize().unwrap());
 
         // Only the artifact is left behind, no temporary file.
@@ -202,12 +268,28 @@ mod tests {
     }
 
     #[test]
+    fn components_round_trip_too() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let engine = Engine::default();
+        let wasm = wat::parse_str("(component)").unwrap();
+        let key = Cache::key::<Component>(&engine, &wasm);
+        let component = Component::compile(&engine, &wasm).unwrap();
+        cache.store(&key, &component).unwrap();
+        let loaded: Component = cache.load(&engine, &key).unwrap().expect("a cache hit");
+        assert_eq!(loaded.serialize().unwrap(), component.serialize().unwrap());
+        // A component's artifact is not a module.
+        assert!(cache.load::<Module>(&engine, &key).is_err());
+    }
+
+    #[test]
     fn corrupt_artifact_is_an_error_not_a_module() {
         let tmp = tempfile::tempdir().unwrap();
         let cache = Cache::open(tmp.path()).unwrap();
         let engine = Engine::default();
         std::fs::write(tmp.path().join("bad.cwasm"), b"not an artifact").unwrap();
-        assert!(cache.load(&engine, "bad").is_err());
+        assert!(cache.load::<Module>(&engine, "bad").is_err());
+        assert!(cache.load::<Component>(&engine, "bad").is_err());
     }
 
     #[test]

@@ -1,10 +1,16 @@
-//! `containerd-shim-wasmtime-v1`: a containerd shim that runs WASI preview 1 modules
+//! `containerd-shim-wasmtime-v1`: a containerd shim that runs WASI modules and components
 //! with wasmtime, for containers created with runtime `io.containerd.wasmtime.v1`.
 //!
 //! runwasi's `containerd-shim-wasm` does the containerd and container plumbing; this
-//! crate supplies the wasm engine (`sandbox.rs`) and a compilation cache (`cache.rs`).
+//! crate supplies the rest: what an entrypoint is (`detect.rs`), the engine and its
+//! compilation cache (`engine.rs`, `cache.rs`), running commands (`command.rs`) and
+//! serving `wasi:http` components (`http_proxy.rs`), tied together in `sandbox.rs`.
 
 mod cache;
+mod command;
+mod detect;
+mod engine;
+mod http_proxy;
 mod sandbox;
 
 use containerd_shim_wasm::shim::{version, Cli, Config, Shim, Version};
@@ -37,6 +43,15 @@ fn main() {
         .any(|arg| arg == "--version" || arg == "-version")
     {
         std::process::exit(print_version());
+    }
+
+    // The shim runs in containerd's environment, where RUST_BACKTRACE=1 (left by a
+    // developer's shell) would make every error value anyhow and wasmtime create capture
+    // a backtrace, which a server pays on each request (several percent of its
+    // throughput). Only captured backtraces are turned off: panics keep theirs. Set while
+    // the process has one thread, as `set_var` requires.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
 
     // Must happen before `run`, which forks the zygote that every container process is

@@ -1,5 +1,6 @@
 //! What `containerd-shim-wasmtime-v1` and `measure` must agree on, in one place: the
-//! bench empties and checks the shim's compile cache, and names its runtime to containerd.
+//! bench empties and checks the shim's compile cache, names its runtime to containerd, and
+//! configures the shim's `wasi:http` server through the container's environment.
 //! No dependencies, so `measure` builds without the shim's.
 
 /// containerd's runtime name for the shim (cranelift); containerd maps it to
@@ -72,6 +73,27 @@ pub const CACHE_DIR_ENV: &str = "WASMLAB_SHIM_CACHE_DIR";
 
 /// The extension of a compiled module in the cache.
 pub const CACHED_MODULE_EXTENSION: &str = "cwasm";
+
+/// How a container configures the shim's `wasi:http` server, in its environment (`ctr run
+/// --env`). The shim removes these variables before the guest sees the environment.
+///
+/// The address to listen on (runwasi's name), [`DEFAULT_HTTP_PROXY_ADDR`] when unset.
+pub const HTTP_PROXY_ADDR_ENV: &str = "WASMTIME_HTTP_PROXY_SOCKET_ADDR";
+
+/// The server's address when [`HTTP_PROXY_ADDR_ENV`] is unset.
+pub const DEFAULT_HTTP_PROXY_ADDR: &str = "0.0.0.0:8080";
+
+/// The listen backlog: runwasi reads the first name, its README documents the second; the
+/// first wins when both are set.
+pub const HTTP_BACKLOG_ENVS: [&str; 2] = ["WASMTIME_HTTP_BACKLOG", "WASMTIME_HTTP_PROXY_BACKLOG"];
+
+/// How long one request may run, in seconds (a decimal: `5`, `0.5`); past it the guest is
+/// stopped and the client gets `504 Gateway Timeout`. [`DEFAULT_REQUEST_TIMEOUT_SECS`]
+/// when unset.
+pub const REQUEST_TIMEOUT_ENV: &str = "WASMLAB_REQUEST_TIMEOUT";
+
+/// The request deadline when [`REQUEST_TIMEOUT_ENV`] is unset.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 5;
 
 #[cfg(test)]
 mod tests {
