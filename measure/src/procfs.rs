@@ -107,3 +107,29 @@ mod tests {
         assert!(group(mine.group).unwrap().contains(&me));
     }
 }
+
+/// Restricts every thread of process `pid` to CPU `cpu` (a running process: the threads it
+/// has now).
+pub fn pin(pid: u32, cpu: usize) -> Result<()> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .with_context(|| format!("cannot list the threads of {pid}"))?;
+    for task in tasks.flatten() {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        // SAFETY: a CPU set built on the stack, for a thread of a process measure watches.
+        let done = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set)
+        };
+        if done != 0 {
+            let e = std::io::Error::last_os_error();
+            // A thread that ended meanwhile is no error.
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                anyhow::bail!("cannot pin thread {tid} of {pid} to CPU {cpu}: {e}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -451,6 +451,10 @@ metrics! {
     /// `docker stats` MEM USAGE of the server container.
     MEMORY_SERVER_DOCKER_STATS = "memory"."server-docker-stats": Memory, Bytes, Lower, "server MEM USAGE (docker stats)";
     MEMORY_SERVER_CGROUP = "memory"."server-cgroup": Memory, Bytes, Lower, "server container cgroup memory";
+    /// The resident set of a server container's shim and its children, outside the cgroup.
+    MEMORY_SERVER_SHIM_RSS = "memory"."server-shim-rss": Memory, Bytes, Lower, "server container's shim resident set (VmRSS)";
+    /// A server container as a whole: its cgroup and its shim's resident set.
+    MEMORY_SERVER_CONTAINER_TOTAL = "memory"."server-container-total": Memory, Bytes, Lower, "server container cgroup + its shim's RSS";
     /// The guest's linear memory after `_start`.
     MEMORY_LINEAR = "memory"."linear": Memory, Bytes, Lower, "linear memory after _start";
     /// What one instance adds to the host's resident memory.

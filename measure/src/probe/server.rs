@@ -10,8 +10,8 @@ use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
 use wasmlab_hosts::http;
 use wasmlab_model::metric::{
-    Metric, MEMORY_SERVER_CGROUP, MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_PEAK_RSS,
-    MEMORY_SERVER_RSS, READY_SERVER, STOP_SERVER,
+    Metric, MEMORY_SERVER_CGROUP, MEMORY_SERVER_CONTAINER_TOTAL, MEMORY_SERVER_DOCKER_STATS,
+    MEMORY_SERVER_PEAK_RSS, MEMORY_SERVER_RSS, MEMORY_SERVER_SHIM_RSS, READY_SERVER, STOP_SERVER,
 };
 use wasmlab_model::results::Observation;
 
@@ -33,6 +33,8 @@ impl Probe for ServerProbe {
             Claim::All(&MEMORY_SERVER_PEAK_RSS),
             Claim::All(&MEMORY_SERVER_DOCKER_STATS),
             Claim::All(&MEMORY_SERVER_CGROUP),
+            Claim::All(&MEMORY_SERVER_SHIM_RSS),
+            Claim::All(&MEMORY_SERVER_CONTAINER_TOTAL),
         ]
     }
 

@@ -27,6 +27,60 @@ use wasmlab_shim_contract::{ShimEngine, SHIM_ENGINES};
 pub use wasmlab_shim_contract::{RUNTIME_NAME as WASM_RUNTIME, SHIM_BINARY};
 pub const WASM_IMAGE: &str = "docker.io/wasmlab/moscow-time-wasm:latest";
 pub const NATIVE_IMAGE: &str = "docker.io/wasmlab/moscow-time-native:latest";
+/// The `wasm32-wasip2` wasi:http component in a `wasi/wasm` image: the shim serves it.
+pub const HTTP_IMAGE: &str = "docker.io/wasmlab/moscow-time-http:latest";
+
+/// An image of one file that measure writes and imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Image {
+    /// The static native binary, `linux/amd64`, for runc.
+    Native,
+    /// The `wasm32-wasip1` module, `wasi/wasm`, for the shim.
+    Module,
+    /// The wasi:http component, `wasi/wasm`, which the shim serves.
+    Component,
+}
+
+impl Image {
+    /// The image a CLI container of `runtime` runs.
+    pub fn of(runtime: Runtime) -> Image {
+        match runtime {
+            Runtime::Runc => Image::Native,
+            Runtime::Shim(_) => Image::Module,
+        }
+    }
+
+    /// Where its tar is written: `moscow-time-native.tar` and so on.
+    pub fn tar(self, ctx: &Ctx) -> PathBuf {
+        let repo = self.name().rsplit('/').next().unwrap_or_default();
+        let base = repo.split(':').next().unwrap_or_default();
+        ctx.work_dir.join(format!("{base}.tar"))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Image::Native => NATIVE_IMAGE,
+            Image::Module => WASM_IMAGE,
+            Image::Component => HTTP_IMAGE,
+        }
+    }
+
+    fn platform(self) -> Platform {
+        match self {
+            Image::Native => Platform::LinuxAmd64,
+            Image::Module | Image::Component => Platform::WasiWasm,
+        }
+    }
+
+    /// The artifact it holds and its path inside the image.
+    fn file(self, ctx: &Ctx) -> (&Path, &'static str) {
+        match self {
+            Image::Native => (&ctx.native, "moscow-time"),
+            Image::Module => (&ctx.wasm, "moscow-time.wasm"),
+            Image::Component => (&ctx.component, "moscow-time-http.wasm"),
+        }
+    }
+}
 /// ctr's default namespace, where everything here lives; a container's cgroup is
 /// `/<namespace>/<container>`.
 pub const NAMESPACE: &str = "default";
@@ -293,29 +347,30 @@ pub fn remove_containers() {
 
 /// Where `runtime`'s image tar is written.
 pub fn image_tar(ctx: &Ctx, runtime: Runtime) -> PathBuf {
-    ctx.work_dir
-        .join(format!("{}-image.tar", runtime.variant().name))
+    Image::of(runtime).tar(ctx)
 }
 
 /// Writes `runtime`'s image from the built artifact and imports it, unless containerd
 /// already holds that exact image (same manifest digest) and `always` is false.
 pub fn ensure_image(ctx: &Ctx, runtime: Runtime, always: bool) -> Result<ImageInfo, String> {
-    let (file, entry) = match runtime {
-        Runtime::Runc => (&ctx.native, "moscow-time"),
-        Runtime::Shim(_) => (&ctx.wasm, "moscow-time.wasm"),
-    };
-    let tar = image_tar(ctx, runtime);
-    let info = oci::write_image(&tar, runtime.image(), file, entry, runtime.platform())
+    ensure(ctx, Image::of(runtime), always)
+}
+
+/// The same for any image: written from its artifact, imported unless containerd holds it.
+pub fn ensure(ctx: &Ctx, image: Image, always: bool) -> Result<ImageInfo, String> {
+    let (file, entry) = image.file(ctx);
+    let tar = image.tar(ctx);
+    let info = oci::write_image(&tar, image.name(), file, entry, image.platform())
         .map_err(|e| format!("cannot write the image: {e:#}"))?;
-    let held = listed(runtime.image())?;
+    let held = listed(image.name())?;
     if always || held.as_ref().map(|l| &l.digest) != Some(&info.manifest_digest) {
-        import(&tar, runtime.platform(), ctx.timeout)?;
-        match listed(runtime.image())? {
+        import(&tar, image.platform(), ctx.timeout)?;
+        match listed(image.name())? {
             Some(l) if l.digest == info.manifest_digest => {}
             Some(l) => {
                 return Err(format!(
                     "after the import ctr lists {} with digest {}, not the written {}",
-                    runtime.image(),
+                    image.name(),
                     l.digest,
                     info.manifest_digest
                 ))
@@ -323,7 +378,7 @@ pub fn ensure_image(ctx: &Ctx, runtime: Runtime, always: bool) -> Result<ImageIn
             None => {
                 return Err(format!(
                     "after the import ctr does not list {}",
-                    runtime.image()
+                    image.name()
                 ))
             }
         }

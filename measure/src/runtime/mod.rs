@@ -6,6 +6,7 @@ pub mod child_server;
 pub mod cli;
 pub mod containerd;
 pub mod containerd_api;
+pub mod ctr_server;
 pub mod docker;
 pub mod leftovers;
 pub mod server;

@@ -58,6 +58,9 @@ pub fn all() -> Vec<Box<dyn Server>> {
     vec![
         Box::new(ChildServer::new(super::child_server::Native)),
         Box::new(super::docker::DockerServer::default()),
+        // A server container against a server container, under one containerd.
+        Box::new(super::ctr_server::CtrServer::runc()),
+        Box::new(super::ctr_server::CtrServer::wasmtime()),
         Box::new(super::wagi_hosts::embedded(
             wasmlab_hosts::wagi::default_manifest(),
         )),

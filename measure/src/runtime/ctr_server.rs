@@ -1,0 +1,225 @@
+//! The service's server context in a container under containerd, one server container
+//! against another: the native image under runc, and the wasi:http component's image under
+//! the wasmtime shim (which serves a component exporting `wasi:http/incoming-handler` on
+//! `WASMTIME_HTTP_PROXY_SOCKET_ADDR`, as runwasi's shim does). Both run detached on the
+//! host's network (`--net-host`), listening on a free loopback port, and their memory is read
+//! the same way: the container's cgroup and, outside it, its shim's resident set.
+
+use super::containerd::{self, container_name, ctr, Cleanup, Image, Runtime, NAMESPACE};
+use super::server::{reading, Reading, Server};
+use crate::ctx::Ctx;
+use crate::procfs;
+use anyhow::{anyhow, bail, Context as _, Result};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use wasmlab_hosts::http;
+use wasmlab_model::metric::{
+    self, Variant, MEMORY_SERVER_CGROUP, MEMORY_SERVER_CONTAINER_TOTAL, MEMORY_SERVER_SHIM_RSS,
+};
+
+/// One server container; dropping it removes the container and its task.
+pub struct CtrServer {
+    runtime: Runtime,
+    running: Option<Cleanup>,
+}
+
+impl CtrServer {
+    /// The native image under runc.
+    pub fn runc() -> Self {
+        Self::new(Runtime::Runc)
+    }
+
+    /// The component's image under the wasmtime shim (cranelift).
+    pub fn wasmtime() -> Self {
+        Self::new(Runtime::WASMTIME)
+    }
+
+    fn new(runtime: Runtime) -> Self {
+        Self {
+            runtime,
+            running: None,
+        }
+    }
+
+    fn image(&self) -> Image {
+        match self.runtime {
+            Runtime::Runc => Image::Native,
+            Runtime::Shim(_) => Image::Component,
+        }
+    }
+
+    /// What tells the service, or the shim, where to listen.
+    fn listen_env(&self, addr: &str) -> Vec<String> {
+        match self.runtime {
+            Runtime::Runc => {
+                let port = addr.rsplit(':').next().unwrap_or(addr);
+                vec!["HOST=127.0.0.1".into(), format!("PORT={port}")]
+            }
+            Runtime::Shim(_) => vec![format!("WASMTIME_HTTP_PROXY_SOCKET_ADDR={addr}")],
+        }
+    }
+
+    fn args(&self, name: &str, addr: &str) -> Vec<String> {
+        let mut args: Vec<String> = ["run", "-d", "--null-io", "--net-host"]
+            .map(String::from)
+            .into();
+        args.extend(self.runtime.run_flags().into_iter().map(String::from));
+        for kv in self.listen_env(addr) {
+            args.extend(["--env".into(), kv]);
+        }
+        args.extend([self.image().name().to_owned(), name.to_owned()]);
+        args
+    }
+
+    fn name(&self) -> Result<&str> {
+        self.running
+            .as_ref()
+            .and_then(|c| c.names().first())
+            .map(String::as_str)
+            .context("no container")
+    }
+
+    /// The task's status as `ctr task ls` prints it (RUNNING, STOPPED, ...).
+    fn status(name: &str) -> Result<Option<String>> {
+        let tasks = ctr(&["task", "ls"], Duration::from_secs(10)).map_err(|e| anyhow!(e))?;
+        Ok(tasks.stdout.lines().find_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            (words.first() == Some(&name)).then(|| words.get(2).unwrap_or(&"").to_string())
+        }))
+    }
+
+    /// The container's processes (its cgroup's) and its shim's family (outside the cgroup).
+    fn processes(name: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        let all = procfs::processes()?;
+        let shims: Vec<u32> = all
+            .iter()
+            .filter(|p| p.args.windows(2).any(|w| w[0] == "-id" && w[1] == name))
+            .map(|p| p.pid)
+            .collect();
+        let inside = std::fs::read_to_string(cgroup_file(name, "cgroup.procs"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect::<Vec<u32>>();
+        let family = procfs::descendants(&all, &shims)
+            .into_iter()
+            .filter(|p| !inside.contains(p))
+            .collect();
+        Ok((inside, family))
+    }
+}
+
+/// A file of container `name`'s cgroup (cgroup v2, or v1's memory controller).
+fn cgroup_file(name: &str, file: &str) -> String {
+    if std::path::Path::new("/sys/fs/cgroup/memory").is_dir() {
+        let file = match file {
+            "memory.current" => "memory.usage_in_bytes",
+            other => other,
+        };
+        format!("/sys/fs/cgroup/memory/{NAMESPACE}/{name}/{file}")
+    } else {
+        format!("/sys/fs/cgroup/{NAMESPACE}/{name}/{file}")
+    }
+}
+
+impl Server for CtrServer {
+    fn variant(&self) -> &'static Variant {
+        match self.runtime {
+            Runtime::Runc => &metric::CTR_RUNC,
+            Runtime::Shim(_) => &metric::CTR_WASMTIME,
+        }
+    }
+
+    fn command(&self, _ctx: &Ctx) -> String {
+        format!("ctr {}", self.args("<name>", "127.0.0.1:<port>").join(" "))
+    }
+
+    fn unavailable(&self, ctx: &Ctx) -> Option<String> {
+        if let Some(reason) = self.runtime.unavailable() {
+            return Some(reason);
+        }
+        (self.image() == Image::Component && !ctx.component.is_file()).then(|| {
+            format!(
+                "no wasi:http component at {}: run `make build` (or set WASI_HTTP_COMPONENT)",
+                ctx.component.display()
+            )
+        })
+    }
+
+    fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
+        containerd::ensure(ctx, self.image(), false)
+            .map(drop)
+            .map_err(|e| anyhow!(e))
+    }
+
+    fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
+        let name = container_name(&format!("serve-{}", self.variant().name));
+        let guard = Cleanup::new(vec![name.clone()]);
+        guard.remove_all();
+        let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port()?));
+        let args = self.args(&name, &addr.to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ctr(&args, ctx.timeout).map_err(|e| anyhow!(e))?;
+        self.running = Some(guard);
+        Ok(addr)
+    }
+
+    fn alive(&mut self) -> Result<()> {
+        let name = self.name()?;
+        match Self::status(name)? {
+            Some(status) if status == "RUNNING" => Ok(()),
+            other => bail!(
+                "the container's task is {}",
+                other.as_deref().unwrap_or("gone")
+            ),
+        }
+    }
+
+    fn memory(&mut self) -> Result<Vec<Reading>> {
+        let name = self.name()?.to_owned();
+        let variant = self.variant();
+        let path = cgroup_file(&name, "memory.current");
+        let cgroup: f64 = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {path}"))?
+            .trim()
+            .parse()
+            .with_context(|| format!("{path} holds no number"))?;
+        let (_, family) = Self::processes(&name)?;
+        let shim: f64 = family
+            .iter()
+            .filter_map(|pid| procfs::status_kib(*pid, "VmRSS:"))
+            .sum::<f64>()
+            * 1024.0;
+        Ok(vec![
+            reading(&MEMORY_SERVER_CGROUP, variant, cgroup),
+            reading(&MEMORY_SERVER_SHIM_RSS, variant, shim),
+            reading(&MEMORY_SERVER_CONTAINER_TOTAL, variant, cgroup + shim),
+        ])
+    }
+
+    fn pin(&mut self, cpu: usize) -> Result<()> {
+        if crate::load::cores() < 2 {
+            return Ok(());
+        }
+        let (inside, family) = Self::processes(self.name()?)?;
+        for pid in inside.into_iter().chain(family) {
+            procfs::pin(pid, cpu)?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, ctx: &Ctx) -> Result<()> {
+        let name = self.name()?.to_owned();
+        ctr(&["task", "kill", &name], ctx.timeout).map_err(|e| anyhow!(e))?;
+        let deadline = Instant::now() + ctx.timeout;
+        while Self::status(&name)?.is_some_and(|s| s == "RUNNING") {
+            if Instant::now() > deadline {
+                bail!("{name} still running {:?} after ctr task kill", ctx.timeout);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Dropping the guard deletes the stopped task and the container.
+        self.running = None;
+        Ok(())
+    }
+}
