@@ -83,7 +83,10 @@ fn run_then_render_shows_every_measured_figure() {
     assert!(out.status.success(), "measure run: {}", stderr(&out));
 
     let data: Value = serde_json::from_str(&fs::read_to_string(&results).unwrap()).unwrap();
-    assert_eq!(data["schema_version"], wasmlab_model::results::SCHEMA_VERSION);
+    assert_eq!(
+        data["schema_version"],
+        wasmlab_model::results::SCHEMA_VERSION
+    );
     assert!(data["invocations"][0]["kernel"]
         .as_str()
         .is_some_and(|k| !k.is_empty()));

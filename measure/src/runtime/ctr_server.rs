@@ -55,7 +55,10 @@ impl CtrServer {
                 let port = addr.rsplit(':').next().unwrap_or(addr);
                 vec!["HOST=127.0.0.1".into(), format!("PORT={port}")]
             }
-            Runtime::Shim(_) => vec![format!("WASMTIME_HTTP_PROXY_SOCKET_ADDR={addr}")],
+            Runtime::Shim(_) => vec![format!(
+                "{}={addr}",
+                wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV
+            )],
         }
     }
 
