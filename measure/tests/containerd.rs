@@ -665,3 +665,57 @@ fn a_killed_server_run_leaves_no_server() {
     child.wait().unwrap();
     assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
 }
+
+/// The wasi:http component's image under each of the shim's runtime names, with no
+/// arguments, served on the address in its environment: `/api/time` is the Moscow Time
+/// JSON, `/` the page; `ctr task kill` stops it within 5 s with a half-sent request open.
+#[test]
+fn the_shim_serves_the_component_image_under_every_engine_and_stops_within_5_s() {
+    if !ctr_ready("the_shim_serves_the_component_image", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path().to_owned(), 1);
+    ctx.component = artifact("WASI_HTTP_COMPONENT");
+    ctr::ensure(&ctx, ctr::Image::Component, false).unwrap();
+    for runtime in Runtime::shims() {
+        let name = ctr::container_name(&format!("serve-test-{}", runtime.variant().name));
+        let guard = ctr::Cleanup::new(vec![name.clone()]);
+        guard.remove_all();
+        let addr =
+            std::net::SocketAddr::from(([127, 0, 0, 1], wasmlab_hosts::http::free_port().unwrap()));
+        let env = format!("{}={addr}", wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV);
+        let mut args = vec!["run", "-d", "--null-io", "--net-host"];
+        args.extend(runtime.run_flags());
+        args.extend(["--env", &env, ctr::HTTP_IMAGE, &name]);
+        ctr::ctr(&args, TIMEOUT).unwrap();
+        wasmlab_hosts::http::wait_ready(addr, "/api/time", TIMEOUT, || Ok(())).unwrap();
+        let (code, body) = wasmlab_hosts::http::get(addr, "/api/time", TIMEOUT).unwrap();
+        assert_eq!(code, 200, "{}", runtime.name());
+        assert_moscow_json(&body);
+        let (code, page) = wasmlab_hosts::http::get(addr, "/", TIMEOUT).unwrap();
+        assert_eq!(code, 200);
+        assert!(page.contains("Current time in Moscow"), "{page}");
+        // A request head that never ends must not hold the stop.
+        let mut half = std::net::TcpStream::connect(addr).unwrap();
+        std::io::Write::write_all(&mut half, b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+        let killed = Instant::now();
+        ctr::ctr(&["task", "kill", &name], TIMEOUT).unwrap();
+        let running = || {
+            let tasks = ctr::ctr(&["task", "ls"], TIMEOUT).unwrap().stdout;
+            tasks
+                .lines()
+                .any(|l| l.starts_with(&name) && l.contains("RUNNING"))
+        };
+        while running() && killed.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "{} took {:?} to stop",
+            runtime.name(),
+            killed.elapsed()
+        );
+    }
+}
