@@ -92,22 +92,6 @@ pub fn status_kib(pid: u32, field: &str) -> Option<f64> {
         .ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn this_process_is_found_with_its_family_and_memory() {
-        let me = std::process::id();
-        let all = processes().unwrap();
-        let mine = all.iter().find(|p| p.pid == me).unwrap();
-        assert!(!mine.args.is_empty());
-        assert!(descendants(&all, &[mine.parent]).contains(&me));
-        assert!(status_kib(me, "VmRSS:").is_some_and(|kib| kib > 0.0));
-        assert!(group(mine.group).unwrap().contains(&me));
-    }
-}
-
 /// Restricts every thread of process `pid` to CPU `cpu` (a running process: the threads it
 /// has now).
 pub fn pin(pid: u32, cpu: usize) -> Result<()> {
@@ -132,4 +116,20 @@ pub fn pin(pid: u32, cpu: usize) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_found_with_its_family_and_memory() {
+        let me = std::process::id();
+        let all = processes().unwrap();
+        let mine = all.iter().find(|p| p.pid == me).unwrap();
+        assert!(!mine.args.is_empty());
+        assert!(descendants(&all, &[mine.parent]).contains(&me));
+        assert!(status_kib(me, "VmRSS:").is_some_and(|kib| kib > 0.0));
+        assert!(group(mine.group).unwrap().contains(&me));
+    }
 }
