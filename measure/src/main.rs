@@ -183,8 +183,8 @@ struct SpinArgs {
     /// Also time `spin deploy` (it publishes the application; spin must be logged in).
     #[arg(long)]
     deploy: bool,
-    /// Only these hosts (repeatable): spin, native-process, docker, embedded-wagi,
-    /// wasi-http-pooling, wasi-http-ondemand, wasmtime-serve, remote.
+    /// Only these hosts (repeatable): spin, native-process, docker, ctr-runc, ctr-wasmtime,
+    /// embedded-wagi, wasi-http-pooling, wasi-http-ondemand, wasmtime-serve, remote.
     #[arg(long = "host", value_parser = host)]
     hosts: Vec<String>,
     /// Seconds one request may take (at most 3600).
