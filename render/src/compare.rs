@@ -134,6 +134,21 @@ const SPECS: &[Spec] = &[
          (pooling allocator)",
         None,
     ),
+    weighed(
+        "Server throughput, 10 connections, in a container",
+        keys::THROUGHPUT_CONTAINER,
+        "wrk on loopback against a server container under one containerd, both `ctr run -d \
+         --net-host`, pinned to their own core: the native image under runc vs the wasi:http \
+         component's image under the wasmtime shim (a fresh instance per request)",
+        None,
+    ),
+    weighed(
+        "Memory, serving, in a container",
+        keys::MEMORY_SERVING_CONTAINER,
+        "the same reading on both sides, after an answer: the container cgroup's usage plus the \
+         resident set of its shim outside the cgroup (runc's shim, or the wasmtime shim)",
+        None,
+    ),
     Spec {
         metric: "Server throughput, 10 connections, in docker",
         pair: keys::THROUGHPUT_DOCKER,

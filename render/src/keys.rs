@@ -232,6 +232,17 @@ pub const LATENCY_ONE_CONNECTION: Pair = Pair {
         LOAD_LATENCY_P50.id_at(AT_C1, &WASMTIME_SERVE),
     ],
 };
+/// A server container against a server container under one containerd, both on the host's
+/// network: the native image under runc against the wasi:http component under the shim.
+pub const THROUGHPUT_CONTAINER: Pair = Pair {
+    traditional: &[LOAD_RPS.id_at(AT_C10, &CTR_RUNC)],
+    wasm: &[LOAD_RPS.id_at(AT_C10, &CTR_WASMTIME)],
+};
+/// The same two containers' memory while serving: the cgroup and, outside it, the shim.
+pub const MEMORY_SERVING_CONTAINER: Pair = Pair {
+    traditional: &[MEMORY_SERVER_CONTAINER_TOTAL.id(&CTR_RUNC)],
+    wasm: &[MEMORY_SERVER_CONTAINER_TOTAL.id(&CTR_WASMTIME)],
+};
 /// The docker server's rate, shown beside the like-for-like row and weighed against nothing.
 pub const THROUGHPUT_DOCKER: Pair = Pair {
     traditional: &[LOAD_RPS.id_at(AT_C10, &DOCKER)],
@@ -389,6 +400,8 @@ mod tests {
             THROUGHPUT,
             LATENCY_ONE_CONNECTION,
             THROUGHPUT_DOCKER,
+            THROUGHPUT_CONTAINER,
+            MEMORY_SERVING_CONTAINER,
             MEMORY_SERVING,
             MEMORY_SERVING_DOCKER_STATS,
             MEMORY_CLI,
