@@ -293,6 +293,9 @@ pub struct TimedCommand {
     /// Runs untimed before every run of this variant (for example emptying a cache, so that
     /// every sample is a first start).
     pub before_each: Option<Box<dyn FnMut() -> Result<(), String>>>,
+    /// A failed run that is the runtime's own race, not the command's failure: run once
+    /// more (after `before_each`), the raced run not a sample.
+    pub raced: Option<fn(&Run) -> bool>,
 }
 
 /// How many rounds, and how long one run may take.
@@ -345,7 +348,21 @@ pub fn bench_with(
                 continue;
             }
         }
-        match exec.execute(&mut variant.command, plan.timeout) {
+        let mut outcome = exec.execute(&mut variant.command, plan.timeout);
+        let raced = |o: &Result<Run>| match (o, variant.raced) {
+            (Ok(run), Some(raced)) => (variant.check)(run).is_err() && raced(run),
+            _ => false,
+        };
+        if raced(&outcome) {
+            if let Some(before) = &mut variant.before_each {
+                if let Err(e) = before() {
+                    got.error = Some(format!("round {round}, before the run: {e}"));
+                    continue;
+                }
+            }
+            outcome = exec.execute(&mut variant.command, plan.timeout);
+        }
+        match outcome {
             Ok(run) => match (variant.check)(&run) {
                 Ok(()) if step.warmup => {}
                 Ok(()) => got.wall.push(run.wall.as_secs_f64()),
@@ -490,6 +507,7 @@ mod tests {
             command: Command::new(program),
             check: says_ok,
             before_each: None,
+            raced: None,
         }
     }
 
@@ -528,5 +546,36 @@ mod tests {
         }
         assert_eq!(out[1].samples, [0.002, 0.004, 0.005]);
         assert!(out[1].is_measured());
+    }
+
+    /// A run that failed by the runtime's race is run once more and the raced run is no
+    /// sample; raced twice in a row, the variant fails as any failing run does.
+    #[test]
+    fn a_raced_run_is_run_once_more_and_is_no_sample() {
+        let mut exec = Scripted {
+            answers: [
+                (7, "raced"),
+                (2, "ok"),
+                (3, "ok"),
+                (8, "raced"),
+                (9, "raced"),
+            ]
+            .into(),
+            seen: Vec::new(),
+        };
+        let plan = Plan {
+            warmup: 0,
+            runs: 3,
+            timeout: Duration::from_secs(1),
+        };
+        let mut v = timed(&FLOOR, "a");
+        v.raced = Some(|run: &Run| run.stdout == "raced");
+        let out = bench_with(&mut exec, vec![v], plan);
+        assert_eq!(exec.seen.len(), 5);
+        assert_eq!(out[0].samples, [0.002, 0.003]);
+        match &out[0].status {
+            Status::Failed { error } => assert!(error.starts_with("round 3: printed"), "{error}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -48,6 +48,7 @@ fn timed(
         command,
         check,
         before_each: None,
+        raced: None,
     }
 }
 
@@ -114,6 +115,7 @@ pub fn native(subject: Subject, ctx: &Ctx) -> TimedCommand {
         command: service_command(&ctx.native),
         check: expect::moscow_json_run,
         before_each: None,
+        raced: None,
     }
 }
 
@@ -270,6 +272,7 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<TimedCommand, Box<Unavailable>>> {
                     guard.remove_all();
                     cache.prepare(runtime, &name, timeout)
                 })),
+                raced: Some(containerd::deletion_raced),
             })
         })
         .collect()

@@ -295,6 +295,14 @@ impl Drop for Cleanup {
     }
 }
 
+/// Whether `ctr run --rm` failed only because containerd would not delete a task whose
+/// exit it had already reported ("task must be stopped before deletion"): its race between
+/// the exit event and the task's state, seen rarely on a loaded machine, not a failure of
+/// the container.
+pub fn deletion_raced(run: &Run) -> bool {
+    run.stderr.contains("task must be stopped before deletion")
+}
+
 /// The names of the containers in the namespace.
 pub fn container_names() -> Result<Vec<String>, String> {
     containers()
