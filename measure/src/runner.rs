@@ -342,26 +342,28 @@ pub fn bench_with(
         }
         let round = step.round;
         progress.set_message(variant.subject.id.to_string());
-        if let Some(before) = &mut variant.before_each {
-            if let Err(e) = before() {
-                got.error = Some(format!("round {round}, before the run: {e}"));
-                continue;
-            }
-        }
-        let mut outcome = exec.execute(&mut variant.command, plan.timeout);
-        let raced = |o: &Result<Run>| match (o, variant.raced) {
-            (Ok(run), Some(raced)) => (variant.check)(run).is_err() && raced(run),
-            _ => false,
-        };
-        if raced(&outcome) {
+        // A run the runtime's race failed is run once more; the raced run is no sample.
+        let mut outcome = None;
+        for attempt in 0..2 {
             if let Some(before) = &mut variant.before_each {
                 if let Err(e) = before() {
                     got.error = Some(format!("round {round}, before the run: {e}"));
-                    continue;
+                    break;
                 }
             }
-            outcome = exec.execute(&mut variant.command, plan.timeout);
+            let run = exec.execute(&mut variant.command, plan.timeout);
+            let raced = match (&run, variant.raced) {
+                (Ok(run), Some(raced)) => (variant.check)(run).is_err() && raced(run),
+                _ => false,
+            };
+            outcome = Some(run);
+            if attempt == 1 || !raced {
+                break;
+            }
         }
+        let Some(outcome) = outcome.filter(|_| got.error.is_none()) else {
+            continue;
+        };
         match outcome {
             Ok(run) => match (variant.check)(&run) {
                 Ok(()) if step.warmup => {}

@@ -533,13 +533,27 @@ impl CacheState {
 
 /// The container's memory cgroup peak file, cgroup v1 or v2.
 pub fn peak_file(name: &str) -> PathBuf {
+    cgroup_file(name, "memory.peak", "memory.max_usage_in_bytes")
+}
+
+/// A file of container `name`'s cgroup: `v2` under cgroup v2, `v1` in v1's memory
+/// controller.
+pub fn cgroup_file(name: &str, v2: &str, v1: &str) -> PathBuf {
     if Path::new("/sys/fs/cgroup/memory").is_dir() {
-        PathBuf::from(format!(
-            "/sys/fs/cgroup/memory/{NAMESPACE}/{name}/memory.max_usage_in_bytes"
-        ))
+        PathBuf::from(format!("/sys/fs/cgroup/memory/{NAMESPACE}/{name}/{v1}"))
     } else {
-        PathBuf::from(format!("/sys/fs/cgroup/{NAMESPACE}/{name}/memory.peak"))
+        PathBuf::from(format!("/sys/fs/cgroup/{NAMESPACE}/{name}/{v2}"))
     }
+}
+
+/// The status of container `name`'s task as `ctr task ls` prints it (RUNNING, STOPPED,
+/// ...); None when it has no task.
+pub fn task_status(name: &str, timeout: Duration) -> Result<Option<String>, String> {
+    let tasks = ctr(&["task", "ls"], timeout)?.stdout;
+    Ok(tasks.lines().find_map(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        (words.first() == Some(&name)).then(|| words.get(2).copied().unwrap_or_default().to_owned())
+    }))
 }
 
 /// One detached `MODE=once` container: start, wait until its task has stopped, read its
@@ -554,12 +568,7 @@ pub fn memory_peak(runtime: Runtime, name: &str, timeout: Duration) -> Result<Me
     ctr(&args, timeout)?;
     let deadline = Instant::now() + timeout;
     loop {
-        let tasks = ctr(&["task", "ls"], timeout)?.stdout;
-        let status = tasks.lines().find_map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            (words.first() == Some(&name)).then(|| words.get(2).copied().unwrap_or_default())
-        });
-        match status {
+        match task_status(name, timeout)?.as_deref() {
             Some("STOPPED") => break,
             Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
             Some(status) => {
@@ -612,6 +621,16 @@ impl MemoryPeak {
 /// The summed VmHWM of the shim serving container `name` (its command line holds
 /// `-id <name>`) and of the shim's descendants.
 fn shim_peak(name: &str) -> Result<f64, String> {
+    let kib: f64 = shim_family(name)?
+        .iter()
+        .filter_map(|pid| crate::procfs::status_kib(*pid, "VmHWM:"))
+        .sum();
+    Ok(kib * 1024.0)
+}
+
+/// The shim process serving container `name` (its command line holds `-id <name>`) and
+/// its descendants.
+pub fn shim_family(name: &str) -> Result<Vec<u32>, String> {
     let processes = crate::procfs::processes().map_err(|e| format!("{e:#}"))?;
     let shims: Vec<u32> = processes
         .iter()
@@ -621,12 +640,7 @@ fn shim_peak(name: &str) -> Result<f64, String> {
     if shims.is_empty() {
         return Err(format!("no shim process with `-id {name}` was found"));
     }
-    let family = crate::procfs::descendants(&processes, &shims);
-    let kib: f64 = family
-        .iter()
-        .filter_map(|pid| crate::procfs::status_kib(*pid, "VmHWM:"))
-        .sum();
-    Ok(kib * 1024.0)
+    Ok(crate::procfs::descendants(&processes, &shims))
 }
 
 /// Imports the image and returns its bytes (manifest + config + layer) and ctr's SIZE,

@@ -5,7 +5,9 @@
 //! host's network (`--net-host`), listening on a free loopback port, and their memory is read
 //! the same way: the container's cgroup and, outside it, its shim's resident set.
 
-use super::containerd::{self, container_name, ctr, Cleanup, Image, Runtime, NAMESPACE};
+use super::containerd::{
+    self, cgroup_file, container_name, ctr, task_status, Cleanup, Image, Runtime,
+};
 use super::server::{reading, Reading, Server};
 use crate::ctx::Ctx;
 use crate::procfs;
@@ -82,46 +84,20 @@ impl CtrServer {
             .context("no container")
     }
 
-    /// The task's status as `ctr task ls` prints it (RUNNING, STOPPED, ...).
-    fn status(name: &str) -> Result<Option<String>> {
-        let tasks = ctr(&["task", "ls"], Duration::from_secs(10)).map_err(|e| anyhow!(e))?;
-        Ok(tasks.stdout.lines().find_map(|line| {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            (words.first() == Some(&name)).then(|| words.get(2).unwrap_or(&"").to_string())
-        }))
-    }
-
-    /// The container's processes (its cgroup's) and its shim's family (outside the cgroup).
+    /// The container's processes (its cgroup's) and, outside the cgroup, its shim and the
+    /// shim's children.
     fn processes(name: &str) -> Result<(Vec<u32>, Vec<u32>)> {
-        let all = procfs::processes()?;
-        let shims: Vec<u32> = all
-            .iter()
-            .filter(|p| p.args.windows(2).any(|w| w[0] == "-id" && w[1] == name))
-            .map(|p| p.pid)
-            .collect();
-        let inside = std::fs::read_to_string(cgroup_file(name, "cgroup.procs"))
+        let inside = std::fs::read_to_string(cgroup_file(name, "cgroup.procs", "cgroup.procs"))
             .unwrap_or_default()
             .split_whitespace()
             .filter_map(|p| p.parse().ok())
             .collect::<Vec<u32>>();
-        let family = procfs::descendants(&all, &shims)
+        let family = containerd::shim_family(name)
+            .map_err(|e| anyhow!(e))?
             .into_iter()
             .filter(|p| !inside.contains(p))
             .collect();
         Ok((inside, family))
-    }
-}
-
-/// A file of container `name`'s cgroup (cgroup v2, or v1's memory controller).
-fn cgroup_file(name: &str, file: &str) -> String {
-    if std::path::Path::new("/sys/fs/cgroup/memory").is_dir() {
-        let file = match file {
-            "memory.current" => "memory.usage_in_bytes",
-            other => other,
-        };
-        format!("/sys/fs/cgroup/memory/{NAMESPACE}/{name}/{file}")
-    } else {
-        format!("/sys/fs/cgroup/{NAMESPACE}/{name}/{file}")
     }
 }
 
@@ -169,7 +145,7 @@ impl Server for CtrServer {
 
     fn alive(&mut self) -> Result<()> {
         let name = self.name()?;
-        match Self::status(name)? {
+        match task_status(name, Duration::from_secs(10)).map_err(|e| anyhow!(e))? {
             Some(status) if status == "RUNNING" => Ok(()),
             other => bail!(
                 "the container's task is {}",
@@ -181,12 +157,12 @@ impl Server for CtrServer {
     fn memory(&mut self) -> Result<Vec<Reading>> {
         let name = self.name()?.to_owned();
         let variant = self.variant();
-        let path = cgroup_file(&name, "memory.current");
+        let path = cgroup_file(&name, "memory.current", "memory.usage_in_bytes");
         let cgroup: f64 = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {path}"))?
+            .with_context(|| format!("cannot read {}", path.display()))?
             .trim()
             .parse()
-            .with_context(|| format!("{path} holds no number"))?;
+            .with_context(|| format!("{} holds no number", path.display()))?;
         let (_, family) = Self::processes(&name)?;
         let shim: f64 = family
             .iter()
@@ -215,7 +191,10 @@ impl Server for CtrServer {
         let name = self.name()?.to_owned();
         ctr(&["task", "kill", &name], ctx.timeout).map_err(|e| anyhow!(e))?;
         let deadline = Instant::now() + ctx.timeout;
-        while Self::status(&name)?.is_some_and(|s| s == "RUNNING") {
+        while task_status(&name, ctx.timeout)
+            .map_err(|e| anyhow!(e))?
+            .is_some_and(|s| s == "RUNNING")
+        {
             if Instant::now() > deadline {
                 bail!("{name} still running {:?} after ctr task kill", ctx.timeout);
             }
