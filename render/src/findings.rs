@@ -9,7 +9,7 @@ use super::compare::why_not;
 use super::figure::value_of;
 use super::keys::{self, Pair};
 use super::slot;
-use super::verdict::{verdict, Verdict};
+use super::verdict::{verdict, Verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::metric::{
     Id, CRITERION, EMBEDDED_WASMTIME, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
@@ -31,6 +31,16 @@ const REQUEST_IN_PROCESS: (&str, &str) = ("wasi_http", "request");
 
 pub fn findings(results: &Results, decisions: &[Decision]) -> Vec<Finding> {
     vec![
+        Finding {
+            topic: "A CLI tool",
+            text: cli_tool(results),
+            section: "comparison",
+        },
+        Finding {
+            topic: "A web server",
+            text: web_server(results),
+            section: "server-mode",
+        },
         Finding {
             topic: "Size",
             text: size(results),
@@ -68,6 +78,105 @@ fn weigh<'a>(
     let (t, w) = (side(pair.traditional)?, side(pair.wasm)?);
     let v = verdict(t, w).ok_or_else(|| "too few samples to weigh".to_owned())?;
     Ok((t, w, v))
+}
+
+/// The lab's two cases answered first, from the like-for-like rows alone: each need the
+/// case has, which side this run's figures favour on it, then the figures.
+struct Case {
+    /// What a side winning these needs is called ("a WASM container").
+    wasm: &'static str,
+    traditional: &'static str,
+    /// Each need, its pair, and how its figures are introduced.
+    needs: &'static [(&'static str, &'static Pair)],
+}
+
+const CLI_TOOL: Case = Case {
+    wasm: "a WASM container (the shim, wasmtime)",
+    traditional: "a traditional container (runc)",
+    needs: &[
+        ("cached start", &keys::STARTUP_CACHED),
+        ("first start", &keys::STARTUP_FIRST),
+        ("memory of one container", &keys::MEMORY_CLI),
+        ("image size", &keys::IMAGES_IN_CONTAINERD),
+    ],
+};
+
+const WEB_SERVER: Case = Case {
+    wasm: "a WASM container (the shim serving the wasi:http component)",
+    traditional: "a traditional container (runc, the native server)",
+    needs: &[
+        ("requests/s at 10 connections", &keys::THROUGHPUT_CONTAINER),
+        ("memory while serving", &keys::MEMORY_SERVING_CONTAINER),
+    ],
+};
+
+/// "Choose …", naming which needs each side wins and which are a tie, then each need's
+/// figures; a need not measured says why.
+fn answer(results: &Results, case: &Case) -> String {
+    let mut wins: [(&str, Vec<&str>); 3] = [
+        (case.wasm, Vec::new()),
+        (case.traditional, Vec::new()),
+        ("neither", Vec::new()),
+    ];
+    let mut figures = Vec::new();
+    for (need, pair) in case.needs {
+        match weigh(results, pair) {
+            Ok((t, w, v)) => {
+                let side = match v.winner {
+                    Winner::Wasm => 0,
+                    Winner::Traditional => 1,
+                    Winner::Neither => 2,
+                };
+                wins[side].1.push(need);
+                figures.push(format!(
+                    "{need} {} against {} ({})",
+                    value_of(w),
+                    value_of(t),
+                    v.phrase()
+                ));
+            }
+            Err(why) => figures.push(format!("{need} {}", unmeasured(&why))),
+        }
+    }
+    let [wasm, traditional, neither] = &wins;
+    let mut choice: Vec<String> = [wasm, traditional]
+        .iter()
+        .filter(|(_, needs)| !needs.is_empty())
+        .map(|(side, needs)| format!("{side} for {}", and_list(needs)))
+        .collect();
+    if !neither.1.is_empty() {
+        choice.push(format!(
+            "no measurable difference in {}",
+            and_list(&neither.1)
+        ));
+    }
+    if choice.is_empty() {
+        return format!(
+            "not decided: no need was measured on both sides in this run ({}).",
+            figures.join("; ")
+        );
+    }
+    format!(
+        "{}. WASM against traditional: {}.",
+        choice.join("; "),
+        figures.join("; ")
+    )
+}
+
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn cli_tool(results: &Results) -> String {
+    capitalised(&answer(results, &CLI_TOOL))
+}
+
+fn web_server(results: &Results) -> String {
+    capitalised(&answer(results, &WEB_SERVER))
 }
 
 /// "not measured (skipped: …)".
@@ -237,10 +346,10 @@ mod tests {
     use crate::analysis::decisions;
     use crate::fixtures::{around, measured, results};
     use wasmlab_model::metric::{
-        Variant, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
+        Variant, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST,
         CTR_WASM_IMAGE, DOCKER, LOAD_LATENCY_P50, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
-        MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI,
-        WASI_HTTP_POOLING, WASM_MODULE,
+        MEMORY_SERVER_CONTAINER_TOTAL, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS,
+        SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI, WASI_HTTP_POOLING, WASM_MODULE,
     };
 
     fn bytes(
@@ -360,6 +469,38 @@ mod tests {
             memory(&failed),
             "The memory of one instance was not measured (failed: the instance trapped); the serving hosts were not measured (no probe recorded it in this run)."
         );
+    }
+
+    /// The lab's two cases lead the page: each names the side its measured needs favour,
+    /// a tie as a tie, and a need not measured as not measured.
+    #[test]
+    fn the_cli_tool_and_web_server_verdicts_name_a_side_per_need() {
+        let mut r = results(starts(0.130, 0.250));
+        r.merge(bytes(&SIZE_IMAGE, &CTR_NATIVE_IMAGE, 736_335.0));
+        r.merge(bytes(&SIZE_IMAGE, &CTR_WASM_IMAGE, 65_617.0));
+        let cli = cli_tool(&r);
+        assert!(
+            cli.starts_with("A WASM container (the shim, wasmtime) for cached start and image size; a traditional container (runc) for first start. WASM against traditional: cached start 130 ms"),
+            "{cli}"
+        );
+        assert!(
+            cli.contains("memory of one container not measured (no probe recorded it in this run)"),
+            "{cli}"
+        );
+        let at = |v: &'static Variant, x: f64| LOAD_RPS.at("c10").of(v).measured("wrk", around(x));
+        let served = results([
+            at(&CTR_RUNC, 90_000.0),
+            at(&CTR_WASMTIME, 90_000.0),
+            bytes(&MEMORY_SERVER_CONTAINER_TOTAL, &CTR_RUNC, 13_000_000.0),
+            bytes(&MEMORY_SERVER_CONTAINER_TOTAL, &CTR_WASMTIME, 33_000_000.0),
+        ]);
+        let server = web_server(&served);
+        assert!(
+            server.starts_with("A traditional container (runc, the native server) for memory while serving; no measurable difference in requests/s at 10 connections. WASM against traditional: requests/s at 10 connections 90,000 req/s"),
+            "{server}"
+        );
+        assert!(web_server(&results([]))
+            .starts_with("Not decided: no need was measured on both sides in this run"),);
     }
 
     #[test]
