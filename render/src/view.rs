@@ -229,6 +229,8 @@ pub struct Listings {
     pub p1_server: Row,
     /// Bonus: `spin deploy`.
     pub spin_deploy: Row,
+    /// Bonus: the deployed application's cold series, whose command names its URL.
+    pub spin_remote: Row,
 }
 
 /// One figure of a section's list.
@@ -360,6 +362,7 @@ impl View {
                 wasm: listings(keys::WASM),
                 p1_server: figure(&keys::P1_SERVER),
                 spin_deploy: figure(&keys::SPIN_DEPLOY_TIME),
+                spin_remote: figure(&keys::SPIN_REMOTE_COLD),
             },
             comparison: compare::table(results, &inputs.quoted),
             answers,

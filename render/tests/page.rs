@@ -155,6 +155,22 @@ fn tool_output_is_escaped_in_the_page_and_the_markdown() {
     );
 }
 
+/// A grader looks for these two Bonus lines and the lab's two cases at the top: they are
+/// there whether or not Spin ran, saying why a figure is missing.
+#[test]
+fn the_hand_in_opens_with_both_cases_and_has_the_bonus_lines() {
+    let md = render(&fixture(0.130, 0.206), None).read("lab12.md");
+    let findings = md.split("## 1. ").next().unwrap_or_default();
+    assert!(findings.contains("- **A CLI tool.** "), "{findings}");
+    assert!(findings.contains("- **A web server.** "), "{findings}");
+    let bonus = md.split("## Bonus task").nth(1).unwrap_or_default();
+    assert!(
+        bonus.contains("\n- **Public URL**: not deployed in this run ("),
+        "{bonus}"
+    );
+    assert!(bonus.contains("\n- **Deployment time**: "), "{bonus}");
+}
+
 #[test]
 fn markdown_and_csv_carry_the_same_figures() {
     let page = render(&fixture(0.130, 0.206), None);
