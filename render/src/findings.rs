@@ -33,12 +33,12 @@ pub fn findings(results: &Results, decisions: &[Decision]) -> Vec<Finding> {
     vec![
         Finding {
             topic: "A CLI tool",
-            text: cli_tool(results),
+            text: answer(results, &CLI_TOOL),
             section: "comparison",
         },
         Finding {
             topic: "A web server",
-            text: web_server(results),
+            text: answer(results, &WEB_SERVER),
             section: "server-mode",
         },
         Finding {
@@ -86,7 +86,7 @@ struct Case {
     /// What a side winning these needs is called ("a WASM container").
     wasm: &'static str,
     traditional: &'static str,
-    /// Each need, its pair, and how its figures are introduced.
+    /// Each need's name and the pair that weighs it.
     needs: &'static [(&'static str, &'static Pair)],
 }
 
@@ -110,8 +110,8 @@ const WEB_SERVER: Case = Case {
     ],
 };
 
-/// "Choose …", naming which needs each side wins and which are a tie, then each need's
-/// figures; a need not measured says why.
+/// Which needs each side wins and which are a tie, then each need's figures; a need not
+/// measured says why.
 fn answer(results: &Results, case: &Case) -> String {
     let mut wins: [(&str, Vec<&str>); 3] = [
         (case.wasm, Vec::new()),
@@ -152,15 +152,15 @@ fn answer(results: &Results, case: &Case) -> String {
     }
     if choice.is_empty() {
         return format!(
-            "not decided: no need was measured on both sides in this run ({}).",
+            "Not decided: no need was measured on both sides in this run ({}).",
             figures.join("; ")
         );
     }
-    format!(
+    capitalised(&format!(
         "{}. WASM against traditional: {}.",
         choice.join("; "),
         figures.join("; ")
-    )
+    ))
 }
 
 fn and_list(items: &[&str]) -> String {
@@ -169,14 +169,6 @@ fn and_list(items: &[&str]) -> String {
         [one] => (*one).to_owned(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
-}
-
-fn cli_tool(results: &Results) -> String {
-    capitalised(&answer(results, &CLI_TOOL))
-}
-
-fn web_server(results: &Results) -> String {
-    capitalised(&answer(results, &WEB_SERVER))
 }
 
 /// "not measured (skipped: …)".
@@ -478,7 +470,7 @@ mod tests {
         let mut r = results(starts(0.130, 0.250));
         r.merge(bytes(&SIZE_IMAGE, &CTR_NATIVE_IMAGE, 736_335.0));
         r.merge(bytes(&SIZE_IMAGE, &CTR_WASM_IMAGE, 65_617.0));
-        let cli = cli_tool(&r);
+        let cli = answer(&r, &CLI_TOOL);
         assert!(
             cli.starts_with("A WASM container (the shim, wasmtime) for cached start and image size; a traditional container (runc) for first start. WASM against traditional: cached start 130 ms"),
             "{cli}"
@@ -494,12 +486,12 @@ mod tests {
             bytes(&MEMORY_SERVER_CONTAINER_TOTAL, &CTR_RUNC, 13_000_000.0),
             bytes(&MEMORY_SERVER_CONTAINER_TOTAL, &CTR_WASMTIME, 33_000_000.0),
         ]);
-        let server = web_server(&served);
+        let server = answer(&served, &WEB_SERVER);
         assert!(
             server.starts_with("A traditional container (runc, the native server) for memory while serving; no measurable difference in requests/s at 10 connections. WASM against traditional: requests/s at 10 connections 90,000 req/s"),
             "{server}"
         );
-        assert!(web_server(&results([]))
+        assert!(answer(&results([]), &WEB_SERVER)
             .starts_with("Not decided: no need was measured on both sides in this run"),);
     }
 
