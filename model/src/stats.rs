@@ -10,6 +10,11 @@ pub const NOISY_CV: f64 = 0.15;
 pub const OUTLIER_Z: f64 = 3.5;
 /// Confidence level of the intervals.
 pub const CONFIDENCE: f64 = 0.95;
+/// The fewest samples an interval, a band or a bootstrap is drawn from. Below six, the
+/// median's order-statistic interval cannot reach 95% (five samples give [min, max] at
+/// 93.75%) and a resampled median takes only a handful of values, so the page shows the
+/// samples themselves instead.
+pub const MIN_INTERVAL_SAMPLES: usize = 6;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Interval {
@@ -97,6 +102,16 @@ impl Summary {
             noisy: cv > NOISY_CV,
         })
     }
+
+    /// The median's interval, when there are enough samples to state one.
+    pub fn median_interval(&self) -> Option<Interval> {
+        (self.n >= MIN_INTERVAL_SAMPLES).then_some(self.median_ci)
+    }
+
+    /// The mean's interval, when there are enough samples to state one.
+    pub fn mean_interval(&self) -> Option<Interval> {
+        self.mean_ci.filter(|_| self.n >= MIN_INTERVAL_SAMPLES)
+    }
 }
 
 /// Quantile `q` of sorted data by linear interpolation between order statistics
@@ -164,10 +179,11 @@ fn t_975(df: usize) -> f64 {
 }
 
 /// The 95% interval of the mean, mean ± t·s/√n (Student's t, n − 1 degrees of freedom):
-/// the average the lab asks for, with its uncertainty. None below two samples.
+/// the average the lab asks for, with its uncertainty. None below
+/// [`MIN_INTERVAL_SAMPLES`].
 pub fn mean_interval(samples: &[f64]) -> Option<Interval> {
     let n = samples.len();
-    if n < 2 || samples.iter().any(|x| !x.is_finite()) {
+    if n < MIN_INTERVAL_SAMPLES || samples.iter().any(|x| !x.is_finite()) {
         return None;
     }
     let mean = samples.iter().sum::<f64>() / n as f64;
@@ -180,17 +196,19 @@ pub fn mean_interval(samples: &[f64]) -> Option<Interval> {
     })
 }
 
-/// The ratio of two medians, `a / b`, with a percentile-bootstrap interval.
+/// The ratio of two medians, `a / b`, with a percentile-bootstrap interval when both sides
+/// have [`MIN_INTERVAL_SAMPLES`] or more.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Ratio {
     pub value: f64,
-    pub interval: Interval,
+    pub interval: Option<Interval>,
 }
 
 impl Ratio {
-    /// True when the interval excludes 1: the two differ measurably.
+    /// True when the interval excludes 1: the two differ measurably. Without an interval
+    /// nothing is measurable.
     pub fn is_significant(&self) -> bool {
-        self.interval.low > 1.0 || self.interval.high < 1.0
+        self.interval.is_some_and(|i| i.low > 1.0 || i.high < 1.0)
     }
 }
 
@@ -198,8 +216,9 @@ impl Ratio {
 /// thousandths for the sample sizes used here.
 const RESAMPLES: usize = 2000;
 
-/// `median(a) / median(b)` with a 95% percentile-bootstrap interval. The generator is
-/// seeded so a report re-rendered from the same samples shows the same interval.
+/// `median(a) / median(b)` with a 95% percentile-bootstrap interval, none when either side
+/// has fewer than [`MIN_INTERVAL_SAMPLES`]. The generator is seeded so a report re-rendered
+/// from the same samples shows the same interval.
 pub fn ratio_of_medians(a: &[f64], b: &[f64]) -> Option<Ratio> {
     let median_of = |xs: &mut Vec<f64>| {
         xs.sort_by(f64::total_cmp);
@@ -208,6 +227,12 @@ pub fn ratio_of_medians(a: &[f64], b: &[f64]) -> Option<Ratio> {
     let (ma, mb) = (median_of(&mut a.to_vec()), median_of(&mut b.to_vec()));
     if a.is_empty() || b.is_empty() || mb == 0.0 || !ma.is_finite() || !mb.is_finite() {
         return None;
+    }
+    if a.len().min(b.len()) < MIN_INTERVAL_SAMPLES {
+        return Some(Ratio {
+            value: ma / mb,
+            interval: None,
+        });
     }
     let mut rng = fastrand::Rng::with_seed(0x5EED);
     let mut resample = |xs: &[f64]| -> f64 {
@@ -224,11 +249,11 @@ pub fn ratio_of_medians(a: &[f64], b: &[f64]) -> Option<Ratio> {
     let alpha = (1.0 - CONFIDENCE) / 2.0;
     Some(Ratio {
         value: ma / mb,
-        interval: Interval {
+        interval: Some(Interval {
             low: quantile(&ratios, alpha),
             high: quantile(&ratios, 1.0 - alpha),
             confidence: CONFIDENCE,
-        },
+        }),
     })
 }
 
@@ -302,9 +327,32 @@ mod tests {
         let b: Vec<f64> = (0..30).map(|i| 1.0 + (i % 5) as f64 * 0.01).collect();
         let r = ratio_of_medians(&a, &b).unwrap();
         assert!((r.value - 2.02 / 1.02).abs() < 1e-9);
-        assert!(r.interval.low <= r.value && r.value <= r.interval.high);
+        let i = r.interval.unwrap();
+        assert!(i.low <= r.value && r.value <= i.high);
         assert!(r.is_significant());
         let same = ratio_of_medians(&b, &b).unwrap();
         assert!(!same.is_significant());
+    }
+
+    /// No interval, band or bootstrap from fewer than six samples: a ratio of five runs
+    /// against thirty, however far apart, has a value and no interval, and is not called
+    /// a difference; neither median nor mean of five has an interval.
+    #[test]
+    fn fewer_than_six_samples_give_no_interval_and_no_difference() {
+        let five = [2.0, 2.01, 2.02, 2.03, 2.04];
+        let thirty: Vec<f64> = (0..30).map(|i| 1.0 + (i % 5) as f64 * 0.01).collect();
+        let r = ratio_of_medians(&five, &thirty).unwrap();
+        assert!((r.value - 2.02 / 1.02).abs() < 1e-9);
+        assert_eq!(r.interval, None);
+        assert!(!r.is_significant());
+        let s = Summary::of(&five).unwrap();
+        assert_eq!((s.median_interval(), s.mean_interval()), (None, None));
+        let six = Summary::of(&[2.0, 2.01, 2.02, 2.03, 2.04, 2.05]).unwrap();
+        assert!(six.median_interval().is_some() && six.mean_interval().is_some());
+        assert!(ratio_of_medians(&six_of(&five), &thirty).unwrap().is_significant());
+    }
+
+    fn six_of(xs: &[f64]) -> Vec<f64> {
+        xs.iter().chain(&xs[..1]).copied().collect()
     }
 }

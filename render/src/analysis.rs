@@ -225,7 +225,7 @@ fn startup(results: &Results) -> Vec<String> {
         let (winner, phrase, interval) = versus(t, w)?;
         let how = match winner {
             Winner::Wasm | Winner::Traditional => format!("starts {phrase} than"),
-            Winner::Neither => format!("shows {phrase} against"),
+            Winner::Neither | Winner::Unweighed => format!("shows {phrase} against"),
         };
         Some(format!(
             "Under the same containerd, the wasm container {when} {how} the runc container \
@@ -272,7 +272,7 @@ fn startup(results: &Results) -> Vec<String> {
             let jit = shown(results, JIT)
                 .map(|j| format!(", and {j} when it must compile the module first"))
                 .unwrap_or_default();
-            let (verb, than) = if winner == Winner::Neither {
+            let (verb, than) = if matches!(winner, Winner::Neither | Winner::Unweighed) {
                 ("shows", "against")
             } else {
                 ("is", "than")
@@ -538,6 +538,7 @@ fn spin(results: &Results) -> Vec<String> {
                 }
                 let how = match v.winner {
                     Winner::Neither => format!("show {} from warm ones", v.short()),
+                    Winner::Unweighed => "cannot be weighed against warm ones (too few runs)".into(),
                     _ => format!("are {} than warm ones", v.short()),
                 };
                 parts.push(format!(
@@ -817,6 +818,7 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
             Winner::Wasm => names[1],
             Winner::Traditional => names[0],
             Winner::Neither => "either",
+            Winner::Unweighed => "not decided (too few runs)",
         };
         out.push(Decision {
             need: need.into(),
@@ -1172,8 +1174,9 @@ mod tests {
             .starts_with("One CLI container as a whole, on a first start (the shim compiling)"));
     }
 
+    /// Eleven rounds of wrk around `value`: enough for an interval.
     fn rate(variant: &'static Variant, at: &str, value: f64) -> Observation {
-        LOAD_RPS.at(at).of(variant).measured("wrk", vec![value])
+        LOAD_RPS.at(at).of(variant).measured("wrk", around(value))
     }
 
     #[test]
@@ -1199,15 +1202,15 @@ mod tests {
                 .with_shown("exit 2: no sockets"),
         ]);
         let text = server_mode(&r);
-        assert_eq!(text[0], "At 10 connections the native server process answered 47,700 req/s with 724 KiB resident; each server below ran the same routes under the same load generator, pinned apart.");
-        assert_eq!(text[1], format!("{}: requests/s: 10,100 req/s (0.21× the native server's rate), p99 latency 3.00 ms, 14.3 MiB resident.", WASI_HTTP_POOLING.label));
+        assert_eq!(text[0], "At 10 connections the native server process answered 47,700 req/s (median of 11) with 724 KiB resident; each server below ran the same routes under the same load generator, pinned apart.");
+        assert_eq!(text[1], format!("{}: requests/s: 10,100 req/s (median of 11) (0.21× the native server's rate), p99 latency 3.00 ms, 14.3 MiB resident.", WASI_HTTP_POOLING.label));
         assert_eq!(text[2], "In process (criterion, no socket), one wasi:http request costs 50.0 µs: the guest's handler 15.0 µs.");
         assert_eq!(text[3], "Under ctr, the wasm32-wasip1 module cannot serve at all (WASI preview 1 has no sockets): exit 2: no sockets.");
         let alone = results([rate(&WASMTIME_SERVE, "c10", 9_000.0)]);
         assert_eq!(
             server_mode(&alone),
             [format!(
-                "{}: requests/s: 9,000 req/s.",
+                "{}: requests/s: 9,000 req/s (median of 11).",
                 WASMTIME_SERVE.label
             )]
         );
@@ -1282,7 +1285,7 @@ mod tests {
         let q = quoted();
         let slow_rate = production(&wagi(&EMBEDDED_WAGI, 0.082, 8_000.0), &q);
         assert!(slow_rate[0].starts_with("Measured here, the embedded WAGI host (standing in for Spin, which was not measured: it serves the same manifest the same way): it comes up in 82.0 ms (median of 3)"), "{}", slow_rate[0]);
-        assert!(slow_rate[0].contains("serves 8,000 req/s at 10 connections, 0.20× the native server's 40,000 req/s; holds 23.6 MiB resident against the native server's 724 KiB."), "{}", slow_rate[0]);
+        assert!(slow_rate[0].contains("serves 8,000 req/s (median of 11) at 10 connections, 0.20× the native server's 40,000 req/s (median of 11); holds 23.6 MiB resident against the native server's 724 KiB."), "{}", slow_rate[0]);
         assert!(
             slow_rate[1].starts_with("So: yes for request-driven work")
                 && slow_rate[1].contains("the native server did 5.0× the work"),
@@ -1329,7 +1332,7 @@ mod tests {
         assert!(below[1].starts_with("Memory: the whole host, serving every request, held 23.6 MiB resident (measured); AWS Lambda allocates at least 128 MiB per instance"), "{}", below[1]);
         assert!(
             below[2].starts_with(
-                "Concurrency: Spin, one process, served 30,000 req/s at 10 connections (measured)"
+                "Concurrency: Spin, one process, served 30,000 req/s (median of 11) at 10 connections (measured)"
             ),
             "{}",
             below[2]

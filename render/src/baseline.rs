@@ -28,6 +28,9 @@ pub enum Drift {
     Regressed,
     #[serde(rename = "within noise")]
     WithinNoise,
+    /// A side has fewer runs than an interval needs: the change is shown, not judged.
+    #[serde(rename = "not weighed")]
+    TooFewRuns,
 }
 
 impl Drift {
@@ -36,6 +39,7 @@ impl Drift {
             Self::Improved => "improved",
             Self::Regressed => "regressed",
             Self::WithinNoise => "within noise",
+            Self::TooFewRuns => "not weighed (too few runs)",
         }
     }
 }
@@ -63,7 +67,16 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
     let better = now.id.metric.better;
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
-    let verdict = if !r.is_significant() || delta.abs() < NOISE_THRESHOLD {
+    // A size is exact: one reading each is enough to judge it.
+    let exact = now.unit == wasmlab_model::metric::Unit::Bytes;
+    let beyond_noise = match r.interval {
+        None if !exact => None,
+        None => Some(delta != 0.0),
+        Some(_) => Some(r.is_significant()),
+    };
+    let verdict = if beyond_noise.is_none() {
+        Drift::TooFewRuns
+    } else if beyond_noise == Some(false) || delta.abs() < NOISE_THRESHOLD {
         Drift::WithinNoise
     } else if (delta > 0.0) == (better == Better::Higher) {
         Drift::Improved
@@ -106,20 +119,23 @@ mod tests {
     fn a_slower_time_is_a_regression_and_a_higher_rate_an_improvement() {
         let (old, now) = pair(
             startup,
-            &[1.0, 1.01, 0.99, 1.0, 1.02],
-            &[1.5, 1.51, 1.49, 1.5, 1.52],
+            &[1.0, 1.01, 0.99, 1.0, 1.02, 1.0],
+            &[1.5, 1.51, 1.49, 1.5, 1.52, 1.5],
         );
         let c = change(&now, &old).unwrap();
         assert_eq!(c.verdict, Drift::Regressed);
         assert_eq!(c.text(), "+50.0% regressed");
         let rate = || LOAD_RPS.at("c10").of(&DOCKER);
-        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), Drift::Improved);
+        let six = |v: f64| [v, v * 1.001, v * 0.999, v, v * 1.002, v * 0.998];
+        assert_eq!(verdict_of(rate, &six(100.0), &six(150.0)), Drift::Improved);
+        // One run a side is shown, not judged.
+        assert_eq!(verdict_of(rate, &[100.0], &[150.0]), Drift::TooFewRuns);
     }
 
     #[test]
     fn small_or_uncertain_changes_are_noise() {
-        let spread = [1.0, 1.2, 0.8, 1.1, 0.9];
-        let shifted = [1.05, 0.85, 1.15, 0.95, 1.0];
+        let spread = [1.0, 1.2, 0.8, 1.1, 0.9, 1.0];
+        let shifted = [1.05, 0.85, 1.15, 0.95, 1.0, 1.0];
         assert_eq!(verdict_of(startup, &spread, &shifted), Drift::WithinNoise);
         let size = || SIZE_BINARY.of(&WASM_MODULE);
         assert_eq!(verdict_of(size, &[1000.0], &[1020.0]), Drift::WithinNoise);

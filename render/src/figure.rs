@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasmlab_model::format::{format_value, group};
 use wasmlab_model::metric::Unit;
 use wasmlab_model::results::Observation;
-use wasmlab_model::stats::{mean_interval, Interval, Ratio, Summary, CONFIDENCE};
+use wasmlab_model::stats::{mean_interval, Interval, Ratio, Summary, CONFIDENCE, MIN_INTERVAL_SAMPLES};
 
 /// One figure: a value in its unit, the interval it carries (the median's order-statistic
 /// interval, or the mean's t-interval), and how many samples it is of.
@@ -18,6 +18,8 @@ pub struct Figure {
     pub unit: Unit,
     pub interval: Option<Interval>,
     pub n: usize,
+    /// The lowest and highest sample, which stand in for an interval below six samples.
+    pub range: Option<(f64, f64)>,
 }
 
 impl Figure {
@@ -28,6 +30,7 @@ impl Figure {
             unit,
             interval: None,
             n,
+            range: None,
         }
     }
 
@@ -36,8 +39,9 @@ impl Figure {
         Self {
             value: s.median,
             unit,
-            interval: Some(s.median_ci),
+            interval: s.median_interval(),
             n: s.n,
+            range: Some((s.min, s.max)),
         }
     }
 
@@ -60,7 +64,7 @@ impl Figure {
             f64::NEG_INFINITY
         };
         let interval = s
-            .mean_ci
+            .mean_interval()
             .or_else(|| mean_interval(samples))
             .map(|i| Interval {
                 low: i.low.max(floor),
@@ -71,6 +75,7 @@ impl Figure {
             unit,
             interval,
             n: s.n,
+            range: Some((s.min, s.max)),
         }
     }
 
@@ -84,33 +89,20 @@ impl Figure {
         format!("{}", self.value)
     }
 
-    /// The median's interval as a phrase that states its real coverage: order statistics
-    /// of fewer than six samples cannot reach the nominal level, so it says what they
-    /// reach. "95% interval 1.20 ms – 1.30 ms", "one run".
+    /// The median's interval as a phrase: "95% interval 1.20 ms – 1.30 ms". Every interval
+    /// on the page is labelled with the one nominal level, which the order statistics
+    /// reach or exceed from six samples on; with fewer there is none, and the phrase says
+    /// so with the lowest and highest run: "n = 3, too few for an interval: 1.20 ms –
+    /// 1.30 ms", "one run".
     pub fn interval_text(&self) -> String {
         let f = |v: f64| format_value(v, self.unit);
-        if self.n <= 1 {
-            return "one run".to_owned();
-        }
-        let Some(ci) = &self.interval else {
-            return String::new();
-        };
-        if ci.confidence + 1e-9 >= CONFIDENCE {
-            format!(
-                "{:.0}% interval {} – {}",
-                CONFIDENCE * 100.0,
-                f(ci.low),
-                f(ci.high)
-            )
-        } else {
-            format!(
-                "{:.0}% interval {} – {} (min to max: n = {} is too few for {:.0}%)",
-                ci.confidence * 100.0,
-                f(ci.low),
-                f(ci.high),
-                self.n,
-                CONFIDENCE * 100.0
-            )
+        match (self.n, &self.interval, self.range) {
+            (0 | 1, _, _) => "one run".to_owned(),
+            (_, Some(ci), _) => format!("{} {} – {}", label(), f(ci.low), f(ci.high)),
+            (n, None, Some((low, high))) => {
+                format!("n = {n}, too few for an interval: {} – {}", f(low), f(high))
+            }
+            (n, None, None) => format!("n = {n}, too few for an interval"),
         }
     }
 
@@ -119,30 +111,33 @@ impl Figure {
     pub fn with_interval(&self) -> String {
         let f = |v: f64| format_value(v, self.unit);
         match &self.interval {
-            Some(i) => format!(
-                "{} ({:.0}% interval {} – {})",
-                f(self.value),
-                i.confidence * 100.0,
-                f(i.low),
-                f(i.high)
-            ),
+            Some(i) => format!("{} ({} {} – {})", f(self.value), label(), f(i.low), f(i.high)),
             None => f(self.value),
         }
     }
 
-    /// The interval in a table cell's width, its real coverage and n beside it (the
-    /// table's note explains them): "94% interval 1.20 ms – 1.30 ms (n = 5)", "one run".
+    /// The interval in a table cell's width with n beside it: "95% interval 1.20 ms –
+    /// 1.30 ms (n = 20)", "n = 3: 1.20 ms – 1.30 ms", "one run".
     pub fn interval_brief(&self) -> String {
-        match (self.n, &self.interval) {
-            (0 | 1, _) | (_, None) => "one run".to_owned(),
-            (n, Some(ci)) => format!(
-                "{:.0}% interval {} – {} (n = {n})",
-                ci.confidence * 100.0,
-                format_value(ci.low, self.unit),
-                format_value(ci.high, self.unit)
-            ),
+        let f = |v: f64| format_value(v, self.unit);
+        match (self.n, &self.interval, self.range) {
+            (0 | 1, _, _) => "one run".to_owned(),
+            (n, Some(ci), _) => format!("{} {} – {} (n = {n})", label(), f(ci.low), f(ci.high)),
+            (n, None, Some((low, high))) => format!("n = {n}: {} – {}", f(low), f(high)),
+            (n, None, None) => format!("n = {n}"),
         }
     }
+}
+
+/// How every interval is labelled: by the one nominal level, which each interval shown
+/// reaches (the median's order statistics from six samples on, at or above it).
+pub fn label() -> String {
+    format!("{:.0}% interval", CONFIDENCE * 100.0)
+}
+
+/// Whether `n` samples are enough for an interval, a band or a bootstrap.
+pub fn enough_for_interval(n: usize) -> bool {
+    n >= MIN_INTERVAL_SAMPLES
 }
 
 /// A measured value as sentences and the comparison table give it: the median and how
@@ -177,9 +172,12 @@ pub fn outcome_text(
 }
 
 /// A ratio against the floor: "1.33× [1.31, 1.35]", or "no measurable difference [0.98,
-/// 1.03]" when its interval contains 1.
+/// 1.03]" when its interval contains 1, or "1.33× (too few runs to weigh)" without one.
 pub fn ratio_text(r: &Ratio) -> String {
-    let interval = format!("[{:.2}, {:.2}]", r.interval.low, r.interval.high);
+    let Some(i) = r.interval else {
+        return format!("{:.2}× (too few runs to weigh)", r.value);
+    };
+    let interval = format!("[{:.2}, {:.2}]", i.low, i.high);
     if r.is_significant() {
         format!("{:.2}× {interval}", r.value)
     } else {
@@ -211,16 +209,16 @@ mod tests {
             &summary(&[1e-3, 1.01e-3, 1.02e-3, 0.99e-3, 1e-3]),
             Unit::Seconds,
         );
-        let text = five.interval_text();
-        assert!(
-            text.starts_with("94% interval")
-                && text.ends_with("(min to max: n = 5 is too few for 95%)"),
-            "{text}"
-        );
         assert_eq!(
-            five.interval_brief(),
-            "94% interval 990 µs – 1.02 ms (n = 5)"
+            five.interval_text(),
+            "n = 5, too few for an interval: 990 µs – 1.02 ms"
         );
+        assert_eq!(five.interval_brief(), "n = 5: 990 µs – 1.02 ms");
+        assert_eq!(five.with_interval(), "1.00 ms");
+        // Twenty runs' order statistics cover 95.9%: labelled by the one level, 95%.
+        let twenty: Vec<f64> = (0..20).map(|i| 1.0 + i as f64 * 1e-2).collect();
+        let m = Figure::median(&summary(&twenty), Unit::Seconds);
+        assert!(m.interval_brief().starts_with("95% interval"), "{}", m.interval_brief());
         let one = Figure::median(&summary(&[733_880.0]), Unit::Bytes);
         assert_eq!(
             (
@@ -240,12 +238,12 @@ mod tests {
 
     #[test]
     fn a_mean_interval_is_cut_at_zero_for_positive_samples() {
-        let skewed = [0.001, 0.001, 0.001, 0.5];
+        let skewed = [0.001, 0.001, 0.001, 0.001, 0.001, 0.5];
         let mean = Figure::mean(&summary(&skewed), &skewed, Unit::Seconds);
         assert_eq!(mean.interval.unwrap().low, 0.0);
         assert!(
             mean.with_interval()
-                .starts_with("126 ms (95% interval 0 ns – "),
+                .starts_with("84.2 ms (95% interval 0 ns – "),
             "{}",
             mean.with_interval()
         );
@@ -291,11 +289,11 @@ mod tests {
     fn a_ratio_to_the_floor_says_when_it_is_no_difference() {
         let r = |value, low, high| Ratio {
             value,
-            interval: Interval {
+            interval: Some(Interval {
                 low,
                 high,
                 confidence: CONFIDENCE,
-            },
+            }),
         };
         assert_eq!(ratio_text(&r(1.333, 1.31, 1.35)), "1.33× [1.31, 1.35]");
         assert_eq!(

@@ -113,10 +113,11 @@ const WEB_SERVER: Case = Case {
 /// Which needs each side wins and which are a tie, then each need's figures; a need not
 /// measured says why.
 fn answer(results: &Results, case: &Case) -> String {
-    let mut wins: [(&str, Vec<&str>); 3] = [
+    let mut wins: [(&str, Vec<&str>); 4] = [
         (case.wasm, Vec::new()),
         (case.traditional, Vec::new()),
         ("neither", Vec::new()),
+        ("too few runs", Vec::new()),
     ];
     let mut figures = Vec::new();
     for (need, pair) in case.needs {
@@ -126,6 +127,7 @@ fn answer(results: &Results, case: &Case) -> String {
                     Winner::Wasm => 0,
                     Winner::Traditional => 1,
                     Winner::Neither => 2,
+                    Winner::Unweighed => 3,
                 };
                 wins[side].1.push(need);
                 figures.push(format!(
@@ -138,7 +140,7 @@ fn answer(results: &Results, case: &Case) -> String {
             Err(why) => figures.push(format!("{need} {}", unmeasured(&why))),
         }
     }
-    let [wasm, traditional, neither] = &wins;
+    let [wasm, traditional, neither, unweighed] = &wins;
     let mut choice: Vec<String> = [wasm, traditional]
         .iter()
         .filter(|(_, needs)| !needs.is_empty())
@@ -148,6 +150,12 @@ fn answer(results: &Results, case: &Case) -> String {
         choice.push(format!(
             "no measurable difference in {}",
             and_list(&neither.1)
+        ));
+    }
+    if !unweighed.1.is_empty() {
+        choice.push(format!(
+            "too few runs to weigh {}",
+            and_list(&unweighed.1)
         ));
     }
     if choice.is_empty() {
@@ -226,9 +234,9 @@ fn startup(results: &Results) -> String {
 fn requests(results: &Results) -> String {
     let rate = match weigh(results, &keys::THROUGHPUT) {
         Ok((t, w, v)) => format!(
-            "At 10 connections the wasi:http component serves {}, {} than the native server's {}",
+            "At 10 connections the wasi:http component serves {}, {} the native server's {}",
             value_of(w),
-            v.short(),
+            v.than(),
             value_of(t)
         ),
         Err(why) => format!(
@@ -281,9 +289,9 @@ fn memory(results: &Results) -> String {
     let fixed = match weigh(results, &keys::MEMORY_SERVING) {
         Ok((t, w, v)) => format!(
             "; the runtime is the fixed cost: the wasi:http host holds {} resident while serving, \
-             {} than the native server's {}",
+             {} the native server's {}",
             value_of(w),
-            v.short(),
+            v.than(),
             value_of(t)
         ),
         Err(why) => format!("; the serving hosts were {}", unmeasured(&why)),
@@ -415,7 +423,7 @@ mod tests {
         let at = |m: &'static wasmlab_model::metric::Metric,
                   q: &str,
                   v: &'static Variant,
-                  x: f64| { m.at(q).of(v).measured("wrk", vec![x]) };
+                  x: f64| { m.at(q).of(v).measured("wrk", around(x)) };
         let r = results([
             at(&LOAD_RPS, "c10", &NATIVE_PROCESS, 47_683.88),
             at(&LOAD_RPS, "c10", &WASI_HTTP_POOLING, 10_080.69),
@@ -428,7 +436,7 @@ mod tests {
         ]);
         assert_eq!(
             requests(&r),
-            "At 10 connections the wasi:http component serves 10,100 req/s, 4.7× fewer requests/s than the native server's 47,700 req/s; one request at a time takes 200 µs against 100 µs (2.0× slower, wrk's median); in process, without a socket, one request costs 50.0 µs (median of 11) (instantiate, handle, tear down)."
+            "At 10 connections the wasi:http component serves 10,100 req/s (median of 11), 4.7× fewer requests/s than the native server's 47,700 req/s (median of 11); one request at a time takes 200 µs (median of 11) against 100 µs (median of 11) (2.0× slower, wrk's median); in process, without a socket, one request costs 50.0 µs (median of 11) (instantiate, handle, tear down)."
         );
         assert_eq!(
             requests(&results([])),

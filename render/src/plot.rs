@@ -22,7 +22,7 @@ use wasmlab_model::metric::{
     STARTUP_CLI, STRESS_TASKS_PER_SECOND,
 };
 use wasmlab_model::results::{Kind, Observation, Results};
-use wasmlab_model::stats::quantile;
+use wasmlab_model::stats::{quantile, MIN_INTERVAL_SAMPLES};
 
 /// A chart written next to the page, as the page links it.
 #[derive(Debug, Clone, Serialize)]
@@ -41,10 +41,9 @@ pub struct Plot {
 
 /// What a strip chart's band and tick are, and how they relate to the tables' interval.
 const STRIP_CAPTION: &str = "Each mark is one run. The band spans the middle half of the runs \
-     (25th to 75th percentile) and the bold tick is their median, printed at the right. The \
-     tables' \"median interval\" is different: the confidence interval of that median, which \
-     narrows as runs are added while the band does not; with few runs it widens to the \
-     lowest and highest run, so it can be wider than the band. The time axis is logarithmic: \
+     (25th to 75th percentile), drawn from six runs on, and the bold tick is their median, \
+     printed at the right. The tables' interval is different: the confidence interval of \
+     that median, which narrows as runs are added while the band does not. The time axis is logarithmic: \
      equal distances are equal ratios.";
 
 /// How a chart draws its rows.
@@ -496,11 +495,14 @@ fn strip_chart(
             );
             let (x1, y) = chart.backend_coord(&(q1, at.clone()));
             let (x3, _) = chart.backend_coord(&(q3, at.clone()));
-            root.draw(&Rectangle::new(
-                [(x1, y + dy - 6), (x3.max(x1 + 1), y + dy + 6)],
-                color.mix(0.3).filled(),
-            ))
-            .map_err(text_err)?;
+            // Quartiles of a handful of runs are the runs themselves: the marks say it.
+            if sorted.len() >= MIN_INTERVAL_SAMPLES {
+                root.draw(&Rectangle::new(
+                    [(x1, y + dy - 6), (x3.max(x1 + 1), y + dy + 6)],
+                    color.mix(0.3).filled(),
+                ))
+                .map_err(text_err)?;
+            }
             chart
                 .draw_series(ms(o).into_iter().enumerate().map(|(k, v)| {
                     let jitter = (k as i32 % 5 - 2) * 2;

@@ -18,6 +18,9 @@ pub enum Winner {
     Traditional,
     /// The interval of the ratio contains 1.
     Neither,
+    /// A side has fewer runs than an interval needs: the ratio is a reading, not a
+    /// difference, and no side is named.
+    Unweighed,
 }
 
 /// `traditional` against `wasm`, weighed: which side wins, by what factor, and how sure
@@ -41,8 +44,9 @@ pub enum Evidence {
     Interval,
     /// Sizes: exact, one sample each.
     Exact,
-    /// One run on each side of a figure that varies: no interval to show.
-    OneRunEach,
+    /// Fewer runs than an interval needs on a side of a figure that varies (runs of the
+    /// traditional side, of the WASM side).
+    TooFewRuns(usize, usize),
 }
 
 impl Verdict {
@@ -51,49 +55,62 @@ impl Verdict {
         match self.winner {
             Winner::Wasm => self.ratio.value,
             Winner::Traditional => 1.0 / self.ratio.value,
-            Winner::Neither => 1.0,
+            Winner::Neither | Winner::Unweighed => 1.0,
         }
     }
 
-    /// The ratio's interval from the winner's side: inverted for the traditional one.
-    fn winner_interval(&self) -> (f64, f64) {
-        let i = &self.ratio.interval;
-        match self.winner {
-            Winner::Traditional => (1.0 / i.high, 1.0 / i.low),
-            _ => (i.low, i.high),
-        }
-    }
-
-    /// "3.2× smaller", "1.40× slower", "no measurable difference".
+    /// "3.2× smaller", "1.40× slower", "no measurable difference", "not weighed".
     pub fn short(&self) -> String {
         match self.winner {
             Winner::Neither => "no measurable difference".to_owned(),
+            Winner::Unweighed => format!("not weighed ({})", self.runs()),
             _ => format!("{}× {}", times(self.factor()), self.word),
         }
     }
 
-    /// "95% interval 1.31–1.52×", "one run each: no interval", or nothing for exact
-    /// figures; for no difference, the ratio and its interval.
-    pub fn interval(&self) -> Option<String> {
-        let i = &self.ratio.interval;
-        let percent = i.confidence * 100.0;
-        if self.winner == Winner::Neither {
-            return Some(format!(
-                "ratio {:.2}, {percent:.0}% interval {:.2}–{:.2}",
-                self.ratio.value, i.low, i.high
-            ));
+    /// The short form before what it is weighed against: "4.7× fewer requests/s than",
+    /// "within noise of", "not weighed (too few runs) against".
+    pub fn than(&self) -> String {
+        match self.winner {
+            Winner::Neither => "within noise of".to_owned(),
+            Winner::Unweighed => format!("{}, beside", self.short()),
+            _ => format!("{} than", self.short()),
         }
-        match self.evidence {
-            Evidence::Exact => None,
-            Evidence::OneRunEach => Some("one run each: no interval".to_owned()),
-            Evidence::Interval => {
-                let (low, high) = self.winner_interval();
-                Some(format!(
-                    "{percent:.0}% interval {}–{}×",
-                    times(low),
-                    times(high)
-                ))
+    }
+
+    /// "95% interval 1.31–1.52×", or nothing for exact figures; for no difference, the
+    /// ratio and its interval; for too few runs, the ratio and the runs it is of.
+    pub fn interval(&self) -> Option<String> {
+        let label = crate::figure::label();
+        match (self.evidence, self.ratio.interval) {
+            (Evidence::Exact, _) => None,
+            (Evidence::TooFewRuns(..), _) => Some(format!(
+                "ratio {:.2}; an interval needs six runs a side",
+                self.ratio.value
+            )),
+            (Evidence::Interval, Some(i)) if self.winner == Winner::Neither => Some(format!(
+                "ratio {:.2}, {label} {:.2}–{:.2}",
+                self.ratio.value, i.low, i.high
+            )),
+            (Evidence::Interval, Some(i)) => {
+                // From the winner's side: inverted for the traditional one.
+                let (low, high) = match self.winner {
+                    Winner::Traditional => (1.0 / i.high, 1.0 / i.low),
+                    _ => (i.low, i.high),
+                };
+                Some(format!("{label} {}–{}×", times(low), times(high)))
             }
+            (Evidence::Interval, None) => None,
+        }
+    }
+
+    /// "one run each", "3 runs against 20".
+    fn runs(&self) -> String {
+        match self.evidence {
+            Evidence::TooFewRuns(1, 1) => "one run each".to_owned(),
+            Evidence::TooFewRuns(a, b) if a == b => format!("{a} runs each"),
+            Evidence::TooFewRuns(a, b) => format!("{} against {}", runs(a), runs(b)),
+            _ => String::new(),
         }
     }
 
@@ -103,6 +120,14 @@ impl Verdict {
             Some(interval) => format!("{} ({interval})", self.short()),
             None => self.short(),
         }
+    }
+}
+
+/// "one run", "5 runs".
+fn runs(n: usize) -> String {
+    match n {
+        1 => "one run".to_owned(),
+        n => format!("{n} runs"),
     }
 }
 
@@ -141,18 +166,23 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
             lower,
         ),
     };
-    let (winner, word) = if !ratio.is_significant() {
-        (Winner::Neither, "")
-    } else if ratio.value > 1.0 {
-        (Winner::Wasm, better)
-    } else {
-        (Winner::Traditional, worse)
+    // A size is exact and weighed by its value; a figure that varies is weighed only by
+    // an interval, which needs six runs a side.
+    let evidence = match (ratio.interval, traditional.unit) {
+        (Some(_), _) => Evidence::Interval,
+        (None, Unit::Bytes) => Evidence::Exact,
+        (None, _) => Evidence::TooFewRuns(traditional.samples.len(), wasm.samples.len()),
     };
-    // A size is exact; any other single figure per side has no interval to show.
-    let evidence = match (ratio.interval.low == ratio.interval.high, traditional.unit) {
-        (false, _) => Evidence::Interval,
-        (true, Unit::Bytes) => Evidence::Exact,
-        (true, _) => Evidence::OneRunEach,
+    let differs = match evidence {
+        Evidence::Interval => ratio.is_significant(),
+        Evidence::Exact => ratio.value != 1.0,
+        Evidence::TooFewRuns(..) => false,
+    };
+    let (winner, word) = match (evidence, differs) {
+        (Evidence::TooFewRuns(..), _) => (Winner::Unweighed, ""),
+        (_, false) => (Winner::Neither, ""),
+        (_, true) if ratio.value > 1.0 => (Winner::Wasm, better),
+        (_, true) => (Winner::Traditional, worse),
     };
     Some(Verdict {
         winner,
@@ -233,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_lower_rate_is_fewer_requests() {
-        let rate = |variant, value| LOAD_RPS.at("c10").of(variant).measured("wrk", vec![value]);
+        let rate = |variant, samples| LOAD_RPS.at("c10").of(variant).measured("wrk", samples);
         for (docker, wasm, winner, short) in [
             (
                 100_000.0,
@@ -243,10 +273,44 @@ mod tests {
             ),
             (20_000.0, 100_000.0, Winner::Wasm, "5.0× more requests/s"),
         ] {
-            let v = verdict(&rate(&DOCKER, docker), &rate(&WASI_HTTP_POOLING, wasm)).unwrap();
+            let six = |v: f64| (0..6).map(|i| v * (1.0 + i as f64 * 1e-3)).collect::<Vec<_>>();
+            let v = verdict(&rate(&DOCKER, six(docker)), &rate(&WASI_HTTP_POOLING, six(wasm)))
+                .unwrap();
             assert_eq!((v.winner, v.short()), (winner, short.to_owned()));
-            assert_eq!(v.interval().as_deref(), Some("one run each: no interval"));
         }
+    }
+
+    /// A cost is stated only when its interval excludes 1, and no interval comes from
+    /// fewer than six runs: one run each, however far apart, names no side.
+    #[test]
+    fn fewer_than_six_runs_a_side_name_no_winner() {
+        let rate = |variant, samples: Vec<f64>| {
+            LOAD_RPS.at("c10").of(variant).measured("wrk", samples)
+        };
+        let v = verdict(
+            &rate(&DOCKER, vec![100_000.0]),
+            &rate(&WASI_HTTP_POOLING, vec![20_000.0]),
+        )
+        .unwrap();
+        assert_eq!(
+            (v.winner, v.short()),
+            (Winner::Unweighed, "not weighed (one run each)".into())
+        );
+        assert_eq!(v.factor(), 1.0);
+        assert_eq!(
+            v.phrase(),
+            "not weighed (one run each) (ratio 0.20; an interval needs six runs a side)"
+        );
+        let five = verdict(
+            &startup_of(&[1.0, 1.01, 0.99, 1.0, 1.02]),
+            &startup_of(&[2.0, 2.02, 1.98, 2.0, 2.04]),
+        )
+        .unwrap();
+        assert_eq!(five.winner, Winner::Unweighed);
+    }
+
+    fn startup_of(samples: &[f64]) -> Observation {
+        STARTUP_CLI.of(&CTR_RUNC).measured("ctr run", samples.to_vec())
     }
 
     #[test]
@@ -259,8 +323,8 @@ mod tests {
                 .measured("api", samples.to_vec())
         };
         let v = verdict(
-            &tasks(&CTR_RUNC, &[10.0, 10.1, 9.9, 10.0, 10.05]),
-            &tasks(&CTR_WASMTIME, &[20.0, 20.2, 19.8, 20.0, 20.1]),
+            &tasks(&CTR_RUNC, &[10.0, 10.1, 9.9, 10.0, 10.05, 10.02]),
+            &tasks(&CTR_WASMTIME, &[20.0, 20.2, 19.8, 20.0, 20.1, 20.05]),
         )
         .unwrap();
         assert_eq!(

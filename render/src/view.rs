@@ -572,17 +572,25 @@ fn crosscheck(results: &Results) -> Option<Crosscheck> {
     let (low, high) = CROSSCHECK_AGREES;
     let passed = (low..=high).contains(&r.value);
     let n = |o: &Observation| o.summary.as_ref().map_or(0, |s| s.n);
+    let interval = r
+        .interval
+        .map(|i| {
+            format!(
+                " ({} {}–{})",
+                crate::figure::label(),
+                times(i.low),
+                times(i.high)
+            )
+        })
+        .unwrap_or_default();
     let facts = format!(
         "measure's median {} against hyperfine's {} for the same command back to back (n = {} \
-         and {}): ratio {} ({:.0}% interval {}–{})",
+         and {}): ratio {}{interval}",
         format_value(a, ours.unit),
         format_value(b, theirs.unit),
         n(ours),
         n(theirs),
         times(r.value),
-        r.interval.confidence * 100.0,
-        times(r.interval.low),
-        times(r.interval.high)
     );
     let line = if passed {
         format!(

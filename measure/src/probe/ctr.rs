@@ -16,8 +16,9 @@ use wasmlab_model::metric::{
 };
 use wasmlab_model::results::Observation;
 
-/// Memory cycles per runtime.
-const MAX_MEMORY_CYCLES: usize = 5;
+/// Memory cycles per runtime: each is a container started, read and removed, so no more
+/// than the fewest samples an interval is drawn from.
+const MAX_MEMORY_CYCLES: usize = wasmlab_model::stats::MIN_INTERVAL_SAMPLES;
 /// Bounds of the back-to-back start batch (`ctx.runs`, within these).
 const THROUGHPUT_BATCH: (usize, usize) = (10, 50);
 

@@ -15,8 +15,9 @@ use wasmlab_model::metric::{
 };
 use wasmlab_model::results::Observation;
 
-/// Server cycles per runtime: each start costs seconds (docker stats alone takes ~1 s).
-const MAX_CYCLES: usize = 5;
+/// Server cycles per runtime: each start costs seconds (docker stats alone takes ~1 s), so
+/// no more than the fewest samples an interval is drawn from.
+const MAX_CYCLES: usize = wasmlab_model::stats::MIN_INTERVAL_SAMPLES;
 
 pub struct ServerProbe;
 
