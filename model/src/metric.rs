@@ -492,6 +492,8 @@ metrics! {
     CONTEXT_CLI = "context"."cli": Operation, Seconds, Lower, "MODE=once: the JSON line";
     CONTEXT_WAGI_PAGE = "context"."wagi-page": Operation, Seconds, Lower, "WAGI GET /: the page";
     CONTEXT_WAGI_NOT_FOUND = "context"."wagi-not-found": Operation, Seconds, Lower, "WAGI GET /no-such-page: 404";
+    /// The server context as a client sees it: `curl -i` of its two routes, timed together.
+    CONTEXT_SERVER = "context"."server": Operation, Seconds, Lower, "HTTP server: curl -i /api/time, then /";
     /// A criterion bench: qualifier its group, variant its name.
     CRITERION = "criterion"."" [Group] <Bench>: InProcess, Seconds, Lower, "criterion bench";
 }

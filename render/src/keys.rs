@@ -4,7 +4,7 @@
 //! from here or from `wasmlab_model::metric`, so a renamed metric is a compile error.
 
 use wasmlab_model::metric::{
-    EngineVariants, Id, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND,
+    EngineVariants, Id, Metric, Variant, BUILD_IMAGE, CONTEXT_CLI, CONTEXT_SERVER, CONTEXT_WAGI_NOT_FOUND,
     CONTEXT_WAGI_PAGE, CTR_NATIVE_IMAGE, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED,
     CTR_WASMTIME_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
     EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, ENGINES, FLOOR, LOAD_LATENCY_P50, LOAD_RPS,
@@ -275,10 +275,17 @@ pub const MEMORY_CLI_CGROUP: Pair = Pair {
     wasm: &[MEMORY_CLI_PEAK.id(&CTR_WASMTIME_CACHED)],
 };
 
-/// Task 1: the three contexts, each run natively and as the wasm module, output kept.
-pub const CONTEXTS: [&Metric; 3] = [&CONTEXT_CLI, &CONTEXT_WAGI_PAGE, &CONTEXT_WAGI_NOT_FOUND];
-/// The two ways each context was run.
-pub const CONTEXT_RUNNERS: [&Variant; 2] = [&NATIVE_PROCESS, &EMBEDDED_WASMTIME];
+/// Task 1: the three contexts, each run natively and as WebAssembly, output kept; with the
+/// two ways each was run (the server context as the native server and the wasi:http
+/// component, since the wasip1 module cannot listen).
+pub const CONTEXTS: [(&Metric, [&Variant; 2]); 4] = [
+    (&CONTEXT_CLI, PROCESS_RUNNERS),
+    (&CONTEXT_WAGI_PAGE, PROCESS_RUNNERS),
+    (&CONTEXT_WAGI_NOT_FOUND, PROCESS_RUNNERS),
+    (&CONTEXT_SERVER, [&NATIVE_PROCESS, &WASI_HTTP_POOLING]),
+];
+/// The CLI and WAGI contexts: the native binary and the wasm module in the embedded wasmtime.
+const PROCESS_RUNNERS: [&Variant; 2] = [&NATIVE_PROCESS, &EMBEDDED_WASMTIME];
 
 /// Two probes that measure one quantity each their own way: the server probe's start until
 /// the first 200 and the Spin probe's cold start; wrk's median latency at one connection
@@ -365,13 +372,18 @@ mod tests {
     #[test]
     fn every_memory_and_operation_metric_has_its_table() {
         use wasmlab_model::metric::{
-            Kind, ALL, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
+            Kind, ALL, CONTEXT_CLI, CONTEXT_SERVER, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
         };
         let tabled: Vec<&Metric> = MEMORY_TABLES
             .iter()
             .flat_map(|(_, m)| m.iter().copied())
             .collect();
-        let elsewhere = [&CONTEXT_CLI, &CONTEXT_WAGI_PAGE, &CONTEXT_WAGI_NOT_FOUND];
+        let elsewhere = [
+            &CONTEXT_CLI,
+            &CONTEXT_WAGI_PAGE,
+            &CONTEXT_WAGI_NOT_FOUND,
+            &CONTEXT_SERVER,
+        ];
         for m in ALL {
             match m.kind {
                 Kind::Memory => assert!(tabled.contains(m), "{} has no memory table", m.label),

@@ -28,8 +28,9 @@ use wasmlab_model::stats::{ratio_of_medians, Ratio, CONFIDENCE, NOISY_CV};
 /// The cross-check passes when measure's median over hyperfine's lies in this range: the
 /// two clocks then agree within 10% on the same command.
 pub const CROSSCHECK_AGREES: (f64, f64) = (0.90, 1.10);
-/// How many lines of a context's captured output the page shows (the page's head).
-const CONTEXT_LINES: usize = 12;
+/// How many lines of a context's captured output the page shows (the page's head; the
+/// server context's two `curl -i` responses fit).
+const CONTEXT_LINES: usize = 20;
 
 #[derive(Serialize)]
 pub struct View {
@@ -690,9 +691,9 @@ fn head(text: &str, lines: usize) -> String {
 fn contexts(results: &Results) -> Vec<ContextView> {
     keys::CONTEXTS
         .iter()
-        .map(|metric| ContextView {
+        .map(|(metric, runners)| ContextView {
             what: metric.label.to_owned(),
-            runs: keys::CONTEXT_RUNNERS
+            runs: runners
                 .iter()
                 .map(|runner| {
                     let key = metric.id(runner);

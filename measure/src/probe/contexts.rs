@@ -1,22 +1,35 @@
 //! The lab's Task 1 as evidence: the one `main.rs` run in each of its contexts, natively and
 //! as the wasm module, with what it printed kept verbatim (the JSON line of `MODE=once`, the
-//! first lines of the page and a 404 as a WAGI host receives them). Each run is checked
-//! before its output counts; the figure is the run's wall time, the output is `shown`.
+//! first lines of the page and a 404 as a WAGI host receives them, and the server context
+//! as `curl -i` shows it: the native server and the wasi:http component). Each run is
+//! checked before its output counts; the figure is the run's wall time (for a server, its
+//! two requests'), the output is `shown`.
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use crate::expect;
 use crate::runner::{describe, run_once, Run};
+use crate::runtime::child_server::{ChildServer, Native};
 use crate::runtime::cli::bare;
+use crate::runtime::server::{not_here, start_ready, Server};
+use crate::runtime::wasi_http_hosts::Embedded;
+use crate::tools;
+use anyhow::{bail, Result};
+use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
+use wasmlab_hosts::wasi_http::Allocator;
 use wasmlab_model::metric::{
-    Metric, Variant, CONTEXT_CLI, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE, EMBEDDED_WASMTIME,
-    NATIVE_PROCESS,
+    Metric, Variant, CONTEXT_CLI, CONTEXT_SERVER, CONTEXT_WAGI_NOT_FOUND, CONTEXT_WAGI_PAGE,
+    EMBEDDED_WASMTIME, NATIVE_PROCESS,
 };
 use wasmlab_model::results::Observation;
 
 /// At most this many lines of what a context printed are kept.
 const KEPT_LINES: usize = 6;
+/// At most this many lines of each `curl -i` response: the status line, the headers and
+/// the body's first lines.
+const RESPONSE_LINES: usize = 8;
 
 pub struct ContextsProbe;
 
@@ -66,6 +79,7 @@ impl Probe for ContextsProbe {
             Claim::All(&CONTEXT_CLI),
             Claim::All(&CONTEXT_WAGI_PAGE),
             Claim::All(&CONTEXT_WAGI_NOT_FOUND),
+            Claim::All(&CONTEXT_SERVER),
         ]
     }
 
@@ -93,13 +107,70 @@ impl Probe for ContextsProbe {
                 observations.push(match run {
                     Ok(run) => subject
                         .measured(command, vec![run.wall.as_secs_f64()])
-                        .with_shown(kept(&run.stdout)),
+                        .with_shown(kept(&run.stdout, KEPT_LINES)),
                     Err(e) => subject.failed(command, e),
                 });
             }
         }
+        let servers: [Box<dyn Server>; 2] = [
+            Box::new(ChildServer::new(Native)),
+            Box::new(ChildServer::new(Embedded(Allocator::Pooling))),
+        ];
+        for mut server in servers {
+            observations.push(served(&mut *server, ctx));
+        }
         observations
     }
+}
+
+/// The routes the server context is shown answering, in order.
+const ROUTES: [&str; 2] = ["/api/time", "/"];
+
+/// The server context under `server`: started, both routes fetched by `curl -i`, stopped.
+fn served(server: &mut dyn Server, ctx: &Ctx) -> Observation {
+    let subject = CONTEXT_SERVER.of(server.variant());
+    let command = format!(
+        "{}; curl -i http://127.0.0.1:<port>{{{}}}",
+        server.command(ctx),
+        ROUTES.join(",")
+    );
+    if let Some(why) = server.unavailable(ctx) {
+        return not_here(server, ctx, subject, command, &why);
+    }
+    let curl = match tools::CURL.which() {
+        Ok(curl) => curl,
+        Err(why) => return ctx.lacking(true, subject, command, &why),
+    };
+    match transcript(server, ctx, &curl) {
+        Ok((seconds, text)) => subject.measured(command, vec![seconds]).with_shown(text),
+        Err(e) => subject.failed(command, format!("{e:#}")),
+    }
+}
+
+/// Each route's `curl -i` as a terminal shows it, `$ curl -i URL` then the response head and
+/// the first lines of its body; and how long the requests took together.
+fn transcript(server: &mut dyn Server, ctx: &Ctx, curl: &Path) -> Result<(f64, String)> {
+    server.prepare(ctx)?;
+    let addr = start_ready(server, ctx)?;
+    let mut text = Vec::new();
+    let started = Instant::now();
+    for route in ROUTES {
+        let url = format!("http://{addr}{route}");
+        let mut cmd = Command::new(curl);
+        cmd.args(["-sS", "-i", "--max-time", "10", &url]);
+        let run = run_once(&mut cmd, ctx.timeout)?;
+        let response = run.stdout.replace("\r\n", "\n");
+        if run.exit != crate::runner::Exit::Code(0) {
+            bail!("curl -i {url}: {}: {}", run.exit, run.stderr_tail());
+        }
+        if !response.starts_with("HTTP/1.1 200 OK\n") {
+            bail!("curl -i {url} did not answer 200: {}", kept(&response, 1));
+        }
+        text.push(format!("$ curl -i {url}\n{}", kept(&response, RESPONSE_LINES)));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    server.stop(ctx)?;
+    Ok((seconds, text.join("\n")))
 }
 
 fn checked(run: Run, check: fn(&str) -> Result<(), String>) -> Result<Run, String> {
@@ -110,17 +181,17 @@ fn checked(run: Run, check: fn(&str) -> Result<(), String>) -> Result<Run, Strin
     Ok(run)
 }
 
-/// The first lines of `out`, as printed, with a note of what was cut.
-fn kept(out: &str) -> String {
+/// The first `count` lines of `out`, as printed, with a note of what was cut.
+fn kept(out: &str, count: usize) -> String {
     let lines: Vec<&str> = out.lines().collect();
     let mut text = lines
         .iter()
-        .take(KEPT_LINES)
+        .take(count)
         .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    if lines.len() > KEPT_LINES {
-        text.push_str(&format!("\n… ({} more lines)", lines.len() - KEPT_LINES));
+    if lines.len() > count {
+        text.push_str(&format!("\n… ({} more lines)", lines.len() - count));
     }
     text
 }
@@ -144,7 +215,7 @@ mod tests {
             .map(|i| i.to_string())
             .collect::<Vec<_>>()
             .join("\n");
-        assert_eq!(kept(&out), "1\n2\n3\n4\n5\n6\n… (3 more lines)");
-        assert_eq!(kept("one line\n"), "one line");
+        assert_eq!(kept(&out, 6), "1\n2\n3\n4\n5\n6\n… (3 more lines)");
+        assert_eq!(kept("one line\n", 6), "one line");
     }
 }
