@@ -24,6 +24,7 @@ mod plot;
 mod quoted;
 mod sections;
 mod status;
+mod substitutions;
 pub mod templates;
 mod verdict;
 mod view;

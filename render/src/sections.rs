@@ -2,7 +2,9 @@
 //! order of its sections and the sections of lab12.md follow. A section is a partial,
 //! `templates/sections/<name>.html.tera`, and a line here; one that lab12.md hands in too
 //! has its Markdown beside it, `templates/sections/<name>.md.tera`. Pieces the sections
-//! share (a chart, a matrix) live in `templates/shared/`.
+//! share (a chart, a matrix) live in `templates/shared/`. The page answers first, then
+//! follows the lab's tasks; the detail behind them comes after, as appendices a reader
+//! opens.
 
 use serde::Serialize;
 
@@ -19,6 +21,9 @@ pub struct Section {
     pub name: &'static str,
     /// Whether lab12.md, which keeps to what the lab asks, shows it too.
     pub hand_in: bool,
+    /// Whether the page shows it closed, as an appendix (`<details>`), after the lab's
+    /// sections.
+    pub appendix: bool,
 }
 
 const fn page(id: &'static str, title: &'static str, name: &'static str) -> Section {
@@ -28,6 +33,7 @@ const fn page(id: &'static str, title: &'static str, name: &'static str) -> Sect
         task: None,
         name,
         hand_in: false,
+        appendix: false,
     }
 }
 
@@ -35,6 +41,13 @@ const fn both(id: &'static str, title: &'static str, name: &'static str) -> Sect
     Section {
         hand_in: true,
         ..page(id, title, name)
+    }
+}
+
+const fn appendix(section: Section) -> Section {
+    Section {
+        appendix: true,
+        ..section
     }
 }
 
@@ -59,14 +72,14 @@ pub const SECTIONS: &[Section] = &[
         "4",
         both("comparison", "Comparison and analysis", "comparison"),
     ),
-    both("engines", "Per engine", "engines"),
-    both("server-mode", "Server mode", "server_mode"),
     both("spin", "Bonus: Spin", "spin"),
-    page("startup", "All startup figures", "startup"),
-    page("phases", "In-process phases", "phases"),
-    page("memory", "Memory", "memory"),
     both("not-measured", "Skipped", "not_measured"),
-    both("methodology", "Methodology", "methodology"),
+    appendix(page("engines", "Per engine", "engines")),
+    appendix(page("server-mode", "Server mode", "server_mode")),
+    appendix(page("startup", "All startup figures", "startup")),
+    appendix(page("phases", "In-process phases", "phases")),
+    appendix(page("memory", "Memory", "memory")),
+    appendix(both("methodology", "Methodology", "methodology")),
 ];
 
 /// Which of a section's partials a format renders.

@@ -36,6 +36,8 @@ const CONTEXT_LINES: usize = 20;
 pub struct View {
     /// The summary at the top: each finding with its interval and its section.
     pub findings: Vec<Finding>,
+    /// What this run puts in place of what the lab names, said before any figure.
+    pub substitutions: Vec<String>,
     /// What a wasm start costs per engine, beside runc; containerd's tasks per second.
     pub engines: engines::View,
     /// The machine and software of the latest invocation (the header's one line).
@@ -320,6 +322,7 @@ impl View {
         let decisions = analysis::decisions(results);
         Self {
             findings: findings::findings(results, &decisions),
+            substitutions: crate::substitutions::substitutions(results),
             engines: engines::build(results, &inputs.quoted),
             provenance: results.provenance().cloned().unwrap_or_default(),
             invocations: invocations(results),

@@ -22,6 +22,7 @@ pub fn write_all(view: &View, results: &Results, templates: &Templates, out: &Pa
     tera.autoescape_on(vec![".html.tera"]);
     tera.register_filter("md", markdown::md_filter);
     tera.register_filter("code", markdown::code_filter);
+    tera.register_filter("spans", html::spans_filter);
     filters::register(&mut tera);
     let page = Page {
         view,

@@ -1,0 +1,78 @@
+//! What this run puts in place of what the lab names, said once at the top of both
+//! documents before any figure: the language of the app, the containerd shim, and Spin
+//! when it is not installed. Each sentence follows from the results (the tools the run
+//! recorded, whether Spin's own series were measured), so a run with Spin on PATH says so.
+
+use crate::status;
+use wasmlab_model::metric::{SPIN, SPIN_COLD_START};
+use wasmlab_model::results::Results;
+
+/// The substitutions, one sentence each.
+pub fn substitutions(results: &Results) -> Vec<String> {
+    // The latest invocation that recorded the tool says its version.
+    let version = |tool: &str| {
+        results
+            .invocations
+            .iter()
+            .rev()
+            .find_map(|i| i.provenance.tools.get(tool))
+            .map(|v| format!(" ({v})"))
+            .unwrap_or_default()
+    };
+    let rustc = version("rustc");
+    let mut out = vec![
+        format!(
+            "The app is Rust, not Go: one `service/src/main.rs` for the three contexts, built \
+             by rustc{rustc} natively (static, musl) and to `wasm32-wasip1`, where the lab builds \
+             `main.go` with Go and TinyGo."
+        ),
+        "The WASM containers run under this project's containerd shim \
+         (`io.containerd.wasmtime.v1`, wasmtime embedded), not runwasi's \
+         `containerd-shim-wasmtime-v1`, which no package source here provides; `ctr` runs both \
+         kinds of container, as the lab asks."
+            .to_owned(),
+    ];
+    let spin = results.get(&SPIN_COLD_START.id(&SPIN));
+    out.push(match spin {
+        Some(o) if o.is_measured() => {
+            format!("The Bonus ran under Spin itself{}.", version("spin"))
+        }
+        other => {
+            let why = other
+                .and_then(|o| status::reason(&o.status))
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default();
+            format!(
+                "Spin did not run here{why}: the Bonus's local figures come from the embedded \
+                 WAGI host (`measure wagi`), which serves the same `spin.toml` the same way, and \
+                 are labelled with its name, never as Spin's."
+            )
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::results;
+
+    #[test]
+    fn spin_is_named_only_when_it_ran() {
+        let skipped = results([SPIN_COLD_START
+            .of(&SPIN)
+            .skipped("spin up", "spin is not on PATH")]);
+        let said = substitutions(&skipped);
+        assert_eq!(said.len(), 3);
+        assert!(
+            said[2].starts_with("Spin did not run here (spin is not on PATH): the Bonus's local figures come from the embedded WAGI host"),
+            "{}",
+            said[2]
+        );
+        let ran = results([SPIN_COLD_START
+            .of(&SPIN)
+            .measured("spin up", vec![0.05; 6])]);
+        assert_eq!(substitutions(&ran)[2], "The Bonus ran under Spin itself.");
+        assert!(said[0].starts_with("The app is Rust, not Go"));
+    }
+}
