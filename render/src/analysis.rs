@@ -37,7 +37,12 @@ pub struct Answer {
     /// A question of the bonus task, which the Spin section answers.
     pub bonus: bool,
     pub sentences: Vec<String>,
+    /// The answer in brief, which lab12.md hands in: its first sentences.
+    pub lead: Vec<String>,
 }
+
+/// How many of an answer's sentences lab12.md hands in.
+const LEAD_SENTENCES: usize = 2;
 
 /// One row of the decision matrix.
 #[derive(Debug, Clone, Serialize)]
@@ -52,16 +57,14 @@ pub struct Decision {
 
 /// The lab's analysis questions, then the bonus task's.
 pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
-    let lab = |question: &str, sentences| Answer {
-        question: question.into(),
-        bonus: false,
+    let answer = |question: String, bonus: bool, sentences: Vec<String>| Answer {
+        question,
+        bonus,
+        lead: sentences.iter().take(LEAD_SENTENCES).cloned().collect(),
         sentences,
     };
-    let bonus = |question: &str, sentences| Answer {
-        question: format!("Bonus: {question}"),
-        bonus: true,
-        sentences,
-    };
+    let lab = |question: &str, sentences| answer(question.into(), false, sentences);
+    let bonus = |question: &str, sentences| answer(format!("Bonus: {question}"), true, sentences);
     vec![
         lab(
             "Why is the WASM binary smaller, and what was left out?",
@@ -80,10 +83,7 @@ pub fn answers(results: &Results, quoted: &Quoted) -> Vec<Answer> {
             "Does server mode work in WebAssembly, and what does it cost?",
             server_mode(results),
         ),
-        bonus(
-            "how do cold and warm requests compare under Spin (WAGI)?",
-            spin(results),
-        ),
+        bonus("how do cold and warm requests compare?", spin(results)),
         bonus(
             "would you use Spin for production workloads?",
             production(results, quoted),
@@ -115,12 +115,13 @@ fn with_median<'a>(results: &'a Results, ids: &[Id]) -> Option<(&'a Observation,
     Some((o, o.median()?))
 }
 
-/// The verdict's winner, its short phrase, and its interval with a separator before
-/// whatever follows in the same parentheses ("95% interval 1.1–1.3×; ").
+/// The verdict's winner, its phrase before what it is weighed against ("1.2× slower
+/// than", "within noise of"), and its interval with a separator before whatever follows in
+/// the same parentheses ("95% interval 1.1–1.3×; ").
 fn versus(t: &Observation, w: &Observation) -> Option<(Winner, String, String)> {
     let v = verdict(t, w)?;
     let interval = v.interval().map(|i| format!("{i}; ")).unwrap_or_default();
-    Some((v.winner, v.short(), interval))
+    Some((v.winner, v.than(), interval))
 }
 
 fn sizes(results: &Results) -> Vec<String> {
@@ -131,7 +132,7 @@ fn sizes(results: &Results) -> Vec<String> {
     };
     if let Some((_, phrase, _)) = versus(native, wasm) {
         out.push(format!(
-            "The wasm module is {phrase} than the native binary: {} B against {} B.",
+            "The wasm module is {phrase} the native binary: {} B against {} B.",
             group(wasm.samples[0]),
             group(native.samples[0])
         ));
@@ -224,8 +225,8 @@ fn startup(results: &Results) -> Vec<String> {
         let (t, w) = pair.measured(results)?;
         let (winner, phrase, interval) = versus(t, w)?;
         let how = match winner {
-            Winner::Wasm | Winner::Traditional => format!("starts {phrase} than"),
-            Winner::Neither | Winner::Unweighed => format!("shows {phrase} against"),
+            Winner::Wasm | Winner::Traditional => format!("starts {phrase}"),
+            Winner::Neither | Winner::Unweighed => format!("is {phrase}"),
         };
         Some(format!(
             "Under the same containerd, the wasm container {when} {how} the runc container \
@@ -268,18 +269,13 @@ fn startup(results: &Results) -> Vec<String> {
         ));
     }
     if let Some((native, aot)) = keys::STARTUP_NO_CONTAINER.measured(results) {
-        if let Some((winner, phrase, interval)) = versus(native, aot) {
+        if let Some((_, phrase, interval)) = versus(native, aot) {
             let jit = shown(results, JIT)
                 .map(|j| format!(", and {j} when it must compile the module first"))
                 .unwrap_or_default();
-            let (verb, than) = if matches!(winner, Winner::Neither | Winner::Unweighed) {
-                ("shows", "against")
-            } else {
-                ("is", "than")
-            };
             out.push(format!(
-                "Without containers, the precompiled module in an embedded wasmtime {verb} {phrase} \
-                 {than} the native process ({interval}{} against {}){jit}: the runtime, not the module, \
+                "Without containers, the precompiled module in an embedded wasmtime is {phrase} \
+                 the native process ({interval}{} against {}){jit}: the runtime, not the module, \
                  sets the cost of a wasm start.",
                 shown(results, AOT).unwrap_or_default(),
                 shown(results, NATIVE).unwrap_or_default()
@@ -369,7 +365,7 @@ fn memory(results: &Results) -> Vec<String> {
         out.push(format!(
             "One CLI container as a whole, {when}: its cgroup's peak plus the peak RSS of the \
              shim process that serves it, read the same way on both sides. The wasm container \
-             takes {phrase} than the runc container ({interval}{wb}{} against {tb}{}); the \
+             takes {phrase} the runc container ({interval}{wb}{} against {tb}{}); the \
              reference wrote N/A here.",
             split(w),
             split(t)
@@ -404,7 +400,7 @@ fn memory(results: &Results) -> Vec<String> {
         {
             out.push(format!(
                 "Serving, read the same way on both sides (VmRSS of the serving processes), the \
-                 wasi:http host holds {phrase} than the native server ({interval}{wb} against \
+                 wasi:http host holds {phrase} the native server ({interval}{wb} against \
                  {tb}): it carries wasmtime, the compiled component and its instance pool."
             ));
         }
@@ -538,7 +534,9 @@ fn spin(results: &Results) -> Vec<String> {
                 }
                 let how = match v.winner {
                     Winner::Neither => format!("show {} from warm ones", v.short()),
-                    Winner::Unweighed => "cannot be weighed against warm ones (too few runs)".into(),
+                    Winner::Unweighed => {
+                        "cannot be weighed against warm ones (too few runs)".into()
+                    }
                     _ => format!("are {} than warm ones", v.short()),
                 };
                 parts.push(format!(
@@ -914,8 +912,12 @@ mod tests {
         sentences.into_iter().next().unwrap()
     }
 
+    /// A size (one exact reading) or a memory figure (six readings around `bytes`).
     fn size(metric: &'static Metric, variant: &'static Variant, bytes: f64) -> Observation {
-        measured(metric, variant, vec![bytes])
+        match metric.kind {
+            wasmlab_model::metric::Kind::Size => measured(metric, variant, vec![bytes]),
+            _ => crate::fixtures::reading(metric.of(variant), bytes),
+        }
     }
 
     fn section(artifact: &str, name: &str, bytes: f64) -> Observation {
@@ -1011,7 +1013,7 @@ mod tests {
         );
         let same = one(startup(&cached_start(0.180)));
         assert!(
-            same.contains("shows no measurable difference against the runc container (ratio 1.00, 95% interval"),
+            same.contains("is within noise of the runc container (ratio 1.00, 95% interval"),
             "{same}"
         );
         let none = results([measured(&STARTUP_CLI, &CTR_RUNC, around(0.180))]);
@@ -1057,9 +1059,7 @@ mod tests {
         ]);
         let same = one(startup(&same));
         assert!(
-            same.contains(
-                "embedded wasmtime shows no measurable difference against the native process"
-            ),
+            same.contains("embedded wasmtime is within noise of the native process"),
             "{same}"
         );
     }
@@ -1119,7 +1119,7 @@ mod tests {
         let mut r = results(container_memory(15_100_000.0, 28_950_000.0));
         let more = one(memory(&r));
         assert!(
-            more.contains("The wasm container takes 1.92× more memory than the runc container (27.6 MiB against 14.4 MiB); the reference wrote N/A here."),
+            more.contains("The wasm container takes 1.92× more memory than the runc container (95% interval 1.91–1.92×; 27.6 MiB against 14.4 MiB); the reference wrote N/A here."),
             "{more}"
         );
         for o in [
@@ -1137,10 +1137,10 @@ mod tests {
         }
         let text = memory(&r);
         assert_eq!(text.len(), 5, "{text:#?}");
-        assert!(text[0].contains("(27.6 MiB (928 KiB in the cgroup, 26.7 MiB in the shim) against 14.4 MiB (2.00 MiB in the cgroup, 12.4 MiB in the shim))"), "{}", text[0]);
+        assert!(text[0].contains("(95% interval 1.91–1.92×; 27.6 MiB (928 KiB in the cgroup, 26.7 MiB in the shim) against 14.4 MiB (2.00 MiB in the cgroup, 12.4 MiB in the shim))"), "{}", text[0]);
         assert!(text[1].starts_with("The container cgroups alone read 928 KiB for the wasm container and 2.00 MiB for runc's"), "{}", text[1]);
         assert_eq!(text[2], "Inside the runtime, the instance's linear memory (the guest's whole heap and stack) is 1.06 MiB after _start; the host process's resident memory grows by 200 KiB per instance, since only the pages the guest touches become resident.");
-        assert!(text[3].contains("the wasi:http host holds 20× more memory than the native server (14.3 MiB against 724 KiB)"), "{}", text[3]);
+        assert!(text[3].contains("the wasi:http host holds 20× more memory than the native server (95% interval 20–20×; 14.3 MiB against 724 KiB)"), "{}", text[3]);
         assert!(text[4].starts_with("docker stats, as the lab asks, shows the server container using 716 KiB (its last reading printed as 716KiB)"), "{}", text[4]);
         let less = one(memory(&results(container_memory(
             28_950_000.0,

@@ -68,7 +68,7 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
     // A size is exact: one reading each is enough to judge it.
-    let exact = now.unit == wasmlab_model::metric::Unit::Bytes;
+    let exact = now.id.metric.kind == wasmlab_model::metric::Kind::Size;
     let beyond_noise = match r.interval {
         None if !exact => None,
         None => Some(delta != 0.0),

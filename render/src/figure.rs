@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use wasmlab_model::format::{format_value, group};
 use wasmlab_model::metric::Unit;
 use wasmlab_model::results::Observation;
-use wasmlab_model::stats::{mean_interval, Interval, Ratio, Summary, CONFIDENCE, MIN_INTERVAL_SAMPLES};
+use wasmlab_model::stats::{
+    mean_interval, Interval, Ratio, Summary, CONFIDENCE, MIN_INTERVAL_SAMPLES,
+};
 
 /// One figure: a value in its unit, the interval it carries (the median's order-statistic
 /// interval, or the mean's t-interval), and how many samples it is of.
@@ -111,7 +113,13 @@ impl Figure {
     pub fn with_interval(&self) -> String {
         let f = |v: f64| format_value(v, self.unit);
         match &self.interval {
-            Some(i) => format!("{} ({} {} – {})", f(self.value), label(), f(i.low), f(i.high)),
+            Some(i) => format!(
+                "{} ({} {} – {})",
+                f(self.value),
+                label(),
+                f(i.low),
+                f(i.high)
+            ),
             None => f(self.value),
         }
     }
@@ -218,7 +226,11 @@ mod tests {
         // Twenty runs' order statistics cover 95.9%: labelled by the one level, 95%.
         let twenty: Vec<f64> = (0..20).map(|i| 1.0 + i as f64 * 1e-2).collect();
         let m = Figure::median(&summary(&twenty), Unit::Seconds);
-        assert!(m.interval_brief().starts_with("95% interval"), "{}", m.interval_brief());
+        assert!(
+            m.interval_brief().starts_with("95% interval"),
+            "{}",
+            m.interval_brief()
+        );
         let one = Figure::median(&summary(&[733_880.0]), Unit::Bytes);
         assert_eq!(
             (

@@ -24,6 +24,8 @@ pub struct Finding {
     pub text: String,
     /// The id of the page section with the detail.
     pub section: &'static str,
+    /// lab12.md opens with it too: the lab's two cases; the rest are the page's.
+    pub hand_in: bool,
 }
 
 /// The in-process cost of one wasi:http request (criterion, no socket).
@@ -35,36 +37,43 @@ pub fn findings(results: &Results, decisions: &[Decision]) -> Vec<Finding> {
             topic: "A CLI tool",
             text: answer(results, &CLI_TOOL),
             section: "comparison",
+            hand_in: true,
         },
         Finding {
             topic: "A web server",
             text: answer(results, &WEB_SERVER),
             section: "server-mode",
+            hand_in: true,
         },
         Finding {
             topic: "Size",
             text: size(results),
             section: "app",
+            hand_in: false,
         },
         Finding {
             topic: "Startup",
             text: startup(results),
             section: "startup",
+            hand_in: false,
         },
         Finding {
             topic: "Requests",
             text: requests(results),
             section: "server-mode",
+            hand_in: false,
         },
         Finding {
             topic: "Memory",
             text: memory(results),
             section: "memory",
+            hand_in: false,
         },
         Finding {
             topic: "Decision",
             text: decision(decisions),
             section: "decisions",
+            hand_in: false,
         },
     ]
 }
@@ -153,10 +162,7 @@ fn answer(results: &Results, case: &Case) -> String {
         ));
     }
     if !unweighed.1.is_empty() {
-        choice.push(format!(
-            "too few runs to weigh {}",
-            and_list(&unweighed.1)
-        ));
+        choice.push(format!("too few runs to weigh {}", and_list(&unweighed.1)));
     }
     if choice.is_empty() {
         return format!(
@@ -352,12 +358,16 @@ mod tests {
         SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI, WASI_HTTP_POOLING, WASM_MODULE,
     };
 
+    /// A size (one exact reading) or a memory figure (six readings around `b`).
     fn bytes(
         metric: &'static wasmlab_model::metric::Metric,
         variant: &'static Variant,
         b: f64,
     ) -> Observation {
-        measured(metric, variant, vec![b])
+        match metric.kind {
+            wasmlab_model::metric::Kind::Size => measured(metric, variant, vec![b]),
+            _ => crate::fixtures::reading(metric.of(variant), b),
+        }
     }
 
     fn starts(cached: f64, first: f64) -> Vec<Observation> {
@@ -460,7 +470,7 @@ mod tests {
         ]);
         assert_eq!(
             memory(&r),
-            "Each wasm instance adds 200 KiB (204,800 B) to its host's resident memory (its linear memory is 1.06 MiB (1,114,112 B), mostly untouched); the runtime is the fixed cost: the wasi:http host holds 14.3 MiB (14,958,592 B) resident while serving, 20× more memory than the native server's 724 KiB (741,376 B); one CLI container as a whole takes 14.4 MiB (15,100,000 B) against runc's 27.6 MiB (28,950,000 B) (1.92× less memory)."
+            "Each wasm instance adds 200 KiB (median of 6) to its host's resident memory (its linear memory is 1.06 MiB (median of 6), mostly untouched); the runtime is the fixed cost: the wasi:http host holds 14.3 MiB (median of 6) resident while serving, 20× more memory than the native server's 724 KiB (median of 6); one CLI container as a whole takes 14.4 MiB (median of 6) against runc's 27.6 MiB (median of 6) (1.92× less memory (95% interval 1.91–1.92×))."
         );
         let failed = results([MEMORY_HOST_RSS_GROWTH
             .of(&EMBEDDED_WASMTIME)

@@ -69,9 +69,7 @@ mod tests {
             "{}",
             said[2]
         );
-        let ran = results([SPIN_COLD_START
-            .of(&SPIN)
-            .measured("spin up", vec![0.05; 6])]);
+        let ran = results([SPIN_COLD_START.of(&SPIN).measured("spin up", vec![0.05; 6])]);
         assert_eq!(substitutions(&ran)[2], "The Bonus ran under Spin itself.");
         assert!(said[0].starts_with("The app is Rust, not Go"));
     }

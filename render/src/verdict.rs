@@ -166,11 +166,11 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
             lower,
         ),
     };
-    // A size is exact and weighed by its value; a figure that varies is weighed only by
-    // an interval, which needs six runs a side.
-    let evidence = match (ratio.interval, traditional.unit) {
+    // A size is exact and weighed by its value; a figure that varies (a time, a rate, a
+    // memory reading) is weighed only by an interval, which needs six runs a side.
+    let evidence = match (ratio.interval, metric.kind) {
         (Some(_), _) => Evidence::Interval,
-        (None, Unit::Bytes) => Evidence::Exact,
+        (None, Kind::Size) => Evidence::Exact,
         (None, _) => Evidence::TooFewRuns(traditional.samples.len(), wasm.samples.len()),
     };
     let differs = match evidence {
@@ -273,9 +273,16 @@ mod tests {
             ),
             (20_000.0, 100_000.0, Winner::Wasm, "5.0× more requests/s"),
         ] {
-            let six = |v: f64| (0..6).map(|i| v * (1.0 + i as f64 * 1e-3)).collect::<Vec<_>>();
-            let v = verdict(&rate(&DOCKER, six(docker)), &rate(&WASI_HTTP_POOLING, six(wasm)))
-                .unwrap();
+            let six = |v: f64| {
+                (0..6)
+                    .map(|i| v * (1.0 + i as f64 * 1e-3))
+                    .collect::<Vec<_>>()
+            };
+            let v = verdict(
+                &rate(&DOCKER, six(docker)),
+                &rate(&WASI_HTTP_POOLING, six(wasm)),
+            )
+            .unwrap();
             assert_eq!((v.winner, v.short()), (winner, short.to_owned()));
         }
     }
@@ -284,9 +291,8 @@ mod tests {
     /// fewer than six runs: one run each, however far apart, names no side.
     #[test]
     fn fewer_than_six_runs_a_side_name_no_winner() {
-        let rate = |variant, samples: Vec<f64>| {
-            LOAD_RPS.at("c10").of(variant).measured("wrk", samples)
-        };
+        let rate =
+            |variant, samples: Vec<f64>| LOAD_RPS.at("c10").of(variant).measured("wrk", samples);
         let v = verdict(
             &rate(&DOCKER, vec![100_000.0]),
             &rate(&WASI_HTTP_POOLING, vec![20_000.0]),
@@ -310,7 +316,9 @@ mod tests {
     }
 
     fn startup_of(samples: &[f64]) -> Observation {
-        STARTUP_CLI.of(&CTR_RUNC).measured("ctr run", samples.to_vec())
+        STARTUP_CLI
+            .of(&CTR_RUNC)
+            .measured("ctr run", samples.to_vec())
     }
 
     #[test]

@@ -750,8 +750,10 @@ fn twice(results: &Results) -> Vec<Twice> {
         if let (Some(ready), Some(start)) =
             (Figure::median_of(o), value(cold_start, None, &variant))
         {
-            of(&mut out, o).start =
-                vec![("server probe".into(), ready), ("Spin probe".into(), start)];
+            of(&mut out, o).start = vec![
+                ("server probe".into(), ready),
+                ("Bonus probe".into(), start),
+            ];
         }
     }
     for (o, variant) in keys::measured_series(results, keys::LATENCY_P50, Some(keys::AT_C1)) {

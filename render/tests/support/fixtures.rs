@@ -73,19 +73,19 @@ pub fn fixture(cached: f64, first: f64) -> Results {
         bytes(SIZE_IMAGE.of(&DOCKER), 733_880.0).with_shown("734kB"),
         bytes(SIZE_IMAGE.of(&CTR_NATIVE_IMAGE), 736_335.0),
         bytes(SIZE_IMAGE.of(&CTR_WASM_IMAGE), 65_617.0),
-        bytes(MEMORY_CLI_PEAK.of(&CTR_RUNC), 2_100_000.0),
-        bytes(MEMORY_CLI_PEAK.of(&CTR_WASMTIME_CACHED), 950_000.0),
-        bytes(MEMORY_CLI_SHIM_PEAK.of(&CTR_RUNC), 13_000_000.0),
-        bytes(MEMORY_CLI_SHIM_PEAK.of(&CTR_WASMTIME_CACHED), 28_000_000.0),
-        bytes(MEMORY_CLI_CONTAINER_TOTAL.of(&CTR_RUNC), 15_100_000.0),
-        bytes(
+        reading(MEMORY_CLI_PEAK.of(&CTR_RUNC), 2_100_000.0),
+        reading(MEMORY_CLI_PEAK.of(&CTR_WASMTIME_CACHED), 950_000.0),
+        reading(MEMORY_CLI_SHIM_PEAK.of(&CTR_RUNC), 13_000_000.0),
+        reading(MEMORY_CLI_SHIM_PEAK.of(&CTR_WASMTIME_CACHED), 28_000_000.0),
+        reading(MEMORY_CLI_CONTAINER_TOTAL.of(&CTR_RUNC), 15_100_000.0),
+        reading(
             MEMORY_CLI_CONTAINER_TOTAL.of(&CTR_WASMTIME_CACHED),
             28_950_000.0,
         ),
-        bytes(MEMORY_SERVER_RSS.of(&NATIVE_PROCESS), 741_376.0),
-        bytes(MEMORY_SERVER_RSS.of(&WASI_HTTP_POOLING), 14_958_592.0),
-        bytes(MEMORY_SERVER_RSS.of(&EMBEDDED_WAGI), 24_707_072.0),
-        bytes(MEMORY_SERVER_DOCKER_STATS.of(&DOCKER), 733_184.0).with_shown("792KiB"),
+        reading(MEMORY_SERVER_RSS.of(&NATIVE_PROCESS), 741_376.0),
+        reading(MEMORY_SERVER_RSS.of(&WASI_HTTP_POOLING), 14_958_592.0),
+        reading(MEMORY_SERVER_RSS.of(&EMBEDDED_WAGI), 24_707_072.0),
+        reading(MEMORY_SERVER_DOCKER_STATS.of(&DOCKER), 733_184.0).with_shown("792KiB"),
         BUILD_IMAGE
             .of(&DOCKER)
             .label("docker build --no-cache")
@@ -180,9 +180,20 @@ pub const PAGE: &str = "Content-Type: text/html; charset=utf-8\nStatus: 200 OK\n
 pub const NOT_FOUND: &str =
     "Content-Type: text/plain; charset=utf-8\nStatus: 404 Not Found\n\nnot found; try / or /api/time\n";
 
+/// Eleven rounds of wrk around `value`.
 pub fn rate(subject: Subject, value: f64) -> Observation {
     let label = format!("{}: requests/s", subject.id);
-    subject.label(label).measured("wrk", vec![value])
+    subject.label(label).measured("wrk", around(value))
+}
+
+/// Six readings of a memory figure, the median `value`, spread by ±0.2%.
+pub fn reading(subject: Subject, value: f64) -> Observation {
+    let command = format!("read {}", subject.id);
+    let label = subject.id.to_string();
+    let samples = [0.998, 0.999, 1.0, 1.0, 1.001, 1.002]
+        .map(|f| value * f)
+        .to_vec();
+    subject.label(label).measured(command, samples)
 }
 
 pub fn context(subject: Subject, output: &str) -> Observation {
