@@ -288,46 +288,86 @@ fn startup(results: &Results) -> Vec<String> {
     out
 }
 
+/// What one start costs beyond another, when their interval shows it costs anything: the
+/// two medians and their difference, or the ratio that shows no difference.
+enum Beyond {
+    Adds { base: f64, more: f64 },
+    NoDifference(String),
+}
+
+/// `more` against `base`, both start figures: their medians' difference is stated only when
+/// the ratio's interval excludes 1 (and has both sides' six runs).
+fn beyond(results: &Results, base: &[Id], more: &[Id]) -> Option<Beyond> {
+    let (b, m) = (results.measured(base)?, results.measured(more)?);
+    let r = wasmlab_model::stats::ratio_of_medians(&m.samples, &b.samples)?;
+    let (base, more) = (b.median()?, m.median()?);
+    Some(if r.is_significant() {
+        Beyond::Adds { base, more }
+    } else {
+        Beyond::NoDifference(crate::figure::ratio_text(&r))
+    })
+}
+
 fn container_overhead(results: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    let (floor, native) = (median(results, FLOOR_STARTUP), median(results, NATIVE));
-    let (runc, docker) = (median(results, RUNC), median(results, DOCKER_STARTUP));
-    if let (Some(floor), Some(native)) = (floor, native) {
+    if let Some(floor) = median(results, FLOOR_STARTUP) {
+        let service = match beyond(results, FLOOR_STARTUP, NATIVE) {
+            Some(Beyond::Adds { base, more }) if more > base => {
+                format!(
+                    "the service's own work in the native process adds {}",
+                    signed(more - base)
+                )
+            }
+            Some(Beyond::Adds { base, more }) => format!(
+                "the native process came out {} faster than it: the floor is this machine's \
+                 reference for an exec, not a bound every start stays above",
+                format_value(base - more, Unit::Seconds)
+            ),
+            Some(Beyond::NoDifference(ratio)) => format!(
+                "the native service shows {ratio} from it: its own work is within that noise"
+            ),
+            None => "the native process was not measured beside it".to_owned(),
+        };
         out.push(format!(
             "Creating a process and exec'ing a static binary that does nothing costs {} here (the \
-             floor); the service's own work in the native process adds {}.",
+             floor); {service}.",
             format_value(floor, Unit::Seconds),
-            signed(native - floor)
         ));
     }
-    if let (Some(native), Some(runc)) = (native, runc) {
-        out.push(format!(
+    match beyond(results, NATIVE, RUNC) {
+        Some(Beyond::Adds { base, more }) => out.push(format!(
             "ctr with runc adds {} to the bare process ({} of its {}): the ctr client, a shim \
              process, namespaces, a cgroup, the root filesystem snapshot and mount, and the task's \
              bookkeeping in containerd.",
-            signed(runc - native),
-            share(runc - native, runc),
-            format_value(runc, Unit::Seconds)
-        ));
+            signed(more - base),
+            share(more - base, more),
+            format_value(more, Unit::Seconds)
+        )),
+        Some(Beyond::NoDifference(ratio)) => out.push(format!(
+            "ctr with runc shows {ratio} against the bare process."
+        )),
+        None => {}
     }
-    if let (Some(runc), Some(docker)) = (runc, docker) {
-        out.push(if docker > runc {
-            format!(
-                "docker run adds {} on top of containerd and runc ({} of its {}): the \
-                 API round trips of the docker client, network namespace and bridge setup, and \
-                 the log driver.",
-                signed(docker - runc),
-                share(docker - runc, docker),
-                format_value(docker, Unit::Seconds)
-            )
-        } else {
-            format!(
-                "docker run ({}) came out no slower than ctr with runc ({}): its extra layers cost \
-                 less here than ctr's own client and task setup.",
-                format_value(docker, Unit::Seconds),
-                format_value(runc, Unit::Seconds)
-            )
-        });
+    match beyond(results, RUNC, DOCKER_STARTUP) {
+        Some(Beyond::Adds { base, more }) if more > base => out.push(format!(
+            "docker run adds {} on top of containerd and runc ({} of its {}): the \
+             API round trips of the docker client, network namespace and bridge setup, and \
+             the log driver.",
+            signed(more - base),
+            share(more - base, more),
+            format_value(more, Unit::Seconds)
+        )),
+        Some(Beyond::Adds { base, more }) => out.push(format!(
+            "docker run ({}) came out faster than ctr with runc ({}): its extra layers cost \
+             less here than ctr's own client and task setup.",
+            format_value(more, Unit::Seconds),
+            format_value(base, Unit::Seconds)
+        )),
+        Some(Beyond::NoDifference(ratio)) => out.push(format!(
+            "docker run shows {ratio} against ctr with runc: its extra layers cost nothing \
+             measurable here."
+        )),
+        None => {}
     }
     if out.is_empty() {
         out.push("The container startup figures were not measured in this run.".into());
@@ -665,16 +705,17 @@ fn production(results: &Results, quoted: &Quoted) -> Vec<String> {
     let fast_start = start.zip(lambda_low).map(|((_, s), low)| s < low);
     let verdict = match (fast_start, rate_ratio) {
         (Some(true), Some(r)) if r < 0.5 => format!(
-            "So: yes for request-driven work that scales to zero or idles (a start below the \
-             lower end AWS quotes for Lambda's cold starts costs little), not for a \
-             throughput-bound service, where the native server did {}× the work per core here.",
+            "So: yes for request-driven work that scales to zero or idles (a start in the \
+             fastest part of the range AWS quotes for Lambda's cold starts costs little), not \
+             for a throughput-bound service, where the native server did {}× the work per core \
+             here.",
             times(1.0 / r)
         ),
-        (Some(true), _) => "So: yes: it starts below the lower end AWS quotes for Lambda's cold \
-             starts and keeps at least half the native server's rate here."
+        (Some(true), _) => "So: yes: it starts in the fastest part of the range AWS quotes for \
+             Lambda's cold starts and keeps at least half the native server's rate here."
             .to_owned(),
         (Some(false), _) => "So: only where its start is acceptable: it came up slower than the \
-             lower end AWS quotes for Lambda's cold starts."
+             fastest part of the range AWS quotes for Lambda's cold starts."
             .to_owned(),
         (None, _) => "So: the start was not measured against a quoted figure; decide on the \
              rate and memory above."
@@ -709,10 +750,15 @@ fn serverless(results: &Results, quoted: &Quoted) -> Vec<String> {
         quoted.public(LAMBDA_COLD_START),
     ) {
         let against = lambda.low_seconds.map_or_else(String::new, |low| {
+            // The quote's range is open below ("under 100 ms"): a faster start lies in its
+            // fastest part, not below it.
             if measured < low {
-                ", below the lower end of that range".to_owned()
+                format!(
+                    ", in the fastest part of that range (under {})",
+                    format_value(low, Unit::Seconds)
+                )
             } else {
-                ", within that range".to_owned()
+                ", within that range, above its fastest part".to_owned()
             }
         });
         out.push(format!(
@@ -1013,7 +1059,7 @@ mod tests {
         );
         let same = one(startup(&cached_start(0.180)));
         assert!(
-            same.contains("is within noise of the runc container (ratio 1.00, 95% interval"),
+            same.contains("is within noise of the runc container (ratio 1.00 (traditional ÷ WASM), 95% interval"),
             "{same}"
         );
         let none = results([measured(&STARTUP_CLI, &CTR_RUNC, around(0.180))]);
@@ -1065,7 +1111,7 @@ mod tests {
     }
 
     #[test]
-    fn container_overhead_is_signed_and_shared_and_docker_may_come_out_no_slower() {
+    fn container_overhead_is_stated_only_beyond_noise_and_docker_may_come_out_faster() {
         let r = results([
             measured(&STARTUP_CLI, &FLOOR, around(0.000_5)),
             measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.000_7)),
@@ -1094,13 +1140,33 @@ mod tests {
         ]);
         assert_eq!(
             container_overhead(&quick_docker),
-            ["docker run (150 ms) came out no slower than ctr with runc (180 ms): its extra layers cost less here than ctr's own client and task setup."]
+            ["docker run (150 ms) came out faster than ctr with runc (180 ms): its extra layers cost less here than ctr's own client and task setup."]
         );
         let faster_than_the_floor = results([
             measured(&STARTUP_CLI, &FLOOR, around(0.000_8)),
             measured(&STARTUP_CLI, &NATIVE_PROCESS, around(0.000_7)),
         ]);
-        assert!(container_overhead(&faster_than_the_floor)[0].ends_with("adds −100 µs."));
+        assert!(container_overhead(&faster_than_the_floor)[0]
+            .ends_with("the native process came out 100 µs faster than it: the floor is this machine's reference for an exec, not a bound every start stays above."));
+        // A difference within noise is said as none, with its ratio: no cost is stated.
+        let within = results([
+            measured(
+                &STARTUP_CLI,
+                &FLOOR,
+                vec![0.92e-3, 1.3e-3, 1.0e-3, 0.95e-3, 1.2e-3, 1.05e-3],
+            ),
+            measured(
+                &STARTUP_CLI,
+                &NATIVE_PROCESS,
+                vec![1.0e-3, 1.25e-3, 0.9e-3, 1.1e-3, 0.97e-3, 1.02e-3],
+            ),
+        ]);
+        let said = &container_overhead(&within)[0];
+        assert!(
+            said.contains("the native service shows no measurable difference ["),
+            "{said}"
+        );
+        assert!(!said.contains("adds"), "{said}");
         assert_eq!(
             container_overhead(&results([])),
             ["The container startup figures were not measured in this run."]
@@ -1299,7 +1365,7 @@ mod tests {
             fast[0]
         );
         assert!(
-            fast[1].starts_with("So: yes: it starts below"),
+            fast[1].starts_with("So: yes: it starts in the fastest part"),
             "{}",
             fast[1]
         );
@@ -1325,7 +1391,7 @@ mod tests {
         assert_eq!(below.len(), 4, "{below:#?}");
         assert!(below[0].starts_with("Cold start: Spin came up in 50.0 ms (median of 3) on this machine (measured), against AWS's own statement \"The duration of a cold start varies from under 100 ms to over 1 second\" (quoted: AWS Compute Blog"), "{}", below[0]);
         assert!(
-            below[0].contains(", below the lower end of that range."),
+            below[0].contains(", in the fastest part of that range (under 100 ms)."),
             "{}",
             below[0]
         );
@@ -1339,7 +1405,11 @@ mod tests {
         );
         assert!(below[3].ends_with("They compare orders of magnitude, not winners."));
         let within = serverless(&wagi(&SPIN, 0.150, 30_000.0), &q);
-        assert!(within[0].contains(", within that range."), "{}", within[0]);
+        assert!(
+            within[0].contains(", within that range, above its fastest part."),
+            "{}",
+            within[0]
+        );
         assert_eq!(
             serverless(&wagi(&SPIN, 0.050, 30_000.0), &Quoted::default()),
             ["Not answered from data: Spin's start, memory and rate were not all measured."]

@@ -35,6 +35,9 @@ pub struct Verdict {
     word: &'static str,
     /// How sure the ratio is: an interval, or exact sizes, or one run on each side.
     evidence: Evidence,
+    /// Which figure is over which in `ratio`, said beside a bare ratio so that it cannot
+    /// be read the other way round: "traditional ÷ WASM" for times and sizes.
+    orientation: &'static str,
 }
 
 /// What backs a ratio.
@@ -85,12 +88,12 @@ impl Verdict {
         match (self.evidence, self.ratio.interval) {
             (Evidence::Exact, _) => None,
             (Evidence::TooFewRuns(..), _) => Some(format!(
-                "ratio {:.2}; an interval needs six runs a side",
-                self.ratio.value
+                "ratio {:.2} ({}); an interval needs six runs a side",
+                self.ratio.value, self.orientation
             )),
             (Evidence::Interval, Some(i)) if self.winner == Winner::Neither => Some(format!(
-                "ratio {:.2}, {label} {:.2}–{:.2}",
-                self.ratio.value, i.low, i.high
+                "ratio {:.2} ({}), {label} {:.2}–{:.2}",
+                self.ratio.value, self.orientation, i.low, i.high
             )),
             (Evidence::Interval, Some(i)) => {
                 // From the winner's side: inverted for the traditional one.
@@ -154,16 +157,18 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
     // r > 1 means WASM is better: the traditional figure over the WASM one when lower is
     // better, the other way round when higher is.
     let (lower, higher) = words(metric);
-    let (ratio, better, worse) = match metric.better {
+    let (ratio, better, worse, orientation) = match metric.better {
         Better::Lower => (
             ratio_of_medians(&traditional.samples, &wasm.samples)?,
             lower,
             higher,
+            "traditional ÷ WASM",
         ),
         Better::Higher => (
             ratio_of_medians(&wasm.samples, &traditional.samples)?,
             higher,
             lower,
+            "WASM ÷ traditional",
         ),
     };
     // A size is exact and weighed by its value; a figure that varies (a time, a rate, a
@@ -189,6 +194,7 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
         ratio,
         word,
         evidence,
+        orientation,
     })
 }
 
@@ -305,7 +311,8 @@ mod tests {
         assert_eq!(v.factor(), 1.0);
         assert_eq!(
             v.phrase(),
-            "not weighed (one run each) (ratio 0.20; an interval needs six runs a side)"
+            "not weighed (one run each) (ratio 0.20 (WASM ÷ traditional); an interval needs six \
+             runs a side)"
         );
         let five = verdict(
             &startup_of(&[1.0, 1.01, 0.99, 1.0, 1.02]),

@@ -563,7 +563,9 @@ fn interval_text_matches_its_coverage_and_one_run_is_one_run() {
     // One docker build is one run, with three significant figures (in the operations
     // table of the memory appendix).
     let memory = &html[html.find("id=\"memory\"").unwrap()..];
-    let build = &memory[memory.find("523 ms").expect("the docker build in its table")..];
+    let build = &memory[memory
+        .find("523 ms")
+        .expect("the docker build in its table")..];
     assert!(build[..80].contains("one run"), "{}", &build[..80]);
     // One label for every interval: no coverage but the nominal one anywhere.
     for (name, text) in [("index.html", &html), ("lab12.md", &page.read("lab12.md"))] {
