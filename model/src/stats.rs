@@ -349,7 +349,9 @@ mod tests {
         assert_eq!((s.median_interval(), s.mean_interval()), (None, None));
         let six = Summary::of(&[2.0, 2.01, 2.02, 2.03, 2.04, 2.05]).unwrap();
         assert!(six.median_interval().is_some() && six.mean_interval().is_some());
-        assert!(ratio_of_medians(&six_of(&five), &thirty).unwrap().is_significant());
+        assert!(ratio_of_medians(&six_of(&five), &thirty)
+            .unwrap()
+            .is_significant());
     }
 
     fn six_of(xs: &[f64]) -> Vec<f64> {

@@ -160,7 +160,8 @@ fn sizes(results: &Results) -> Vec<String> {
     let code = section(wasm_artifact, &["code"]);
     if text > 0.0 && code > 0.0 {
         out.push(format!(
-            "Machine code is {} B of the native binary ({:.0}%); the module's code section is {} B \
+            "Machine code (the text, init and fini sections together) is {} B of the native \
+             binary ({:.0}%); the module's code section is {} B \
              ({:.0}%) of WebAssembly bytecode, a compact stack-machine encoding that becomes \
              machine code only when a runtime compiles it: compiled ahead of time by the embedded \
              wasmtime it takes {}.",
@@ -1015,7 +1016,7 @@ mod tests {
             text[1]
         );
         assert!(
-            text[2].starts_with("Machine code is 350,000 B of the native binary (50%); the module's code section is 35,000 B (50%)"),
+            text[2].starts_with("Machine code (the text, init and fini sections together) is 350,000 B of the native binary (50%); the module's code section is 35,000 B (50%)"),
             "{}",
             text[2]
         );

@@ -166,7 +166,10 @@ fn transcript(server: &mut dyn Server, ctx: &Ctx, curl: &Path) -> Result<(f64, S
         if !response.starts_with("HTTP/1.1 200 OK\n") {
             bail!("curl -i {url} did not answer 200: {}", kept(&response, 1));
         }
-        text.push(format!("$ curl -i {url}\n{}", kept(&response, RESPONSE_LINES)));
+        text.push(format!(
+            "$ curl -i {url}\n{}",
+            kept(&response, RESPONSE_LINES)
+        ));
     }
     let seconds = started.elapsed().as_secs_f64();
     server.stop(ctx)?;
