@@ -90,7 +90,7 @@ fn a_faster_wasm_container_is_called_faster_with_its_ratio() {
     let process = comparison_row(&html, "CLI startup, no container");
     assert!(process.contains("no measurable difference"), "{process}");
     assert!(
-        html.contains("<td class=\"choice\">WASM container</td>"),
+        html.contains("class=\"choice verdict\">WASM container</td>"),
         "the decision matrix picks no wasm row"
     );
 }
@@ -462,7 +462,7 @@ fn unlike_quantities_draw_no_verdict() {
     ] {
         let row = comparison_row(&html, metric);
         assert!(
-            row.contains("class=\"refused\"") && row.contains("no verdict:"),
+            row.contains("class=\"verdict refused\"") && row.contains("no verdict:"),
             "{metric} must refuse a verdict: {row}"
         );
         for word in [
