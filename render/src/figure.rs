@@ -143,11 +143,6 @@ pub fn label() -> String {
     format!("{:.0}% interval", CONFIDENCE * 100.0)
 }
 
-/// Whether `n` samples are enough for an interval, a band or a bootstrap.
-pub fn enough_for_interval(n: usize) -> bool {
-    n >= MIN_INTERVAL_SAMPLES
-}
-
 /// A measured value as sentences and the comparison table give it: the median and how
 /// many runs it is of, exact bytes for a single size; a dash when it has no samples.
 pub fn value_of(o: &Observation) -> String {
