@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasmlab_model::format::{format_value, group};
 use wasmlab_model::metric::Unit;
 use wasmlab_model::results::Observation;
-use wasmlab_model::stats::{
-    mean_interval, Interval, Ratio, Summary, CONFIDENCE, MIN_INTERVAL_SAMPLES,
-};
+use wasmlab_model::stats::{mean_interval, Interval, Ratio, Summary, CONFIDENCE};
 
 /// One figure: a value in its unit, the interval it carries (the median's order-statistic
 /// interval, or the mean's t-interval), and how many samples it is of.
