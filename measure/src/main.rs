@@ -134,8 +134,9 @@ struct Common {
 struct RunArgs {
     #[command(flatten)]
     common: Common,
-    /// Seconds each load run (wrk) lasts, per server and concurrency (1 to 600).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    /// Seconds one load round (one wrk run) lasts, per server and concurrency; each cell
+    /// takes six rounds, in turns across the servers (1 to 600).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=600))]
     load_seconds: u64,
     /// Tasks per round of the stress probe, per runtime and concurrency level (1 to 200).
     #[arg(long, default_value = "16", value_parser = stress_tasks)]

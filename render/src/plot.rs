@@ -18,8 +18,9 @@ use std::path::Path;
 use style::{mark, INK, PAPER, SERIES};
 use wasmlab_model::format::format_value;
 use wasmlab_model::metric::{
-    Metric, Unit, LOAD_RPS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM,
-    STARTUP_CLI, STRESS_TASKS_PER_SECOND,
+    Metric, Unit, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_SERVER_CONTAINER_TOTAL,
+    MEMORY_SERVER_DOCKER_STATS, MEMORY_SERVER_RSS, SIZE_SECTION, SPIN_COLD, SPIN_COLD_START,
+    SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, STRESS_TASKS_PER_SECOND,
 };
 use wasmlab_model::results::{Kind, Observation, Results};
 use wasmlab_model::stats::{quantile, MIN_INTERVAL_SAMPLES};
@@ -117,6 +118,15 @@ impl Layout {
         }
     }
 
+    /// The size of a chart's small text (row labels, printed values, legends): 15 px on a
+    /// phone's chart, which shows at about 0.74 of its size, so at least 11 px on screen.
+    fn small_text(self) -> f64 {
+        match self {
+            Self::Wide => 14.0,
+            Self::Narrow => 15.0,
+        }
+    }
+
     fn title_size(self) -> f64 {
         match self {
             Self::Wide => 22.0,
@@ -139,8 +149,19 @@ struct Spec {
     alt: &'static str,
     caption: &'static str,
     keep: fn(&Observation) -> bool,
+    /// Metrics whose rows stay together, in this order, whatever order the probes wrote
+    /// them in; empty keeps the results' order.
+    groups: &'static [&'static Metric],
     chart: Chart,
 }
+
+/// The memory chart's figures, each a whole, in the order of its groups.
+const MEMORY_WHOLES: [&Metric; 4] = [
+    &MEMORY_CLI_CONTAINER_TOTAL,
+    &MEMORY_SERVER_CONTAINER_TOTAL,
+    &MEMORY_SERVER_RSS,
+    &MEMORY_SERVER_DOCKER_STATS,
+];
 
 const CHARTS: &[Spec] = &[
     Spec {
@@ -150,6 +171,7 @@ const CHARTS: &[Spec] = &[
               under the containerd shim, beside the native process and runc, on a log time axis",
         caption: STRIP_CAPTION,
         keep: |o| keys::is_engine_startup(&o.id),
+        groups: &[],
         chart: Chart::Strip(
             "milliseconds from spawn to exit (log scale)",
             &[&STARTUP_CLI],
@@ -164,6 +186,7 @@ const CHARTS: &[Spec] = &[
                   shape each; a point is the median over rounds of tasks started, waited for \
                   and deleted per second with that many in flight. The rate axis starts at zero.",
         keep: |o| o.id.metric == &STRESS_TASKS_PER_SECOND,
+        groups: &[],
         chart: Chart::Rate(
             |runs| format!("tasks in flight (median of n={runs} rounds per point)"),
             "tasks per second",
@@ -176,6 +199,7 @@ const CHARTS: &[Spec] = &[
               as a band and the median as a tick",
         caption: STRIP_CAPTION,
         keep: |o| o.kind == Kind::SpawnToExit && !keys::is_other_engine(&o.id),
+        groups: &[],
         chart: Chart::Strip(
             "milliseconds from spawn to exit (log scale)",
             &[&STARTUP_CLI],
@@ -188,6 +212,7 @@ const CHARTS: &[Spec] = &[
               alive), on a log time axis",
         caption: STRIP_CAPTION,
         keep: |o| spin_total(&o.id).is_some_and(|m| *m != SPIN_COLD_START),
+        groups: &[],
         chart: Chart::Strip(
             "milliseconds per request, curl time_total (log scale)",
             &[&SPIN_COLD, &SPIN_WARM, &SPIN_KEEPALIVE],
@@ -199,6 +224,7 @@ const CHARTS: &[Spec] = &[
         alt: "Every launch-to-first-response sample per host, on a log time axis",
         caption: STRIP_CAPTION,
         keep: |o| spin_total(&o.id) == Some(&SPIN_COLD_START),
+        groups: &[],
         chart: Chart::Strip(
             "milliseconds from launch to the first 200 (log scale)",
             &[&SPIN_COLD_START],
@@ -211,16 +237,21 @@ const CHARTS: &[Spec] = &[
         caption: "Bars start at zero on a linear axis, so their lengths compare as the sizes \
                   do; each bar's size is printed at its end.",
         keep: |o| o.kind == Kind::Size && o.id.metric != &SIZE_SECTION,
+        groups: &[],
         chart: Chart::Bars("KiB", 1.0 / 1024.0),
     },
     Spec {
         name: "memory",
-        title: "Memory per variant (median)",
-        alt: "Bar per memory figure from zero, median in MiB, value printed on each bar",
-        caption: "Bars start at zero on a linear axis, so their lengths compare as the amounts \
-                  do; each median is printed at its bar's end, which also reads the figures \
-                  too small for a visible bar.",
-        keep: |o| o.kind == Kind::Memory && !keys::is_other_engine(&o.id),
+        title: "Memory, each thing whole (median)",
+        alt: "Bar per whole memory figure from zero, median in MiB, value printed on each bar: \
+              one CLI container, then each server container, then each serving process",
+        caption: "Only wholes, grouped: one CLI container (its cgroup's peak plus its shim's \
+                  peak RSS), then each server container while serving (cgroup plus shim), \
+                  then each serving process (VmRSS) and docker stats. Their parts and peaks \
+                  are in the tables. Bars start at zero on a linear axis, so their lengths \
+                  compare as the amounts do; each median is printed at its bar's end.",
+        keep: |o| MEMORY_WHOLES.contains(&o.id.metric) && !keys::is_other_engine(&o.id),
+        groups: &MEMORY_WHOLES,
         chart: Chart::Bars("MiB", 1.0 / 1_048_576.0),
     },
     Spec {
@@ -232,6 +263,7 @@ const CHARTS: &[Spec] = &[
                   as dots, not bars (a bar's length on a log axis means nothing): equal \
                   distances are equal ratios, and each median is printed beside its dot.",
         keep: |o| o.kind == Kind::InProcess,
+        groups: &[],
         chart: Chart::Dots("microseconds (log scale)", 1e6),
     },
     Spec {
@@ -242,6 +274,7 @@ const CHARTS: &[Spec] = &[
         caption: "One line per server, one marker shape each; a point is one wrk run at that \
                   many connections. The rate axis starts at zero.",
         keep: |o| o.id.metric == &LOAD_RPS,
+        groups: &[],
         chart: Chart::Rate(
             |runs| format!("connections (n={runs} wrk run per point, one thread)"),
             "requests per second",
@@ -253,11 +286,12 @@ const CHARTS: &[Spec] = &[
 pub fn draw_all(results: &Results, dir: &Path) -> Result<Vec<Plot>> {
     let mut plots = Vec::new();
     for spec in CHARTS {
-        let rows: Vec<&Observation> = results
+        let mut rows: Vec<&Observation> = results
             .observations
             .iter()
             .filter(|o| o.median().is_some() && (spec.keep)(o))
             .collect();
+        rows.sort_by_key(|o| spec.groups.iter().position(|m| *m == o.id.metric));
         if rows.is_empty() {
             continue;
         }
@@ -393,8 +427,12 @@ where
     for (i, label) in labels.iter().enumerate() {
         let (x, a) = chart.backend_coord(&(left, SegmentValue::Exact(i as i32)));
         let (_, b) = chart.backend_coord(&(left, SegmentValue::Exact(i as i32 + 1)));
-        root.draw(&Text::new(label.clone(), (x + 4, a.min(b) + 2), font(14.0)))
-            .map_err(text_err)?;
+        root.draw(&Text::new(
+            label.clone(),
+            (x + 4, a.min(b) + 2),
+            font(layout.small_text()),
+        ))
+        .map_err(text_err)?;
     }
     Ok(())
 }
@@ -519,7 +557,7 @@ fn strip_chart(
             root.draw(&Text::new(
                 format_value(median / 1e3, Unit::Seconds),
                 (right + 8, y + dy - 7),
-                font(14.0),
+                font(layout.small_text()),
             ))
             .map_err(text_err)?;
         }
@@ -613,7 +651,7 @@ fn value_chart(
                 root.draw(&Text::new(
                     format_value(*median, o.unit),
                     (end + 10, mid - 8),
-                    font(14.0),
+                    font(layout.small_text()),
                 ))
                 .map_err(text_err)?;
             }
@@ -724,7 +762,7 @@ fn rate_chart(
         .background_style(PAPER.mix(0.9))
         .border_style(INK)
         .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(if layout == Layout::Wide { 15.0 } else { 13.0 }))
+        .label_font(font(15.0))
         .draw()
         .map_err(text_err)?;
     root.present().map_err(text_err)?;

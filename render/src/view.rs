@@ -19,8 +19,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use wasmlab_model::format::{format_value, times};
 use wasmlab_model::metric::{
-    Id, Metric, Unit, CRITERION, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
-    SIZE_SECTION, SPIN_KEEPALIVE, SPIN_WARM,
+    Id, Metric, Unit, CRITERION, EMBEDDED_WAGI, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99,
+    LOAD_RPS, REMOTE, SIZE_SECTION, SPIN, SPIN_KEEPALIVE, SPIN_WARM,
 };
 use wasmlab_model::results::{Kind, Observation, Provenance, Results};
 use wasmlab_model::stats::{ratio_of_medians, Ratio, CONFIDENCE, NOISY_CV};
@@ -72,6 +72,9 @@ pub struct View {
     pub binary_sections: Vec<Composition>,
     /// The Spin/WAGI series: cold starts and curl totals (`spin.<series>.<host>`).
     pub spin: Vec<Row>,
+    /// Of those, the Bonus's own: Spin's, or the embedded WAGI host's in its place, and the
+    /// deployment's; the other servers' series are the notebook's.
+    pub bonus_series: Vec<Row>,
     /// The same as host × series.
     pub spin_matrix: Pivot,
     /// The phases of those requests (DNS, connect, TLS, first byte), host × phase.
@@ -353,6 +356,10 @@ impl View {
             servers,
             binary_sections: compositions(results),
             spin: rows(&|o| is_total(o)),
+            bonus_series: rows(&|o| {
+                let hosts = [&SPIN, &EMBEDDED_WAGI, &REMOTE];
+                is_total(o) && hosts.iter().any(|h| o.id.variant == h.name)
+            }),
             spin_matrix: pivot::pivot(results, columns(&keys::SPIN_TOTALS), Style::Interval),
             spin_phases: pivot::pivot(
                 results,
@@ -855,6 +862,71 @@ mod tests {
     use super::*;
     use wasmlab_model::metric::{CTR_RUNC, NATIVE_PROCESS, STARTUP_CLI, STRESS_TASKS_PER_SECOND};
     use wasmlab_model::results::Provenance;
+
+    /// Every figure of the view, wherever it sits, as JSON: an object with `n` and
+    /// `interval` (a [`Figure`]), and each ratio's interval.
+    fn intervals_from_too_few(value: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let n = map.get("n").and_then(serde_json::Value::as_u64);
+                let has_interval = map.get("interval").is_some_and(|i| !i.is_null());
+                if let (Some(n), true) = (n, has_interval) {
+                    if n < wasmlab_model::stats::MIN_INTERVAL_SAMPLES as u64 {
+                        found.push(format!("{path}: n = {n}"));
+                    }
+                }
+                for (k, v) in map {
+                    intervals_from_too_few(v, &format!("{path}.{k}"), found);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    intervals_from_too_few(v, &format!("{path}[{i}]"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// No interval from fewer than six samples anywhere in the view of a full run (the
+    /// page and lab12.md write only what the view holds).
+    #[test]
+    fn no_figure_of_a_full_run_carries_an_interval_from_fewer_than_six_samples() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/full-run.json");
+        let results = Results::load(std::path::Path::new(path)).unwrap();
+        let view = View::build(
+            &results,
+            Inputs {
+                plots: Vec::new(),
+                results_link: "results.json".into(),
+                quoted: Quoted::default(),
+                baseline: None,
+            },
+        );
+        let json = serde_json::to_value(&view).unwrap();
+        let mut found = Vec::new();
+        intervals_from_too_few(&json, "view", &mut found);
+        assert!(
+            found.is_empty(),
+            "intervals from too few samples: {found:#?}"
+        );
+        let small = results
+            .observations
+            .iter()
+            .filter(|o| o.summary.as_ref().is_some_and(|s| (2..6).contains(&s.n)))
+            .count();
+        assert!(
+            small > 0,
+            "the full run has no figure of 2 to 5 samples to check"
+        );
+        for a in &view.answers {
+            assert!(
+                !a.lead.is_empty(),
+                "the hand-in answers {:?} with nothing",
+                a.question
+            );
+        }
+    }
 
     #[test]
     fn the_server_matrix_takes_wrk_s_figures_only() {

@@ -1,6 +1,9 @@
 //! The server context under load on loopback: requests per second and latency quantiles
 //! at a few concurrency levels, for every runtime that serves it. The server is pinned to
 //! one core and wrk to the other, so the load generator does not steal the server's CPU.
+//! Every server is started once and warmed up, then each cell (server × concurrency) is
+//! loaded in [`ROUNDS`] short rounds that take turns across the servers, so that drift in
+//! the machine falls on all of them alike and each cell has the runs an interval needs.
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
@@ -8,12 +11,15 @@ use crate::load::{wrk, Load, SERVER_CPU};
 use crate::runtime::server::{all, start_ready, Server};
 use crate::tools;
 use anyhow::Result;
+use std::net::SocketAddr;
 use std::time::Duration;
 use wasmlab_model::metric::{Metric, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS};
 use wasmlab_model::results::Observation;
 
 /// Connections per run (one wrk thread each time).
 pub const CONNECTIONS: [usize; 3] = [1, 10, 50];
+/// Rounds per cell: the fewest samples an interval is drawn from.
+const ROUNDS: usize = wasmlab_model::stats::MIN_INTERVAL_SAMPLES;
 const PATH: &str = "/api/time";
 
 /// What each wrk run yields, per server and concurrency: `load.<metric>-c<N>.<variant>`.
@@ -38,12 +44,14 @@ fn value(metric: &Metric, load: &Load) -> f64 {
     }
 }
 
-/// The counts behind the rates, as wrk printed them.
-fn shown(metric: &Metric, load: &Load, o: Observation) -> Observation {
+/// The counts behind the rates, as wrk printed them, summed over the rounds.
+fn shown(metric: &Metric, runs: &[Load], o: Observation) -> Observation {
     if metric == &LOAD_RPS || metric == &LOAD_ERRORS {
+        let requests: u64 = runs.iter().map(|l| l.requests).sum();
+        let errors: u64 = runs.iter().map(|l| l.errors).sum();
         o.with_shown(format!(
-            "{} requests, {} errors",
-            load.requests, load.errors
+            "{requests} requests, {errors} errors in {} rounds",
+            runs.len()
         ))
     } else {
         o
@@ -72,13 +80,14 @@ impl Probe for LoadProbe {
     }
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
+        let command = format!(
+            "wrk --threads 1 --connections N --duration {}s --latency http://ADDR{PATH}, \
+             {ROUNDS} rounds taking turns across the servers",
+            ctx.load_duration.as_secs()
+        );
         let mut observations = Vec::new();
-        for mut server in all() {
-            let command = format!(
-                "wrk --threads 1 --connections N --duration {}s --latency http://ADDR{PATH}",
-                ctx.load_duration.as_secs()
-            );
-            let v = server.variant();
+        let mut loaded: Vec<Loaded> = Vec::new();
+        for server in all() {
             // wrk is required in CI even where the server is an optional extra.
             let missing = match tools::WRK.which() {
                 Err(reason) => Some((true, reason)),
@@ -86,61 +95,101 @@ impl Probe for LoadProbe {
                     .unavailable(ctx)
                     .map(|reason| (!server.optional(), reason)),
             };
-            if let Some((required, reason)) = missing {
-                for c in CONNECTIONS {
-                    for metric in METRICS {
-                        let subject = metric.at(at(c)).of(v);
-                        let command = command.clone();
-                        observations.push(ctx.lacking(required, subject, command, &reason));
+            match missing {
+                Some((required, reason)) => {
+                    let v = server.variant();
+                    for c in CONNECTIONS {
+                        for metric in METRICS {
+                            let subject = metric.at(at(c)).of(v);
+                            let command = command.clone();
+                            observations.push(ctx.lacking(required, subject, command, &reason));
+                        }
                     }
                 }
-                continue;
+                None => loaded.push(Loaded::start(server, ctx)),
             }
-            let runs = drive(server.as_mut(), ctx);
-            for (c, outcome) in CONNECTIONS.iter().zip(runs) {
-                let plural = if *c == 1 { "" } else { "s" };
-                for metric in METRICS {
-                    let subject = metric.at(at(*c)).of(v).label(format!(
-                        "{}, {c} connection{plural}: {}",
-                        v.label, metric.label
-                    ));
-                    observations.push(match &outcome {
-                        Ok(load) => shown(
-                            metric,
-                            load,
-                            subject.measured(load.command.clone(), vec![value(metric, load)]),
-                        ),
-                        Err(e) => subject.failed(command.clone(), format!("{e:#}")),
-                    });
-                }
+        }
+        for _ in 0..ROUNDS {
+            for server in &mut loaded {
+                server.round(ctx);
             }
+        }
+        for server in loaded {
+            observations.extend(server.finish(ctx, &command));
         }
         observations
     }
 }
 
-/// Starts the server, pins it, warms it up for a second, then one wrk run per concurrency.
-/// A failure to start fails every level; the server is stopped (or removed) either way.
-fn drive(server: &mut dyn Server, ctx: &Ctx) -> Vec<Result<Load>> {
-    let started = start_ready(server, ctx).and_then(|addr| {
-        server.pin(SERVER_CPU)?;
-        wrk(addr, PATH, 10, Duration::from_secs(1))?;
-        Ok(addr)
-    });
-    let addr = match started {
-        Ok(addr) => addr,
-        Err(e) => {
-            let message = format!("{e:#}");
-            return CONNECTIONS
-                .iter()
-                .map(|_| Err(anyhow::anyhow!(message.clone())))
-                .collect();
+/// One server under load: where it listens (or why it could not start), and each
+/// concurrency's runs so far, or the error that ended them.
+struct Loaded {
+    server: Box<dyn Server>,
+    addr: Result<SocketAddr, String>,
+    runs: Vec<(Vec<Load>, Option<String>)>,
+}
+
+impl Loaded {
+    /// Starts the server, pins it and warms it up for a second.
+    fn start(mut server: Box<dyn Server>, ctx: &Ctx) -> Self {
+        let addr = start_ready(server.as_mut(), ctx)
+            .and_then(|addr| {
+                server.pin(SERVER_CPU)?;
+                wrk(addr, PATH, 10, Duration::from_secs(1))?;
+                Ok(addr)
+            })
+            .map_err(|e| format!("{e:#}"));
+        Self {
+            server,
+            addr,
+            runs: CONNECTIONS.iter().map(|_| (Vec::new(), None)).collect(),
         }
-    };
-    let runs = CONNECTIONS
-        .iter()
-        .map(|c| wrk(addr, PATH, *c, ctx.load_duration))
-        .collect();
-    let _ = server.stop(ctx);
-    runs
+    }
+
+    /// One wrk run per concurrency; a cell that failed once is not run again.
+    fn round(&mut self, ctx: &Ctx) {
+        let Ok(addr) = self.addr else { return };
+        for (c, (runs, error)) in CONNECTIONS.iter().zip(&mut self.runs) {
+            if error.is_some() {
+                continue;
+            }
+            match wrk(addr, PATH, *c, ctx.load_duration) {
+                Ok(load) => runs.push(load),
+                Err(e) => *error = Some(format!("round {}: {e:#}", runs.len() + 1)),
+            }
+        }
+    }
+
+    /// Stops the server and turns each cell's rounds into its observations: one sample
+    /// per round, the counts summed in `shown`; a cell that failed keeps the rounds it had.
+    fn finish(mut self, ctx: &Ctx, command: &str) -> Vec<Observation> {
+        let _ = self.server.stop(ctx);
+        let v = self.server.variant();
+        let mut observations = Vec::new();
+        for (c, (runs, error)) in CONNECTIONS.iter().zip(self.runs) {
+            let plural = if *c == 1 { "" } else { "s" };
+            let command = runs.first().map_or(command.to_owned(), |l| {
+                format!(
+                    "{}, {ROUNDS} rounds taking turns across the servers",
+                    l.command
+                )
+            });
+            for metric in METRICS {
+                let subject = metric.at(at(*c)).of(v).label(format!(
+                    "{}, {c} connection{plural}: {}",
+                    v.label, metric.label
+                ));
+                let samples: Vec<f64> = runs.iter().map(|l| value(metric, l)).collect();
+                let error = match (&self.addr, &error) {
+                    (Err(e), _) | (_, Some(e)) => Some(e.clone()),
+                    _ => None,
+                };
+                observations.push(match error {
+                    Some(e) => subject.failed_after(command.clone(), e, samples),
+                    None => shown(metric, &runs, subject.measured(command.clone(), samples)),
+                });
+            }
+        }
+        observations
+    }
 }
