@@ -73,12 +73,18 @@ pub const SECTIONS: &[Section] = &[
         both("comparison", "Comparison and analysis", "comparison"),
     ),
     both("spin", "Bonus: Spin", "spin"),
-    both("not-measured", "Skipped", "not_measured"),
+    appendix(both("not-measured", "Skipped", "not_measured")),
+    appendix(page("sizes", "Sizes", "sizes")),
     appendix(page("engines", "Per engine", "engines")),
     appendix(page("server-mode", "Server mode", "server_mode")),
     appendix(page("startup", "All startup figures", "startup")),
     appendix(page("phases", "In-process phases", "phases")),
     appendix(page("memory", "Memory", "memory")),
+    appendix(page(
+        "spin-detail",
+        "Bonus: every server's requests",
+        "spin_detail",
+    )),
     appendix(both("methodology", "Methodology", "methodology")),
 ];
 

@@ -38,8 +38,10 @@ pub fn substitutions(results: &Results) -> Vec<String> {
             format!("The Bonus ran under Spin itself{}.", version("spin"))
         }
         other => {
+            // The reason in brief: its first clause (the skipped list has it whole).
             let why = other
                 .and_then(|o| status::reason(&o.status))
+                .and_then(|why| why.split(';').next())
                 .map(|why| format!(" ({why})"))
                 .unwrap_or_default();
             format!(

@@ -537,7 +537,7 @@ fn a_failed_cross_check_is_stated_as_a_failure() {
 fn interval_text_matches_its_coverage_and_one_run_is_one_run() {
     let page = render(&two_invocations(0.2, 0.2), None);
     let html = page.read("index.html");
-    let spin = &html[html.find("id=\"spin\"").unwrap()..];
+    let spin = &html[html.find("id=\"spin-detail\"").unwrap()..];
     // Five samples are too few for an interval: the cell shows their range and n, and no
     // coverage (the host's row: cold start, cold and warm requests).
     let host = format!("<tr><th>{}</th>", EMBEDDED_WAGI.label);
@@ -709,7 +709,9 @@ fn the_notebook_of_a_full_run_fits_its_screens_with_the_appendices_closed() {
                appendices: document.querySelectorAll('details.appendix').length,
                verdicts: [...document.querySelectorAll('td.verdict')]
                  .map(td => Math.ceil(td.getBoundingClientRect().right)),
-               cli: top('A CLI tool.'), server: top('A web server.') };
+               cli: top('A CLI tool.'), server: top('A web server.'),
+               parts: [...document.body.children].map(e =>
+                 [e.id || e.tagName, Math.ceil(e.getBoundingClientRect().height)]) };
     })()"#;
     for (width, most) in [(1280, 12_000), (390, 30_000)] {
         browser.open(&url, width, false);
