@@ -46,8 +46,9 @@ BENCH_ARGS ?= --warm-up-time 0.5 --measurement-time 1 --sample-size 20
 # `make bench-spin SPIN_ARGS=--deploy` also times `spin deploy`; SPIN_URL (from the
 # environment) adds the remote series.
 SPIN_ARGS ?=
-# The Spin step of `make report`: a few requests per series, spaced briefly.
-SPIN_QUICK := --runs 5 --starts 3 --cold-interval 0.2 --warm-interval 0.2
+# The Spin step of `make report`: six requests per series (the fewest an interval is drawn
+# from), spaced briefly.
+SPIN_QUICK := --runs 6 --starts 6 --cold-interval 0.2 --warm-interval 0.2
 
 .PHONY: setup setup-extras browser build bench bench-spin report render test clean
 

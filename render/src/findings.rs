@@ -6,7 +6,7 @@
 
 use super::analysis::Decision;
 use super::compare::why_not;
-use super::figure::value_of;
+use super::figure::{value_of, Figure};
 use super::keys::{self, Pair};
 use super::slot;
 use super::verdict::{verdict, Verdict, Winner};
@@ -139,10 +139,14 @@ fn answer(results: &Results, case: &Case) -> String {
                     Winner::Unweighed => 3,
                 };
                 wins[side].1.push(need);
+                // The median alone: the phrase beside it says how sure the ratio is.
+                let median = |o: &Observation| {
+                    Figure::median_of(o).map_or_else(|| value_of(o), |f| f.text())
+                };
                 figures.push(format!(
                     "{need} {} against {} ({})",
-                    value_of(w),
-                    value_of(t),
+                    median(w),
+                    median(t),
                     v.phrase()
                 ));
             }

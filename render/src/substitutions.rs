@@ -22,14 +22,11 @@ pub fn substitutions(results: &Results) -> Vec<String> {
     let rustc = version("rustc");
     let mut out = vec![
         format!(
-            "The app is Rust, not Go: one `service/src/main.rs` for the three contexts, built \
-             by rustc{rustc} natively (static, musl) and to `wasm32-wasip1`, where the lab builds \
-             `main.go` with Go and TinyGo."
+            "The app is Rust, not Go: one `service/src/main.rs`, built by rustc{rustc} natively \
+             and to `wasm32-wasip1`, where the lab uses Go and TinyGo."
         ),
-        "The WASM containers run under this project's containerd shim \
-         (`io.containerd.wasmtime.v1`, wasmtime embedded), not runwasi's \
-         `containerd-shim-wasmtime-v1`, which no package source here provides; `ctr` runs both \
-         kinds of container, as the lab asks."
+        "The WASM runtime under `ctr` is this project's containerd shim \
+         (`io.containerd.wasmtime.v1`), not runwasi's, which no package source here provides."
             .to_owned(),
     ];
     let spin = results.get(&SPIN_COLD_START.id(&SPIN));
@@ -45,9 +42,8 @@ pub fn substitutions(results: &Results) -> Vec<String> {
                 .map(|why| format!(" ({why})"))
                 .unwrap_or_default();
             format!(
-                "Spin did not run here{why}: the Bonus's local figures come from the embedded \
-                 WAGI host (`measure wagi`), which serves the same `spin.toml` the same way, and \
-                 are labelled with its name, never as Spin's."
+                "Spin did not run here{why}: the embedded WAGI host (`measure wagi`) serves the \
+                 same `spin.toml` in its place, labelled with its own name."
             )
         }
     });
@@ -67,7 +63,8 @@ mod tests {
         let said = substitutions(&skipped);
         assert_eq!(said.len(), 3);
         assert!(
-            said[2].starts_with("Spin did not run here (spin is not on PATH): the Bonus's local figures come from the embedded WAGI host"),
+            said[2]
+                .starts_with("Spin did not run here (spin is not on PATH): the embedded WAGI host"),
             "{}",
             said[2]
         );

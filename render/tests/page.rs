@@ -446,8 +446,6 @@ fn every_invocation_keeps_its_provenance_block_with_its_own_n() {
     }
     let md = page.read("lab12.md");
     assert!(md.contains("2 measuring commands wrote these figures"));
-    assert!(md.contains("`measure run --runs 11 --warmup 3`"));
-    assert!(md.contains("`measure spin --runs 5 --starts 3`"));
 }
 
 #[test]
@@ -663,6 +661,10 @@ fn prose_words(markdown: &str) -> usize {
 fn the_hand_in_of_a_full_run_is_short_and_has_what_a_grader_looks_for() {
     let page = render(&full_run(), None);
     let md = page.read("lab12.md");
+    // Kept for a person to read: target/browser-check/lab12.md.
+    let keep = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-check");
+    std::fs::create_dir_all(&keep).ok();
+    std::fs::write(keep.join("lab12.md"), &md).ok();
     let words = prose_words(&md);
     assert!(words <= 1_800, "lab12.md has {words} words of prose");
     let first = &md[md.find("## Key findings").unwrap()..md.find("## 1.").unwrap()];
