@@ -11,13 +11,13 @@ use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::{format_value, group, times};
 use wasmlab_model::metric::{
-    Id, Metric, CRITERION, CTR_RUNC, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME,
-    EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS,
-    MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR,
-    MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE, PHASE_INSTANTIATE,
-    PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN,
-    SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, WASI_HTTP_COMPONENT,
-    WASM_MODULE, WASM_PRECOMPILED,
+    Id, Metric, CRITERION, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, DOCKER, EMBEDDED_WAGI,
+    EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50,
+    LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH,
+    MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE,
+    PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY,
+    SIZE_SECTION, SPIN, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI,
+    THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_COMPONENT, WASM_MODULE, WASM_PRECOMPILED,
 };
 use wasmlab_model::results::{setting, Observation, Results, Status, Unit};
 
@@ -293,6 +293,7 @@ fn startup(results: &Results) -> Vec<String> {
             compiling(results)
         ));
     }
+    out.extend(back_to_back(results));
     if let Some((native, aot)) = keys::STARTUP_NO_CONTAINER.measured(results) {
         if let Some((_, phrase, interval)) = versus(native, aot) {
             let jit = shown(results, JIT)
@@ -331,6 +332,31 @@ fn beyond(results: &Results, base: &[Id], more: &[Id]) -> Option<Beyond> {
     } else {
         Beyond::NoDifference(crate::figure::ratio_text(&r))
     })
+}
+
+/// The same `ctr run --rm` timed a second way, back to back, as a check of the interleaved
+/// figure: which one the page uses, and how far apart they came out.
+fn back_to_back(results: &Results) -> Vec<String> {
+    [
+        (&CTR_WASMTIME_CACHED, &CTR_WASMTIME, "the cached wasm image"),
+        (&CTR_RUNC, &CTR_RUNC, "the native image under runc"),
+    ]
+    .into_iter()
+    .filter_map(|(interleaved, batch, what)| {
+        let i = results.measured(&[STARTUP_CLI.id(interleaved)])?;
+        let b = results.measured(&[THROUGHPUT_CONTAINER_STARTS.id(batch)])?;
+        let r = wasmlab_model::stats::ratio_of_medians(&b.samples, &i.samples)?;
+        Some(format!(
+            "A check of the same command for {what}: back to back, each start right after the \
+             previous container's removal, `ctr run --rm` takes {} against {} interleaved with \
+             the other runtimes ({}); the figures above are the interleaved ones, taken the \
+             same way for every runtime.",
+            value_of(b),
+            value_of(i),
+            crate::figure::ratio_text(&r)
+        ))
+    })
+    .collect()
 }
 
 /// What compiling accounts for in a first start, checked before it is said: the in-process
@@ -1043,9 +1069,8 @@ mod tests {
     use crate::fixtures::{around, measured, results};
     use crate::templates::Templates;
     use wasmlab_model::metric::{
-        Variant, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_FIRST, FLOOR,
-        MEMORY_CLI_CONTAINER_TOTAL, MEMORY_SERVER_DOCKER_STATS, REMOTE, SERVER_CONTEXT_EXIT,
-        WASI_HTTP_POOLING, WASMTIME_SERVE, WASM_MODULE,
+        Variant, CTR_WASMTIME_FIRST, FLOOR, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_SERVER_DOCKER_STATS,
+        REMOTE, SERVER_CONTEXT_EXIT, WASI_HTTP_POOLING, WASMTIME_SERVE, WASM_MODULE,
     };
 
     fn quoted() -> Quoted {
@@ -1220,6 +1245,25 @@ mod tests {
     /// A part cannot exceed its whole: an in-process compile longer than a whole start that
     /// compiles is said as a broken measurement, never as a cause; compiling is named as the
     /// cause of a first start's extra time only when it is of that size.
+    /// One quantity, one value: the back-to-back batch is said as a check of the
+    /// interleaved figure, both medians and their ratio, never as a second figure.
+    #[test]
+    fn back_to_back_starts_are_a_check_of_the_interleaved_figure() {
+        let r = results([
+            measured(&STARTUP_CLI, &CTR_WASMTIME_CACHED, around(0.101)),
+            measured(&THROUGHPUT_CONTAINER_STARTS, &CTR_WASMTIME, around(0.153)),
+        ]);
+        let said = back_to_back(&r);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains("takes 153 ms (median of 11) against 101 ms (median of 11) interleaved")
+                && said[0].contains("1.51× [")
+                && said[0].ends_with("the figures above are the interleaved ones, taken the same way for every runtime."),
+            "{}",
+            said[0]
+        );
+    }
+
     #[test]
     fn compiling_is_named_a_cause_only_when_the_parts_add_up() {
         let run = |compile: f64, jit: f64, first: f64| {
