@@ -10,20 +10,19 @@ use wasmlab_model::results::Results;
 /// The substitutions, one sentence each.
 pub fn substitutions(results: &Results) -> Vec<String> {
     // The latest invocation that recorded the tool says its version.
-    let version = |tool: &str| {
+    let tool = |name: &str| {
         results
             .invocations
             .iter()
             .rev()
-            .find_map(|i| i.provenance.tools.get(tool))
-            .map(|v| format!(" ({v})"))
-            .unwrap_or_default()
+            .find_map(|i| i.provenance.tools.get(name))
     };
-    let rustc = version("rustc");
+    let version = |name: &str| tool(name).map(|v| format!(" ({v})")).unwrap_or_default();
+    let rustc = tool("rustc").map_or("rustc", String::as_str);
     let mut out = vec![
         format!(
-            "The app is Rust, not Go: one `service/src/main.rs`, built by rustc{rustc} natively \
-             and to `wasm32-wasip1`, where the lab uses Go and TinyGo."
+            "The app is Rust, not Go: one `service/src/main.rs`, built by {rustc} natively and \
+             to `wasm32-wasip1`, where the lab uses Go and TinyGo."
         ),
         "The WASM runtime under `ctr` is this project's containerd shim \
          (`io.containerd.wasmtime.v1`), not runwasi's, which no package source here provides."
