@@ -331,14 +331,23 @@ const PROBE: &str = r#"(async () => {
            }) };
 })()"#;
 
+/// Whether chromium is here to look at the page; without it a browser test is skipped,
+/// unless runtimes are required.
+fn chromium_here() -> bool {
+    if browser::which_chromium().is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("REQUIRE_RUNTIMES").is_none(),
+        "chromium not found on PATH, and REQUIRE_RUNTIMES is set: apt-get install chromium"
+    );
+    eprintln!("skipped: chromium not found on PATH (apt-get install chromium)");
+    false
+}
+
 #[test]
 fn the_page_reads_in_a_browser_at_desktop_and_phone_widths_light_and_dark() {
-    if browser::which_chromium().is_none() {
-        assert!(
-            std::env::var_os("REQUIRE_RUNTIMES").is_none(),
-            "chromium not found on PATH, and REQUIRE_RUNTIMES is set: apt-get install chromium"
-        );
-        eprintln!("skipped: chromium not found on PATH (apt-get install chromium)");
+    if !chromium_here() {
         return;
     }
     let results = fixture(0.130, 0.206);
@@ -704,12 +713,7 @@ fn the_hand_in_of_a_full_run_is_short_and_has_what_a_grader_looks_for() {
 /// screen at 1280 px holds both cases' verdicts.
 #[test]
 fn the_notebook_of_a_full_run_fits_its_screens_with_the_appendices_closed() {
-    if browser::which_chromium().is_none() {
-        assert!(
-            std::env::var_os("REQUIRE_RUNTIMES").is_none(),
-            "chromium not found on PATH, and REQUIRE_RUNTIMES is set: apt-get install chromium"
-        );
-        eprintln!("skipped: chromium not found on PATH (apt-get install chromium)");
+    if !chromium_here() {
         return;
     }
     let page = render(&full_run(), None);
