@@ -807,6 +807,25 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
+    /// No band from fewer than six runs: three runs are drawn as three marks and a tick,
+    /// six get their interquartile band too.
+    #[test]
+    fn a_band_is_drawn_from_six_runs_on() {
+        let rects = |samples: Vec<f64>| {
+            let o = measured(&STARTUP_CLI, &NATIVE_PROCESS, samples);
+            let mut svg = String::new();
+            strip_chart(&mut svg, Layout::Wide, "t", "ms", &[&STARTUP_CLI], &[&o]).unwrap();
+            roxmltree::Document::parse(&svg)
+                .unwrap()
+                .descendants()
+                .filter(|n| n.has_tag_name("rect"))
+                .count()
+        };
+        let few = rects(vec![0.001, 0.002, 0.003]);
+        let six = rects(vec![0.001, 0.002, 0.003, 0.001, 0.002, 0.003]);
+        assert_eq!(six, few + 1, "three runs: {few} rects, six: {six}");
+    }
+
     #[test]
     fn the_median_tick_is_the_median_of_the_runs() {
         // Skewed: the mean (22 ms) is far from the median (3 ms).
