@@ -337,7 +337,13 @@ fn the_ctr_probes_measure_sizes_memory_the_server_context_and_throughput() {
         let o = observation(&results, id);
         assert_eq!(o["status"]["status"], "measured", "{o}");
         assert_eq!(o["samples"].as_array().unwrap().len(), 10, "{id}");
-        assert!(o["shown"].as_str().unwrap().ends_with(" starts/s"), "{o}");
+        // The rate follows from the median start, as every figure follows from a median.
+        let median = o["summary"]["median"].as_f64().unwrap();
+        assert_eq!(
+            o["shown"].as_str().unwrap(),
+            format!("{:.1} starts/s (1 / the median)", 1.0 / median),
+            "{o}"
+        );
     }
     // The child is gone; nothing it named is left.
     assert_eq!(leftovers("wasmlab-"), Vec::<String>::new());
