@@ -35,16 +35,65 @@ pub fn short(labels: &[&str], fits: usize) -> Vec<String> {
         })
         .collect();
     let cut: Vec<String> = kept.iter().map(|l| elide_middle(l, fits)).collect();
-    cut.iter()
+    let windows: Vec<String> = kept
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let twins: Vec<&str> = (0..kept.len())
+                .filter(|&j| j != i && cut[j] == cut[i])
+                .map(|j| kept[j].as_str())
+                .collect();
+            if twins.is_empty() {
+                cut[i].clone()
+            } else {
+                window(k, &twins, fits)
+            }
+        })
+        .collect();
+    // A label whose short form still meets another's stays whole.
+    windows
+        .iter()
         .zip(&kept)
-        .map(|(c, k)| {
-            if cut.iter().filter(|other| *other == c).count() > 1 {
+        .map(|(w, k)| {
+            if windows.iter().filter(|other| *other == w).count() > 1 {
                 k.clone()
             } else {
-                c.clone()
+                w.clone()
             }
         })
         .collect()
+}
+
+/// At most `fits` characters of `label` around where it first differs from `twins` (the
+/// labels its middle-elided form met): the part that tells it apart, with an ellipsis at
+/// each end that was cut.
+fn window(label: &str, twins: &[&str], fits: usize) -> String {
+    let chars: Vec<char> = label.chars().collect();
+    if chars.len() <= fits {
+        return label.to_owned();
+    }
+    let differs_at = twins
+        .iter()
+        .map(|t| {
+            chars
+                .iter()
+                .zip(t.chars())
+                .take_while(|(a, b)| **a == *b)
+                .count()
+        })
+        .min()
+        .unwrap_or(0);
+    // A little of what comes before the difference, for context.
+    let start = differs_at
+        .saturating_sub(fits / 4)
+        .min(chars.len() - (fits - 2));
+    let end = (start + fits - 2).min(chars.len());
+    let lead = if start > 0 { "…" } else { "" };
+    let trail = if end < chars.len() { "…" } else { "" };
+    format!(
+        "{lead}{}{trail}",
+        chars[start..end].iter().collect::<String>().trim()
+    )
 }
 
 /// The parenthetical asides of `label`, outermost only, without their parentheses.
@@ -161,6 +210,21 @@ mod tests {
                 "native server: resident set",
             ]
         );
+    }
+
+    /// Labels that differ only in their middle keep the part that tells them apart, within
+    /// the width, instead of standing whole past a narrow chart's edge.
+    #[test]
+    fn labels_that_differ_in_the_middle_keep_that_part_within_the_width() {
+        let rows = [
+            "wasm image under the wasmtime shim, module cached: container cgroup peak + its shim's peak RSS",
+            "wasm image under the wasmtime shim, compiling: container cgroup peak + its shim's peak RSS",
+        ];
+        let short = short(&rows, 46);
+        assert_ne!(short[0], short[1]);
+        for (s, differs) in short.iter().zip(["module cached", "compiling"]) {
+            assert!(s.chars().count() <= 46 && s.contains(differs), "{s}");
+        }
     }
 
     #[test]
