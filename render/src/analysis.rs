@@ -993,16 +993,18 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
             Winner::Neither => "either",
             Winner::Unweighed => "not decided (too few runs)",
         };
+        // "WASM container 1.46× faster", or "WASM container against traditional container:
+        // no measurable difference" when no side wins.
+        let said = match v.winner {
+            Winner::Wasm | Winner::Traditional => format!("{} {}", names[1], v.phrase()),
+            Winner::Neither | Winner::Unweighed => {
+                format!("{} against {}: {}", names[1], names[0], v.phrase())
+            }
+        };
         out.push(Decision {
             need: need.into(),
             choice,
-            because: format!(
-                "{} {}: {} against {}",
-                names[1],
-                v.phrase(),
-                value_of(wo),
-                value_of(to)
-            ),
+            because: format!("{said}: {} against {}", value_of(wo), value_of(to)),
         });
     };
     pick(
