@@ -30,7 +30,7 @@ fn spans(text: &str) -> String {
     let pieces: Vec<&str> = text.split('`').collect();
     // An even count of backticks splits into an odd count of pieces: every odd piece
     // was inside a span. Otherwise the text is left as it was.
-    if pieces.len() % 2 == 0 {
+    if pieces.len().is_multiple_of(2) {
         return escape(text);
     }
     pieces
