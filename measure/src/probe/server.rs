@@ -94,6 +94,7 @@ struct Taken {
 
 /// Start, wait for the first 200, one more request, read memory, stop: one sample each.
 fn cycle(server: &mut dyn Server, ctx: &Ctx, got: &mut Taken) -> Result<()> {
+    server.before_start(ctx)?;
     let started = Instant::now();
     let addr = start_ready(server, ctx)?;
     let ready = started.elapsed();

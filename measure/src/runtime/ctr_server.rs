@@ -22,23 +22,32 @@ use wasmlab_model::metric::{
 /// One server container; dropping it removes the container and its task.
 pub struct CtrServer {
     runtime: Runtime,
+    /// Whether each start follows an emptied compile cache: a first start.
+    first: bool,
     running: Option<Cleanup>,
 }
 
 impl CtrServer {
     /// The native image under runc.
     pub fn runc() -> Self {
-        Self::new(Runtime::Runc)
+        Self::new(Runtime::Runc, false)
     }
 
-    /// The component's image under the wasmtime shim (cranelift).
+    /// The component's image under the wasmtime shim (cranelift), its compiled form cached.
     pub fn wasmtime() -> Self {
-        Self::new(Runtime::WASMTIME)
+        Self::new(Runtime::WASMTIME, false)
     }
 
-    fn new(runtime: Runtime) -> Self {
+    /// The same, each start after the shim's compile cache was emptied: a first start,
+    /// which compiles the component.
+    pub fn wasmtime_first() -> Self {
+        Self::new(Runtime::WASMTIME, true)
+    }
+
+    fn new(runtime: Runtime, first: bool) -> Self {
         Self {
             runtime,
+            first,
             running: None,
         }
     }
@@ -103,10 +112,22 @@ impl CtrServer {
 
 impl Server for CtrServer {
     fn variant(&self) -> &'static Variant {
-        match self.runtime {
-            Runtime::Runc => &metric::CTR_RUNC,
-            Runtime::Shim(_) => &metric::CTR_WASMTIME,
+        match (self.runtime, self.first) {
+            (Runtime::Runc, _) => &metric::CTR_RUNC,
+            (Runtime::Shim(_), true) => &metric::CTR_WASMTIME_FIRST,
+            (Runtime::Shim(_), false) => &metric::CTR_WASMTIME,
         }
+    }
+
+    fn before_start(&mut self, _ctx: &Ctx) -> Result<()> {
+        if self.first {
+            containerd::empty_shim_cache().map_err(|e| anyhow!(e))?;
+        }
+        Ok(())
+    }
+
+    fn only_for_starts(&self) -> bool {
+        self.first
     }
 
     fn command(&self, _ctx: &Ctx) -> String {

@@ -37,6 +37,17 @@ pub trait Server {
     fn prepare(&mut self, _ctx: &Ctx) -> Result<()> {
         Ok(())
     }
+    /// Work done before each timed start and outside its timing (emptying a compile
+    /// cache, so that every start is a first one).
+    fn before_start(&mut self, _ctx: &Ctx) -> Result<()> {
+        Ok(())
+    }
+    /// A variant that differs from another only in how it starts: the server probe times
+    /// its starts, stops and memory; the load and request probes leave it to the other,
+    /// which serves the same way once up.
+    fn only_for_starts(&self) -> bool {
+        false
+    }
     /// Starts the server; returns where it listens.
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr>;
     /// Fails if the server is no longer running.
@@ -60,6 +71,9 @@ pub fn all() -> Vec<Box<dyn Server>> {
         Box::new(super::docker::DockerServer::default()),
         // A server container against a server container, under one containerd.
         Box::new(super::ctr_server::CtrServer::runc()),
+        // First starts before cached ones: each round's first start leaves the compiled
+        // component cached for the cached one.
+        Box::new(super::ctr_server::CtrServer::wasmtime_first()),
         Box::new(super::ctr_server::CtrServer::wasmtime()),
         Box::new(super::wagi_hosts::embedded(
             wasmlab_hosts::wagi::default_manifest(),

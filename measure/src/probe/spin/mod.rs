@@ -163,7 +163,7 @@ impl SpinProbe {
         hosts.extend(
             server::all()
                 .into_iter()
-                .filter(|s| s.variant() != &metric::EMBEDDED_WAGI),
+                .filter(|s| s.variant() != &metric::EMBEDDED_WAGI && !s.only_for_starts()),
         );
         hosts.retain(|h| self.wanted(h.variant()));
         hosts.retain(|host| {
