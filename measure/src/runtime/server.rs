@@ -103,9 +103,14 @@ pub fn start_ready(server: &mut dyn Server, ctx: &Ctx) -> Result<SocketAddr> {
     Ok(addr)
 }
 
-/// The servers' variants, for a list of choices.
+/// The variants of the servers that serve requests (not those only timed starting), for
+/// the Bonus probe's list of hosts.
 pub fn variants() -> Vec<&'static Variant> {
-    all().iter().map(|s| s.variant()).collect()
+    all()
+        .iter()
+        .filter(|s| !s.only_for_starts())
+        .map(|s| s.variant())
+        .collect()
 }
 
 /// A memory figure of a process group: `metric` of every process in it.
