@@ -210,6 +210,17 @@ impl Ratio {
     pub fn is_significant(&self) -> bool {
         self.interval.is_some_and(|i| i.low > 1.0 || i.high < 1.0)
     }
+
+    /// Whether the two figures differ: by the interval when there is one; for `exact`
+    /// figures (sizes, one reading each) by the value; None when neither can say (a figure
+    /// that varies, with too few runs for an interval).
+    pub fn differs(&self, exact: bool) -> Option<bool> {
+        match (self.interval, exact) {
+            (Some(_), _) => Some(self.is_significant()),
+            (None, true) => Some(self.value != 1.0),
+            (None, false) => None,
+        }
+    }
 }
 
 /// Number of bootstrap resamples; 2,000 keeps the 2.5% and 97.5% points stable to a few
@@ -352,6 +363,18 @@ mod tests {
         assert!(ratio_of_medians(&six_of(&five), &thirty)
             .unwrap()
             .is_significant());
+    }
+
+    /// A size (exact) differs by its value alone; a figure that varies only by an interval.
+    #[test]
+    fn exact_figures_differ_by_value_and_others_by_their_interval() {
+        let one = ratio_of_medians(&[2.0], &[1.0]).unwrap();
+        assert_eq!((one.differs(true), one.differs(false)), (Some(true), None));
+        let same = ratio_of_medians(&[1.0], &[1.0]).unwrap();
+        assert_eq!(same.differs(true), Some(false));
+        let six = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98];
+        let r = ratio_of_medians(&six, &six).unwrap();
+        assert_eq!((r.differs(true), r.differs(false)), (Some(false), Some(false)));
     }
 
     fn six_of(xs: &[f64]) -> Vec<f64> {

@@ -376,39 +376,29 @@ fn compiling(results: &Results) -> String {
             format_value(jit, Unit::Seconds)
         );
     }
-    let pair = |ids: &[Id]| results.measured(ids);
-    let (Some(first), Some(cached)) = (
-        pair(keys::STARTUP_FIRST.wasm),
-        pair(keys::STARTUP_CACHED.wasm),
-    ) else {
-        return String::new();
-    };
-    let Some(r) = wasmlab_model::stats::ratio_of_medians(&first.samples, &cached.samples) else {
-        return String::new();
-    };
-    let (Some(f), Some(c)) = (first.median(), cached.median()) else {
-        return String::new();
-    };
-    let extra = f - c;
     let compiled = format_value(compile, Unit::Seconds);
-    if !r.is_significant() || extra <= 0.0 {
-        format!(
-            "A first start shows {} against a cached one, so compiling ({compiled} in process) \
-             costs nothing measurable in a container start here.",
-            crate::figure::ratio_text(&r)
-        )
-    } else if (0.5..=1.5).contains(&(compile / extra)) {
-        format!(
-            "Compiling ({compiled} in process) accounts for a first start's extra {} over a \
-             cached one.",
-            format_value(extra, Unit::Seconds)
-        )
-    } else {
-        format!(
+    match beyond(results, keys::STARTUP_CACHED.wasm, keys::STARTUP_FIRST.wasm) {
+        None => String::new(),
+        Some(Beyond::NoDifference(ratio)) => format!(
+            "A first start shows {ratio} against a cached one, so compiling ({compiled} in \
+             process) costs nothing measurable in a container start here."
+        ),
+        Some(Beyond::Adds { base, more }) if more <= base => format!(
+            "A first start came out faster than a cached one, so compiling ({compiled} in \
+             process) costs nothing measurable in a container start here."
+        ),
+        Some(Beyond::Adds { base, more }) if (0.5..=1.5).contains(&(compile / (more - base))) => {
+            format!(
+                "Compiling ({compiled} in process) accounts for a first start's extra {} over \
+                 a cached one.",
+                format_value(more - base, Unit::Seconds)
+            )
+        }
+        Some(Beyond::Adds { base, more }) => format!(
             "A first start takes {} more than a cached one, and compiling takes {compiled} in \
              process: compiling alone does not account for the difference.",
-            format_value(extra, Unit::Seconds)
-        )
+            format_value(more - base, Unit::Seconds)
+        ),
     }
 }
 

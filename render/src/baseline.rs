@@ -68,20 +68,12 @@ pub fn change(now: &Observation, old: &Results) -> Option<Change> {
     let r = ratio_of_medians(&now.samples, &before.samples)?;
     let delta = r.value - 1.0;
     // A size is exact: one reading each is enough to judge it.
-    let exact = now.id.metric.kind == wasmlab_model::metric::Kind::Size;
-    let beyond_noise = match r.interval {
-        None if !exact => None,
-        None => Some(delta != 0.0),
-        Some(_) => Some(r.is_significant()),
-    };
-    let verdict = if beyond_noise.is_none() {
-        Drift::TooFewRuns
-    } else if beyond_noise == Some(false) || delta.abs() < NOISE_THRESHOLD {
-        Drift::WithinNoise
-    } else if (delta > 0.0) == (better == Better::Higher) {
-        Drift::Improved
-    } else {
-        Drift::Regressed
+    let verdict = match r.differs(now.id.metric.kind == wasmlab_model::metric::Kind::Size) {
+        None => Drift::TooFewRuns,
+        Some(false) => Drift::WithinNoise,
+        Some(true) if delta.abs() < NOISE_THRESHOLD => Drift::WithinNoise,
+        Some(true) if (delta > 0.0) == (better == Better::Higher) => Drift::Improved,
+        Some(true) => Drift::Regressed,
     };
     Some(Change { delta, verdict })
 }

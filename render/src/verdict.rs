@@ -173,21 +173,24 @@ pub fn verdict(traditional: &Observation, wasm: &Observation) -> Option<Verdict>
     };
     // A size is exact and weighed by its value; a figure that varies (a time, a rate, a
     // memory reading) is weighed only by an interval, which needs six runs a side.
-    let evidence = match (ratio.interval, metric.kind) {
-        (Some(_), _) => Evidence::Interval,
-        (None, Kind::Size) => Evidence::Exact,
-        (None, _) => Evidence::TooFewRuns(traditional.samples.len(), wasm.samples.len()),
-    };
-    let differs = match evidence {
-        Evidence::Interval => ratio.is_significant(),
-        Evidence::Exact => ratio.value != 1.0,
-        Evidence::TooFewRuns(..) => false,
-    };
-    let (winner, word) = match (evidence, differs) {
-        (Evidence::TooFewRuns(..), _) => (Winner::Unweighed, ""),
-        (_, false) => (Winner::Neither, ""),
-        (_, true) if ratio.value > 1.0 => (Winner::Wasm, better),
-        (_, true) => (Winner::Traditional, worse),
+    let exact = metric.kind == Kind::Size;
+    let (evidence, winner, word) = match ratio.differs(exact) {
+        None => (
+            Evidence::TooFewRuns(traditional.samples.len(), wasm.samples.len()),
+            Winner::Unweighed,
+            "",
+        ),
+        Some(differs) => {
+            let evidence = match ratio.interval {
+                Some(_) => Evidence::Interval,
+                None => Evidence::Exact,
+            };
+            match differs {
+                false => (evidence, Winner::Neither, ""),
+                true if ratio.value > 1.0 => (evidence, Winner::Wasm, better),
+                true => (evidence, Winner::Traditional, worse),
+            }
+        }
     };
     Some(Verdict {
         winner,

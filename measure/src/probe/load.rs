@@ -174,18 +174,16 @@ impl Loaded {
                     l.command
                 )
             });
+            // A server that did not start fails every cell; a cell that failed, itself.
+            let error = self.addr.as_ref().err().or(error.as_ref());
             for metric in METRICS {
                 let subject = metric.at(at(*c)).of(v).label(format!(
                     "{}, {c} connection{plural}: {}",
                     v.label, metric.label
                 ));
                 let samples: Vec<f64> = runs.iter().map(|l| value(metric, l)).collect();
-                let error = match (&self.addr, &error) {
-                    (Err(e), _) | (_, Some(e)) => Some(e.clone()),
-                    _ => None,
-                };
                 observations.push(match error {
-                    Some(e) => subject.failed_after(command.clone(), e, samples),
+                    Some(e) => subject.failed_after(command.clone(), e.clone(), samples),
                     None => shown(metric, &runs, subject.measured(command.clone(), samples)),
                 });
             }
