@@ -89,19 +89,14 @@ where
     served
 }
 
-/// How long a connection may wait for a complete request head, counted from the moment the
-/// server starts reading one: an idle kept-alive connection or a half-sent request is
-/// closed after this (hyper's own default, 30 s, would hold a stop for that long).
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// After the stop signal, how long requests in progress may take to finish before their
-/// connections are dropped; with `HEADER_TIMEOUT`, the server is gone within this of the
-/// signal whatever its clients do.
+/// connections are dropped; with the header timeout, the server is gone within this of
+/// the signal whatever its clients do.
 pub const GRACE: Duration = Duration::from_secs(5);
 
 /// Serves HTTP/1 on `listener` until SIGTERM or SIGINT, with `service(client address)`
-/// answering each connection's requests; then closes idle connections at once and gives
-/// requests in progress up to [`GRACE`].
-pub async fn serve_http1<F, S, B>(listener: tokio::net::TcpListener, mut service: F) -> Result<()>
+/// answering each connection's requests (see [`wasmlab_serve_http::serve_connections`]).
+pub async fn serve_http1<F, S, B>(listener: tokio::net::TcpListener, service: F) -> Result<()>
 where
     F: FnMut(SocketAddr) -> S,
     S: hyper::service::Service<
@@ -115,62 +110,7 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let stop = stop_signal();
-    tokio::pin!(stop);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
-    loop {
-        let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    pause_after(&e).await;
-                    continue;
-                }
-            },
-            _ = &mut stop => break,
-        };
-        let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), service(client)));
-        tokio::spawn(async move {
-            // A client that goes away or times out is its own business.
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    let stop = wasmlab_serve_http::stop_signal()?;
+    wasmlab_serve_http::serve_connections(listener, service, stop, GRACE, "measure").await;
     Ok(())
-}
-
-/// After a failed accept: a connection reset before it was accepted costs nothing, but
-/// running out of file descriptors would spin the loop, so that waits a moment.
-async fn pause_after(e: &std::io::Error) {
-    use std::io::ErrorKind;
-    let per_connection = matches!(
-        e.kind(),
-        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
-    );
-    if !per_connection {
-        eprintln!("measure: accept failed: {e}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Resolves on the first SIGTERM or SIGINT.
-pub async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

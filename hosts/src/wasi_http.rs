@@ -1,22 +1,21 @@
 //! The embedded `wasi:http` host (`measure serve-http`): the service built for WASI 0.2 as a
-//! component that exports `wasi:http/incoming-handler`, served with wasmtime-wasi-http on
-//! hyper and tokio. The component is compiled (or loaded precompiled) once and
-//! pre-instantiated once; every request gets a fresh store and instance, which is the
-//! isolation the component model promises.
+//! component that exports `wasi:http/incoming-handler`, served as the containerd shim
+//! serves it (`wasmlab-serve-http`), from this host's engine. The component is compiled
+//! (or loaded precompiled) once and pre-instantiated once; each request gets a fresh
+//! instance (the isolation the component model promises) or, with `reuse` above 1, an
+//! instance that has served others before it. The steps of one request are public for
+//! the in-process bench, which times them apart.
 
 use anyhow::{Context as _, Result};
-use hyper::server::conn::http1;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use std::time::Duration;
+use wasmtime::component::Component;
 use wasmtime::{Config, Engine, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpView;
 
 /// How instances get their memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,6 +35,7 @@ const KEEP_RESIDENT: usize = 1 << 20;
 /// The engine of the host, and of the precompiling done for it, with the chosen allocator. A precompiled component must come from the same configuration.
 pub fn engine(allocator: Allocator) -> Result<Engine> {
     let mut config = Config::new();
+    wasmlab_serve_http::configure(&mut config);
     if allocator == Allocator::Pooling {
         let mut pool = PoolingAllocationConfig::new();
         pool.total_component_instances(POOL_INSTANCES)
@@ -92,89 +92,7 @@ pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component
     })
 }
 
-/// Links the component against WASI 0.2 and wasi:http, and pre-instantiates it.
-pub fn pre_instantiate(engine: &Engine, component: &Component) -> Result<ProxyPre<Guest>> {
-    let mut linker = Linker::new(engine);
-    // A guest built with the Rust standard library also imports wasi:cli interfaces.
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    let pre = linker
-        .instantiate_pre(component)
-        .map_err(anyhow::Error::from)
-        .context("the component does not fit wasi:http/proxy")?;
-    ProxyPre::new(pre)
-        .map_err(anyhow::Error::from)
-        .context("the component does not export wasi:http/incoming-handler")
-}
-
-/// Per-request state of one instance.
-pub struct Guest {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: Defaults,
-}
-
-/// wasi:http's default behaviour, except that outgoing requests are denied: the service
-/// makes none, so the crate's client (and its TLS stack) is left out of the build.
-struct Defaults;
-
-/// What a guest's outgoing request resolves to.
-type Sent = Box<
-    dyn std::future::Future<
-            Output = wasmtime_wasi_http::Result<(
-                hyper::Response<wasmtime_wasi_http::WasiBody>,
-                Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-            )>,
-        > + Send,
->;
-
-impl WasiHttpHooks for Defaults {
-    fn send_request(
-        &mut self,
-        _request: hyper::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _io: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-    ) -> Sent {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
-    }
-}
-
-impl Guest {
-    pub fn new() -> Self {
-        Self {
-            wasi: WasiCtx::builder().inherit_stderr().build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: Defaults,
-        }
-    }
-}
-
-impl Default for Guest {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl WasiView for Guest {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for Guest {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
-    }
-}
+pub use wasmlab_serve_http::{pre_instantiate, Guest};
 
 /// A request made ready for a fresh instance: its store, and the request and the place the
 /// guest puts its response, as wasi:http resources in it.
@@ -199,7 +117,7 @@ where
     B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
-    let mut store = Store::new(pre.engine(), Guest::new());
+    let mut store = wasmlab_serve_http::store(pre.engine(), Guest::new(&[], &[]));
     let (sender, response) = tokio::sync::oneshot::channel();
     let request = store
         .data_mut()
@@ -245,78 +163,36 @@ pub async fn call(
         .map_err(anyhow::Error::from)
 }
 
-impl Prepared {
-    /// Instantiates and runs the handler; the store (and instance) is dropped at the end,
-    /// which is the teardown.
-    pub async fn run(self, pre: ProxyPre<Guest>) -> Result<()> {
-        let Prepared {
-            mut store,
-            request,
-            outparam,
-        } = self;
-        let proxy = instantiate(&pre, &mut store).await?;
-        call(&proxy, &mut store, request, outparam).await
-    }
-}
+/// How long one request may take before its client gets 504 (as in the shim).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Handles one request in a fresh store and instance of `pre`.
-pub async fn handle(
-    pre: &ProxyPre<Guest>,
-    request: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<HyperOutgoingBody>> {
-    let (prepared, receiver) = prepare(pre, request)?;
-    // The guest may go on writing the body after it has set the response, so it runs in a
-    // task of its own while the response is handed to hyper.
-    let task = tokio::task::spawn(prepared.run(pre.clone()));
-    match receiver.await {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(code)) => Err(code.into()),
-        Err(_) => {
-            let why = match task.await {
-                Ok(Ok(())) => anyhow::anyhow!("the guest set no response"),
-                Ok(Err(e)) => e,
-                Err(e) => e.into(),
-            };
-            Err(why.context("the guest set no response"))
-        }
-    }
-}
-
-/// Serves `component` on `listen` until SIGTERM or SIGINT.
+/// Serves `component` on `listen` until SIGTERM or SIGINT, each instance serving up to
+/// `reuse` requests (1: a fresh instance per request).
 pub fn serve(
     component: &Path,
     precompiled: bool,
     listen: SocketAddr,
     allocator: Allocator,
+    reuse: usize,
 ) -> Result<()> {
     let engine = engine(allocator)?;
     let component = load(&engine, component, precompiled)?;
-    let pre = Arc::new(pre_instantiate(&engine, &component)?);
+    let pre = pre_instantiate(&engine, &component)?;
+    let options = wasmlab_serve_http::Options {
+        timeout: REQUEST_TIMEOUT,
+        reuse,
+        args: vec![],
+        env: vec![],
+        grace: crate::http::GRACE,
+        name: "measure serve-http",
+    };
     // One thread: the bench pins the host to one core, and the load generator has the other.
     crate::http::serve_on(
         listen,
         tokio::runtime::Builder::new_current_thread(),
         |listener| async move {
-            let stop = crate::http::stop_signal();
-            tokio::pin!(stop);
-            loop {
-                let (client, _) = tokio::select! {
-                    accepted = listener.accept() => accepted?,
-                    _ = &mut stop => return Ok(()),
-                };
-                let pre = pre.clone();
-                tokio::task::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let pre = pre.clone();
-                        async move { handle(&pre, request).await }
-                    });
-                    // A client that goes away mid-request is its own business.
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(client), service)
-                        .await;
-                });
-            }
+            let stop = wasmlab_serve_http::stop_signal()?;
+            wasmlab_serve_http::serve(listener, pre, options, stop).await
         },
     )
 }

@@ -80,8 +80,7 @@ enum Cmd {
         guest_timeout: Duration,
     },
     /// Serve a WASI 0.2 component that exports wasi:http/incoming-handler with the embedded
-    /// host (wasmtime-wasi-http on hyper, a fresh instance per request) until SIGTERM or
-    /// Ctrl-C.
+    /// host (wasmtime-wasi-http on hyper, as the shim serves it) until SIGTERM or Ctrl-C.
     ServeHttp {
         /// The component (`make build` writes target/wasm32-wasip2/dist/moscow-time.wasm).
         component: PathBuf,
@@ -92,6 +91,12 @@ enum Cmd {
         listen: std::net::SocketAddr,
         #[arg(long, value_enum, default_value = "pooling")]
         allocator: wasi_http::Allocator,
+        /// Requests an instance serves, one after another, before it is dropped: 1 (the
+        /// default, as runwasi, Spin and `wasmtime serve` serve 0.2 components) is a
+        /// fresh instance per request; more saves instantiating, but a guest's state
+        /// then carries from one request to the next.
+        #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+        reuse: u32,
     },
 }
 
@@ -237,7 +242,8 @@ fn main() -> ExitCode {
             precompiled,
             listen,
             allocator,
-        } => wasi_http::serve(&component, precompiled, listen, allocator),
+            reuse,
+        } => wasi_http::serve(&component, precompiled, listen, allocator, reuse as usize),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

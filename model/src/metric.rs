@@ -517,14 +517,21 @@ variants! {
     WASMTIME_CLI_AOT = "wasmtime-cli-aot", "wasm, wasmtime CLI, precompiled";
     DOCKER = "docker", "docker";
     CTR_RUNC = "ctr-runc", "ctr + runc";
+    CTR_WASMTIME_REUSE = "ctr-wasmtime-reuse", "ctr + wasmtime shim, an instance reused for up to 128 requests";
     // Servers.
     EMBEDDED_WAGI = "embedded-wagi", "embedded WAGI host (measure wagi, not Spin)";
     SPIN = "spin", "Spin (spin up, WAGI executor)";
     WASI_HTTP_POOLING = "wasi-http-pooling", "wasi:http component, embedded host (pooling allocator)";
     WASI_HTTP_ONDEMAND = "wasi-http-ondemand", "wasi:http component, embedded host (on-demand allocator)";
+    WASI_HTTP_REUSE = "wasi-http-reuse", "wasi:http component, embedded host, an instance reused for up to 128 requests";
     WASMTIME_SERVE = "wasmtime-serve", "wasi:http component, wasmtime serve (its defaults)";
     REMOTE = "remote", "remote Spin deployment ($SPIN_URL)";
 }
+
+/// How many requests an instance serves in the reusing variants ([`WASI_HTTP_REUSE`],
+/// [`CTR_WASMTIME_REUSE`]; their labels say it): `wasmtime serve`'s default for WASI 0.3
+/// components. With 0.2 components they are served one after another.
+pub const REUSED_REQUESTS: usize = 128;
 
 /// One engine's variants: in the embedded host (a start that compiles or translates, one
 /// from the precompiled module, its in-process phases) and, for wasmtime's engines, under
@@ -689,6 +696,14 @@ pub fn variant(name: &str) -> Option<&'static Variant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reusing_variants_say_how_many_requests_an_instance_serves() {
+        for variant in [&WASI_HTTP_REUSE, &CTR_WASMTIME_REUSE] {
+            let said = format!("up to {REUSED_REQUESTS} requests");
+            assert!(variant.label.contains(&said), "{}", variant.label);
+        }
+    }
 
     #[test]
     fn metric_ids_are_unique_and_variants_too() {

@@ -374,7 +374,10 @@ mod tests {
         assert_eq!(same.differs(true), Some(false));
         let six = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98];
         let r = ratio_of_medians(&six, &six).unwrap();
-        assert_eq!((r.differs(true), r.differs(false)), (Some(false), Some(false)));
+        assert_eq!(
+            (r.differs(true), r.differs(false)),
+            (Some(false), Some(false))
+        );
     }
 
     fn six_of(xs: &[f64]) -> Vec<f64> {

@@ -28,7 +28,7 @@ pub fn new(compiler: &str, role: Role) -> Result<Engine> {
     }
     // A request's deadline is enforced by epoch interruption (see http_proxy.rs): the
     // compiled code checks the epoch at loop headers and function entries.
-    config.epoch_interruption(true);
+    wasmlab_serve_http::configure(&mut config);
     pooled_or_not(config, pooling())
 }
 
@@ -139,7 +139,7 @@ mod tests {
         let mut impossible = pooling();
         impossible.total_memories(u32::MAX);
         let mut config = base_config("cranelift").unwrap();
-        config.epoch_interruption(true);
+        wasmlab_serve_http::configure(&mut config);
         assert!(Engine::new(config.clone().allocation_strategy(impossible.clone())).is_err());
         let engine = pooled_or_not(config, impossible).unwrap();
         // It runs instances all the same.

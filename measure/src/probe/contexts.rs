@@ -114,7 +114,7 @@ impl Probe for ContextsProbe {
         }
         let servers: [Box<dyn Server>; 2] = [
             Box::new(ChildServer::new(Native)),
-            Box::new(ChildServer::new(Embedded(Allocator::Pooling))),
+            Box::new(ChildServer::new(Embedded::fresh(Allocator::Pooling))),
         ];
         for mut server in servers {
             observations.push(served(&mut *server, ctx));

@@ -24,30 +24,38 @@ pub struct CtrServer {
     runtime: Runtime,
     /// Whether each start follows an emptied compile cache: a first start.
     first: bool,
+    /// Whether the shim reuses an instance for [`metric::REUSED_REQUESTS`] requests.
+    reuse: bool,
     running: Option<Cleanup>,
 }
 
 impl CtrServer {
     /// The native image under runc.
     pub fn runc() -> Self {
-        Self::new(Runtime::Runc, false)
+        Self::new(Runtime::Runc, false, false)
     }
 
     /// The component's image under the wasmtime shim (cranelift), its compiled form cached.
     pub fn wasmtime() -> Self {
-        Self::new(Runtime::WASMTIME, false)
+        Self::new(Runtime::WASMTIME, false, false)
+    }
+
+    /// The same, with an instance reused for up to [`metric::REUSED_REQUESTS`] requests.
+    pub fn wasmtime_reusing() -> Self {
+        Self::new(Runtime::WASMTIME, false, true)
     }
 
     /// The same, each start after the shim's compile cache was emptied: a first start,
     /// which compiles the component.
     pub fn wasmtime_first() -> Self {
-        Self::new(Runtime::WASMTIME, true)
+        Self::new(Runtime::WASMTIME, true, false)
     }
 
-    fn new(runtime: Runtime, first: bool) -> Self {
+    fn new(runtime: Runtime, first: bool, reuse: bool) -> Self {
         Self {
             runtime,
             first,
+            reuse,
             running: None,
         }
     }
@@ -59,17 +67,27 @@ impl CtrServer {
         }
     }
 
-    /// What tells the service, or the shim, where to listen.
-    fn listen_env(&self, addr: &str) -> Vec<String> {
+    /// What tells the service, or the shim, where to listen (and how to serve).
+    fn env(&self, addr: &str) -> Vec<String> {
         match self.runtime {
             Runtime::Runc => {
                 let port = addr.rsplit(':').next().unwrap_or(addr);
                 vec!["HOST=127.0.0.1".into(), format!("PORT={port}")]
             }
-            Runtime::Shim(_) => vec![format!(
-                "{}={addr}",
-                wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV
-            )],
+            Runtime::Shim(_) => {
+                let mut env = vec![format!(
+                    "{}={addr}",
+                    wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV
+                )];
+                if self.reuse {
+                    env.push(format!(
+                        "{}={}",
+                        wasmlab_shim_contract::INSTANCE_REUSE_ENV,
+                        metric::REUSED_REQUESTS
+                    ));
+                }
+                env
+            }
         }
     }
 
@@ -78,7 +96,7 @@ impl CtrServer {
             .map(String::from)
             .into();
         args.extend(self.runtime.run_flags().into_iter().map(String::from));
-        for kv in self.listen_env(addr) {
+        for kv in self.env(addr) {
             args.extend(["--env".into(), kv]);
         }
         args.extend([self.image().name().to_owned(), name.to_owned()]);
@@ -112,10 +130,11 @@ impl CtrServer {
 
 impl Server for CtrServer {
     fn variant(&self) -> &'static Variant {
-        match (self.runtime, self.first) {
-            (Runtime::Runc, _) => &metric::CTR_RUNC,
-            (Runtime::Shim(_), true) => &metric::CTR_WASMTIME_FIRST,
-            (Runtime::Shim(_), false) => &metric::CTR_WASMTIME,
+        match (self.runtime, self.first, self.reuse) {
+            (Runtime::Runc, ..) => &metric::CTR_RUNC,
+            (Runtime::Shim(_), true, _) => &metric::CTR_WASMTIME_FIRST,
+            (Runtime::Shim(_), false, true) => &metric::CTR_WASMTIME_REUSE,
+            (Runtime::Shim(_), false, false) => &metric::CTR_WASMTIME,
         }
     }
 

@@ -75,11 +75,13 @@ pub fn all() -> Vec<Box<dyn Server>> {
         // component cached for the cached one.
         Box::new(super::ctr_server::CtrServer::wasmtime_first()),
         Box::new(super::ctr_server::CtrServer::wasmtime()),
+        Box::new(super::ctr_server::CtrServer::wasmtime_reusing()),
         Box::new(super::wagi_hosts::embedded(
             wasmlab_hosts::wagi::default_manifest(),
         )),
-        Box::new(ChildServer::new(Embedded(Allocator::Pooling))),
-        Box::new(ChildServer::new(Embedded(Allocator::OnDemand))),
+        Box::new(ChildServer::new(Embedded::fresh(Allocator::Pooling))),
+        Box::new(ChildServer::new(Embedded::fresh(Allocator::OnDemand))),
+        Box::new(ChildServer::new(Embedded::reusing())),
         Box::new(ChildServer::new(WasmtimeServe)),
     ]
 }

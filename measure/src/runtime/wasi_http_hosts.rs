@@ -13,16 +13,37 @@ use std::sync::{Mutex, PoisonError};
 use wasmlab_hosts::wasi_http::{self, Allocator};
 use wasmlab_model::metric::{self, Variant};
 
-/// `measure serve-http --allocator A`, on the component precompiled for that allocator.
-pub struct Embedded(pub Allocator);
+/// `measure serve-http --allocator A --reuse N`, on the component precompiled for that
+/// allocator.
+pub struct Embedded {
+    pub allocator: Allocator,
+    /// Requests per instance: 1 is a fresh instance per request.
+    pub reuse: usize,
+}
 
 /// `wasmtime serve -S cli`: the runtime's own server. `-S cli` links the wasi:cli
 /// interfaces a guest built with the Rust standard library imports.
 pub struct WasmtimeServe;
 
 impl Embedded {
+    /// A fresh instance per request, from `allocator`.
+    pub fn fresh(allocator: Allocator) -> Self {
+        Self {
+            allocator,
+            reuse: 1,
+        }
+    }
+
+    /// An instance reused for up to [`metric::REUSED_REQUESTS`], from the pool.
+    pub fn reusing() -> Self {
+        Self {
+            allocator: Allocator::Pooling,
+            reuse: metric::REUSED_REQUESTS,
+        }
+    }
+
     fn precompiled(&self, ctx: &Ctx) -> PathBuf {
-        let name = match self.0 {
+        let name = match self.allocator {
             Allocator::Pooling => "moscow-time.component.pooling.cwasm",
             Allocator::OnDemand => "moscow-time.component.on-demand.cwasm",
         };
@@ -54,14 +75,15 @@ fn bare(program: impl AsRef<std::ffi::OsStr>) -> Command {
 
 impl Launch for Embedded {
     fn variant(&self) -> &'static Variant {
-        match self.0 {
-            Allocator::Pooling => &metric::WASI_HTTP_POOLING,
-            Allocator::OnDemand => &metric::WASI_HTTP_ONDEMAND,
+        match (self.allocator, self.reuse) {
+            (Allocator::Pooling, 1) => &metric::WASI_HTTP_POOLING,
+            (Allocator::OnDemand, 1) => &metric::WASI_HTTP_ONDEMAND,
+            _ => &metric::WASI_HTTP_REUSE,
         }
     }
 
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
-        let allocator = match self.0 {
+        let allocator = match self.allocator {
             Allocator::Pooling => "pooling",
             Allocator::OnDemand => "on-demand",
         };
@@ -72,6 +94,8 @@ impl Launch for Embedded {
             allocator,
             "--listen",
             listen,
+            "--reuse",
+            &self.reuse.to_string(),
         ]);
         cmd
     }
@@ -83,7 +107,7 @@ impl Launch for Embedded {
     /// Compiles the component for this allocator's engine (see [`COMPILED`]), so every
     /// start loads it precompiled, as a deployment would.
     fn prepare(&self, ctx: &Ctx) -> Result<()> {
-        let key = (self.0, ctx.component.clone());
+        let key = (self.allocator, ctx.component.clone());
         let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
         if compiled.contains(&key) {
             return Ok(());
@@ -92,7 +116,7 @@ impl Launch for Embedded {
         // Written aside and renamed, so a host another `measure` process starts meanwhile
         // never loads half a file.
         let partial = tempfile::NamedTempFile::new_in(&ctx.work_dir)?;
-        let engine = wasi_http::engine(self.0)?;
+        let engine = wasi_http::engine(self.allocator)?;
         wasi_http::precompile(&engine, &ctx.component, partial.path())?;
         partial.persist(self.precompiled(ctx))?;
         compiled.push(key);

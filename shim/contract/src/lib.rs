@@ -95,6 +95,11 @@ pub const REQUEST_TIMEOUT_ENV: &str = "WASMLAB_REQUEST_TIMEOUT";
 /// The request deadline when [`REQUEST_TIMEOUT_ENV`] is unset.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 5;
 
+/// How many requests one instance serves, one after another, before it is dropped: `1`
+/// (when unset) is a fresh instance per request, runwasi's way; more saves instantiating
+/// but lets a guest's state carry from one request to the next.
+pub const INSTANCE_REUSE_ENV: &str = "WASMLAB_HTTP_INSTANCE_REUSE";
+
 #[cfg(test)]
 mod tests {
     use super::*;

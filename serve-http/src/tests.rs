@@ -1,0 +1,324 @@
+//! The server's behaviour, on small components written as text and on the service's own.
+
+use super::workers::{serve_with, Handler, Options};
+use crate::HEADER_TIMEOUT;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A component exporting `wasi:http/incoming-handler@0.2.0` whose handler reads the
+/// request's method and then runs `on_get` for GET and `otherwise` for the others
+/// (core wasm instructions); it never sets a response. Versions older than the
+/// host's on purpose: the host must link them as runwasi's does.
+fn handler(on_get: &str, otherwise: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+      (import "wasi:http/types@0.2.0" (instance $types
+        (export "incoming-request" (type $request (sub resource)))
+        (export "response-outparam" (type (sub resource)))
+        (type $m (variant (case "get") (case "head") (case "post") (case "put")
+          (case "delete") (case "connect") (case "options") (case "trace")
+          (case "patch") (case "other" string)))
+        (export "method" (type $method (eq $m)))
+        (export "[method]incoming-request.method"
+          (func (param "self" (borrow $request)) (result $method)))))
+      (alias export $types "incoming-request" (type $request))
+      (alias export $types "response-outparam" (type $outparam))
+      (alias export $types "[method]incoming-request.method" (func $method))
+      (core module $libc
+        (memory (export "memory") 1)
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024))
+      (core instance $libc (instantiate $libc))
+      (alias core export $libc "memory" (core memory $memory))
+      (alias core export $libc "realloc" (core func $realloc))
+      (core func $method-lowered (canon lower (func $method) (memory $memory) (realloc $realloc)))
+      (core module $guest
+        (import "libc" "memory" (memory 1))
+        (import "http" "method" (func $method (param i32 i32)))
+        (func (export "handle") (param $request i32) (param $outparam i32)
+          (call $method (local.get $request) (i32.const 0))
+          (if (i32.eqz (i32.load8_u (i32.const 0)))
+            (then {on_get})
+            (else {otherwise}))))
+      (core instance $guest (instantiate $guest
+        (with "libc" (instance $libc))
+        (with "http" (instance (export "method" (func $method-lowered))))))
+      (func $handle (param "request" (own $request)) (param "response-out" (own $outparam))
+        (canon lift (core func $guest "handle")))
+      (instance $handler (export "handle" (func $handle)))
+      (export "wasi:http/incoming-handler@0.2.0" (instance $handler)))"#
+    ))
+    .unwrap()
+}
+
+const LOOP: &str = "(loop $forever (br $forever))";
+const TRAP: &str = "unreachable";
+const RETURN: &str = "nop";
+
+/// A server on a loopback port, on a runtime with one thread: a guest that never
+/// yielded would starve everything else on it.
+struct Server {
+    addr: SocketAddr,
+    handler: Arc<Handler>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const GRACE: Duration = Duration::from_secs(4);
+
+impl Server {
+    fn start(wasm: &[u8], timeout: Duration) -> Self {
+        Self::reusing(wasm, timeout, 1)
+    }
+
+    fn reusing(wasm: &[u8], timeout: Duration, reuse: usize) -> Self {
+        let mut config = wasmtime::Config::new();
+        crate::configure(&mut config);
+        let engine = wasmtime::Engine::new(&config).unwrap();
+        let component = wasmtime::component::Component::new(&engine, wasm).unwrap();
+        let pre = crate::pre_instantiate(&engine, &component).unwrap();
+        let options = Options {
+            timeout,
+            reuse,
+            args: vec![],
+            env: vec![],
+            grace: GRACE,
+            name: "test",
+        };
+        let handler = Handler::new(pre, options);
+        let (addr_sender, addr) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = handler.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = crate::listen("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+                addr_sender.send(listener.local_addr().unwrap()).unwrap();
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                serve_with(listener, served, stopped).await.unwrap();
+            });
+        });
+        Self {
+            addr: addr.recv().unwrap(),
+            handler,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server as SIGTERM does; how long it took to be gone.
+    fn stop(mut self) -> Duration {
+        let start = Instant::now();
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap();
+        start.elapsed()
+    }
+}
+
+/// `method /path` on a connection of its own: the response's status and body.
+fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn a_guest_looping_past_its_deadline_gets_504_while_others_are_served() {
+    let deadline = Duration::from_millis(600);
+    let server = Server::start(&handler(LOOP, TRAP), deadline);
+    let addr = server.addr;
+    let start = Instant::now();
+    let loopers: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(move || (request(addr, "GET", "/"), start.elapsed())))
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+
+    // Beside three looping guests, on the server's only thread: a trap is a 500 at
+    // once, not after the loops' deadlines.
+    let (status, body) = request(addr, "POST", "/");
+    assert_eq!(
+        (status, body.as_str()),
+        (500, "500 Internal Server Error\n")
+    );
+    assert!(start.elapsed() < deadline, "{:?}", start.elapsed());
+
+    // Each looping guest is stopped at its own deadline, not one after the other.
+    for looper in loopers {
+        let ((status, body), took) = looper.join().unwrap();
+        assert_eq!((status, body.as_str()), (504, "504 Gateway Timeout\n"));
+        assert!(took >= deadline && took < deadline * 2, "{took:?}");
+    }
+    // And the server goes on serving.
+    assert_eq!(request(addr, "POST", "/").0, 500);
+    server.stop();
+}
+
+#[test]
+fn a_guest_that_sets_no_response_gets_500() {
+    let server = Server::start(&handler(RETURN, TRAP), Duration::from_secs(5));
+    assert_eq!(request(server.addr, "GET", "/").0, 500);
+    assert_eq!(request(server.addr, "GET", "/").0, 500);
+    server.stop();
+}
+
+#[test]
+fn a_stop_closes_idle_connections_at_once() {
+    let server = Server::start(&handler(RETURN, TRAP), Duration::from_secs(5));
+    let _idle = TcpStream::connect(server.addr).unwrap();
+    let mut kept_alive = TcpStream::connect(server.addr).unwrap();
+    write!(kept_alive, "GET / HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let mut answered = [0; 12];
+    kept_alive.read_exact(&mut answered).unwrap();
+    assert_eq!(&answered, b"HTTP/1.1 500");
+    let took = server.stop();
+    assert!(took < Duration::from_millis(500), "{took:?}");
+}
+
+#[test]
+fn a_request_head_never_finished_is_dropped_at_the_header_timeout() {
+    let server = Server::start(&handler(RETURN, TRAP), Duration::from_secs(5));
+    let mut stalled = TcpStream::connect(server.addr).unwrap();
+    let start = Instant::now();
+    write!(stalled, "GET / HTTP/1.1\r\nHost: te").unwrap();
+    stalled.set_read_timeout(Some(HEADER_TIMEOUT * 2)).unwrap();
+    // Closed (hyper answers 408 first or not at all), not left open.
+    let mut answer = Vec::new();
+    let _ = stalled.read_to_end(&mut answer);
+    let took = start.elapsed();
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        took >= HEADER_TIMEOUT && took < HEADER_TIMEOUT + Duration::from_secs(1),
+        "{took:?}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_stop_ends_within_the_grace_whatever_clients_do() {
+    let server = Server::start(&handler(LOOP, TRAP), Duration::from_secs(30));
+    // A request head that is never finished, and a guest that never finishes.
+    let mut half_sent = TcpStream::connect(server.addr).unwrap();
+    write!(half_sent, "GET / HTTP/1.1\r\nHost: te").unwrap();
+    let mut looping = TcpStream::connect(server.addr).unwrap();
+    write!(looping, "GET / HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // The grace period, then the runtime's teardown: within the 5 s promised.
+    let took = server.stop();
+    assert!(took >= GRACE && took < Duration::from_secs(5), "{took:?}");
+}
+
+/// The service's wasm32-wasip2 build, served as the shim serves it.
+#[test]
+fn the_service_component_answers_its_routes() {
+    let wasm = service_component();
+    let server = Server::start(&wasm, Duration::from_secs(5));
+    let (status, body) = request(server.addr, "GET", "/api/time");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with('{') && body.contains("\"moscow_time\""),
+        "{body}"
+    );
+    let (status, body) = request(server.addr, "GET", "/");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<html"), "{body}");
+    assert_eq!(request(server.addr, "GET", "/nowhere").0, 404);
+    server.stop();
+}
+
+/// The service's wasm32-wasip2 build (`make build`), or `WASI_HTTP_COMPONENT`.
+fn service_component() -> Vec<u8> {
+    let path = std::env::var_os("WASI_HTTP_COMPONENT").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/wasm32-wasip2/dist/moscow-time.wasm")
+        },
+        std::path::PathBuf::from,
+    );
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; `make build` builds it", path.display()))
+}
+
+/// `GET path` `times` times on one kept-alive connection; the statuses.
+fn requests_on_one_connection(addr: SocketAddr, path: &str, times: usize) -> Vec<u16> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..times {
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().unwrap())
+            })
+            .unwrap_or_else(|| panic!("no content-length: {head}"));
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).unwrap();
+        statuses.push(head.split(' ').nth(1).unwrap().parse().unwrap());
+    }
+    statuses
+}
+
+#[test]
+fn a_fresh_instance_serves_each_request_unless_reuse_is_asked_for() {
+    let wasm = service_component();
+    for (reuse, instances) in [(1, 8), (4, 2), (100, 1)] {
+        let server = Server::reusing(&wasm, Duration::from_secs(5), reuse);
+        assert_eq!(
+            requests_on_one_connection(server.addr, "/api/time", 8),
+            vec![200; 8],
+            "reuse {reuse}"
+        );
+        assert_eq!(server.handler.instances(), instances, "reuse {reuse}");
+        server.stop();
+    }
+}
+
+#[test]
+fn a_trap_in_a_reused_instance_costs_only_its_own_request() {
+    // POST traps; with reuse the trapped instance is dropped and the next
+    // request gets a new one.
+    let server = Server::reusing(&handler(RETURN, TRAP), Duration::from_secs(5), 100);
+    assert_eq!(request(server.addr, "POST", "/").0, 500);
+    assert_eq!(request(server.addr, "POST", "/").0, 500);
+    assert_eq!(server.handler.instances(), 2);
+    server.stop();
+}

@@ -1,0 +1,296 @@
+//! Requests to instances: wasmtime-wasi-http's `ProxyHandler` keeps workers, each one
+//! instance, and gives each request to a worker that may take it; this module decides
+//! how many requests an instance takes, when it expires, and what the client is told
+//! when the guest fails or runs out of time.
+
+use crate::guest::{store, Guest};
+use anyhow::{Context as _, Result};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use wasmtime::component::GuestTaskId;
+use wasmtime::{Engine, StoreContextMut};
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState,
+    WorkerStatus,
+};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::{WasiBody, WasiHttpCtxView, WasiHttpView};
+
+/// How long an instance that may take more requests waits for the next before it is
+/// dropped (`wasmtime serve`'s default).
+pub const IDLE_INSTANCE: Duration = Duration::from_secs(1);
+/// How often the epoch advances. A guest that computes yields to the runtime at every
+/// tick, so its deadline is met to within a tick.
+const TICK: Duration = Duration::from_millis(10);
+
+/// How a server serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// How long one request may run: past it the client gets 504 and the instance that
+    /// ran it is dropped.
+    pub timeout: Duration,
+    /// How many requests one instance serves, one after another, before it is dropped:
+    /// 1 is a fresh instance per request.
+    pub reuse: usize,
+    /// The guest's arguments and environment.
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// After the stop signal, how long requests in progress get before the server is gone.
+    pub grace: Duration,
+    /// What prefixes the server's lines on stderr.
+    pub name: &'static str,
+}
+
+/// Serves `pre` on `listener` until `stop` resolves (see [`crate::serve_connections`]).
+/// The engine must have been made with [`crate::configure`].
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    pre: ProxyPre<Guest>,
+    options: Options,
+    stop: impl Future<Output = ()>,
+) -> Result<()> {
+    serve_with(listener, Handler::new(pre, options), stop).await
+}
+
+/// [`serve`] with `handler`, which the tests keep to count its instances.
+pub(crate) async fn serve_with(
+    listener: tokio::net::TcpListener,
+    handler: Arc<Handler>,
+    stop: impl Future<Output = ()>,
+) -> Result<()> {
+    let _ticker = EpochTicker::start(handler.workers.state().pre.engine())?;
+    let options = &handler.workers.state().options;
+    let (grace, name) = (options.grace, options.name);
+    crate::serve_connections(
+        listener,
+        move |_client| {
+            let handler = handler.clone();
+            hyper::service::service_fn(move |request| handler.clone().handle(request))
+        },
+        stop,
+        grace,
+        name,
+    )
+    .await;
+    Ok(())
+}
+
+/// Answers requests through the workers.
+pub(crate) struct Handler {
+    workers: ProxyHandler<Workers>,
+}
+
+impl Handler {
+    pub(crate) fn new(pre: ProxyPre<Guest>, options: Options) -> Arc<Self> {
+        Arc::new(Self {
+            workers: ProxyHandler::new(Workers {
+                pre,
+                options,
+                instances: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// How many instances have been made so far.
+    #[cfg(test)]
+    pub(crate) fn instances(&self) -> usize {
+        self.workers.state().instances.load(Ordering::Relaxed)
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<WasiBody>, Infallible> {
+        let options = &self.workers.state().options;
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        let request =
+            request.map(|body| body.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
+        // The client's answer is decided here; the instance's fate by its expiration,
+        // which drops it at the same deadline.
+        let answer = tokio::time::timeout(options.timeout, self.workers.handle((), request)).await;
+        Ok(match answer {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => {
+                eprintln!("{}: {method} {uri}: {}", options.name, one_line(err));
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Err(_) => {
+                eprintln!(
+                    "{}: {method} {uri}: stopped at its deadline ({:?})",
+                    options.name, options.timeout
+                );
+                status(StatusCode::GATEWAY_TIMEOUT)
+            }
+        })
+    }
+}
+
+/// Makes the instances.
+struct Workers {
+    pre: ProxyPre<Guest>,
+    options: Options,
+    instances: AtomicUsize,
+}
+
+fn http_view(guest: &mut Guest) -> WasiHttpCtxView<'_> {
+    guest.http()
+}
+
+impl HandlerState for Workers {
+    type StoreData = Guest;
+    type WorkerExpiration = Expiration;
+    type WorkerState = Worker;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<Guest, Expiration, Worker>> {
+        let options = &self.options;
+        self.instances.fetch_add(1, Ordering::Relaxed);
+        let mut store = store(self.pre.engine(), Guest::new(&options.args, &options.env));
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy: Proxy::P2(proxy),
+            view: http_view,
+            expiration: Expiration::new(options.timeout),
+            state: Worker {
+                reuse: options.reuse,
+                timeout: options.timeout,
+            },
+        })
+    }
+}
+
+/// One instance: how many requests it takes, and for how long each.
+struct Worker {
+    reuse: usize,
+    timeout: Duration,
+}
+
+impl WorkerState for Worker {
+    type StoreData = Guest;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
+        if total >= self.reuse {
+            ShouldAccept::Never
+        } else if concurrent == 0 {
+            ShouldAccept::Yes
+        } else {
+            // A 0.2 handler cannot be entered twice at once; the next waits its turn.
+            ShouldAccept::No
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _store: StoreContextMut<'_, Guest>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        Box::pin(tokio::time::sleep(self.timeout))
+    }
+
+    fn drop(&self, _store: wasmtime::Store<Guest>, _result: wasmtime::Result<()>) {
+        // A trap or a deadline has been told to its client already.
+    }
+}
+
+/// When an instance is dropped: a request past its deadline (a guest computing holds
+/// the store, so the worker's own timers cannot fire; this is polled from outside), or
+/// no request for [`IDLE_INSTANCE`].
+struct Expiration {
+    timeout: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Expiration {
+    fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            timer: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+impl WorkerExpiration for Expiration {
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
+        let limit = match status {
+            WorkerStatus::Idle => IDLE_INSTANCE,
+            WorkerStatus::Requests | WorkerStatus::PostReturn => self.timeout,
+        };
+        let deadline = tokio::time::Instant::from_std(start + limit);
+        if self.timer.deadline() != deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        self.timer.as_mut().poll(cx)
+    }
+}
+
+/// Advances `engine`'s epoch every [`TICK`] on a thread of its own, for as long as it
+/// lives. One for all requests: a ticker per request would cost a thread (or timer) per
+/// request, and once cut `wasmtime serve`'s throughput by orders of magnitude. A thread,
+/// not a task: it must tick while guests occupy every runtime worker.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, stopped) = (engine.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("epoch-ticker".to_owned())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .context("starting the epoch ticker")?;
+        Ok(Self { stop })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A response of the server's own: the status and its reason as plain text.
+fn status(code: StatusCode) -> Response<WasiBody> {
+    let body = Full::new(Bytes::from(format!("{code}\n")))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() = code;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// An error with its causes on one line of stderr; for a trap, only what trapped (its
+/// wasm backtrace names functions by index, and a panicking guest has printed its own
+/// message just before).
+fn one_line(err: wasmtime::Error) -> String {
+    let text = match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{:#}", anyhow::Error::from(err)),
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
