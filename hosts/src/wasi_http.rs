@@ -118,6 +118,31 @@ where
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
     let mut store = wasmlab_serve_http::store(pre.engine(), Guest::new(&[], &[]));
+    let (request, outparam, response) = place(&mut store, request)?;
+    Ok((
+        Prepared {
+            store,
+            request,
+            outparam,
+        },
+        response,
+    ))
+}
+
+/// The request and the response place as resources in `store`, which may hold an
+/// instance that has served requests before.
+pub fn place<B>(
+    store: &mut Store<Guest>,
+    request: hyper::Request<B>,
+) -> Result<(
+    wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostIncomingRequest>,
+    wasmtime::component::Resource<wasmtime_wasi_http::p2::types::HostResponseOutparam>,
+    Answer,
+)>
+where
+    B: hyper::body::Body<Data = hyper::body::Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
     let (sender, response) = tokio::sync::oneshot::channel();
     let request = store
         .data_mut()
@@ -129,14 +154,7 @@ where
         .http()
         .new_response_outparam(sender)
         .map_err(anyhow::Error::from)?;
-    Ok((
-        Prepared {
-            store,
-            request,
-            outparam,
-        },
-        response,
-    ))
+    Ok((request, outparam, response))
 }
 
 /// A fresh instance of `pre` in the prepared store.

@@ -1,7 +1,10 @@
 //! Criterion group `wasi_http`: where one request's time goes in the embedded wasi:http
 //! host, in process and without a socket (`wasmlab_hosts::wasi_http`): instantiating the
 //! pre-instantiated component in a fresh store from the pooling allocator, running the
-//! guest's handler to its end, dropping the store (teardown), and the three together.
+//! guest's handler to its end, dropping the store (teardown), and the three together; and
+//! the handler alone in an instance that has served requests before (`handler_reused`:
+//! what a request costs when instances are reused, instantiation and teardown then paid
+//! once per instance).
 //!
 //! The component is `$WASI_HTTP_COMPONENT` (the Makefile exports it). Without it the group
 //! is skipped with a message. `measure run` imports the results (probe `criterion`) as
@@ -81,6 +84,29 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.bench_function("handler_reused", |b| {
+        let (prepared, _) = wasi_http::prepare(&pre, request()).expect("prepare");
+        let mut store = prepared.store;
+        let proxy = runtime
+            .block_on(wasi_http::instantiate(&pre, &mut store))
+            .expect("instantiate");
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let (request, outparam, answer) =
+                        wasi_http::place(&mut store, request()).expect("place");
+                    let start = Instant::now();
+                    runtime
+                        .block_on(wasi_http::call(&proxy, &mut store, request, outparam))
+                        .expect("handle in a reused instance");
+                    let handled = start.elapsed();
+                    let response = answer.blocking_recv().expect("a response").expect("a 200");
+                    assert_eq!(response.status(), 200);
+                    handled
+                })
+                .sum()
+        })
+    });
     group.finish();
 }
 

@@ -148,33 +148,48 @@ fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String) {
 
 #[test]
 fn a_guest_looping_past_its_deadline_gets_504_while_others_are_served() {
-    let deadline = Duration::from_millis(600);
-    let server = Server::start(&handler(LOOP, TRAP), deadline);
-    let addr = server.addr;
-    let start = Instant::now();
-    let loopers: Vec<_> = (0..3)
-        .map(|_| std::thread::spawn(move || (request(addr, "GET", "/"), start.elapsed())))
-        .collect();
-    std::thread::sleep(Duration::from_millis(100));
+    // With a fresh instance per request and with instances reused.
+    for reuse in [1, 100] {
+        let deadline = Duration::from_millis(600);
+        let server = Server::reusing(&handler(LOOP, TRAP), deadline, reuse);
+        let addr = server.addr;
+        let start = Instant::now();
+        let loopers: Vec<_> = (0..3)
+            .map(|_| std::thread::spawn(move || (request(addr, "GET", "/"), start.elapsed())))
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
 
-    // Beside three looping guests, on the server's only thread: a trap is a 500 at
-    // once, not after the loops' deadlines.
-    let (status, body) = request(addr, "POST", "/");
-    assert_eq!(
-        (status, body.as_str()),
-        (500, "500 Internal Server Error\n")
-    );
-    assert!(start.elapsed() < deadline, "{:?}", start.elapsed());
+        // Beside three looping guests, on the server's only thread: a trap is a 500 at
+        // once, not after the loops' deadlines.
+        let (status, body) = request(addr, "POST", "/");
+        assert_eq!(
+            (status, body.as_str()),
+            (500, "500 Internal Server Error\n"),
+            "reuse {reuse}"
+        );
+        assert!(
+            start.elapsed() < deadline,
+            "reuse {reuse}: {:?}",
+            start.elapsed()
+        );
 
-    // Each looping guest is stopped at its own deadline, not one after the other.
-    for looper in loopers {
-        let ((status, body), took) = looper.join().unwrap();
-        assert_eq!((status, body.as_str()), (504, "504 Gateway Timeout\n"));
-        assert!(took >= deadline && took < deadline * 2, "{took:?}");
+        // Each looping guest is stopped at its own deadline, not one after the other.
+        for looper in loopers {
+            let ((status, body), took) = looper.join().unwrap();
+            assert_eq!(
+                (status, body.as_str()),
+                (504, "504 Gateway Timeout\n"),
+                "reuse {reuse}"
+            );
+            assert!(
+                took >= deadline && took < deadline * 2,
+                "reuse {reuse}: {took:?}"
+            );
+        }
+        // And the server goes on serving.
+        assert_eq!(request(addr, "POST", "/").0, 500, "reuse {reuse}");
+        server.stop();
     }
-    // And the server goes on serving.
-    assert_eq!(request(addr, "POST", "/").0, 500);
-    server.stop();
 }
 
 #[test]

@@ -22,6 +22,7 @@ use wasmtime_wasi_http::handler::{
     HandlerState, Instance, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState,
     WorkerStatus,
 };
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpCtxView, WasiHttpView};
 
@@ -110,6 +111,91 @@ impl Handler {
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<WasiBody>, Infallible> {
+        Ok(if self.workers.state().options.reuse == 1 {
+            self.fresh(request).await
+        } else {
+            self.reused(request).await
+        })
+    }
+
+    /// A fresh instance for `request`, made and run here rather than by a worker of
+    /// `ProxyHandler`: as runwasi's shim serves, and measurably quicker (the worker's
+    /// queue and concurrent event loop cost more than they save when an instance takes
+    /// one request).
+    async fn fresh(&self, request: Request<Incoming>) -> Response<WasiBody> {
+        let workers = self.workers.state();
+        let options = &workers.options;
+        let (name, timeout) = (options.name, options.timeout);
+        let (method, uri) = (request.method().clone(), request.uri().clone());
+        workers.instances.fetch_add(1, Ordering::Relaxed);
+        let mut store = store(
+            workers.pre.engine(),
+            Guest::new(&options.args, &options.env),
+        );
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let resources = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .and_then(|request| {
+                let outparam = store.data_mut().http().new_response_outparam(sender)?;
+                Ok((request, outparam))
+            });
+        let (request, outparam) = match resources {
+            Ok(resources) => resources,
+            Err(err) => {
+                eprintln!("{name}: {method} {uri}: {}", one_line(err));
+                return status(StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
+        // The guest runs in a task of its own: it may go on writing the body after it
+        // has handed over the response, which hyper then streams.
+        let pre = workers.pre.clone();
+        let (guest_method, guest_uri) = (method.clone(), uri.clone());
+        let guest = tokio::spawn(async move {
+            let (method, uri) = (guest_method, guest_uri);
+            let run = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, request, outparam)
+                    .await
+            };
+            // Dropping the guest's future at the deadline stops it where it is; the
+            // store (instance, memory, resources) goes with it.
+            match tokio::time::timeout(timeout, run).await {
+                Ok(Ok(())) => Outcome::Finished,
+                Ok(Err(err)) => {
+                    eprintln!("{name}: {method} {uri}: {}", one_line(err));
+                    Outcome::Failed
+                }
+                Err(_) => {
+                    eprintln!("{name}: {method} {uri}: stopped at its deadline ({timeout:?})");
+                    Outcome::Deadline
+                }
+            }
+        });
+        match receiver.await {
+            Ok(Ok(response)) => response,
+            // The guest answered with a wasi:http error code instead of a response.
+            Ok(Err(code)) => {
+                eprintln!("{name}: {method} {uri}: the guest failed: {code:?}");
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            // No response and the store is gone: the guest's run says why.
+            Err(_) => match guest.await {
+                Ok(Outcome::Deadline) => status(StatusCode::GATEWAY_TIMEOUT),
+                Ok(Outcome::Finished) => {
+                    eprintln!("{name}: {method} {uri}: the guest returned without a response");
+                    status(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+                Ok(Outcome::Failed) | Err(_) => status(StatusCode::INTERNAL_SERVER_ERROR),
+            },
+        }
+    }
+
+    /// `request` to a worker of `ProxyHandler`, whose instance may have served others.
+    async fn reused(&self, request: Request<Incoming>) -> Response<WasiBody> {
         let options = &self.workers.state().options;
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let request =
@@ -117,7 +203,7 @@ impl Handler {
         // The client's answer is decided here; the instance's fate by its expiration,
         // which drops it at the same deadline.
         let answer = tokio::time::timeout(options.timeout, self.workers.handle((), request)).await;
-        Ok(match answer {
+        match answer {
             Ok(Ok(response)) => response,
             Ok(Err(err)) => {
                 eprintln!("{}: {method} {uri}: {}", options.name, one_line(err));
@@ -130,8 +216,15 @@ impl Handler {
                 );
                 status(StatusCode::GATEWAY_TIMEOUT)
             }
-        })
+        }
     }
+}
+
+/// How a fresh instance's run for one request ended.
+enum Outcome {
+    Finished,
+    Failed,
+    Deadline,
 }
 
 /// Makes the instances.
