@@ -11,13 +11,14 @@ use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::{format_value, group, times};
 use wasmlab_model::metric::{
-    Id, Metric, CRITERION, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, DOCKER, EMBEDDED_WAGI,
-    EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50,
-    LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH,
-    MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS, PHASE_COMPILE,
-    PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, SECTION_UNCOVERED, SIZE_BINARY,
-    SIZE_SECTION, SPIN, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI,
-    THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_COMPONENT, WASM_MODULE, WASM_PRECOMPILED,
+    Id, Metric, CRITERION, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_REUSE, DOCKER,
+    EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT,
+    LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK,
+    MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS,
+    PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, REUSED_REQUESTS,
+    SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE,
+    SPIN_WARM, STARTUP_CLI, THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_COMPONENT, WASI_HTTP_POOLING,
+    WASI_HTTP_REUSE, WASM_MODULE, WASM_PRECOMPILED,
 };
 use wasmlab_model::results::{setting, Observation, Results, Status, Unit};
 
@@ -587,6 +588,68 @@ fn in_containers(results: &Results) -> Option<String> {
     ))
 }
 
+/// What reusing instances changes: each reusing server against its fresh-instance twin at
+/// 10 connections, and what the guest's handler costs of a request in a reused instance.
+fn reuse(results: &Results) -> Option<String> {
+    let at = keys::AT_C10;
+    let pairs = [
+        ("the embedded host", &WASI_HTTP_POOLING, &WASI_HTTP_REUSE),
+        (
+            "in a container, the shim",
+            &CTR_WASMTIME,
+            &CTR_WASMTIME_REUSE,
+        ),
+    ];
+    let compared: Vec<String> = pairs
+        .iter()
+        .filter_map(|(host, fresh, reused)| {
+            let fresh = results.measured(&[LOAD_RPS.id_at(at, fresh)])?;
+            let reused = results.measured(&[LOAD_RPS.id_at(at, reused)])?;
+            let v = verdict(fresh, reused)?;
+            Some(format!(
+                "{host} serves {}, {} {} with a fresh instance per request ({})",
+                value_of(reused),
+                v.than(),
+                value_of(fresh),
+                v.interval().unwrap_or_default()
+            ))
+        })
+        .collect();
+    if compared.is_empty() {
+        return None;
+    }
+    let handler = results.measured(&[CRITERION.id_named(Some(WASI_HTTP_GROUP), "handler_reused")]);
+    let best = results.measured(&[LOAD_RPS.id_at(at, &WASI_HTTP_REUSE)]);
+    let medians = handler
+        .zip(best)
+        .and_then(|(h, b)| Some((h, b, h.median()?, b.median()?)));
+    let limit = match medians {
+        Some((h, b, handler_s, rate)) if rate > 0.0 => {
+            // The host runs on one pinned core, so a rate is at most one request per
+            // this much of that core.
+            let per_request = 1.0 / rate;
+            format!(
+                " What limits it: at {} the host's one core has {} per request, and in \
+                 process the guest's handler alone (in a reused instance, no socket) takes {}, \
+                 {:.0}% of that; the rest is hyper and wasi:http around the guest.",
+                value_of(b),
+                format_value(per_request, Unit::Seconds),
+                value_of(h),
+                100.0 * handler_s / per_request
+            )
+        }
+        _ => String::new(),
+    };
+    Some(format!(
+        "Reusing an instance for up to {REUSED_REQUESTS} requests, one after another (a \
+         fresh one per request is what runwasi, Spin and `wasmtime serve` do for WASI 0.2 \
+         components): {}. What it changes for an application: its globals and heap carry \
+         from one request to the next, so a request can see what an earlier one left, \
+         which a fresh instance rules out.{limit}",
+        compared.join("; ")
+    ))
+}
+
 fn server_mode(results: &Results) -> Vec<String> {
     let at = Some(keys::AT_C10);
     let native = results.measured(&[LOAD_RPS.id_at(keys::AT_C10, &NATIVE_PROCESS)]);
@@ -634,6 +697,7 @@ fn server_mode(results: &Results) -> Vec<String> {
             split.join(", ")
         ));
     }
+    out.extend(reuse(results));
     if let Some(sentence) = in_containers(results) {
         out.insert(0, sentence);
     }
@@ -1416,6 +1480,37 @@ mod tests {
     /// Eleven rounds of wrk around `value`: enough for an interval.
     fn rate(variant: &'static Variant, at: &str, value: f64) -> Observation {
         LOAD_RPS.at(at).of(variant).measured("wrk", around(value))
+    }
+
+    #[test]
+    fn reuse_is_weighed_against_fresh_instances_and_says_what_it_changes() {
+        let r = results([
+            rate(&WASI_HTTP_POOLING, "c10", 10_000.0),
+            rate(&WASI_HTTP_REUSE, "c10", 20_000.0),
+            CRITERION
+                .at(WASI_HTTP_GROUP)
+                .named("handler_reused", "handler_reused")
+                .measured("bench", around(25e-6)),
+        ]);
+        let text = reuse(&r).unwrap();
+        assert!(text.contains("the embedded host serves 20,000 req/s (median of 11), 2.0× more requests/s than 10,000 req/s (median of 11) with a fresh instance per request (95% interval"), "{text}");
+        assert!(
+            text.contains("carry from one request to the next"),
+            "{text}"
+        );
+        // 20,000 req/s on one core: 50 µs a request, half of it the guest's handler.
+        assert!(
+            text.contains("has 50.0 µs per request")
+                && text.contains("takes 25.0 µs (median of 11), 50% of that"),
+            "{text}"
+        );
+        // No container pair measured: no container clause.
+        assert!(!text.contains("in a container"), "{text}");
+        // Nothing to weigh: no sentence.
+        assert_eq!(
+            reuse(&results([rate(&WASI_HTTP_REUSE, "c10", 20_000.0)])),
+            None
+        );
     }
 
     #[test]
