@@ -725,3 +725,45 @@ fn the_shim_serves_the_component_image_under_every_engine_and_stops_within_5_s()
         );
     }
 }
+
+/// The server probe under the real containerd: the native server container under runc
+/// and the component's under the shim, its first start (compile cache emptied) apart from
+/// its cached one, and the instance-reusing container, each with its time to the first
+/// 200, its memory while serving and its stop; and nothing of theirs left after.
+#[test]
+fn the_server_probe_times_each_server_container_first_cached_and_reusing() {
+    if !ctr_ready(
+        "the_server_probe_times_each_server_container",
+        Runtime::WASMTIME,
+    ) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let out = measure_run(&results, &["server"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for variant in [
+        "ctr-runc",
+        "ctr-wasmtime-first",
+        "ctr-wasmtime",
+        "ctr-wasmtime-reuse",
+    ] {
+        for metric in [
+            "ready.server",
+            "stop.server",
+            "memory.server-container-total",
+        ] {
+            let id = format!("{metric}.{variant}");
+            let o = observation(&results, &id);
+            assert_eq!(o["status"]["status"], "measured", "{o}");
+            let samples = o["samples"].as_array().unwrap();
+            assert_eq!(samples.len(), 2, "{id}");
+            assert!(
+                samples.iter().all(|s| s.as_f64().is_some_and(|v| v > 0.0)),
+                "{id}: {samples:?}"
+            );
+        }
+    }
+    assert_eq!(leftovers("wasmlab-"), Vec::<String>::new());
+}

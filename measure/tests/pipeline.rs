@@ -34,6 +34,9 @@ const EXPECTED: &[&str] = &[
     "stop.server.native-process",
     "memory.server-rss.native-process",
     "load.rps-c10.native-process",
+    // The wasi:http component, a fresh instance per request and instances reused.
+    "load.rps-c10.wasi-http-pooling",
+    "load.rps-c10.wasi-http-reuse",
     "memory.cli-peak-rss.native-process",
     "memory.cli-peak-rss.embedded-wasmtime-jit",
     "memory.cli-peak-rss.embedded-winch-aot",
