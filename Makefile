@@ -23,6 +23,7 @@ export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
 export WASI_HTTP_COMPONENT := $(CURDIR)/target/$(HTTP_TARGET)/dist/moscow-time.wasm
 # The Spin manifest served by `spin up` and by measure's embedded WAGI host.
 export SPIN_TOML   := $(CURDIR)/service/spin.toml
+export SPIN_HTTP_TOML := $(CURDIR)/service/spin-http.toml
 # The traditional image's Dockerfile (measure's default is relative to the working directory).
 export DOCKERFILE  := $(CURDIR)/service/Dockerfile
 MEASURE       := $(CURDIR)/target/release/measure

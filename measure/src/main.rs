@@ -168,6 +168,10 @@ struct SpinArgs {
     /// The Spin manifest served by `spin up` and by the embedded WAGI host.
     #[arg(long, env = "SPIN_TOML", default_value_os_t = wagi::default_manifest())]
     manifest: PathBuf,
+    /// The Spin manifest of the wasi:http component, served by `spin up` (Spin's default
+    /// executor; without Spin the embedded wasi:http host serves the component instead).
+    #[arg(long, env = "SPIN_HTTP_TOML", default_value_os_t = measure::runtime::wagi_hosts::default_http_manifest())]
+    http_manifest: PathBuf,
     /// Process cold starts (launch to the first 200) per local host (1 to 1000).
     #[arg(long, default_value = "5", value_parser = starts)]
     starts: usize,
@@ -189,8 +193,9 @@ struct SpinArgs {
     /// Also time `spin deploy` (it publishes the application; spin must be logged in).
     #[arg(long)]
     deploy: bool,
-    /// Only these hosts (repeatable): spin, native-process, docker, ctr-runc, ctr-wasmtime,
-    /// embedded-wagi, wasi-http-pooling, wasi-http-ondemand, wasmtime-serve, remote.
+    /// Only these hosts (repeatable): spin, spin-http, native-process, docker, ctr-runc,
+    /// ctr-wasmtime, ctr-wasmtime-reuse, embedded-wagi, wasi-http-pooling,
+    /// wasi-http-ondemand, wasi-http-reuse, wasmtime-serve, remote.
     #[arg(long = "host", value_parser = host)]
     hosts: Vec<String>,
     /// Seconds one request may take (at most 3600).
@@ -404,6 +409,7 @@ fn spin(args: SpinArgs) -> Result<()> {
     let ctx = args.common.ctx(Duration::from_secs(5))?;
     let options = probe::spin::Options {
         manifest: args.manifest,
+        http_manifest: args.http_manifest,
         starts: args.starts,
         cold_interval: args.cold_interval,
         warm_interval: args.warm_interval,

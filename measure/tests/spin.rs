@@ -220,30 +220,56 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
          [ \"$1\" = up ] || exit 64\nshift\n\
          while [ $# -gt 0 ]; do\n  case \"$1\" in\n    --listen) listen=$2; shift 2 ;;\n\
          \x20   --from) from=$2; shift 2 ;;\n    *) shift ;;\n  esac\ndone\n\
-         '{measure}' wagi \"$from\" --listen \"$listen\" &\ntrigger=$!\n\
+         case \"$from\" in\n\
+         \x20 *spin-http.toml) '{measure}' serve-http '{component}' --listen \"$listen\" & ;;\n\
+         \x20 *) '{measure}' wagi \"$from\" --listen \"$listen\" & ;;\nesac\ntrigger=$!\n\
          trap 'kill -TERM $trigger; wait $trigger; exit 1' INT\nwait $trigger\n",
         log = log.display(),
         measure = env!("CARGO_BIN_EXE_measure"),
+        component = artifact("WASI_HTTP_COMPONENT").display(),
     );
     let path = stub_spin(&bin, &script);
+    // The wasi:http manifest as the project ships it, for the stand-in to recognise.
+    let http_toml = dir.path().join("spin-http.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../service/spin-http.toml"),
+        &http_toml,
+    )
+    .unwrap();
 
     let results = dir.path().join("results.json");
     let manifest_arg = spin_toml.to_str().unwrap();
+    let http_arg = http_toml.to_str().unwrap();
     let out = measure_spin(
         &results,
         &[
             "--host",
             "spin",
             "--host",
+            "spin-http",
+            "--host",
             "remote",
             "--manifest",
             manifest_arg,
+            "--http-manifest",
+            http_arg,
         ],
         &[("PATH", path.as_str())],
     );
     assert!(out.status.success(), "{}", stderr(&out));
 
     assert_measured(&results, "spin.cold-start.spin", 1);
+    // Spin's own executor serving the wasi:http component, from its own manifest.
+    assert_measured(&results, "spin.cold-start.spin-http", 1);
+    assert_measured(&results, "spin.warm.spin-http", 2);
+    let http = observation(&results, "spin.warm.spin-http");
+    assert!(
+        http["label"]
+            .as_str()
+            .unwrap()
+            .contains("wasi:http component"),
+        "{http}"
+    );
     for id in [
         "spin.cold.spin",
         "spin.cold-first-byte.spin",
@@ -269,10 +295,17 @@ fn measure_spin_runs_spin_up_when_spin_is_on_path() {
     let calls = std::fs::read_to_string(&log).unwrap();
     let ups: Vec<&str> = calls.lines().filter(|l| l.starts_with("up ")).collect();
     assert!(calls.lines().any(|l| l == "--version"), "{calls}");
-    assert_eq!(ups.len(), 2, "{calls}");
-    for up in ups {
+    assert_eq!(ups.len(), 4, "{calls}");
+    for up in &ups {
         assert!(up.starts_with("up --listen 127.0.0.1:"), "{up}");
-        assert!(up.contains(&format!("--from {manifest_arg}")), "{up}");
+    }
+    for manifest in [manifest_arg, http_arg] {
+        let from = format!("--from {manifest}");
+        assert_eq!(
+            ups.iter().filter(|up| up.contains(&from)).count(),
+            2,
+            "{calls}"
+        );
     }
 
     // Both processes of every `spin up` are gone.
@@ -306,6 +339,10 @@ fn without_spin_the_embedded_host_is_measured_and_labelled_as_such() {
             "spin",
             "--host",
             "embedded-wagi",
+            "--host",
+            "spin-http",
+            "--host",
+            "wasi-http-pooling",
             "--manifest",
             spin_toml.to_str().unwrap(),
         ],
@@ -332,6 +369,23 @@ fn without_spin_the_embedded_host_is_measured_and_labelled_as_such() {
         .as_str()
         .unwrap()
         .contains("spin not found on PATH"));
+    // Spin's wasi:http executor: skipped, naming the host that stands in for it, which is
+    // measured under its own name, never as Spin.
+    let spin_http = observation(&results, "spin.cold.spin-http");
+    assert_eq!(status_of(&spin_http), "skipped", "{spin_http}");
+    assert!(
+        spin_http["status"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the embedded wasi:http host serves the same component (wasi-http-pooling)"),
+        "{spin_http}"
+    );
+    assert_measured(&results, "spin.warm.wasi-http-pooling", 2);
+    let stand_in = observation(&results, "spin.warm.wasi-http-pooling");
+    assert!(
+        !stand_in["label"].as_str().unwrap().contains("Spin"),
+        "{stand_in}"
+    );
 }
 
 #[test]

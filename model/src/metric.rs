@@ -521,6 +521,7 @@ variants! {
     // Servers.
     EMBEDDED_WAGI = "embedded-wagi", "embedded WAGI host (measure wagi, not Spin)";
     SPIN = "spin", "Spin (spin up, WAGI executor)";
+    SPIN_HTTP = "spin-http", "Spin (spin up, wasi:http component)";
     WASI_HTTP_POOLING = "wasi-http-pooling", "wasi:http component, embedded host (pooling allocator)";
     WASI_HTTP_ONDEMAND = "wasi-http-ondemand", "wasi:http component, embedded host (on-demand allocator)";
     WASI_HTTP_REUSE = "wasi-http-reuse", "wasi:http component, embedded host, an instance reused for up to 128 requests";

@@ -17,9 +17,12 @@ pub struct Embedded {
     pub manifest: PathBuf,
 }
 
-/// `spin up --from MANIFEST`: Spin itself.
+/// `spin up --from MANIFEST`: Spin itself, with the WAGI manifest or the wasi:http one.
 pub struct SpinUp {
     pub manifest: PathBuf,
+    variant: &'static Variant,
+    /// What serves the same guest when Spin cannot.
+    stand_in: &'static str,
 }
 
 impl Launch for Embedded {
@@ -46,7 +49,7 @@ impl Launch for Embedded {
 
 impl Launch for SpinUp {
     fn variant(&self) -> &'static Variant {
-        &metric::SPIN
+        self.variant
     }
 
     fn command(&self, ctx: &Ctx, listen: &str) -> Command {
@@ -63,9 +66,7 @@ impl Launch for SpinUp {
     }
 
     fn unavailable(&self, _ctx: &Ctx) -> Option<String> {
-        spin_unfit(&self.manifest).map(|why| {
-            format!("{why}; the embedded WAGI host serves the same spin.toml (embedded-wagi)")
-        })
+        spin_unfit(&self.manifest).map(|why| format!("{why}; {}", self.stand_in))
     }
 
     fn prepare(&self, ctx: &Ctx) -> Result<()> {
@@ -85,9 +86,29 @@ pub fn embedded(manifest: PathBuf) -> ChildServer<Embedded> {
     ChildServer::new(Embedded { manifest })
 }
 
-/// `spin up` serving `manifest`.
+/// `spin up` serving the WAGI `manifest` (service/spin.toml).
 pub fn spin_up(manifest: PathBuf) -> ChildServer<SpinUp> {
-    ChildServer::new(SpinUp { manifest })
+    ChildServer::new(SpinUp {
+        manifest,
+        variant: &metric::SPIN,
+        stand_in: "the embedded WAGI host serves the same spin.toml (embedded-wagi)",
+    })
+}
+
+/// `spin up` serving the wasi:http `manifest` (service/spin-http.toml).
+pub fn spin_up_http(manifest: PathBuf) -> ChildServer<SpinUp> {
+    ChildServer::new(SpinUp {
+        manifest,
+        variant: &metric::SPIN_HTTP,
+        stand_in: "the embedded wasi:http host serves the same component (wasi-http-pooling)",
+    })
+}
+
+/// The wasi:http manifest: `$SPIN_HTTP_TOML`, else service/spin-http.toml.
+pub fn default_http_manifest() -> PathBuf {
+    std::env::var_os("SPIN_HTTP_TOML")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("service/spin-http.toml"), PathBuf::from)
 }
 
 /// The oldest Spin (major version) each manifest version is served with here. Version 2

@@ -43,6 +43,8 @@ const DEPLOY_WITHIN: Duration = Duration::from_secs(900);
 pub struct Options {
     /// The Spin manifest every WAGI host serves.
     pub manifest: PathBuf,
+    /// The Spin manifest of the wasi:http component.
+    pub http_manifest: PathBuf,
     /// Process cold starts per local host.
     pub starts: usize,
     /// Spacing of cold and of warm requests to a local host.
@@ -67,6 +69,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             manifest: wasmlab_hosts::wagi::default_manifest(),
+            http_manifest: wagi_hosts::default_http_manifest(),
             starts: 5,
             cold_interval: Duration::from_millis(500),
             warm_interval: Duration::from_secs(1),
@@ -80,9 +83,13 @@ impl Default for Options {
     }
 }
 
+/// Spin's own hosts: its WAGI executor and its wasi:http one.
+const SPIN_HOSTS: [&Variant; 2] = [&metric::SPIN, &metric::SPIN_HTTP];
+
 /// Every host `--host` may name: Spin, then every server, then the remote deployment.
 pub fn known_hosts() -> Vec<&'static str> {
-    std::iter::once(&metric::SPIN)
+    SPIN_HOSTS
+        .into_iter()
         .chain(server::variants())
         .chain([&metric::REMOTE])
         .map(|v| v.name)
@@ -115,7 +122,8 @@ impl Probe for SpinProbe {
         if tools::CURL.which().is_err() {
             // Every figure but the deploy is curl's: none of them can be taken.
             let command = "curl --write-out '%{json}' URL";
-            let hosts = std::iter::once(&metric::SPIN)
+            let hosts = SPIN_HOSTS
+                .into_iter()
                 .chain(server::variants())
                 .filter(|v| self.wanted(v));
             let remote = if self.wanted(&metric::REMOTE) {
@@ -158,6 +166,7 @@ impl SpinProbe {
         let manifest = self.options.manifest.clone();
         let mut hosts: Vec<Box<dyn Server>> = vec![
             Box::new(wagi_hosts::spin_up(manifest.clone())),
+            Box::new(wagi_hosts::spin_up_http(self.options.http_manifest.clone())),
             Box::new(wagi_hosts::embedded(manifest)),
         ];
         hosts.extend(
