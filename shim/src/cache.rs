@@ -69,46 +69,54 @@ impl Cache {
     /// picks up a stale artifact, and a module and a component never share an entry.
     pub fn key<T: Artifact>(engine: &Engine, wasm: &[u8]) -> String {
         let mut hasher = Sha256Hasher(Sha256::new());
-        hasher.0.update(b"wasmlab-shim/v2\0");
+        hasher.0.update(b"wasmlab-shim/v3\0");
         hasher.0.update(T::KIND.as_bytes());
         hasher.0.update(b"\0");
         hasher.0.update(Sha256::digest(wasm));
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        hasher
-            .0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&hasher.0.finalize())
     }
 
-    /// The artifact stored under `key`, or `None` if there is none.
+    /// The artifact stored under `key`, or `None` if there is none. A file that does not
+    /// name `key` in its header, or whose artifact does not match the digest there (an
+    /// artifact copied in from another entry, a file changed after it was written), is an
+    /// error: the caller recompiles instead of running it.
     pub fn load<T: Artifact>(&self, engine: &Engine, key: &str) -> Result<Option<T>> {
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        let file = match rustix::fs::openat(&self.dir, file_name(key), flags, Mode::empty()) {
+        let mut file = match rustix::fs::openat(&self.dir, file_name(key), flags, Mode::empty()) {
             Ok(fd) => File::from(fd),
             Err(rustix::io::Errno::NOENT) => return Ok(None),
             Err(err) => return Err(io::Error::from(err)).context("opening cached artifact"),
         };
-        // SAFETY: deserializing trusts the file to be an artifact that wasmtime itself
-        // produced and that does not change while it is read or mapped. Both hold:
+        // Read whole, then checked: what is checked is what is deserialized (a mapping
+        // of the file could change under the check).
+        let mut stored = Vec::new();
+        file.read_to_end(&mut stored)
+            .context("reading cached artifact")?;
+        let artifact = checked(&stored, key)?;
+        // SAFETY: deserializing trusts the bytes to be an artifact that wasmtime itself
+        // produced for this entry. They are:
         // - `open` only accepts a directory owned by us (root under containerd) and not
         //   writable by anyone else, and the only writer is `store` below;
-        // - `store` writes a complete serialized artifact under a temporary name and
-        //   renames it into place, so a file under a key is never partial and never
-        //   modified afterwards (a replacement is a new inode; a mapping keeps the old);
-        // - the key covers the artifact's kind and the engine's compatibility hash, and
-        //   wasmtime additionally checks the artifact's header against this engine and
-        //   rejects a mismatch.
-        let artifact = unsafe { T::deserialize(engine, file) }
+        // - `store` writes the entry's key and the artifact's sha256 before the artifact,
+        //   under a temporary name renamed into place, and `checked` has found both to
+        //   match: the bytes are the artifact compiled for this key, complete and
+        //   unchanged;
+        // - the key covers the artifact's kind, the module's bytes and the engine's
+        //   compatibility hash, and wasmtime additionally checks the artifact's header
+        //   against this engine and rejects a mismatch.
+        let artifact = unsafe { T::deserialize(engine, artifact) }
             .with_context(|| format!("deserializing cached {}", T::KIND))?;
         Ok(Some(artifact))
     }
 
     /// Stores `artifact` under `key`, atomically: readers see the old file or the complete
-    /// new one, never a partial write.
+    /// new one, never a partial write. The file starts with a header naming the key and
+    /// the artifact's sha256 (see [`checked`]).
     pub fn store<T: Artifact>(&self, key: &str, artifact: &T) -> Result<()> {
-        let bytes = artifact.serialize()?;
+        let artifact = artifact.serialize()?;
+        let mut bytes = header(key, &artifact).into_bytes();
+        bytes.extend_from_slice(&artifact);
         // Unique per writer: containers may run in their own pid namespace (all pid 1),
         // so the pid alone does not tell two concurrent writers apart.
         let nanos = SystemTime::now()
@@ -146,8 +154,8 @@ pub trait Artifact: Sized {
     fn serialize(&self) -> Result<Vec<u8>>;
 
     /// # Safety
-    /// `file` must hold what [`Artifact::serialize`] wrote, unchanged (see [`Cache::load`]).
-    unsafe fn deserialize(engine: &Engine, file: File) -> Result<Self>;
+    /// `bytes` must be what [`Artifact::serialize`] wrote, unchanged (see [`Cache::load`]).
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Self>;
 }
 
 impl Artifact for Module {
@@ -161,9 +169,9 @@ impl Artifact for Module {
         Ok(Module::serialize(self)?)
     }
 
-    unsafe fn deserialize(engine: &Engine, file: File) -> Result<Self> {
-        // SAFETY: the caller's promise, as `deserialize_open_file` requires.
-        Ok(unsafe { Module::deserialize_open_file(engine, file) }?)
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Self> {
+        // SAFETY: the caller's promise, as `deserialize` requires.
+        Ok(unsafe { Module::deserialize(engine, bytes) }?)
     }
 }
 
@@ -178,18 +186,49 @@ impl Artifact for Component {
         Ok(Component::serialize(self)?)
     }
 
-    unsafe fn deserialize(engine: &Engine, mut file: File) -> Result<Self> {
-        // wasmtime 48 maps a component in from a path but not from an open file, and the
-        // host's path is not visible in here: read it (a copy of a few MB at most).
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
+    unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Self> {
         // SAFETY: the caller's promise, as `deserialize` requires.
-        Ok(unsafe { Component::deserialize(engine, &bytes) }?)
+        Ok(unsafe { Component::deserialize(engine, bytes) }?)
     }
 }
 
 fn file_name(key: &str) -> String {
     format!("{key}.{CACHED_MODULE_EXTENSION}")
+}
+
+/// What a cache file starts with, before the key and the artifact's digest.
+const MAGIC: &str = "wasmlab-shim-artifact/v1\n";
+
+/// A cache file's header: [`MAGIC`], the entry's key and the artifact's sha256, a line each.
+fn header(key: &str, artifact: &[u8]) -> String {
+    format!("{MAGIC}{key}\n{}\n", hex(&Sha256::digest(artifact)))
+}
+
+/// The artifact of the cache file `stored`, once its header names `key` and its sha256
+/// matches the header's.
+fn checked<'a>(stored: &'a [u8], key: &str) -> Result<&'a [u8]> {
+    let rest = stored
+        .strip_prefix(MAGIC.as_bytes())
+        .context("the file has no wasmlab cache header")?;
+    let mut lines = rest.splitn(3, |b| *b == b'\n');
+    let (Some(named), Some(digest), Some(artifact)) = (lines.next(), lines.next(), lines.next())
+    else {
+        anyhow::bail!("the file's cache header is cut short");
+    };
+    anyhow::ensure!(
+        named == key.as_bytes(),
+        "the file belongs to another entry ({})",
+        String::from_utf8_lossy(named)
+    );
+    anyhow::ensure!(
+        digest == hex(&Sha256::digest(artifact)).as_bytes(),
+        "the artifact does not match the digest it was stored with"
+    );
+    Ok(artifact)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Feeds `Hash` impls (the engine's compatibility hash) into sha256. Unlike
@@ -280,6 +319,49 @@ mod tests {
         assert_eq!(loaded.serialize().unwrap(), component.serialize().unwrap());
         // A component's artifact is not a module.
         assert!(cache.load::<Module>(&engine, &key).is_err());
+    }
+
+    /// An entry's file copied over another's, and a file changed after it was written:
+    /// refused (the caller then recompiles), for modules and components alike.
+    #[test]
+    fn an_artifact_of_another_entry_or_changed_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let engine = Engine::default();
+        let path = |key: &str| tmp.path().join(file_name(key));
+
+        let (empty, custom) = (
+            Cache::key::<Module>(&engine, EMPTY),
+            Cache::key::<Module>(&engine, WITH_CUSTOM),
+        );
+        cache
+            .store(&empty, &Module::new(&engine, EMPTY).unwrap())
+            .unwrap();
+        cache
+            .store(&custom, &Module::new(&engine, WITH_CUSTOM).unwrap())
+            .unwrap();
+        std::fs::copy(path(&empty), path(&custom)).unwrap();
+        let err = format!("{:#}", cache.load::<Module>(&engine, &custom).unwrap_err());
+        assert!(err.contains("belongs to another entry"), "{err}");
+
+        let wasm = wat::parse_str("(component)").unwrap();
+        let component = Cache::key::<Component>(&engine, &wasm);
+        cache
+            .store(&component, &Component::compile(&engine, &wasm).unwrap())
+            .unwrap();
+        let mut bytes = std::fs::read(path(&component)).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(path(&component), bytes).unwrap();
+        let err = format!(
+            "{:#}",
+            cache.load::<Component>(&engine, &component).unwrap_err()
+        );
+        assert!(err.contains("does not match the digest"), "{err}");
+        std::fs::copy(path(&empty), path(&component)).unwrap();
+        assert!(cache.load::<Component>(&engine, &component).is_err());
+        // The untouched entry still loads.
+        assert!(cache.load::<Module>(&engine, &empty).unwrap().is_some());
     }
 
     #[test]
