@@ -605,14 +605,31 @@ fn reuse(results: &Results) -> Option<String> {
         .filter_map(|(host, fresh, reused)| {
             let fresh = results.measured(&[LOAD_RPS.id_at(at, fresh)])?;
             let reused = results.measured(&[LOAD_RPS.id_at(at, reused)])?;
-            let v = verdict(fresh, reused)?;
-            Some(format!(
-                "{host} serves {}, {} {} with a fresh instance per request ({})",
-                value_of(reused),
-                v.than(),
-                value_of(fresh),
-                v.interval().unwrap_or_default()
-            ))
+            let ratio = wasmlab_model::stats::ratio_of_medians(&reused.samples, &fresh.samples)?;
+            let label = crate::figure::label();
+            let weighed = match (ratio.interval, ratio.is_significant()) {
+                (Some(i), true) => format!(
+                    "{}× the rate of a fresh instance per request, {} ({label} {}–{}×)",
+                    times(ratio.value),
+                    value_of(fresh),
+                    times(i.low),
+                    times(i.high)
+                ),
+                (Some(i), false) => format!(
+                    "no measurable difference from a fresh instance per request, {} (ratio \
+                     {}, {label} {}–{})",
+                    value_of(fresh),
+                    times(ratio.value),
+                    times(i.low),
+                    times(i.high)
+                ),
+                (None, _) => format!(
+                    "beside {} with a fresh instance per request (not weighed: an interval \
+                     needs six runs a side)",
+                    value_of(fresh)
+                ),
+            };
+            Some(format!("{host} serves {}, {weighed}", value_of(reused)))
         })
         .collect();
     if compared.is_empty() {
@@ -1493,7 +1510,7 @@ mod tests {
                 .measured("bench", around(25e-6)),
         ]);
         let text = reuse(&r).unwrap();
-        assert!(text.contains("the embedded host serves 20,000 req/s (median of 11), 2.0× more requests/s than 10,000 req/s (median of 11) with a fresh instance per request (95% interval"), "{text}");
+        assert!(text.contains("the embedded host serves 20,000 req/s (median of 11), 2.0× the rate of a fresh instance per request, 10,000 req/s (median of 11) (95% interval"), "{text}");
         assert!(
             text.contains("carry from one request to the next"),
             "{text}"
