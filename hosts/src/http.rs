@@ -1,6 +1,6 @@
 //! The little HTTP a probe needs to know that a server answers: one GET over loopback,
 //! and waiting until the first one succeeds; and what the embedded hosts (`measure wagi`,
-//! `measure serve-http`) share: a runtime with a bound listener, and the stop signals.
+//! `measure serve-http`) share: a runtime with a bound listener, and the grace of a stop.
 
 use anyhow::{bail, Context as _, Result};
 use std::io::{Read, Write};
@@ -93,24 +93,3 @@ where
 /// connections are dropped; with the header timeout, the server is gone within this of
 /// the signal whatever its clients do.
 pub const GRACE: Duration = Duration::from_secs(5);
-
-/// Serves HTTP/1 on `listener` until SIGTERM or SIGINT, with `service(client address)`
-/// answering each connection's requests (see [`wasmlab_serve_http::serve_connections`]).
-pub async fn serve_http1<F, S, B>(listener: tokio::net::TcpListener, service: F) -> Result<()>
-where
-    F: FnMut(SocketAddr) -> S,
-    S: hyper::service::Service<
-            hyper::Request<hyper::body::Incoming>,
-            Response = hyper::Response<B>,
-            Error = std::convert::Infallible,
-        > + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: hyper::body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let stop = wasmlab_serve_http::stop_signal()?;
-    wasmlab_serve_http::serve_connections(listener, service, stop, GRACE, "measure").await;
-    Ok(())
-}

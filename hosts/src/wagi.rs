@@ -10,7 +10,7 @@ pub mod manifest;
 
 pub use host::{Host, Limits};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use axum::http::Request;
 use hyper::body::Incoming;
 use std::convert::Infallible;
@@ -42,7 +42,8 @@ pub fn serve(manifest: &Path, listen: SocketAddr, limits: Limits) -> Result<()> 
                 host.app().name,
                 manifest.display()
             );
-            crate::http::serve_http1(listener, |client| {
+            let stop = wasmlab_serve_http::stop_signal()?;
+            let service = |client| {
                 let host = host.clone();
                 let peers = cgi::Peers { client, local };
                 hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -52,9 +53,11 @@ pub fn serve(manifest: &Path, listen: SocketAddr, limits: Limits) -> Result<()> 
                         Ok::<_, Infallible>(host.handle(request, peers).await)
                     }
                 })
-            })
-            .await
-            .context("the WAGI host's server failed")
+            };
+            let grace = crate::http::GRACE;
+            wasmlab_serve_http::serve_connections(listener, service, stop, grace, "measure wagi")
+                .await;
+            Ok(())
         },
     )
 }
