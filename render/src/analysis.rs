@@ -662,7 +662,9 @@ fn reuse(results: &Results) -> Option<String> {
          fresh one per request is what runwasi, Spin and `wasmtime serve` do for WASI 0.2 \
          components): {}. What it changes for an application: its globals and heap carry \
          from one request to the next, so a request can see what an earlier one left, \
-         which a fresh instance rules out.{limit}",
+         which a fresh instance rules out. Several requests at once in one instance \
+         (concurrent reuse) needs a wasi:http@0.3 component; the service is built as a 0.2 \
+         one, so that is not measured.{limit}",
         compared.join("; ")
     ))
 }

@@ -1,7 +1,8 @@
-//! Requests to instances: wasmtime-wasi-http's `ProxyHandler` keeps workers, each one
-//! instance, and gives each request to a worker that may take it; this module decides
-//! how many requests an instance takes, when it expires, and what the client is told
-//! when the guest fails or runs out of time.
+//! Requests to instances. With a fresh instance per request, the instance is made and run
+//! here; with reuse, wasmtime-wasi-http's `ProxyHandler` keeps workers, each one instance,
+//! and gives each request to a worker that may take it, and this module decides how many
+//! requests an instance takes and when it expires. Either way, this module decides what
+//! the client is told when the guest fails or runs out of time.
 
 use crate::guest::{store, Guest};
 use anyhow::{Context as _, Result};
