@@ -329,6 +329,30 @@ fn the_wagi_host_refuses_a_control_character_in_the_path() {
     assert_eq!(code, 200);
 }
 
+/// A body that stalls after its head (3 of the 1000 bytes its Content-Length promises) is
+/// answered 408 and its connection closed, at the body timeout, not held open.
+#[test]
+fn the_wagi_host_times_out_a_stalled_body() {
+    let server = wagi_host("", &[]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/time HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"
+    )
+    .unwrap();
+    let started = Instant::now();
+    assert_eq!(status_line(&mut stream), "HTTP/1.1 408 Request Timeout");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(30),
+        "a stalled body was held {waited:?}\n{}",
+        server.stderr()
+    );
+    // The host goes on serving.
+    let (code, body) = server.get("/api/time", Duration::from_secs(10));
+    assert_eq!(code, 200, "{body}");
+}
+
 /// A malformed chunked body is the client's error (400); only one longer than the host
 /// takes is 413.
 #[test]

@@ -29,6 +29,10 @@ const SLOTS: u32 = 128;
 /// Largest request body passed to the guest, and largest stdout taken from it.
 const MAX_BODY: usize = 16 << 20;
 const MAX_STDOUT: usize = 16 << 20;
+/// How long a request's body may take to arrive, once its head has: a client that stalls
+/// mid-body (a Content-Length it never sends) gets 408, its connection is closed, and it
+/// holds no slot, since the guest starts only once the body is whole.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the epoch advances: how long a guest runs before it yields its worker, and how
 /// late past its deadline it can be stopped. A wakeup every 10 ms costs the host nothing
 /// measurable; a normal request (about a millisecond) rarely sees a tick at all.
@@ -194,8 +198,14 @@ impl Host {
             )
         })?;
         let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, MAX_BODY)
+        let body = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY))
             .await
+            .map_err(|_| {
+                (
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("request body: not complete within {BODY_TIMEOUT:?}"),
+                )
+            })?
             .map_err(|e| (body_error_status(&e), format!("request body: {e}")))?;
         let component = &self.app.components[route.component];
         let mut env = cgi::environment(&parts, body.len(), route, peers);
