@@ -270,12 +270,13 @@ const CHARTS: &[Spec] = &[
         title: "Server throughput vs concurrency (wrk)",
         alt: "Requests per second per server at each number of connections, one marker shape \
               per server",
-        caption: "One line per server, one marker shape each; a point is one wrk run at that \
-                  many connections. The rate axis starts at zero.",
+        caption: "One line per server, one marker each; a point is the median of the wrk \
+                  rounds at that many connections, which took turns across the servers. The \
+                  rate axis starts at zero.",
         keep: |o| o.id.metric == &LOAD_RPS,
         groups: &[],
         chart: Chart::Rate(
-            |runs| format!("connections (n={runs} wrk run per point, one thread)"),
+            |runs| format!("connections (n={runs} rounds, median per point)"),
             "requests per second",
         ),
     },
@@ -519,7 +520,7 @@ fn strip_chart(
     for (i, row) in rows.iter().enumerate() {
         let at = SegmentValue::CenterOf(i as i32);
         for (s, o) in &row.series {
-            let color = SERIES[s % SERIES.len()];
+            let color = style::color(*s);
             // Series of one row sit one above another, 16 px apart, centred on the row
             // (below its label, on a narrow chart).
             let dy = (2 * *s as i32 - (spread - 1)) * 8 + above as i32 / 2;
@@ -568,7 +569,7 @@ fn strip_chart(
                 Layout::Wide => (24 + 300 * s as i32, height as i32 - 28),
                 Layout::Narrow => (24, height as i32 - legend as i32 + 12 + 24 * s as i32),
             };
-            let color = SERIES[s % SERIES.len()];
+            let color = style::color(s);
             root.draw(&(EmptyElement::at((x, y)) + mark(s, (0, 0), 6, color)))
                 .map_err(text_err)?;
             root.draw(&Text::new(
@@ -688,7 +689,7 @@ fn rate_chart(
         );
         series[i].1.push((c, median));
     }
-    // Each point is one wrk run; the axis says so, as every chart says its n.
+    // Each point is the median of n wrk rounds; the axis says so, as every chart says its n.
     let runs = rates
         .iter()
         .filter_map(|o| o.summary.as_ref().map(|s| s.n))
@@ -705,7 +706,13 @@ fn rate_chart(
         .flat_map(|(_, p)| p.iter().map(|(_, r)| *r))
         .fold(1.0, f64::max);
     let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
-    let legend = labels::short(&names, layout.fits());
+    // The legend sits inside the plot area, right of the rate axis: on a phone that leaves
+    // about 230 px, some 30 characters of its 15 px type.
+    let fits = match layout {
+        Layout::Wide => layout.fits(),
+        Layout::Narrow => 30,
+    };
+    let legend = labels::short(&names, fits);
     let root = SVGBackend::with_string(svg, (layout.width(), 560)).into_drawing_area();
     root.fill(&PAPER).map_err(text_err)?;
     // Connections are categories on the axis, evenly spaced: each tick is a measured level.
@@ -739,7 +746,7 @@ fn rate_chart(
         .map_err(text_err)?;
     for (i, ((_, mut points), name)) in series.into_iter().zip(legend).enumerate() {
         points.sort_by_key(|(c, _)| *c);
-        let color = SERIES[i % SERIES.len()];
+        let color = style::color(i);
         let at = |c: u32| {
             SegmentValue::CenterOf(levels.iter().position(|l| *l == c).unwrap_or(0) as i32)
         };

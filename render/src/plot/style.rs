@@ -19,6 +19,13 @@ pub const SERIES: [RGBColor; 6] = [
     RGBColor(0x7F, 0x7F, 0x7F),
 ];
 
+/// The colour of series `i`. Shapes repeat every six series (see `mark`), and so would the
+/// colours; from the seventh series on, the colour is shifted by one for each six, so no
+/// two of up to 36 series share both shape and colour.
+pub fn color(i: usize) -> RGBColor {
+    SERIES[(i + i / SERIES.len()) % SERIES.len()]
+}
+
 /// Under a dark scheme, paper becomes the page's dark background and ink its light text;
 /// the series colours stay, having been chosen for both. plotters writes colours as
 /// presentation attributes, which a style rule overrides.
