@@ -80,6 +80,20 @@ pub fn times(x: f64) -> String {
     }
 }
 
+/// The bound of an interval that excludes 1, next to 1: as [`times`], with as many more
+/// digits as it takes not to print as 1 (1.0004 → "1.0004", where [`times`] gives "1.00"
+/// and the reader would take the interval to contain 1).
+pub fn bound(x: f64) -> String {
+    let shown = times(x);
+    if x == 1.0 || shown.parse::<f64>() != Ok(1.0) {
+        return shown;
+    }
+    (3..=6)
+        .map(|digits| format!("{x:.digits$}"))
+        .find(|s| s.parse::<f64>() != Ok(1.0))
+        .unwrap_or(shown)
+}
+
 /// 733880 → "733,880".
 pub fn group(x: f64) -> String {
     let digits = format!("{:.0}", x.abs());
@@ -100,6 +114,15 @@ pub fn group(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bound_next_to_one_never_prints_as_one() {
+        assert_eq!(bound(1.0004), "1.0004");
+        assert_eq!(bound(1.004), "1.004");
+        assert_eq!(bound(1.31), "1.31");
+        assert_eq!(bound(2.54), "2.5");
+        assert_eq!(bound(1.0), "1.00");
+    }
 
     #[test]
     fn values_are_scaled_for_reading() {

@@ -612,8 +612,8 @@ fn reuse(results: &Results) -> Option<String> {
                     "{}× the rate of a fresh instance per request, {} ({label} {}–{}×)",
                     times(ratio.value),
                     value_of(fresh),
-                    times(i.low),
-                    times(i.high)
+                    wasmlab_model::format::bound(i.low),
+                    wasmlab_model::format::bound(i.high)
                 ),
                 (Some(i), false) => format!(
                     "no measurable difference from a fresh instance per request, {} (ratio \

@@ -5,7 +5,7 @@
 //! here.
 
 use serde::Serialize;
-use wasmlab_model::format::times;
+use wasmlab_model::format::{bound, times};
 use wasmlab_model::metric::{Better, Kind, Metric, Unit, STRESS_TASKS_PER_SECOND};
 use wasmlab_model::results::Observation;
 use wasmlab_model::stats::{ratio_of_medians, Ratio};
@@ -101,7 +101,8 @@ impl Verdict {
                     Winner::Traditional => (1.0 / i.high, 1.0 / i.low),
                     _ => (i.low, i.high),
                 };
-                Some(format!("{label} {}–{}×", times(low), times(high)))
+                // The bound next to 1 never prints as 1: the interval excludes it.
+                Some(format!("{label} {}–{}×", bound(low), bound(high)))
             }
             (Evidence::Interval, None) => None,
         }
