@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, PoolingAllocationConfig, Store};
+use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -26,8 +26,6 @@ pub enum Allocator {
     OnDemand,
 }
 
-/// Instances the pool holds at once: more than the connections any probe opens.
-const POOL_INSTANCES: u32 = 256;
 /// Bytes of each slot kept resident between instances: all the service touches (its
 /// 64 KiB stack, data and a small heap).
 const KEEP_RESIDENT: usize = 1 << 20;
@@ -37,14 +35,10 @@ pub fn engine(allocator: Allocator) -> Result<Engine> {
     let mut config = Config::new();
     wasmlab_serve_http::configure(&mut config);
     if allocator == Allocator::Pooling {
-        let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES)
-            .total_memories(POOL_INSTANCES)
-            .total_tables(POOL_INSTANCES)
-            // The guest's heap stays far below this; the default (4 GiB of address space
-            // per slot) would reserve a terabyte for the pool.
-            .max_memory_size(64 << 20)
+        let mut pool = wasmlab_serve_http::pool();
+        // The guest's heap stays far below this; the default (4 GiB of address space
+        // per slot) would reserve a terabyte for the pool.
+        pool.max_memory_size(64 << 20)
             // A freed slot's dirty pages are zeroed in place up to this much instead of
             // being returned to the kernel, so the next instance in it takes no page
             // faults; for a guest this small the faults cost more than the zeroing.

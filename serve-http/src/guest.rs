@@ -5,7 +5,7 @@
 use anyhow::{Context as _, Result};
 use std::future::Future;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, UpdateDeadline};
+use wasmtime::{Config, Engine, PoolingAllocationConfig, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
@@ -15,6 +15,26 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 /// function entries). A component precompiled for serving must come from such an engine.
 pub fn configure(config: &mut Config) {
     config.epoch_interruption(true);
+}
+
+/// How many instances are live at once, at most: a request beyond waits for one to end
+/// instead of failing, and a pool made by [`pool`] has a slot for each.
+pub const INSTANCES: usize = 256;
+/// Core instances and tables of one component instance the pool has room for: a
+/// component built by wit-component instantiates its module and the shim and fixup
+/// modules that lower its imports (three), with a table in two of them.
+const CORE_PER_COMPONENT: u32 = 4;
+
+/// A pooling allocator with room for [`INSTANCES`] instances of a component with one
+/// memory; the caller adds its memory limits.
+pub fn pool() -> PoolingAllocationConfig {
+    let instances = INSTANCES as u32;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * CORE_PER_COMPONENT)
+        .total_memories(instances)
+        .total_tables(instances * CORE_PER_COMPONENT);
+    pool
 }
 
 /// Links the component against WASI 0.2 and wasi:http and pre-instantiates it: the work

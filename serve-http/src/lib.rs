@@ -20,7 +20,7 @@ mod guest;
 mod workers;
 
 pub use connections::{listen, serve_connections, stop_signal, HEADER_TIMEOUT};
-pub use guest::{configure, pre_instantiate, store, Guest};
+pub use guest::{configure, pool, pre_instantiate, store, Guest, INSTANCES};
 pub use workers::{serve, Options, IDLE_INSTANCE};
 
 #[cfg(test)]

@@ -337,3 +337,29 @@ fn a_trap_in_a_reused_instance_costs_only_its_own_request() {
     assert_eq!(server.handler.instances(), 2);
     server.stop();
 }
+
+/// As many instances of the service as are served at once fit in the pool together: the
+/// pool's room is counted in core instances and tables, of which a component has several.
+#[test]
+fn the_pool_holds_as_many_live_instances_of_the_service_as_are_served_at_once() {
+    let mut config = wasmtime::Config::new();
+    crate::configure(&mut config);
+    config.allocation_strategy(crate::pool());
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let component = wasmtime::component::Component::new(&engine, service_component()).unwrap();
+    let pre = crate::pre_instantiate(&engine, &component).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut live = Vec::new();
+        for made in 0..crate::INSTANCES {
+            let mut store = crate::store(&engine, crate::Guest::new(&[], &[]));
+            if let Err(err) = pre.instantiate_async(&mut store).await {
+                panic!("instance {} of {}: {err:#}", made + 1, crate::INSTANCES);
+            }
+            live.push(store);
+        }
+    });
+}

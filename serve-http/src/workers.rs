@@ -4,7 +4,7 @@
 //! requests an instance takes and when it expires. Either way, this module decides what
 //! the client is told when the guest fails or runs out of time.
 
-use crate::guest::{store, Guest};
+use crate::guest::{store, Guest, INSTANCES};
 use anyhow::{Context as _, Result};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Engine, StoreContextMut};
 use wasmtime_wasi_http::handler::{
@@ -98,6 +99,7 @@ impl Handler {
                 pre,
                 options,
                 instances: AtomicUsize::new(0),
+                live: Arc::new(Semaphore::new(INSTANCES)),
             }),
         })
     }
@@ -128,6 +130,7 @@ impl Handler {
         let options = &workers.options;
         let (name, timeout) = (options.name, options.timeout);
         let (method, uri) = (request.method().clone(), request.uri().clone());
+        let slot = workers.slot().await;
         workers.instances.fetch_add(1, Ordering::Relaxed);
         let mut store = store(
             workers.pre.engine(),
@@ -164,7 +167,7 @@ impl Handler {
             };
             // Dropping the guest's future at the deadline stops it where it is; the
             // store (instance, memory, resources) goes with it.
-            match tokio::time::timeout(timeout, run).await {
+            let outcome = match tokio::time::timeout(timeout, run).await {
                 Ok(Ok(())) => Outcome::Finished,
                 Ok(Err(err)) => {
                     eprintln!("{name}: {method} {uri}: {}", one_line(err));
@@ -174,7 +177,11 @@ impl Handler {
                     eprintln!("{name}: {method} {uri}: stopped at its deadline ({timeout:?})");
                     Outcome::Deadline
                 }
-            }
+            };
+            // The slot is free only once the instance is gone.
+            drop(store);
+            drop(slot);
+            outcome
         });
         match receiver.await {
             Ok(Ok(response)) => response,
@@ -233,6 +240,21 @@ struct Workers {
     pre: ProxyPre<Guest>,
     options: Options,
     instances: AtomicUsize,
+    /// A permit per live instance.
+    live: Arc<Semaphore>,
+}
+
+impl Workers {
+    /// Waits until fewer than [`INSTANCES`] instances are live, so a burst of requests
+    /// queues for the pool's slots instead of failing for want of one.
+    async fn slot(&self) -> OwnedSemaphorePermit {
+        // The semaphore is never closed, so the wait ends only with a permit.
+        self.live
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is open")
+    }
 }
 
 fn http_view(guest: &mut Guest) -> WasiHttpCtxView<'_> {
@@ -246,6 +268,7 @@ impl HandlerState for Workers {
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Guest, Expiration, Worker>> {
         let options = &self.options;
+        let slot = self.slot().await;
         self.instances.fetch_add(1, Ordering::Relaxed);
         let mut store = store(self.pre.engine(), Guest::new(&options.args, &options.env));
         let proxy = self.pre.instantiate_async(&mut store).await?;
@@ -257,6 +280,7 @@ impl HandlerState for Workers {
             state: Worker {
                 reuse: options.reuse,
                 timeout: options.timeout,
+                _slot: slot,
             },
         })
     }
@@ -266,6 +290,8 @@ impl HandlerState for Workers {
 struct Worker {
     reuse: usize,
     timeout: Duration,
+    /// Freed with the instance, which the worker state goes with.
+    _slot: OwnedSemaphorePermit,
 }
 
 impl WorkerState for Worker {

@@ -10,9 +10,6 @@ use crate::cache::{Artifact, Cache};
 use crate::detect::Role;
 use crate::sandbox::CACHE;
 
-/// Instances the pool holds at once: one per request in flight, far more than a
-/// container's share of two cores serves at once.
-const POOL_INSTANCES: u32 = 256;
 /// Bytes of each slot kept resident between instances: a freed slot's dirty pages are
 /// zeroed in place up to this much instead of being returned to the kernel, so the next
 /// instance takes no page faults there (the same settings as measure's embedded host).
@@ -73,12 +70,8 @@ fn base_config(compiler: &str) -> Result<Config> {
 /// checks can be elided) whatever the limit; the slab is one terabyte of `PROT_NONE`
 /// address space, committed only where instances touch it.
 fn pooling() -> PoolingAllocationConfig {
-    let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(POOL_INSTANCES)
-        .total_core_instances(POOL_INSTANCES)
-        .total_memories(POOL_INSTANCES)
-        .total_tables(POOL_INSTANCES)
-        .linear_memory_keep_resident(POOL_KEEP_RESIDENT)
+    let mut pool = wasmlab_serve_http::pool();
+    pool.linear_memory_keep_resident(POOL_KEEP_RESIDENT)
         .table_keep_resident(POOL_KEEP_RESIDENT);
     pool
 }
