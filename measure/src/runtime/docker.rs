@@ -253,6 +253,17 @@ impl Server for DockerServer {
         ctx.docker().err().map(str::to_owned)
     }
 
+    /// Builds the image when docker does not have it (a probe run on its own, before the
+    /// docker-image probe has built it), as the containerd servers import theirs.
+    fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
+        if image_id(IMAGE).is_none() {
+            if let Err((command, why)) = build(ctx, build_command(ctx)) {
+                bail!("building {IMAGE} ({command}) failed: {why}");
+            }
+        }
+        Ok(())
+    }
+
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
         let run = run_label();
         // The image is built here; a missing one must fail at once, never start a pull.
