@@ -22,7 +22,8 @@ pub fn configure(config: &mut Config) {
 pub const INSTANCES: usize = 256;
 /// Core instances and tables of one component instance the pool has room for: a
 /// component built by wit-component instantiates its module and the shim and fixup
-/// modules that lower its imports (three), with a table in two of them.
+/// modules that lower its imports (the service's takes three core instances; with room
+/// for one per component, the pool ran out at its 86th instance).
 const CORE_PER_COMPONENT: u32 = 4;
 
 /// A pooling allocator with room for [`INSTANCES`] instances of a component with one
