@@ -27,6 +27,21 @@ export SPIN_HTTP_TOML := $(CURDIR)/service/spin-http.toml
 # The traditional image's Dockerfile (measure's default is relative to the working directory).
 export DOCKERFILE  := $(CURDIR)/service/Dockerfile
 MEASURE       := $(CURDIR)/target/release/measure
+
+# APP=<name> (a folder of apps/, such as APP=go) or APP=<path> (an app folder anywhere, a
+# checkout of your own): `make report` builds that app from its app.toml and measures it
+# instead of the Rust service, into report/<name>/ (see docs/apps.md).
+ifdef APP
+APP_DIR  := $(if $(wildcard $(CURDIR)/apps/$(APP)/app.toml),$(CURDIR)/apps/$(APP),$(abspath $(APP)))
+APP_NAME := $(shell sed -n 's/^name *= *"\(.*\)".*/\1/p' $(APP_DIR)/app.toml 2>/dev/null | head -n 1)
+APP_OUT  := $(CURDIR)/target/apps/$(APP_NAME)
+export APP_BUILT := $(APP_OUT)/app.json
+export SPIN_TOML := $(APP_OUT)/spin.toml
+REPORT_DIR := report/$(APP_NAME)
+RESULTS  ?= $(REPORT_DIR)/results.json
+else
+REPORT_DIR := report
+endif
 # One package selection for every release build (build, bench, test and the shim's
 # install), so cargo resolves one feature set and compiles wasmtime once. The shim needs
 # protoc, which `make setup` installs as root; without it the shim is left out. Recursive
@@ -51,11 +66,19 @@ SPIN_ARGS ?=
 # from), spaced briefly.
 SPIN_QUICK := --runs 6 --starts 6 --cold-interval 0.2 --warm-interval 0.2
 
-.PHONY: setup setup-extras browser build bench bench-spin report render test clean
+.PHONY: setup daemons setup-extras browser build build-component app bench report-all bench-spin report render test clean
 
+# The shim is installed before containerd starts: at its start containerd runs the shim
+# of each task a containerd that died left (to delete it), and that is to be this one.
 setup:
 	@bash scripts/setup.sh
 	@bash scripts/install-shim.sh
+	@bash scripts/daemons.sh
+
+# containerd and dockerd made to answer (part of setup; the tests need them too, and a
+# daemon may have stopped since setup ran).
+daemons:
+	@bash scripts/daemons.sh
 
 # Optional and long (about 10 minutes): the standalone wasmtime CLI, for its own startup row.
 setup-extras:
@@ -68,21 +91,39 @@ setup-extras:
 BENCHES := --bench wasm --bench service --bench wagi --bench wasi_http
 export REPORT_TARGETS := --lib --bins $(BENCHES)
 
-build:
+build: build-component
 	$(CARGO) build --profile dist --target $(NATIVE_TARGET) -p moscow-time -p floor
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
-	$(CARGO) rustc --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time -- $(HTTP_PROXY_ONLY)
 	$(CARGO) build --release $(WORKSPACE) $(REPORT_TARGETS)
+
+# The service's wasi:http component alone (service/app.toml builds it this way too).
+build-component:
+	$(CARGO) rustc --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time -- $(HTTP_PROXY_ONLY)
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build
 	$(CARGO) bench $(WORKSPACE) $(BENCHES) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))
 
-report: setup build bench
+report: setup build $(if $(APP),app,bench)
 	$(MEASURE) run $(MEASURE_ARGS) $(RESULTS_ARG)
 	$(MEASURE) spin $(SPIN_QUICK) $(RESULTS_ARG) $(SPIN_ARGS)
-	$(MEASURE) render $(RESULTS_ARG) --out report
-	@echo "open report/index.html"
+	$(MEASURE) render $(RESULTS_ARG) --out $(REPORT_DIR)
+	@echo "open $(REPORT_DIR)/index.html"
+
+# The same lab, two languages: the Rust service and the Go program, each measured, then
+# report/compare.html beside them (each notebook re-rendered to link it).
+report-all:
+	$(MAKE) report
+	$(MAKE) report APP=go
+	$(MEASURE) render --compare report/results.json report/go/results.json --out report
+	$(MEASURE) render --out report
+	$(MEASURE) render --results report/go/results.json --out report/go
+	@echo "open report/compare.html"
+
+# The app named by APP, built from its app.toml (the Rust service's benches are its own).
+app: build
+	@test -f "$(APP_DIR)/app.toml" || { echo "make: no app.toml in $(APP_DIR): APP names a folder of apps/ or an app folder"; exit 1; }
+	$(MEASURE) app build $(APP_DIR) --out $(APP_OUT)
 
 # The Spin bonus task: cold and warm curl series against Spin (or the embedded WAGI host),
 # the native server and $$SPIN_URL, merged into the results, then the report re-rendered.
@@ -102,8 +143,10 @@ browser:
 
 # Release profile: the tests share the measure build that `make report` uses, and
 # cranelift in a debug build would be slow enough to distort every wasm run.
-test: build browser
+test: build browser daemons
 	$(CARGO) test --release --no-fail-fast $(WORKSPACE)
+	@# Nothing the tests started may be left: containers, tasks, namespaces, shims, servers.
+	$(MEASURE) clean --check
 
 clean:
 	$(CARGO) clean

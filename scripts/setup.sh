@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent setup. As root it installs what is missing from Debian's packages and starts
-# containerd, then dockerd, in the background when they do not answer (there is no systemd
-# here); as another user it says what is missing and how to get it, and carries on.
+# Idempotent setup. As root it installs what is missing from Debian's packages (`make
+# setup` then installs the shim and starts the daemons: install-shim.sh, daemons.sh); as
+# another user it says what is missing and how to get it, and carries on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,6 @@ declare -A packages=(
   # pgrep, which the Spin tests use to find what a host left running.
   [procps]=pgrep
 )
-logs=target/daemons
 say() { printf 'setup: %s\n' "$*"; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
@@ -47,35 +46,4 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# Waits up to $1 seconds for the command in the remaining arguments to succeed.
-wait_until() {
-  local seconds=$1; shift
-  for _ in $(seq "$seconds"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  return 1
-}
-containerd_answers() { ctr --connect-timeout 2s version; }
-docker_answers() { timeout 10 docker info; }
-
-# Starts a daemon detached from this shell (so it outlives make), logging under target/.
-start() {
-  local name=$1; shift
-  mkdir -p "$logs"
-  say "starting $name (log: $logs/$name.log)"
-  setsid nohup "$@" >"$logs/$name.log" 2>&1 < /dev/null &
-}
-
-if is_root; then
-  if command -v containerd >/dev/null 2>&1 && ! containerd_answers >/dev/null 2>&1; then
-    # Never at debug log level: the shim inherits it and runs several times slower.
-    start containerd containerd --log-level warn
-    wait_until 30 containerd_answers || say "containerd did not answer within 30 s; see $logs/containerd.log"
-  fi
-  if command -v dockerd >/dev/null 2>&1 && ! docker_answers >/dev/null 2>&1; then
-    start dockerd dockerd --containerd=/run/containerd/containerd.sock --log-level warn
-    wait_until 60 docker_answers || say "dockerd did not answer within 60 s; see $logs/dockerd.log"
-  fi
-else
-  containerd_answers >/dev/null 2>&1 || say "containerd is not answering (as root: make setup starts it)"
-  docker_answers >/dev/null 2>&1 || say "docker is not answering (as root: make setup starts dockerd)"
-fi
 say "ok"

@@ -3,10 +3,23 @@
 //! stay on disk (they are written after every probe). Containers are removed by removers
 //! the runtimes register, so this module knows no runtime.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::Mutex;
+use std::thread::ThreadId;
+use std::time::Duration;
 
-static RUNNING: Mutex<Option<HashSet<libc::pid_t>>> = Mutex::new(None);
+/// The process groups running now, and once an interruption began, the thread removing
+/// what is left: from then on no other thread may start a process (it would outlive the
+/// removal).
+struct Running {
+    pids: BTreeSet<libc::pid_t>,
+    stopping: Option<ThreadId>,
+}
+
+static RUNNING: Mutex<Running> = Mutex::new(Running {
+    pids: BTreeSet::new(),
+    stopping: None,
+});
 /// A runtime's name and what removes its containers.
 type Remover = (&'static str, fn());
 
@@ -30,19 +43,79 @@ pub fn remove_containers() {
     }
 }
 
-/// Records a running process group (or single process) to kill on interruption.
+/// Records a running process group (or single process) to kill on interruption. Once an
+/// interruption is removing what is left (on another thread), what was just started is
+/// killed instead, and this thread waits for the handler to end the process.
 pub fn track(pid: libc::pid_t) {
-    if let Ok(mut set) = RUNNING.lock() {
-        set.get_or_insert_with(HashSet::new).insert(pid);
+    if let Ok(mut running) = RUNNING.lock() {
+        if !stopping_elsewhere(&running) {
+            running.pids.insert(pid);
+            return;
+        }
+    }
+    // SAFETY: kill(2) on the process group the caller just started.
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    wait_if_stopping();
+}
+
+fn stopping_elsewhere(running: &Running) -> bool {
+    running
+        .stopping
+        .is_some_and(|t| t != std::thread::current().id())
+}
+
+/// When an interruption is removing what is left on another thread, waits for it to end
+/// the process: a thread returning meanwhile (main, say) would end it mid-removal.
+pub fn wait_if_stopping() {
+    if RUNNING
+        .lock()
+        .is_ok_and(|running| stopping_elsewhere(&running))
+    {
+        loop {
+            std::thread::park();
+        }
     }
 }
 
 /// Forgets a process that has been reaped.
 pub fn untrack(pid: libc::pid_t) {
-    if let Ok(mut set) = RUNNING.lock() {
-        if let Some(set) = set.as_mut() {
-            set.remove(&pid);
+    if let Ok(mut running) = RUNNING.lock() {
+        running.pids.remove(&pid);
+    }
+}
+
+/// The processes started so far, from now on no new ones but this thread's.
+fn stop_starting() -> Vec<libc::pid_t> {
+    let Ok(mut running) = RUNNING.lock() else {
+        return Vec::new();
+    };
+    running.stopping = Some(std::thread::current().id());
+    running.pids.iter().copied().collect()
+}
+
+/// Lists what is left with `list` and removes it with `remove`, until two lists in a row
+/// find nothing (a client killed a moment ago may have asked the daemon for something it
+/// creates only now), at most `rounds` times; stops when a list fails.
+pub fn remove_until_quiet<T>(
+    rounds: usize,
+    mut list: impl FnMut() -> Option<Vec<T>>,
+    mut remove: impl FnMut(&[T]),
+) {
+    let mut quiet = 0;
+    for _ in 0..rounds {
+        let Some(left) = list() else {
+            return;
+        };
+        if left.is_empty() {
+            quiet += 1;
+            if quiet == 2 {
+                return;
+            }
+        } else {
+            quiet = 0;
+            remove(&left);
         }
+        std::thread::sleep(Duration::from_millis(250));
     }
 }
 
@@ -53,14 +126,7 @@ pub fn on_interrupt(results: std::path::PathBuf) -> anyhow::Result<()> {
             "\nmeasure: interrupted; cleaning up (results measured so far are in {})",
             results.display()
         );
-        let pids: Vec<libc::pid_t> = RUNNING
-            .lock()
-            .ok()
-            .and_then(|s| s.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        for pid in pids {
+        for pid in stop_starting() {
             // SAFETY: kill(2) on a process group (and the process) we started and track.
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);

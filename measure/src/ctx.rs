@@ -43,6 +43,8 @@ pub struct Ctx {
     pub require_runtimes: bool,
     /// The stress probe's counts.
     pub stress: Stress,
+    /// Why the component's probes are skipped: the app has none.
+    pub no_component: Option<String>,
     docker: OnceLock<Result<String, String>>,
 }
 
@@ -170,8 +172,22 @@ impl Ctx {
             require_runtimes: options.require_runtimes,
             load_duration: options.load_duration,
             stress: options.stress,
+            no_component: None,
             docker: OnceLock::new(),
         }
+    }
+
+    /// Why the wasi:http component cannot be served: the app has none, or it is not built.
+    pub fn component_missing(&self) -> Option<String> {
+        if let Some(reason) = &self.no_component {
+            return Some(reason.clone());
+        }
+        (!self.component.is_file()).then(|| {
+            format!(
+                "no wasi:http component at {}: run `make build` (or set WASI_HTTP_COMPONENT)",
+                self.component.display()
+            )
+        })
     }
 
     /// Checks that the artifacts exist, so a missing build is one clear error up front.
@@ -254,13 +270,17 @@ impl Ctx {
     }
 
     /// The observation for something that could not be measured because a runtime is
-    /// missing: skipped with the reason, or failed when runtimes are required.
+    /// missing: skipped with the reason, or failed when runtimes are required or when it
+    /// is containerd that stopped answering during this run (it was there: the run failed).
     pub fn unavailable(
         &self,
         subject: Subject,
         command: impl Into<String>,
         reason: &str,
     ) -> Observation {
+        if crate::runtime::containerd::stopped().is_err_and(|stopped| reason.contains(&stopped)) {
+            return subject.failed(command, reason);
+        }
         self.lacking(true, subject, command, reason)
     }
 
@@ -277,7 +297,8 @@ impl Ctx {
     }
 
     /// Something `required` (by CI) is missing for `subject`: failed under
-    /// REQUIRE_RUNTIMES, skipped otherwise; an optional one is always skipped.
+    /// REQUIRE_RUNTIMES, skipped otherwise; an optional one is always skipped, and so is
+    /// a row the app has nothing for (no wasi:http component).
     pub fn lacking(
         &self,
         required: bool,
@@ -285,7 +306,9 @@ impl Ctx {
         command: impl Into<String>,
         reason: &str,
     ) -> Observation {
-        if required && self.require_runtimes {
+        // Not a runtime that is missing: the app has nothing to run there.
+        let not_applicable = self.no_component.as_deref() == Some(reason);
+        if required && self.require_runtimes && !not_applicable {
             subject.failed(command, format!("REQUIRE_RUNTIMES is set and {reason}"))
         } else {
             subject.skipped(command, reason)

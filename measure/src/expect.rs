@@ -1,12 +1,34 @@
 //! What a correct run prints, checked before a sample counts.
 
+use crate::app::CliCheck;
 use crate::runner::{Exit, Run};
 use moscow_time::MoscowTime;
 
-/// Exit status 0, and stdout is exactly one Moscow Time JSON line (see [`moscow_json`]).
-pub fn moscow_json_run(run: &Run) -> Result<(), String> {
+/// What the app's CLI context (`MODE=once`) must do: exit 0 with what its manifest's
+/// check asks for on stdout (the default app: one Moscow Time JSON line).
+pub fn cli_run(run: &Run) -> Result<(), String> {
     exited_zero(run)?;
-    moscow_json(&run.stdout)
+    cli_output(&run.stdout)
+}
+
+/// The app's answer, checked as its manifest says: the CLI context's stdout, and the body of
+/// `/api/time` from its server and its WAGI handler (the lab's program gives the same JSON
+/// line in all three).
+pub fn cli_output(stdout: &str) -> Result<(), String> {
+    match crate::app::cli_check() {
+        CliCheck::MoscowTimeJson => moscow_json(stdout),
+        CliCheck::ExitZero => Ok(()),
+        CliCheck::Regex(pattern) => {
+            // Compiled once per process: the check holds for the whole run.
+            static COMPILED: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+            let re = COMPILED.get_or_init(|| regex::Regex::new(pattern).ok());
+            if re.as_ref().is_some_and(|re| re.is_match(stdout)) {
+                Ok(())
+            } else {
+                Err(format!("output does not match /{pattern}/: {stdout:?}"))
+            }
+        }
+    }
 }
 
 /// Exit status 0 and nothing on stdout.

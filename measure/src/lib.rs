@@ -2,6 +2,7 @@
 //! share these modules. The catalogue and results live in `wasmlab-model`, the
 //! embedded engines and hosts in `wasmlab-hosts`, the write-up in `wasmlab-render`.
 
+pub mod app;
 pub mod cleanup;
 pub mod ctx;
 pub mod curl;

@@ -6,7 +6,7 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use measure::{cleanup, ctx, probe, provenance, runtime, tools};
+use measure::{app, cleanup, ctx, probe, provenance, runtime, tools};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,6 +23,19 @@ use wasmlab_render::{self as render, templates};
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum AppCmd {
+    /// Runs the app's toolchain setup and builds (from its folder), and writes `app.json`
+    /// beside the artifacts, for `measure run --app`.
+    Build {
+        /// The app's folder, holding `app.toml`.
+        dir: PathBuf,
+        /// Where the artifacts and `app.json` go (default: target/apps/<name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -46,6 +59,10 @@ enum Cmd {
         /// An earlier results.json: every figure also shows its change against it.
         #[arg(long)]
         baseline: Option<PathBuf>,
+        /// Instead of a notebook, write compare.html into --out: the apps whose results
+        /// files are given (two or more, one per app), side by side.
+        #[arg(long, num_args = 2.., value_name = "RESULTS", conflicts_with = "baseline")]
+        compare: Vec<PathBuf>,
     },
     /// Run a wasm module (WASI preview 1) in the embedded host, as this process: its
     /// stdio, its environment and its exit status.
@@ -65,6 +82,20 @@ enum Cmd {
     },
     /// List the tools and runtimes found, with versions, and what is missing.
     Env,
+    /// An app's manifest (`app.toml` in its folder): `measure app build DIR` builds it.
+    App {
+        #[command(subcommand)]
+        command: AppCmd,
+    },
+    /// Remove what runs that are gone left behind (what `measure run` does at its start):
+    /// containers and tasks under containerd, the stress namespace, shim processes, docker
+    /// containers; and list this project's processes still running.
+    Clean {
+        /// Fail when anything was left behind or is still running (for `make test`: the
+        /// tests left nothing).
+        #[arg(long)]
+        check: bool,
+    },
     /// Serve a Spin manifest's WAGI components with the embedded host (wasmtime + axum,
     /// a fresh instance per request) until SIGTERM or Ctrl-C.
     Wagi {
@@ -103,12 +134,17 @@ enum Cmd {
 /// What every measuring command takes: the artifacts, the run options and the results file.
 #[derive(clap::Args)]
 struct Common {
+    /// The app to measure: the `app.json` that `measure app build` wrote beside its
+    /// artifacts, which then stand in for --native, --wasm and --component (default: the
+    /// Rust service, from those flags).
+    #[arg(long, env = "APP_BUILT", value_name = "APP_JSON")]
+    app: Option<PathBuf>,
     /// Static native service binary.
-    #[arg(long, env = "NATIVE_BIN")]
-    native: PathBuf,
+    #[arg(long, env = "NATIVE_BIN", required_unless_present = "app")]
+    native: Option<PathBuf>,
     /// Service compiled to wasm32-wasip1.
-    #[arg(long, env = "WASM_MODULE")]
-    wasm: PathBuf,
+    #[arg(long, env = "WASM_MODULE", required_unless_present = "app")]
+    wasm: Option<PathBuf>,
     /// Static binary that does nothing (the floor).
     #[arg(long, env = "FLOOR_BIN")]
     floor: PathBuf,
@@ -216,12 +252,15 @@ fn main() -> ExitCode {
             out,
             templates,
             baseline,
-        } => render::render(
-            &results,
-            &out,
-            &templates::Templates::from_option(templates),
-            baseline.as_deref(),
-        ),
+            compare,
+        } => {
+            let templates = templates::Templates::from_option(templates);
+            if compare.is_empty() {
+                render::render(&results, &out, &templates, baseline.as_deref())
+            } else {
+                render::render_comparison(&compare, &out, &templates)
+            }
+        }
         Cmd::Exec {
             file,
             engine,
@@ -237,6 +276,10 @@ fn main() -> ExitCode {
             };
         }
         Cmd::Env => print_env(),
+        Cmd::App {
+            command: AppCmd::Build { dir, out },
+        } => build_app(&dir, out),
+        Cmd::Clean { check } => clean(check),
         Cmd::Wagi {
             manifest,
             listen,
@@ -250,6 +293,8 @@ fn main() -> ExitCode {
             reuse,
         } => wasi_http::serve(&component, precompiled, listen, allocator, reuse as usize),
     };
+    // Returning would end the process while an interruption still removes what is left.
+    cleanup::wait_if_stopping();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -261,13 +306,29 @@ fn main() -> ExitCode {
 
 impl Common {
     fn ctx(&self, load_duration: Duration) -> Result<ctx::Ctx> {
+        let built = self.app.as_deref().map(app::Built::read).transpose()?;
+        let (native, wasm, component) = match &built {
+            Some(built) => (
+                built.native.clone(),
+                built.wasm.clone(),
+                built.component.clone(),
+            ),
+            None => (
+                self.native.clone().unwrap_or_default(),
+                self.wasm.clone().unwrap_or_default(),
+                self.component.clone(),
+            ),
+        };
         let artifacts = ctx::Artifacts {
-            native: self.native.clone(),
-            wasm: self.wasm.clone(),
+            native,
+            wasm,
             floor: self.floor.clone(),
-            dockerfile: self.dockerfile.clone(),
+            dockerfile: built
+                .as_ref()
+                .and_then(|b| b.dockerfile.clone())
+                .unwrap_or_else(|| self.dockerfile.clone()),
             measure: std::env::current_exe().context("cannot find this executable")?,
-            component: self.component.clone(),
+            component,
         };
         let options = ctx::Options {
             runs: self.runs,
@@ -277,7 +338,17 @@ impl Common {
             load_duration,
             stress: ctx::Stress::default(),
         };
-        let ctx = ctx::Ctx::new(artifacts, options);
+        let mut ctx = ctx::Ctx::new(artifacts, options);
+        if let Some(built) = built {
+            if built.component.is_none() {
+                ctx.no_component = Some(format!(
+                    "the app {:?} has no wasi:http component (its app.toml names no \
+                     build.component)",
+                    built.app.name
+                ));
+            }
+            app::choose(built.app, built.check);
+        }
         ctx.check_artifacts()?;
         Ok(ctx)
     }
@@ -471,6 +542,37 @@ fn spin(args: SpinArgs) -> Result<()> {
         anyhow::bail!(
             "nothing was measured: every observation above was skipped or failed (`measure env` \
              lists what is missing)"
+        );
+    }
+    Ok(())
+}
+
+/// `measure app build`: the app's artifacts and `app.json`, whose path is printed.
+fn build_app(dir: &Path, out: Option<PathBuf>) -> Result<()> {
+    let manifest = app::Manifest::read(dir)?;
+    let out = out.unwrap_or_else(|| Path::new("target/apps").join(&manifest.name));
+    let built = manifest.build(dir, &out)?;
+    eprintln!(
+        "measure app build: {} ({}, {}) built",
+        built.app.name, built.app.language, built.app.toolchain
+    );
+    println!("{}", out.join(app::BUILT_FILE).display());
+    Ok(())
+}
+
+/// `measure clean`: what dead runs left is removed, and said; processes of this
+/// project's binaries still running are listed. With `check`, either is an error.
+fn clean(check: bool) -> Result<()> {
+    let removed = runtime::leftovers::remove_stale();
+    let running = runtime::leftovers::running();
+    for process in &running {
+        eprintln!("measure: still running: {process}");
+    }
+    if check && (removed > 0 || !running.is_empty()) {
+        anyhow::bail!(
+            "{removed} things were left behind and {} processes are still running (listed \
+             above): a test or a run did not clean up after itself",
+            running.len()
         );
     }
     Ok(())

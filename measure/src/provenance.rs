@@ -49,6 +49,7 @@ pub fn collect(settings: BTreeMap<String, String>) -> Provenance {
             .collect(),
         environment,
         settings,
+        app: Some(crate::app::current().clone()),
     }
 }
 

@@ -159,9 +159,10 @@ pub fn run_once(cmd: &mut Command, timeout: Duration) -> Result<Run> {
         // SAFETY: kill(2) on the child's own process group, which we created.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
+    // Forgotten before it is reaped: from then on its pid may be another process's.
+    crate::cleanup::untrack(pid);
     let exit = reap(pid);
     let wall = start.elapsed();
-    crate::cleanup::untrack(pid);
     let exit = exit?;
     match exited {
         Ok(true) => {}

@@ -200,15 +200,38 @@ fn a_broken_image_fails_with_a_reason_in_time_and_leaves_nothing_behind() {
         );
         eprintln!("{}: {err}", runtime.variant().name);
         assert!(err.contains("failed with exit status"), "{err}");
-        // runc names the file; runwasi only says that no executor takes the spec (its
-        // wasm executor finds no wasm at the entrypoint, and the Linux one refuses too).
+        // runc names the file; so does the shim, on the container's stderr.
         let reason = match runtime {
             Runtime::Runc => "missing",
-            Runtime::Shim(_) => "can't handle spec",
+            Runtime::Shim(_) => "cannot read the entrypoint /missing",
         };
         assert!(err.contains(reason), "the reason says why: {err}");
         assert_eq!(leftovers(&name), Vec::<String>::new());
     }
+}
+
+/// An image whose entrypoint is not wasm (a text file) fails under the shim with that
+/// reason on the container's stderr, not runwasi's "can't handle spec".
+#[test]
+fn an_entrypoint_that_is_not_wasm_is_named_as_such() {
+    if !ctr_ready("an_entrypoint_that_is_not_wasm", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let image = "docker.io/wasmlab/not-wasm:test";
+    import_wasm_image(
+        dir.path(),
+        image,
+        "notes.txt",
+        b"plain text, no wasm here\n",
+    );
+    let _image = ImageGuard(image.to_owned());
+    let name = ctr::container_name("not-wasm");
+    let err = ctr::run_image(Runtime::WASMTIME, image, &name, &[], TIMEOUT).unwrap_err();
+    assert!(err.contains("is not a wasm binary"), "{err}");
+    assert!(err.contains("notes.txt"), "{err}");
+    assert_eq!(leftovers(&name), Vec::<String>::new());
 }
 
 #[test]
@@ -531,6 +554,44 @@ fn a_stress_task_still_running_at_its_timeout_is_killed_and_removed() {
     assert_eq!(left, Vec::<String>::new());
 }
 
+/// `cmd` (a `measure run`) started quietly, once `going` says (of its pid) that it is in
+/// the middle of its work, within `within`.
+fn started_until(
+    mut cmd: Command,
+    going: impl Fn(u32) -> bool,
+    within: Duration,
+) -> std::process::Child {
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + within;
+    while !going(child.id()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        going(child.id()),
+        "`{cmd:?}` did not get going in {within:?}"
+    );
+    child
+}
+
+/// Ctrl-C for `child`, and its exit code once it has exited (within a generous 60 s).
+fn interrupted(mut child: std::process::Child) -> Option<i32> {
+    // SAFETY: signalling a child this test spawned and has not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let stopped_by = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < stopped_by,
+            "measure still running 60 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait().unwrap().code()
+}
+
 /// Ctrl-C in the middle of the stress probe: `measure` exits, and nothing of its tasks or
 /// containers is left in the probe's namespace.
 #[test]
@@ -540,33 +601,23 @@ fn an_interrupted_stress_run_leaves_nothing_behind() {
     }
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let mut child = measure()
-        .args(["run", "--probe", "stress", "--runs", "1", "--warmup", "0"])
+    let mut cmd = measure();
+    cmd.args(["run", "--probe", "stress", "--runs", "1", "--warmup", "0"])
         .args(["--stress-tasks", "200", "--stress-rounds", "10"])
         .arg("--results")
-        .arg(dir.path().join("results.json"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let prefix = format!("wasmlab-{}-", child.id());
-    let in_namespace = || ctr_listed(api::NAMESPACE, "containers", &prefix);
-    // Interrupt once its tasks are running.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while in_namespace().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: signalling a child this test spawned and has not reaped.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let stopped_by = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < stopped_by,
-            "measure still running 60 s after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(in_namespace(), Vec::<String>::new());
+        .arg(dir.path().join("results.json"));
+    // Interrupted once its tasks are running.
+    let child = started_until(
+        cmd,
+        |pid| has_container(api::NAMESPACE, pid),
+        Duration::from_secs(60),
+    );
+    let pid = child.id();
+    assert_eq!(interrupted(child), Some(130));
+    assert_eq!(
+        ctr_listed(api::NAMESPACE, "containers", &format!("wasmlab-{pid}-")),
+        Vec::<String>::new()
+    );
 }
 
 /// The pids of `pid`'s children now.
@@ -595,56 +646,117 @@ fn gone(pids: &[u32], within: Duration) -> Vec<u32> {
     }
 }
 
-/// `measure` killed with SIGKILL in the middle of the ctr probe: its children die with it,
-/// and the next run (any probe) removes the container, task and shim it left.
-#[test]
-fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
-    if !ctr_ready("a_killed_ctr_run", Runtime::WASMTIME) {
-        return;
+/// What a run of process `pid` left: its containers and tasks in both namespaces, the
+/// stress namespace, shim processes serving its containers, its docker containers, and
+/// any of `children` (the servers and commands it started) still alive or listening.
+fn left_by(pid: u32, children: &[u32]) -> Vec<String> {
+    let prefix = format!("wasmlab-{pid}-");
+    let mut left = Vec::new();
+    for namespace in [ctr::NAMESPACE, api::NAMESPACE] {
+        for what in ["containers", "tasks"] {
+            left.extend(
+                ctr_listed(namespace, what, &prefix)
+                    .into_iter()
+                    .map(|id| format!("{what} in {namespace}: {id}")),
+            );
+        }
     }
-    let _serial = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = run_command(&dir.path().join("results.json"), &["ctr"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let prefix = format!("wasmlab-{}-", child.id());
-    let ours = |what: &str| ctr_listed(ctr::NAMESPACE, what, &prefix);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while ours("containers").is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(
-        !ours("containers").is_empty(),
-        "the ctr probe made no container in 120 s"
-    );
-    let children = children_of(child.id());
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(gone(&children, Duration::from_secs(10)), Vec::<u32>::new());
-    let next = run_command(&dir.path().join("next.json"), &["size"])
+    let namespaces = Command::new("ctr")
+        .args(["namespaces", "ls", "-q"])
         .output()
         .unwrap();
-    assert!(next.status.success(), "{}", stderr(&next));
-    assert_eq!(
-        ours("containers"),
-        Vec::<String>::new(),
-        "{}",
-        stderr(&next)
-    );
-    assert_eq!(ours("tasks"), Vec::<String>::new(), "{}", stderr(&next));
+    if stdout(&namespaces).lines().any(|n| n == api::NAMESPACE) {
+        left.push(format!("namespace {}", api::NAMESPACE));
+    }
     let shims: Vec<u32> = measure::procfs::processes()
         .unwrap()
         .into_iter()
         .filter(|p| p.args.iter().any(|a| a.starts_with(&prefix)))
         .map(|p| p.pid)
         .collect();
-    assert_eq!(
-        gone(&shims, Duration::from_secs(10)),
-        Vec::<u32>::new(),
-        "shims left"
+    left.extend(
+        gone(&shims, Duration::from_secs(10))
+            .into_iter()
+            .map(|p| format!("process {p} serving a container of the run")),
     );
+    left.extend(
+        gone(children, Duration::from_secs(10))
+            .into_iter()
+            .map(|p| format!("process {p} the run started")),
+    );
+    let docker = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("label=wasmlab.run={pid}")])
+        .output();
+    if let Ok(docker) = docker {
+        left.extend(
+            stdout(&docker)
+                .split_whitespace()
+                .map(|id| format!("docker container {id}")),
+        );
+    }
+    let listening = Command::new("ss").arg("-ltnpH").output().unwrap();
+    left.extend(
+        stdout(&listening)
+            .lines()
+            .filter(|line| children.iter().any(|c| line.contains(&format!("pid={c},"))))
+            .map(|line| format!("listening: {line}")),
+    );
+    left
+}
+
+/// `measure run --probe <probe>` killed with SIGKILL once `started` says it is in the
+/// middle of its work: its children die with it, and one more run (`--probe size`)
+/// removes everything it left in containerd, so nothing of it is left at all.
+fn a_killed_run_leaves_nothing(probe: &str, started: impl Fn(u32) -> bool) {
+    if !ctr_ready(&format!("a_killed_{probe}_run"), Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = run_command(&dir.path().join("results.json"), &[probe]);
+    let mut child = started_until(cmd, started, Duration::from_secs(180));
+    let pid = child.id();
+    let children = children_of(pid);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let next = run_command(&dir.path().join("next.json"), &["size"])
+        .output()
+        .unwrap();
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(
+        left_by(pid, &children),
+        Vec::<String>::new(),
+        "{}",
+        stderr(&next)
+    );
+}
+
+/// Whether run `pid` has a container in `namespace` now.
+fn has_container(namespace: &str, pid: u32) -> bool {
+    !ctr_listed(namespace, "containers", &format!("wasmlab-{pid}-")).is_empty()
+}
+
+#[test]
+fn a_killed_ctr_run_leaves_nothing_once_the_next_run_starts() {
+    a_killed_run_leaves_nothing("ctr", |pid| has_container(ctr::NAMESPACE, pid));
+}
+
+#[test]
+fn a_killed_stress_run_leaves_nothing_once_the_next_run_starts() {
+    a_killed_run_leaves_nothing("stress", |pid| has_container(api::NAMESPACE, pid));
+}
+
+/// Killed while it loads the servers: the server containers are running then, and the
+/// processes it serves from are its children.
+#[test]
+fn a_killed_load_run_leaves_nothing_once_the_next_run_starts() {
+    a_killed_run_leaves_nothing("load", |pid| {
+        has_container(ctr::NAMESPACE, pid)
+            && measure::procfs::processes()
+                .unwrap()
+                .iter()
+                .any(|p| p.parent == pid && p.args.first().is_some_and(|a| a.ends_with("wrk")))
+    });
 }
 
 /// `measure` killed with SIGKILL while it serves: the servers it started die with it (they
@@ -688,14 +800,8 @@ fn the_shim_serves_the_component_image_under_every_engine_and_stops_within_5_s()
     for runtime in Runtime::shims() {
         let name = ctr::container_name(&format!("serve-test-{}", runtime.variant().name));
         let guard = ctr::Cleanup::new(vec![name.clone()]);
-        guard.remove_all();
-        let addr =
-            std::net::SocketAddr::from(([127, 0, 0, 1], wasmlab_hosts::http::free_port().unwrap()));
-        let env = format!("{}={addr}", wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV);
-        let mut args = vec!["run", "-d", "--null-io", "--net-host"];
-        args.extend(runtime.run_flags());
-        args.extend(["--env", &env, ctr::HTTP_IMAGE, &name]);
-        ctr::ctr(&args, TIMEOUT).unwrap();
+        guard.remove_all().unwrap();
+        let addr = serve_detached(runtime, ctr::HTTP_IMAGE, &name, &[]);
         wasmlab_hosts::http::wait_ready(addr, "/api/time", TIMEOUT, || Ok(())).unwrap();
         let (code, body) = wasmlab_hosts::http::get(addr, "/api/time", TIMEOUT).unwrap();
         assert_eq!(code, 200, "{}", runtime.name());
@@ -766,4 +872,371 @@ fn the_server_probe_times_each_server_container_first_cached_and_reusing() {
         }
     }
     assert_eq!(leftovers("wasmlab-"), Vec::<String>::new());
+}
+
+/// containerd paused (SIGSTOP) while this guard lives: a daemon that accepts connections
+/// and never answers, as a hung one does. Resumed when dropped, whatever the test did.
+struct Paused(i32);
+
+impl Paused {
+    fn containerd() -> Self {
+        let found = Command::new("pgrep")
+            .args(["-xo", "containerd"])
+            .output()
+            .unwrap();
+        let pid: i32 = stdout(&found).trim().parse().expect("containerd's pid");
+        // SAFETY: stopping the daemon this machine runs for the tests; resumed on drop.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+        Self(pid)
+    }
+}
+
+impl Drop for Paused {
+    fn drop(&mut self) {
+        // SAFETY: resuming the daemon stopped above.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+/// containerd stops answering in the middle of the ctr probe: the command in flight fails
+/// at its timeout, every row after it fails at once (not each after its own timeout), each
+/// saying containerd stopped answering and how to fix it; once it answers again, the next
+/// run removes what was left.
+#[test]
+fn a_daemon_that_stops_answering_fails_the_remaining_rows_at_once() {
+    if !ctr_ready("a_daemon_that_stops_answering", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let mut child = run_command(&results, &["ctr"])
+        .args(["--timeout", "5"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !has_container(ctr::NAMESPACE, pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        has_container(ctr::NAMESPACE, pid),
+        "the ctr probe made no container in 120 s"
+    );
+    let paused = Paused::containerd();
+    let since = Instant::now();
+    // Generous: the command in flight takes its 5 s, the check 3 s; the rows of the probe
+    // each waiting out their timeouts and cleanups took minutes.
+    while child.try_wait().unwrap().is_none() && since.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let finished = child.try_wait().unwrap().is_some();
+    if !finished {
+        child.kill().unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    drop(paused);
+    assert!(
+        finished,
+        "measure still running 60 s after containerd stopped answering: {}",
+        stderr(&out)
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let observations = data["observations"].as_array().unwrap();
+    let failed: Vec<String> = observations
+        .iter()
+        .filter(|o| o["status"]["status"] != "measured")
+        .map(|o| format!("{}: {}", o["id"], o["status"]))
+        .collect();
+    assert!(!failed.is_empty(), "no row failed: {observations:?}");
+    for row in &failed {
+        assert!(
+            row.contains("containerd stopped answering") && row.contains("make setup"),
+            "{row}"
+        );
+    }
+    let next = run_command(&dir.path().join("next.json"), &["size"])
+        .output()
+        .unwrap();
+    assert!(next.status.success(), "{}", stderr(&next));
+    assert_eq!(left_by(pid, &[]), Vec::<String>::new(), "{}", stderr(&next));
+}
+
+/// A `wasi/wasm` image named `image` holding `bytes` as `/<file>`, written in `dir` and
+/// imported.
+fn import_wasm_image(dir: &std::path::Path, image: &str, file: &str, bytes: &[u8]) {
+    let wasm = dir.join(file);
+    std::fs::write(&wasm, bytes).unwrap();
+    let tar = dir.join(format!("{file}.tar"));
+    oci::write_image(&tar, image, &wasm, file, oci::Platform::WasiWasm).unwrap();
+    ctr::import(&tar, oci::Platform::WasiWasm, TIMEOUT).unwrap();
+}
+
+/// `image` started detached under `runtime` as container `name` (its host's network, the
+/// shim's listen address a free loopback port, `env` added): that address.
+fn serve_detached(
+    runtime: Runtime,
+    image: &str,
+    name: &str,
+    env: &[String],
+) -> std::net::SocketAddr {
+    let addr =
+        std::net::SocketAddr::from(([127, 0, 0, 1], wasmlab_hosts::http::free_port().unwrap()));
+    let listen = format!("{}={addr}", wasmlab_shim_contract::HTTP_PROXY_ADDR_ENV);
+    let mut args = vec!["run", "-d", "--null-io", "--net-host"];
+    args.extend(runtime.run_flags());
+    args.extend(["--env", &listen]);
+    for kv in env {
+        args.extend(["--env", kv]);
+    }
+    args.extend([image, name]);
+    ctr::ctr(&args, TIMEOUT).unwrap();
+    addr
+}
+
+/// The compiled artifacts in the shim's cache now, with their bytes.
+fn cache_entries() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut entries: Vec<_> = std::fs::read_dir(ctr::SHIM_CACHE_DIR)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == wasmlab_shim_contract::CACHED_MODULE_EXTENSION)
+        })
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// The component's image served once under cranelift's shim: `/api/time` answered with
+/// the Moscow Time JSON.
+fn serve_component_once() {
+    let name = ctr::container_name("cache-test-serve");
+    let guard = ctr::Cleanup::new(vec![name.clone()]);
+    guard.remove_all().unwrap();
+    let addr = serve_detached(Runtime::WASMTIME, ctr::HTTP_IMAGE, &name, &[]);
+    wasmlab_hosts::http::wait_ready(addr, "/api/time", TIMEOUT, || Ok(())).unwrap();
+    let (code, body) = wasmlab_hosts::http::get(addr, "/api/time", TIMEOUT).unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert_moscow_json(&body);
+}
+
+/// Issue 24's tampering, under the real containerd. Another module's compiled artifact
+/// (a module whose `_start` does nothing) copied over the cache entry of moscow-time's
+/// module, and the module's artifact over the component's entry: neither foreign
+/// artifact runs. The image still prints its JSON, the component still serves its own,
+/// and each entry is compiled again.
+#[test]
+fn a_foreign_artifact_in_the_shim_cache_is_recompiled_not_run() {
+    if !ctr_ready("a_foreign_artifact_in_the_shim_cache", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path().to_owned(), 1);
+    ctx.component = artifact("WASI_HTTP_COMPONENT");
+    ctr::ensure_image(&ctx, Runtime::WASMTIME, false).unwrap();
+    ctr::ensure(&ctx, ctr::Image::Component, false).unwrap();
+    let other_image = "docker.io/wasmlab/other-module:test";
+    import_wasm_image(dir.path(), other_image, "other.wasm", &command_module(&[]));
+    let run = |image: &str, tag: &str| {
+        let name = ctr::container_name(tag);
+        ctr::run_image(Runtime::WASMTIME, image, &name, &["MODE=once"], TIMEOUT).unwrap()
+    };
+    // Each start adds its artifact's entry: which file is whose follows from the order.
+    ctr::empty_shim_cache().unwrap();
+    run(other_image, "cache-test-other");
+    let [(other_path, other_bytes)] = <[_; 1]>::try_from(cache_entries()).unwrap();
+    let added = |before: &[(PathBuf, Vec<u8>)]| {
+        let [added] = <[_; 1]>::try_from(
+            cache_entries()
+                .into_iter()
+                .filter(|(p, _)| before.iter().all(|(b, _)| b != p))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        added
+    };
+    let before = cache_entries();
+    assert_moscow_json(&run(ctr::WASM_IMAGE, "cache-test-module").stdout);
+    let (module_path, module_bytes) = added(&before);
+    let before = cache_entries();
+    serve_component_once();
+    let (component_path, _) = added(&before);
+    assert_ne!(other_path, module_path);
+
+    std::fs::write(&module_path, &other_bytes).unwrap();
+    std::fs::write(&component_path, &module_bytes).unwrap();
+    let tampered = run(ctr::WASM_IMAGE, "cache-test-module");
+    assert_moscow_json(&tampered.stdout);
+    assert!(
+        tampered.stderr.contains("ignoring cached module")
+            && tampered.stderr.contains("another entry"),
+        "no warning on the container's stderr: {}",
+        tampered.stderr
+    );
+    serve_component_once();
+    let now = |path: &PathBuf| std::fs::read(path).unwrap();
+    assert_ne!(
+        now(&module_path),
+        other_bytes,
+        "the foreign artifact is still there"
+    );
+    assert_ne!(
+        now(&component_path),
+        module_bytes,
+        "the module's artifact is still there"
+    );
+    let _ = ctr::remove_image(other_image);
+}
+
+/// `measure clean --check` (the last step of `make test`) removes what a run that is gone
+/// left, says so, and fails because something was left.
+#[test]
+fn clean_removes_what_a_dead_run_left_and_check_fails_on_it() {
+    if !ctr_ready("clean_removes_what_a_dead_run_left", Runtime::Runc) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(dir.path().to_owned(), 1);
+    ctr::ensure_image(&ctx, Runtime::Runc, false).unwrap();
+    // A pid above the kernel's maximum: a run that is gone.
+    let name = "wasmlab-4294967-clean-test";
+    ctr::ctr(&["containers", "create", ctr::NATIVE_IMAGE, name], TIMEOUT).unwrap();
+    let out = measure().args(["clean", "--check"]).output().unwrap();
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("removed container {name}")),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(leftovers(name), Vec::<String>::new());
+}
+
+/// A component whose handler loops for ever on GET and returns without a response
+/// otherwise (serve-http's test component).
+fn looping_component() -> Vec<u8> {
+    let text = include_str!("../../serve-http/testdata/handler.wat")
+        .replace("ON_GET", "(loop $forever (br $forever))")
+        .replace("OTHERWISE", "nop");
+    wat::parse_str(text).unwrap()
+}
+
+/// In a container under the shim, a request whose guest loops gets 504 at the request
+/// deadline while other requests are answered (a guest that sets no response: 500 at
+/// once), and `ctr task kill` stops the container within 5 s with a guest still looping.
+#[test]
+fn a_looping_request_in_a_shim_container_gets_504_and_others_are_answered() {
+    if !ctr_ready("a_looping_request_in_a_shim_container", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let image = "docker.io/wasmlab/looping-http:test";
+    import_wasm_image(dir.path(), image, "looping.wasm", &looping_component());
+    let name = ctr::container_name("loop-test");
+    let guard = ctr::Cleanup::new(vec![name.clone()]);
+    guard.remove_all().unwrap();
+    let deadline = format!("{}=2", wasmlab_shim_contract::REQUEST_TIMEOUT_ENV);
+    let addr = serve_detached(Runtime::WASMTIME, image, &name, &[deadline]);
+    let answer = move |method: &str| {
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        std::io::Write::write_all(
+            &mut stream,
+            format!(
+                "{method} / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )?;
+        let mut reply = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut reply)?;
+        Ok::<_, std::io::Error>(reply.lines().next().unwrap_or_default().to_owned())
+    };
+    // Ready once it accepts connections (every GET loops, so no request tells).
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "the container never listened on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let looping = std::thread::spawn(move || {
+        let asked = Instant::now();
+        (answer("GET"), asked.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let other = Instant::now();
+    let status = answer("POST").unwrap();
+    assert!(status.contains(" 500 "), "{status}");
+    assert!(
+        other.elapsed() < Duration::from_secs(2),
+        "the other request waited for the looping one: {:?}",
+        other.elapsed()
+    );
+    let (status, took) = looping.join().unwrap();
+    let status = status.unwrap();
+    assert!(status.contains(" 504 "), "{status} after {took:?}");
+    // A guest looping when the stop comes must not hold it.
+    let mut stuck = std::net::TcpStream::connect(addr).unwrap();
+    std::io::Write::write_all(&mut stuck, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Instant::now();
+    ctr::ctr(&["task", "kill", &name], TIMEOUT).unwrap();
+    while ctr::task_status(&name, TIMEOUT).unwrap().as_deref() == Some("RUNNING")
+        && killed.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        killed.elapsed() < Duration::from_secs(5),
+        "the container took {:?} to stop",
+        killed.elapsed()
+    );
+    drop(guard);
+    let _ = ctr::remove_image(image);
+}
+
+/// Ctrl-C at several moments of the ctr probe, each while a `ctr run` of the wasm image
+/// is in flight (its client is killed while containerd may still be creating what it
+/// asked for): `measure` exits 130 and leaves no container, task or shim, without waiting
+/// for a next run to remove them.
+#[test]
+fn an_interrupted_ctr_run_leaves_nothing_whenever_it_comes() {
+    if !ctr_ready("an_interrupted_ctr_run", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let starting_wasm = |pid: u32| {
+        measure::procfs::processes().unwrap().iter().any(|p| {
+            p.parent == pid
+                && p.args.iter().any(|a| a == "run")
+                && p.args
+                    .iter()
+                    .any(|a| a.starts_with("io.containerd.wasmtime"))
+        })
+    };
+    for delay_ms in [0, 10, 25, 50, 100, 200, 400] {
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = run_command(&dir.path().join("results.json"), &["ctr"]);
+        let child = started_until(cmd, starting_wasm, Duration::from_secs(120));
+        let pid = child.id();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let children = children_of(pid);
+        assert_eq!(interrupted(child), Some(130));
+        assert_eq!(
+            left_by(pid, &children),
+            Vec::<String>::new(),
+            "interrupted {delay_ms} ms into a `ctr run` of the wasm image"
+        );
+    }
 }

@@ -18,27 +18,6 @@ use wasmlab_hosts::http;
 /// waits 10 s before SIGKILL).
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
-/// A WASI command module assembled by hand (no wat parser needed): one page of memory
-/// exported as `memory`, and `_start` with `body` (its code, without locals or the end).
-fn command_module(body: &[u8]) -> Vec<u8> {
-    let header: &[u8] = &[
-        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
-        0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-        0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
-        0x07, 0x13, 0x02, // export section: two exports
-        0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
-        0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
-    ];
-    // The one body: no locals, the code, `end`.
-    let size = body.len() as u8 + 2;
-    let mut module = header.to_vec();
-    module.extend([0x0a, size + 2, 0x01, size, 0x00]);
-    module.extend(body);
-    module.push(0x0b);
-    module
-}
-
 /// `_start` loops for ever: `(loop (br 0))`.
 const LOOPING: &[u8] = &[0x03, 0x40, 0x0c, 0x00, 0x0b];
 
@@ -680,5 +659,102 @@ fn a_guest_growing_its_memory_without_end_traps_under_every_engine() {
         assert_eq!(done.status.code(), Some(125), "{engine}: {err}");
         assert!(err.contains("trap"), "{engine}: {err}");
         assert!(started.elapsed() < Duration::from_secs(120), "{engine}");
+    }
+}
+
+/// What is wrong is named with its fix, never "run `make report`" when the file exists
+/// and is the wrong kind: a missing `--baseline`, a results file that is not UTF-8, and a
+/// Spin manifest whose component source is a device.
+#[test]
+fn a_missing_baseline_a_binary_results_file_and_a_device_source_say_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let wrote = run_command(&results, &["size"]).output().unwrap();
+    assert!(results.is_file(), "{}", stderr(&wrote));
+    let out = dir.path().join("out");
+    let binary = dir.path().join("binary.json");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x7b]).unwrap();
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        "spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.http]]\n\
+         route = \"/...\"\ncomponent = \"x\"\nexecutor = { type = \"wagi\" }\n\
+         [component.x]\nsource = \"/dev/zero\"\n",
+    )
+    .unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "render".into(),
+                "--results".into(),
+                results.clone().into(),
+                "--baseline".into(),
+                dir.path().join("missing.json").into(),
+                "--out".into(),
+                out.clone().into(),
+            ],
+            "does not exist: name the results.json of an earlier run",
+        ),
+        (
+            vec![
+                "render".into(),
+                "--results".into(),
+                binary.into(),
+                "--out".into(),
+                out.into(),
+            ],
+            "UTF-8",
+        ),
+        (
+            vec!["wagi".into(), manifest.into()],
+            "is not a regular file: name the wasm file in `source`",
+        ),
+    ];
+    for (args, says) in cases {
+        let done = measure().args(&args).output().unwrap();
+        let err = stderr(&done);
+        assert!(!done.status.success(), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("make report"), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// Two `measure run` processes writing one results file at once (each merging after
+/// every probe, under the file's lock): every observation of both survives, and each
+/// run's invocation.
+#[test]
+fn two_runs_writing_one_results_file_at_once_lose_nothing() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("results.json");
+        let runs: Vec<Child> = ["sections", "size"]
+            .iter()
+            .map(|probe| {
+                run_command(&results, &[probe])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for run in runs {
+            let out = run.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let data: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+        let ids: Vec<&str> = data["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|o| o["id"].as_str())
+            .collect();
+        assert!(ids.contains(&"size.binary.native"), "{ids:?}");
+        assert!(
+            ids.iter().any(|id| id.starts_with("size.section.")),
+            "{ids:?}"
+        );
+        assert_eq!(data["invocations"].as_array().unwrap().len(), 2, "{data}");
     }
 }

@@ -21,12 +21,16 @@ struct Host {
 
 impl Host {
     fn start(allocator: &str) -> Self {
+        Self::serving(&component(), allocator)
+    }
+
+    fn serving(component: &std::path::Path, allocator: &str) -> Self {
         let port = wasmlab_hosts::http::free_port().unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = measure()
             .env_remove("RUST_BACKTRACE")
             .arg("serve-http")
-            .arg(component())
+            .arg(component)
             .args(["--allocator", allocator, "--listen", &addr.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -47,25 +51,30 @@ impl Host {
 
     /// Status line, headers and body of `method path` on a fresh connection.
     fn request(&self, method: &str, path: &str) -> (u16, String, String) {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, head.to_ascii_lowercase(), body.to_owned())
+        request(self.addr, method, path)
     }
+}
+
+/// Status line, headers and body of `method path` on a fresh connection to `addr`.
+fn request(addr: SocketAddr, method: &str, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
 }
 
 impl Drop for Host {
@@ -163,5 +172,56 @@ fn a_missing_or_invalid_component_is_a_one_line_error() {
         let err = stderr(&out);
         assert!(err.contains(why), "{err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+/// `measure serve-http` with a guest that loops on GET (and sets no response otherwise):
+/// the looping request gets 504 at the host's deadline while a POST is answered 500 at
+/// once, and SIGTERM or SIGINT stops the host within 10 s with a guest still looping.
+#[test]
+fn the_embedded_host_outlives_a_looping_guest_and_stops_on_sigterm_and_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let looping = dir.path().join("looping.wasm");
+    let text = include_str!("../../serve-http/testdata/handler.wat")
+        .replace("ON_GET", "(loop $forever (br $forever))")
+        .replace("OTHERWISE", "nop");
+    std::fs::write(&looping, wat::parse_str(text).unwrap()).unwrap();
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut host = Host::serving(&looping, "pooling");
+        let addr = host.addr;
+        let get = std::thread::spawn(move || {
+            let started = Instant::now();
+            (request(addr, "GET", "/").0, started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        assert_eq!(host.request("POST", "/").0, 500);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the POST waited for the looping GET: {:?}",
+            started.elapsed()
+        );
+        let (status, took) = get.join().unwrap();
+        assert_eq!(status, 504, "after {took:?}");
+        // Another guest looping when the signal comes.
+        let stuck = std::thread::spawn(move || {
+            let _ = std::panic::catch_unwind(|| request(addr, "GET", "/"));
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: kill(2) on our own child, not yet reaped.
+        unsafe { libc::kill(host.child.id() as i32, signal) };
+        let signalled = Instant::now();
+        while host.child.try_wait().unwrap().is_none()
+            && signalled.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            host.child.try_wait().unwrap().is_some()
+                && signalled.elapsed() < Duration::from_secs(10),
+            "signal {signal}: still serving after {:?}",
+            signalled.elapsed()
+        );
+        let _ = stuck.join();
     }
 }

@@ -68,6 +68,53 @@ pub struct Provenance {
     pub environment: BTreeMap<String, String>,
     /// Runs, warmups and timeout in force.
     pub settings: BTreeMap<String, String>,
+    /// The app measured; none in files written before apps had manifests (the Rust
+    /// service, the default app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<App>,
+}
+
+/// An app as its manifest describes it, and the toolchain that built it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct App {
+    /// Its name, the folder of its results (`report/<name>/`) and part of its image names.
+    pub name: String,
+    /// The language it is written in ("Rust", "Go").
+    pub language: String,
+    /// The toolchain's version as it prints it (`go version`, `rustc --version`).
+    pub toolchain: String,
+    /// Its source, as the manifest names it (`service/src/main.rs`, `apps/go/main.go`).
+    pub source: String,
+}
+
+impl App {
+    /// The name of the app of files that record none: the Rust service.
+    pub const DEFAULT_NAME: &'static str = "moscow-time";
+
+    /// The default app, the Rust service, as `service/app.toml` describes it; its toolchain
+    /// is recorded with the other tools (rustc), so it is left empty here.
+    pub fn rust_service() -> Self {
+        Self {
+            name: Self::DEFAULT_NAME.to_owned(),
+            language: "Rust".to_owned(),
+            toolchain: String::new(),
+            source: "service/src/main.rs".to_owned(),
+        }
+    }
+
+    /// Whether this is the default app, whose build this project knows (musl, its
+    /// component, its in-process benches).
+    pub fn is_default(&self) -> bool {
+        self.name == Self::DEFAULT_NAME
+    }
+
+    /// The app of `provenance`'s invocation: the default app's name when it records none.
+    pub fn name_of(provenance: &Provenance) -> &str {
+        provenance
+            .app
+            .as_ref()
+            .map_or(Self::DEFAULT_NAME, |a| a.name.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -351,6 +398,19 @@ impl Results {
             return Ok((Self::new(provenance), 1));
         }
         let mut results = Self::load(path).context("move it away or delete it to start afresh")?;
+        let app = App::name_of(&provenance);
+        if let Some(other) = results
+            .invocations
+            .iter()
+            .map(|i| App::name_of(&i.provenance))
+            .find(|name| *name != app)
+        {
+            bail!(
+                "{} holds the results of the app {other:?}, not {app:?}: one file holds one app's \
+                 results; name another with --results (make report APP=... writes report/<app>/)",
+                path.display()
+            );
+        }
         if let Some(mine) = results
             .invocations
             .iter()
@@ -693,6 +753,20 @@ mod tests {
         assert_eq!(later.invocation, 2);
         // Both invocations stay: the figure's and the failure's.
         assert_eq!(r.invocations.len(), 2);
+        // A skipped re-run (its runtime gone) keeps the figure alike.
+        r.merge(
+            STARTUP_CLI
+                .of(&NATIVE_PROCESS)
+                .skipped("run", "dockerd is down"),
+        );
+        let kept = r.get(&STARTUP_CLI.id(&NATIVE_PROCESS)).unwrap();
+        assert!(kept.is_measured());
+        assert_eq!(
+            kept.later_attempt.as_ref().map(|a| &a.status),
+            Some(&Status::Skipped {
+                reason: "dockerd is down".into()
+            })
+        );
         r.merge(STARTUP_CLI.of(&NATIVE_PROCESS).measured("run", vec![0.002]));
         let now = r.get(&STARTUP_CLI.id(&NATIVE_PROCESS)).unwrap();
         assert_eq!((now.invocation, now.later_attempt.is_none()), (2, true));
@@ -730,6 +804,45 @@ mod tests {
         assert_eq!(r.observations.len(), 2);
         assert_eq!(r.invocations.len(), 2, "each writer's provenance is kept");
         assert!(r.observations.iter().all(|o| o.samples == [20.0]));
+    }
+
+    /// One file holds one app's results: a second app's invocation is refused with the fix,
+    /// and the file stays as it was. A file that records no app is the default app's.
+    #[test]
+    fn a_second_app_is_refused_in_one_results_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.json");
+        let app = |name: &str| Provenance {
+            command_line: format!("measure run --app {name}"),
+            app: Some(App {
+                name: name.into(),
+                language: "Go".into(),
+                ..App::default()
+            }),
+            ..Provenance::default()
+        };
+        ResultsFile::open(&path, Provenance::default())
+            .unwrap()
+            .merge(vec![STARTUP_CLI
+                .of(&NATIVE_PROCESS)
+                .measured("run", vec![0.002])])
+            .unwrap();
+        let before = fs::read(&path).unwrap();
+        let err = format!("{:#}", ResultsFile::open(&path, app("go")).err().unwrap());
+        assert!(
+            err.contains("\"moscow-time\"") && err.contains("\"go\""),
+            "{err}"
+        );
+        assert!(err.contains("--results"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), before);
+        let named = Provenance {
+            app: Some(App {
+                name: App::DEFAULT_NAME.into(),
+                ..App::default()
+            }),
+            ..Provenance::default()
+        };
+        assert!(ResultsFile::open(&path, named).is_ok());
     }
 
     /// Saving through a symlink replaces the file it points to; the link stays a link.

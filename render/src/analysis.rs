@@ -204,10 +204,16 @@ fn sizes(results: &Results) -> Vec<String> {
     let rodata = section(native_artifact, &["rodata"]);
     let headers = section(native_artifact, &[SECTION_UNCOVERED]);
     if text > 0.0 {
+        // What else it links is known of the Rust service only.
+        let links = if crate::view::AppView::of(results).default {
+            "; it links musl's libc statically, and in the native build the HTTP server \
+             context (hyper on tokio) as well"
+        } else {
+            ""
+        };
         out.push(format!(
             "Beyond code, the native binary carries {} B of read-only data, {} B of unwind tables \
-             and {} B of ELF headers and padding; it links musl's libc statically, and in the \
-             native build the HTTP server context (hyper on tokio) as well.",
+             and {} B of ELF headers and padding{links}.",
             group(rodata),
             group(unwind),
             group(headers)
@@ -233,11 +239,17 @@ fn sizes(results: &Results) -> Vec<String> {
         } else {
             "It carries no custom sections (no names, no producers): they were stripped.".into()
         };
+        // How the Rust service's build differs is known of it alone.
+        let server = if crate::view::AppView::of(results).default {
+            "the server context entirely (WASI preview 1 has no sockets, so the module is built \
+             without hyper and tokio), "
+        } else {
+            ""
+        };
         out.push(format!(
-            "What the wasm build leaves out: the server context entirely (WASI preview 1 has no \
-             sockets, so the module is built without hyper and tokio), any libc beyond the WASI \
-             calls it imports ({} B of import section), and unwind tables: the runtime owns a wasm \
-             module's stack, so it carries none. {custom}",
+            "What the wasm build leaves out: {server}any libc beyond the WASI calls it imports \
+             ({} B of import section), and unwind tables: the runtime owns a wasm module's \
+             stack, so it carries none. {custom}",
             group(imports)
         ));
     }
@@ -323,10 +335,12 @@ enum Beyond {
 }
 
 /// `more` against `base`, both start figures: their medians' difference is stated only when
-/// the ratio's interval excludes 1 (and has both sides' six runs).
+/// the ratio's interval excludes 1 (and has both sides' six runs); with too few runs for an
+/// interval, nothing is said of them (None).
 fn beyond(results: &Results, base: &[Id], more: &[Id]) -> Option<Beyond> {
     let (b, m) = (results.measured(base)?, results.measured(more)?);
     let r = wasmlab_model::stats::ratio_of_medians(&m.samples, &b.samples)?;
+    r.interval?;
     let (base, more) = (b.median()?, m.median()?);
     Some(if r.is_significant() {
         Beyond::Adds { base, more }
@@ -1112,13 +1126,16 @@ pub fn decisions(results: &Results) -> Vec<Decision> {
         .and_then(|o| o.shown.as_deref())
     {
         let exit = shown.split(':').next().unwrap_or(shown);
+        let component = if crate::view::AppView::of(results).component {
+            "; the same source built as a wasi:http component serves in a WASM container (the \
+             next rows)"
+        } else {
+            "; the app has no wasi:http component"
+        };
         out.push(Decision {
             need: "a server from the CLI's own wasm32-wasip1 build".into(),
             choice: CONTAINERS[0],
-            because: format!(
-                "the wasm32-wasip1 module cannot listen ({exit}); the same source built as a \
-                 wasi:http component serves in a WASM container (the next rows)"
-            ),
+            because: format!("the wasm32-wasip1 module cannot listen ({exit}){component}"),
         });
     }
     // The server rows weigh a server container against a server container, under one

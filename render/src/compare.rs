@@ -50,7 +50,7 @@ const SPECS: &[Spec] = &[
     weighed(
         "Binary size",
         keys::BINARY_SIZE,
-        "file length in bytes on both sides: the static musl binary vs the wasm32-wasip1 module",
+        "file length in bytes on both sides: the static native binary vs the wasm32-wasip1 module",
         Some("binary-size"),
     ),
     Spec {
@@ -213,10 +213,11 @@ pub fn table(results: &Results, quoted: &Quoted) -> Vec<Row> {
         BUILD,
         "service/Dockerfile; the wasi/wasm image written by measure",
     ));
+    let source = crate::view::AppView::of(results).source;
     rows.push(fact(
         "Source code",
-        "service/src/main.rs".into(),
-        "service/src/main.rs".into(),
+        source.clone(),
+        source,
         BUILD,
         "one source; the context is chosen at run time, the target at build time",
     ));

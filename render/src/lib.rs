@@ -9,6 +9,7 @@
 //! (`export::filters`). This file only runs them in order.
 
 mod analysis;
+pub mod apps;
 mod baseline;
 mod compare;
 mod engines;
@@ -69,11 +70,26 @@ pub fn render(
     let inputs = view::Inputs {
         plots: plot::draw_all(&data, &plots_dir)?,
         results_link: relative_link(results, out),
+        // The default app's notebook sits beside the comparison, another app's one below.
+        compare_link: [apps::FILE.to_owned(), format!("../{}", apps::FILE)]
+            .into_iter()
+            .find(|link| out.join(link).is_file()),
         quoted: quoted::Quoted::load(templates)?,
         baseline,
     };
     let view = view::View::build(&data, inputs);
     export::write_all(&view, &data, templates, out)
+}
+
+/// Writes `compare.html` into `out`: the apps whose results are in `files`, side by side.
+pub fn render_comparison(
+    files: &[std::path::PathBuf],
+    out: &Path,
+    templates: &Templates,
+) -> Result<()> {
+    let quoted = quoted::Quoted::load(templates)?;
+    let comparison = apps::compare(files, out, &quoted)?;
+    export::write_comparison(&comparison, templates, out)
 }
 
 /// A link from a page in `out` to `file`: its name when it sits in `out`, else its path.

@@ -18,12 +18,28 @@ pub fn substitutions(results: &Results) -> Vec<String> {
             .find_map(|i| i.provenance.tools.get(name))
     };
     let version = |name: &str| tool(name).map(|v| format!(" ({v})")).unwrap_or_default();
-    let rustc = tool("rustc").map_or("rustc", String::as_str);
-    let mut out = vec![
+    let app = crate::view::AppView::of(results);
+    let (source, toolchain) = (&app.source, &app.toolchain);
+    let language = if app.default {
         format!(
-            "The app is Rust, not Go: one `service/src/main.rs`, built by {rustc} natively and \
-             to `wasm32-wasip1`, where the lab uses Go and TinyGo."
-        ),
+            "The app is Rust, not Go: one `{source}`, built by {toolchain} natively and to \
+             `wasm32-wasip1`, where the lab uses Go and TinyGo."
+        )
+    } else if app.language == "Go" {
+        format!(
+            "The app is the lab's program in Go (`{source}`), built by {toolchain} natively \
+             and to `wasm32-wasip1` (`GOOS=wasip1`): standard Go stands in for the lab's \
+             TinyGo, which no package source here provides."
+        )
+    } else {
+        format!(
+            "The app is {} in {} (`{source}`), built by {toolchain} natively and to \
+             `wasm32-wasip1`, where the lab uses Go and TinyGo.",
+            app.name, app.language
+        )
+    };
+    let mut out = vec![
+        language,
         "The WASM runtime under `ctr` is this project's containerd shim \
          (`io.containerd.wasmtime.v1`), not runwasi's, which no package source here provides."
             .to_owned(),

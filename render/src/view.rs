@@ -20,9 +20,10 @@ use std::collections::BTreeMap;
 use wasmlab_model::format::{format_value, times};
 use wasmlab_model::metric::{
     Id, Metric, Unit, CRITERION, EMBEDDED_WAGI, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99,
-    LOAD_RPS, REMOTE, SIZE_SECTION, SPIN, SPIN_KEEPALIVE, SPIN_WARM,
+    LOAD_RPS, REMOTE, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_KEEPALIVE, SPIN_WARM,
+    WASI_HTTP_COMPONENT,
 };
-use wasmlab_model::results::{Kind, Observation, Provenance, Results};
+use wasmlab_model::results::{App, Kind, Observation, Provenance, Results};
 use wasmlab_model::stats::{ratio_of_medians, Ratio, CONFIDENCE, NOISY_CV};
 
 /// The cross-check passes when measure's median over hyperfine's lies in this range: the
@@ -42,6 +43,8 @@ pub struct View {
     pub engines: engines::View,
     /// The machine and software of the latest invocation (the header's one line).
     pub provenance: Provenance,
+    /// The app measured, with the toolchain that built it.
+    pub app: AppView,
     /// Every measuring command whose figures are in the file, oldest first.
     pub invocations: Vec<InvocationView>,
     /// "2026-11-27T06:36:35Z to 2026-11-27T06:37:37Z", or the one date.
@@ -92,6 +95,8 @@ pub struct View {
     /// How `measure`'s clock compares with hyperfine's on the same command, as a check.
     pub crosscheck: Option<Crosscheck>,
     pub results_link: String,
+    /// The page setting this app beside others (`compare.html`), when there is one.
+    pub compare_link: Option<String>,
     pub confidence_percent: f64,
     pub noisy_cv_percent: f64,
 }
@@ -154,6 +159,54 @@ pub struct NotMeasured {
     pub ids: Vec<String>,
     /// The distinct commands they would have run.
     pub commands: Vec<String>,
+}
+
+/// The app the results are of: the latest invocation's (the default app, the Rust
+/// service, when the file records none).
+#[derive(Serialize)]
+pub struct AppView {
+    pub name: String,
+    pub language: String,
+    pub source: String,
+    /// Its toolchain's version as it printed it; the Rust service's is rustc's.
+    pub toolchain: String,
+    /// The Rust service, whose size profile and component this project builds.
+    pub default: bool,
+    /// It has a wasi:http component: its size was taken (or failed), not skipped for
+    /// having none.
+    pub component: bool,
+}
+
+impl AppView {
+    pub fn of(results: &Results) -> Self {
+        let provenance = results.provenance();
+        let app = provenance
+            .and_then(|p| p.app.clone())
+            .unwrap_or_else(App::rust_service);
+        let rustc = || {
+            provenance
+                .and_then(|p| p.tools.get("rustc"))
+                .cloned()
+                .unwrap_or_else(|| "rustc".to_owned())
+        };
+        let default = app.is_default();
+        let toolchain = if app.toolchain.is_empty() {
+            rustc()
+        } else {
+            app.toolchain
+        };
+        let component = results
+            .get(&SIZE_BINARY.id(&WASI_HTTP_COMPONENT))
+            .is_none_or(|o| !matches!(o.status, wasmlab_model::results::Status::Skipped { .. }));
+        Self {
+            component,
+            default,
+            name: app.name,
+            language: app.language,
+            source: app.source,
+            toolchain,
+        }
+    }
 }
 
 /// One measuring command and the figures it wrote.
@@ -283,6 +336,7 @@ pub struct Row {
 pub struct Inputs {
     pub plots: Vec<Plot>,
     pub results_link: String,
+    pub compare_link: Option<String>,
     pub quoted: Quoted,
     /// The previous run and how to name it.
     pub baseline: Option<(Results, String)>,
@@ -328,6 +382,7 @@ impl View {
             substitutions: crate::substitutions::substitutions(results),
             engines: engines::build(results, &inputs.quoted),
             provenance: results.provenance().cloned().unwrap_or_default(),
+            app: AppView::of(results),
             invocations: invocations(results),
             measured_when: measured_when(results),
             contexts: contexts(results),
@@ -383,6 +438,7 @@ impl View {
             plots: inputs.plots,
             crosscheck: crosscheck(results),
             results_link: inputs.results_link,
+            compare_link: inputs.compare_link,
             confidence_percent: CONFIDENCE * 100.0,
             noisy_cv_percent: NOISY_CV * 100.0,
         }
@@ -482,18 +538,22 @@ fn levels(servers: &[ServerLoad]) -> Vec<u32> {
 }
 
 /// The measured sections of each artifact ([`SIZE_SECTION`], `<artifact>.<section>`), the
-/// artifact named as the catalogue names it, its sections largest first.
+/// artifact named as its size row names it (the app's build), else as the catalogue does,
+/// its sections largest first.
 fn compositions(results: &Results) -> Vec<Composition> {
     let mut out: Vec<Composition> = Vec::new();
     for o in &results.observations {
         let (Some((artifact, section)), Some(bytes)) = (o.id.section(), o.median()) else {
             continue;
         };
+        let label = results
+            .get(&SIZE_BINARY.id(artifact))
+            .map_or(artifact.label, |size| size.label.as_str());
         let i = slot(
             &mut out,
-            |c| c.artifact == artifact.label,
+            |c| c.artifact == label,
             || Composition {
-                artifact: artifact.label.to_owned(),
+                artifact: label.to_owned(),
                 sections: Vec::new(),
             },
         );
@@ -899,6 +959,7 @@ mod tests {
             Inputs {
                 plots: Vec::new(),
                 results_link: "results.json".into(),
+                compare_link: None,
                 quoted: Quoted::default(),
                 baseline: None,
             },

@@ -805,3 +805,123 @@ fn the_contradictions_found_on_one_page_do_not_return() {
         );
     }
 }
+
+/// Another app's write-up (the Go program, no wasi:http component) names its language,
+/// source and toolchain, and says nothing that holds of the Rust service alone: no musl, no
+/// hyper and tokio left out, no component that serves, no `service/src/main.rs`.
+#[test]
+fn another_apps_write_up_says_only_what_holds_of_it() {
+    use wasmlab_model::metric::{SIZE_BINARY, WASI_HTTP_COMPONENT};
+    use wasmlab_model::results::App;
+    let mut results = fixture(0.05, 0.2);
+    let provenance = &mut results.invocations[0].provenance;
+    provenance.app = Some(App {
+        name: "go".into(),
+        language: "Go".into(),
+        toolchain: "go version go1.27.3 linux/amd64".into(),
+        source: "apps/go/main.go".into(),
+    });
+    results.merge(
+        SIZE_BINARY
+            .of(&WASI_HTTP_COMPONENT)
+            .label("wasi:http component")
+            .skipped("stat", "the app \"go\" has no wasi:http component"),
+    );
+    let page = render(&results, None);
+    for doc in [page.read("index.html"), page.read("lab12.md")] {
+        assert!(doc.contains("apps/go/main.go"), "the source is named");
+        assert!(
+            doc.contains("go version go1.27.3"),
+            "the toolchain is named"
+        );
+        assert!(
+            doc.contains("standard Go stands in"),
+            "TinyGo's stand-in is said"
+        );
+        for rust_only in [
+            "service/src/main.rs",
+            "hyper and tokio",
+            "musl",
+            "component does serve",
+            "built as a wasi:http component serves",
+            "same source built as a wasi:http component, each started",
+            "The app is Rust",
+        ] {
+            assert!(
+                !doc.contains(rust_only),
+                "{rust_only:?} is said of the Go app"
+            );
+        }
+    }
+}
+
+/// Two apps' results side by side: each column's figures are its own file's (the same text
+/// its notebook gives), the reference's quoted figures are labelled quoted, each notebook
+/// links the comparison once it exists, and two files of one app are refused.
+#[test]
+fn the_comparison_sets_each_apps_own_figures_side_by_side() {
+    use wasmlab_model::metric::{NATIVE_BINARY, SIZE_BINARY};
+    use wasmlab_model::results::App;
+    let dir = tempfile::tempdir().unwrap();
+    let rust = fixture(0.05, 0.2);
+    let mut go = fixture(0.08, 3.3);
+    go.invocations[0].provenance.app = Some(App {
+        name: "go".into(),
+        language: "Go".into(),
+        toolchain: "go version go1.27.3 linux/amd64".into(),
+        source: "apps/go/main.go".into(),
+    });
+    go.merge(
+        SIZE_BINARY
+            .of(&NATIVE_BINARY)
+            .measured("stat", vec![5_812_384.0]),
+    );
+    let (rust_file, go_dir) = (dir.path().join("results.json"), dir.path().join("go"));
+    std::fs::create_dir_all(&go_dir).unwrap();
+    let go_file = go_dir.join("results.json");
+    rust.save(&rust_file).unwrap();
+    go.save(&go_file).unwrap();
+    wasmlab_render::render_comparison(
+        &[rust_file.clone(), go_file.clone()],
+        dir.path(),
+        &templates(),
+    )
+    .unwrap();
+    let page = std::fs::read_to_string(dir.path().join("compare.html"))
+        .unwrap()
+        .replace("&#x2F;", "/");
+    assert!(
+        page.contains("apps/go/main.go") && page.contains("service/src/main.rs"),
+        "{page}"
+    );
+    for (results, bytes) in [(&rust, "733,880 B"), (&go, "5,812,384 B")] {
+        let size = results
+            .get(&SIZE_BINARY.id(&NATIVE_BINARY))
+            .unwrap()
+            .median()
+            .unwrap();
+        assert!(page.contains(bytes), "{size} B is missing");
+    }
+    assert!(
+        page.contains("4.5MB (quoted)"),
+        "the reference's Go binary, labelled"
+    );
+    assert!(
+        page.contains("href=\"go/index.html\""),
+        "links each notebook"
+    );
+    wasmlab_render::render(&go_file, &go_dir, &templates(), None).unwrap();
+    let notebook = std::fs::read_to_string(go_dir.join("index.html"))
+        .unwrap()
+        .replace("&#x2F;", "/");
+    assert!(
+        notebook.contains("href=\"../compare.html\""),
+        "the notebook links back"
+    );
+    let twice = wasmlab_render::render_comparison(
+        &[rust_file.clone(), rust_file],
+        dir.path(),
+        &templates(),
+    );
+    assert!(format!("{:#}", twice.unwrap_err()).contains("moscow-time"));
+}

@@ -12,44 +12,10 @@ use std::time::{Duration, Instant};
 /// (core wasm instructions); it never sets a response. Versions older than the
 /// host's on purpose: the host must link them as runwasi's does.
 fn handler(on_get: &str, otherwise: &str) -> Vec<u8> {
-    wat::parse_str(format!(
-        r#"(component
-      (import "wasi:http/types@0.2.0" (instance $types
-        (export "incoming-request" (type $request (sub resource)))
-        (export "response-outparam" (type (sub resource)))
-        (type $m (variant (case "get") (case "head") (case "post") (case "put")
-          (case "delete") (case "connect") (case "options") (case "trace")
-          (case "patch") (case "other" string)))
-        (export "method" (type $method (eq $m)))
-        (export "[method]incoming-request.method"
-          (func (param "self" (borrow $request)) (result $method)))))
-      (alias export $types "incoming-request" (type $request))
-      (alias export $types "response-outparam" (type $outparam))
-      (alias export $types "[method]incoming-request.method" (func $method))
-      (core module $libc
-        (memory (export "memory") 1)
-        (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024))
-      (core instance $libc (instantiate $libc))
-      (alias core export $libc "memory" (core memory $memory))
-      (alias core export $libc "realloc" (core func $realloc))
-      (core func $method-lowered (canon lower (func $method) (memory $memory) (realloc $realloc)))
-      (core module $guest
-        (import "libc" "memory" (memory 1))
-        (import "http" "method" (func $method (param i32 i32)))
-        (func (export "handle") (param $request i32) (param $outparam i32)
-          (call $method (local.get $request) (i32.const 0))
-          (if (i32.eqz (i32.load8_u (i32.const 0)))
-            (then {on_get})
-            (else {otherwise}))))
-      (core instance $guest (instantiate $guest
-        (with "libc" (instance $libc))
-        (with "http" (instance (export "method" (func $method-lowered))))))
-      (func $handle (param "request" (own $request)) (param "response-out" (own $outparam))
-        (canon lift (core func $guest "handle")))
-      (instance $handler (export "handle" (func $handle)))
-      (export "wasi:http/incoming-handler@0.2.0" (instance $handler)))"#
-    ))
-    .unwrap()
+    let text = include_str!("../testdata/handler.wat")
+        .replace("ON_GET", on_get)
+        .replace("OTHERWISE", otherwise);
+    wat::parse_str(text).unwrap()
 }
 
 const LOOP: &str = "(loop $forever (br $forever))";
@@ -198,6 +164,29 @@ fn a_guest_that_sets_no_response_gets_500() {
     assert_eq!(request(server.addr, "GET", "/").0, 500);
     assert_eq!(request(server.addr, "GET", "/").0, 500);
     server.stop();
+}
+
+/// Grows the guest's memory until the host refuses (`memory.grow` gives -1), then traps,
+/// as a guest whose allocator runs out aborts.
+const GROW_THEN_TRAP: &str = "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 256)) \
+     (i32.const -1)))) unreachable";
+
+#[test]
+fn a_guest_out_of_memory_gets_500_and_the_server_goes_on() {
+    for reuse in [1, 100] {
+        let server = Server::reusing(
+            &handler(GROW_THEN_TRAP, RETURN),
+            Duration::from_secs(20),
+            reuse,
+        );
+        assert_eq!(
+            request(server.addr, "GET", "/"),
+            (500, "500 Internal Server Error\n".into())
+        );
+        assert_eq!(request(server.addr, "POST", "/").0, 500, "reuse {reuse}");
+        assert_eq!(request(server.addr, "GET", "/").0, 500, "reuse {reuse}");
+        server.stop();
+    }
 }
 
 #[test]

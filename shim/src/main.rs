@@ -62,7 +62,34 @@ fn main() {
     let _ = CACHE.set(cache);
     let _ = ENGINE.set(engine());
 
+    let _log_reader = hold_log_fifo_open();
     WasmtimeShim::run(Config::default());
+}
+
+/// For the `delete` action, the bundle's `log` FIFO opened read-write, kept open until
+/// the process ends. containerd-shimkit's logger opens that FIFO write-only, which blocks
+/// until someone reads it; containerd reads it while it runs a shim, but when it calls
+/// `delete` on a bundle left by a containerd that died (while loading tasks at start),
+/// nobody does: the open, the `delete`, and containerd's start with it, would wait
+/// forever, and `ctr` would find no socket listening. With this process as a reader the
+/// open returns; the few lines `delete` logs fit in the pipe. (containerd's own shims open
+/// the FIFO read-write for the same reason.) Opening a FIFO read-write never blocks on
+/// Linux; a bundle without one is left as it is.
+fn hold_log_fifo_open() -> Option<std::fs::File> {
+    use std::os::unix::fs::FileTypeExt as _;
+    let deleting = std::env::args_os()
+        .next_back()
+        .is_some_and(|a| a == "delete");
+    let is_fifo = std::fs::metadata("log").is_ok_and(|m| m.file_type().is_fifo());
+    (deleting && is_fifo)
+        .then(|| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("log")
+                .ok()
+        })
+        .flatten()
 }
 
 /// The engine this binary runs modules with, from the name it was started as (containerd

@@ -39,6 +39,14 @@ impl Sandbox for WasmtimeSandbox {
         }
         result
     }
+
+    /// Every spec that is not a Linux program's. runwasi answers a refusal here with
+    /// "can't handle spec: unknown" and gives the reason only to containerd's log; `run`
+    /// says on the container's stderr what is wrong with the entrypoint instead (missing,
+    /// not wasm, a component that neither serves nor runs).
+    async fn can_handle(&self, _ctx: &impl RuntimeContext) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Ends the process on a panic instead of unwinding: this process is a clone of a
@@ -71,9 +79,16 @@ fn exit_on_termination_signals() -> Result<()> {
 }
 
 async fn run(ctx: &impl RuntimeContext) -> Result<i32> {
-    let Entrypoint { func, source, .. } = ctx.entrypoint();
-    let wasm = source.as_bytes()?;
-    let role = crate::detect::role(&wasm)?;
+    let Entrypoint {
+        func, source, arg0, ..
+    } = ctx.entrypoint();
+    let entry = arg0.map_or_else(|| "(none)".into(), |p| p.display().to_string());
+    let wasm = source.as_bytes().with_context(|| {
+        format!(
+            "cannot read the entrypoint {entry}: the image's Entrypoint must name its .wasm file"
+        )
+    })?;
+    let role = crate::detect::role(&wasm).with_context(|| format!("entrypoint {entry}"))?;
     if role != Role::Module && func != "_start" {
         anyhow::bail!(
             "`#{func}` in the entrypoint names a function of a core module; \

@@ -33,32 +33,41 @@ const RESPONSE_LINES: usize = 8;
 
 pub struct ContextsProbe;
 
-/// A context: its metric, its environment, and what a correct answer looks like.
+/// A context: its metric, what ran (the paths the app's manifest gives), its environment,
+/// and what a correct answer looks like.
 struct Context {
     metric: &'static Metric,
-    env: &'static [(&'static str, &'static str)],
+    label: String,
+    env: Vec<(&'static str, &'static str)>,
     check: fn(&str) -> Result<(), String>,
 }
 
-const CONTEXTS: [Context; 3] = [
-    Context {
-        metric: &CONTEXT_CLI,
-        env: &[("MODE", "once")],
-        check: expect::moscow_json,
-    },
-    Context {
-        metric: &CONTEXT_WAGI_PAGE,
-        env: &[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/")],
-        check: |out| {
-            header(out, "Status: 200 OK").and_then(|()| header(out, "Content-Type: text/html"))
+/// The contexts, the WAGI paths as the app's manifest gives them.
+fn contexts() -> [Context; 3] {
+    let wagi = &crate::app::checks().wagi;
+    [
+        Context {
+            metric: &CONTEXT_CLI,
+            label: CONTEXT_CLI.label.to_owned(),
+            env: vec![("MODE", "once")],
+            check: expect::cli_output,
         },
-    },
-    Context {
-        metric: &CONTEXT_WAGI_NOT_FOUND,
-        env: &[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/no-such-page")],
-        check: |out| header(out, "Status: 404 Not Found"),
-    },
-];
+        Context {
+            metric: &CONTEXT_WAGI_PAGE,
+            label: format!("WAGI GET {}: the page", wagi.page),
+            env: vec![("REQUEST_METHOD", "GET"), ("PATH_INFO", &wagi.page)],
+            check: |out| {
+                header(out, "Status: 200 OK").and_then(|()| header(out, "Content-Type: text/html"))
+            },
+        },
+        Context {
+            metric: &CONTEXT_WAGI_NOT_FOUND,
+            label: format!("WAGI GET {}: 404", wagi.missing),
+            env: vec![("REQUEST_METHOD", "GET"), ("PATH_INFO", &wagi.missing)],
+            check: |out| header(out, "Status: 404 Not Found"),
+        },
+    ]
+}
 
 /// Whether the CGI head of `out` (the lines before the first blank one) holds `line`.
 fn header(out: &str, line: &str) -> Result<(), String> {
@@ -93,13 +102,16 @@ impl Probe for ContextsProbe {
             }),
         ];
         let mut observations = Vec::new();
-        for context in &CONTEXTS {
+        for context in &contexts() {
             for (variant, program) in &builds {
                 let mut cmd = Command::new(program.get_program());
                 cmd.env_clear()
                     .args(program.get_args())
                     .envs(context.env.iter().copied());
-                let subject = context.metric.of(variant);
+                let subject = context
+                    .metric
+                    .of(variant)
+                    .label(format!("{}: {}", variant.label, context.label));
                 let command = describe(&cmd);
                 let run = run_once(&mut cmd, ctx.timeout)
                     .map_err(|e| format!("{e:#}"))
@@ -123,16 +135,23 @@ impl Probe for ContextsProbe {
     }
 }
 
-/// The routes the server context is shown answering, in order.
-const ROUTES: [&str; 2] = ["/api/time", "/"];
+/// The routes the server context is shown answering, in order: the timed one and the page.
+fn routes() -> [&'static str; 2] {
+    let server = &crate::app::checks().server;
+    [&server.timed, &server.page]
+}
 
 /// The server context under `server`: started, both routes fetched by `curl -i`, stopped.
 fn served(server: &mut dyn Server, ctx: &Ctx) -> Observation {
-    let subject = CONTEXT_SERVER.of(server.variant());
+    let [timed, page] = routes();
+    let subject = CONTEXT_SERVER.of(server.variant()).label(format!(
+        "{}: HTTP server: curl -i {timed}, then {page}",
+        server.variant().label
+    ));
     let command = format!(
         "{}; curl -i http://127.0.0.1:<port>{{{}}}",
         server.command(ctx),
-        ROUTES.join(",")
+        routes().join(",")
     );
     if let Some(why) = server.unavailable(ctx) {
         return not_here(server, ctx, subject, command, &why);
@@ -154,7 +173,7 @@ fn transcript(server: &mut dyn Server, ctx: &Ctx, curl: &Path) -> Result<(f64, S
     let addr = start_ready(server, ctx)?;
     let mut text = Vec::new();
     let started = Instant::now();
-    for route in ROUTES {
+    for route in routes() {
         let url = format!("http://{addr}{route}");
         let mut cmd = Command::new(curl);
         cmd.args(["-sS", "-i", "--max-time", "10", &url]);
@@ -206,8 +225,9 @@ mod tests {
     #[test]
     fn cgi_heads_are_checked_before_the_body() {
         let page = "Content-Type: text/html; charset=utf-8\nStatus: 200 OK\n\n<!doctype html>";
-        assert!((CONTEXTS[1].check)(page).is_ok());
-        assert!((CONTEXTS[2].check)(page).is_err());
+        let contexts = contexts();
+        assert!((contexts[1].check)(page).is_ok());
+        assert!((contexts[2].check)(page).is_err());
         // A status line in the body is not a header.
         assert!(header("Content-Type: x\n\nStatus: 404 Not Found", "Status: 404").is_err());
     }

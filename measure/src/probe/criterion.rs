@@ -35,6 +35,17 @@ impl Probe for CriterionProbe {
     }
 
     fn run(&self, _ctx: &Ctx) -> Vec<Observation> {
+        let app = crate::app::current();
+        if !app.is_default() {
+            return vec![missing().skipped(
+                BENCH_COMMAND,
+                format!(
+                    "the in-process benches drive the Rust service's own code; the app {:?} \
+                     ({}) has none",
+                    app.name, app.language
+                ),
+            )];
+        }
         observations(&results_dir())
     }
 }

@@ -4,10 +4,11 @@
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
-use crate::expect::moscow_json_run;
-use crate::runner::{describe, run_once, tail, Exit};
+use crate::expect::cli_run;
+use crate::runner::{describe, tail, Exit};
 use crate::runtime::containerd::{
-    container_name, ensure_image, memory_peak, peak_file, run_command, CacheState, Cleanup, Runtime,
+    self, container_name, ensure_image, memory_peak, peak_file, run_command, CacheState, Cleanup,
+    Runtime,
 };
 use wasmlab_model::metric::{
     self, MEMORY_CLI_CONTAINER_TOTAL, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK, SERVER_CONTEXT_EXIT,
@@ -172,8 +173,10 @@ fn server_context(ctx: &Ctx) -> Observation {
         return ctx.unavailable(subject, command, &reason);
     }
     let guard = Cleanup::new(vec![name]);
-    guard.remove_all();
-    match run_once(&mut cmd, ctx.timeout) {
+    if let Err(e) = guard.remove_all() {
+        return subject.failed(command, e);
+    }
+    match containerd::run(&mut cmd, ctx.timeout) {
         Ok(run) => {
             let exit = match run.exit {
                 Exit::Code(code) => format!("exit {code}"),
@@ -189,7 +192,7 @@ fn server_context(ctx: &Ctx) -> Observation {
                 .measured(command, vec![run.wall.as_secs_f64()])
                 .with_shown(format!("{exit}: {message}"))
         }
-        Err(e) => subject.failed(command, format!("{e:#}")),
+        Err(e) => subject.failed(command, e),
     }
 }
 
@@ -236,9 +239,8 @@ fn throughput(ctx: &Ctx) -> Vec<Observation> {
         let mut samples = Vec::new();
         for name in guard.names() {
             let mut cmd = run_command(runtime, name, &["MODE=once"]);
-            let checked = run_once(&mut cmd, ctx.timeout)
-                .map_err(|e| format!("{e:#}"))
-                .and_then(|run| moscow_json_run(&run).map(|()| run.wall));
+            let checked = containerd::run(&mut cmd, ctx.timeout)
+                .and_then(|run| cli_run(&run).map(|()| run.wall));
             match checked {
                 Ok(wall) => samples.push(wall.as_secs_f64()),
                 Err(e) => return failed(format!("start {}: {e}", samples.len() + 1), samples),

@@ -6,6 +6,7 @@
 //! the machine falls on all of them alike and each cell has the runs an interval needs.
 
 use super::{Claim, Probe};
+use crate::app::timed_path;
 use crate::ctx::Ctx;
 use crate::load::{wrk, Load, SERVER_CPU};
 use crate::runtime::server::{all, start_ready, Server};
@@ -20,7 +21,6 @@ use wasmlab_model::results::Observation;
 pub const CONNECTIONS: [usize; 3] = [1, 10, 50];
 /// Rounds per cell: the fewest samples an interval is drawn from.
 const ROUNDS: usize = wasmlab_model::stats::MIN_INTERVAL_SAMPLES;
-const PATH: &str = "/api/time";
 
 /// What each wrk run yields, per server and concurrency: `load.<metric>-c<N>.<variant>`.
 /// Errors are socket errors plus non-2xx/3xx answers, per second of the run (a rate, so
@@ -81,9 +81,10 @@ impl Probe for LoadProbe {
 
     fn run(&self, ctx: &Ctx) -> Vec<Observation> {
         let command = format!(
-            "wrk --threads 1 --connections N --duration {}s --latency http://ADDR{PATH}, \
+            "wrk --threads 1 --connections N --duration {}s --latency http://ADDR{}, \
              {ROUNDS} rounds taking turns across the servers",
-            ctx.load_duration.as_secs()
+            ctx.load_duration.as_secs(),
+            timed_path()
         );
         let mut observations = Vec::new();
         let mut loaded: Vec<Loaded> = Vec::new();
@@ -135,7 +136,7 @@ impl Loaded {
         let addr = start_ready(server.as_mut(), ctx)
             .and_then(|addr| {
                 server.pin(SERVER_CPU)?;
-                wrk(addr, PATH, 10, Duration::from_secs(1))?;
+                wrk(addr, timed_path(), 10, Duration::from_secs(1))?;
                 Ok(addr)
             })
             .map_err(|e| format!("{e:#}"));
@@ -153,7 +154,7 @@ impl Loaded {
             if error.is_some() {
                 continue;
             }
-            match wrk(addr, PATH, *c, ctx.load_duration) {
+            match wrk(addr, timed_path(), *c, ctx.load_duration) {
                 Ok(load) => runs.push(load),
                 Err(e) => *error = Some(format!("round {}: {e:#}", runs.len() + 1)),
             }

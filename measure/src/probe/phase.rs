@@ -166,7 +166,7 @@ fn rounds(
         if status != 0 {
             bail!("_start exited {status}: {}", stderr.trim());
         }
-        expect::moscow_json(&stdout).map_err(anyhow::Error::msg)?;
+        expect::cli_output(&stdout).map_err(anyhow::Error::msg)?;
         if !step.warmup {
             for (taken, value) in samples.iter_mut().zip(timed) {
                 taken.push(value);

@@ -98,11 +98,12 @@ fn cycle(server: &mut dyn Server, ctx: &Ctx, got: &mut Taken) -> Result<()> {
     let started = Instant::now();
     let addr = start_ready(server, ctx)?;
     let ready = started.elapsed();
-    let (code, body) = http::get(addr, "/api/time", Duration::from_secs(5))?;
+    let path = crate::app::timed_path();
+    let (code, body) = http::get(addr, path, Duration::from_secs(5))?;
     if code != 200 {
-        bail!("GET /api/time answered {code}");
+        bail!("GET {path} answered {code}");
     }
-    expect::moscow_json(&body).map_err(anyhow::Error::msg)?;
+    expect::cli_output(&body).map_err(anyhow::Error::msg)?;
     let readings = server.memory()?;
     let t = Instant::now();
     server.stop(ctx)?;

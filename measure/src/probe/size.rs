@@ -24,14 +24,30 @@ impl Probe for SizeProbe {
         vec![
             file_size(&NATIVE_BINARY, &ctx.native),
             file_size(&WASM_MODULE, &ctx.wasm),
-            file_size(&WASI_HTTP_COMPONENT, &ctx.component),
+            match &ctx.no_component {
+                Some(reason) => SIZE_BINARY
+                    .of(&WASI_HTTP_COMPONENT)
+                    .label(WASI_HTTP_COMPONENT.label)
+                    .skipped(
+                        format!("stat --format=%s {}", ctx.component.display()),
+                        reason,
+                    ),
+                None => file_size(&WASI_HTTP_COMPONENT, &ctx.component),
+            },
             file_size(&WASM_PRECOMPILED, &ctx.precompiled),
         ]
     }
 }
 
 fn file_size(artifact: &'static Variant, path: &Path) -> Observation {
-    let subject = SIZE_BINARY.of(artifact).label(artifact.label);
+    let app = crate::app::current();
+    // The catalogue's label names the Rust service's build (musl).
+    let label = if *artifact == NATIVE_BINARY && !app.is_default() {
+        format!("native binary (static, {})", app.language)
+    } else {
+        artifact.label.to_owned()
+    };
+    let subject = SIZE_BINARY.of(artifact).label(label);
     let command = format!("stat --format=%s {}", path.display());
     match std::fs::metadata(path) {
         Ok(meta) => subject.measured(command, vec![meta.len() as f64]),

@@ -11,7 +11,7 @@
 
 use super::{Claim, Probe};
 use crate::ctx::{Ctx, Stress as Counts};
-use crate::runtime::containerd::{container_name, Runtime};
+use crate::runtime::containerd::{self, container_name, Runtime};
 use crate::runtime::containerd_api::{self as api, Api, Rootfs};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -172,6 +172,7 @@ async fn measure(ctx: &Ctx, live: &mut [Rows]) -> Result<(), String> {
             .run_task(rows.runtime, &rootfs(rows.runtime), &id, ctx.timeout)
             .await;
         if let Err(e) = warm {
+            containerd::still_answering_async().await?;
             rows.fail_all(&format!("the untimed first task failed: {e}"));
         }
     }
@@ -203,6 +204,8 @@ async fn measure(ctx: &Ctx, live: &mut [Rows]) -> Result<(), String> {
                 match done.error {
                     None => series.rates.push(done.rate),
                     Some(e) => {
+                        // The remaining rows fail at once when containerd is what failed.
+                        containerd::still_answering_async().await?;
                         series.error = Some(format!(
                             "round {} of {}, after {} tasks done: {e}",
                             round + 1,

@@ -154,8 +154,9 @@ impl<L: Launch> Server for ChildServer<L> {
         // Whatever is left of the group goes too, so no process outlives the host.
         // SAFETY: kill(2) on the process group our child leads.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
-        let exit = reap(pid);
+        // Forgotten before it is reaped: from then on its pid may be another process's.
         crate::cleanup::untrack(pid);
+        let exit = reap(pid);
         match (stopped?, exit?) {
             (false, _) => bail!(
                 "the server ignored the stop signal for {:?}; killed",
@@ -172,8 +173,8 @@ impl<L> Drop for ChildServer<L> {
         if let Some((mut child, _)) = self.child.take() {
             // SAFETY: kill(2) on the process group our child leads; it is not reaped yet.
             unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-            let _ = child.wait();
             crate::cleanup::untrack(child.id() as libc::pid_t);
+            let _ = child.wait();
         }
     }
 }
@@ -197,7 +198,8 @@ impl Launch for Native {
         let port = listen.rsplit(':').next().unwrap_or(listen);
         let mut cmd = Command::new(&ctx.native);
         // Loopback only: a server measure starts is never reachable from outside.
-        cmd.env_clear().env("HOST", "127.0.0.1").env("PORT", port);
+        let port_env = &crate::app::checks().server.port_env;
+        cmd.env_clear().env("HOST", "127.0.0.1").env(port_env, port);
         cmd
     }
 }

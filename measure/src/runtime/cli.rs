@@ -77,7 +77,7 @@ pub fn local(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<(TimedCommand, String)>) {
             &metric::NATIVE_PROCESS,
             metric::NATIVE_PROCESS.label,
             service_command(&ctx.native),
-            expect::moscow_json_run,
+            expect::cli_run,
         ),
     ];
     let mut failed = Vec::new();
@@ -88,18 +88,13 @@ pub fn local(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<(TimedCommand, String)>) {
             start,
             start.label,
             exec(engine, None),
-            expect::moscow_json_run,
+            expect::cli_run,
         ));
         let Some(aot) = named.precompiled else {
             continue;
         };
         let path = engine.precompiled_path(&ctx.wasm);
-        let precompiled = timed(
-            aot,
-            aot.label,
-            exec(engine, Some(&path)),
-            expect::moscow_json_run,
-        );
+        let precompiled = timed(aot, aot.label, exec(engine, Some(&path)), expect::cli_run);
         match ctx.precompiled_for(engine) {
             Ok(_) => variants.push(precompiled),
             Err(why) => failed.push((precompiled, why)),
@@ -113,7 +108,7 @@ pub fn native(subject: Subject, ctx: &Ctx) -> TimedCommand {
     TimedCommand {
         subject,
         command: service_command(&ctx.native),
-        check: expect::moscow_json_run,
+        check: expect::cli_run,
         before_each: None,
         raced: None,
     }
@@ -142,19 +137,19 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<Observation>) {
             &metric::WASMTIME_CLI,
             "wasm, wasmtime CLI, its defaults (its compile cache, warm after the warmups)",
             run(&[], &ctx.wasm),
-            expect::moscow_json_run,
+            expect::cli_run,
         ),
         timed(
             &metric::WASMTIME_CLI_JIT,
             "wasm, wasmtime CLI, cache off (-C cache=n: compiles at every start)",
             run(&["-C", "cache=n"], &ctx.wasm),
-            expect::moscow_json_run,
+            expect::cli_run,
         ),
         timed(
             &metric::WASMTIME_CLI_AOT,
             "wasm, wasmtime CLI, precompiled (wasmtime compile)",
             run(&["--allow-precompiled"], &cwasm),
-            expect::moscow_json_run,
+            expect::cli_run,
         ),
     ];
     if cli.is_err() {
@@ -186,15 +181,10 @@ pub fn wasmtime_cli(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<Observation>) {
 pub fn docker(ctx: &Ctx) -> Result<TimedCommand, Box<Unavailable>> {
     let label = "native image, docker run --rm";
     match docker::cli_command(ctx) {
-        Ok(command) => Ok(timed(
-            &metric::DOCKER,
-            label,
-            command,
-            expect::moscow_json_run,
-        )),
+        Ok(command) => Ok(timed(&metric::DOCKER, label, command, expect::cli_run)),
         Err(reason) => Err(Box::new(Unavailable {
             subject: STARTUP_CLI.of(&metric::DOCKER).label(label),
-            command: format!("docker run --rm --env MODE=once {}", docker::IMAGE),
+            command: format!("docker run --rm --env MODE=once {}", docker::image()),
             reason,
         })),
     }
@@ -267,9 +257,9 @@ pub fn ctr(ctx: &Ctx) -> Vec<Result<TimedCommand, Box<Unavailable>>> {
             Ok(TimedCommand {
                 subject: STARTUP_CLI.of(of).label(label),
                 command,
-                check: expect::moscow_json_run,
+                check: expect::cli_run,
                 before_each: Some(Box::new(move || {
-                    guard.remove_all();
+                    guard.remove_all()?;
                     cache.prepare(runtime, &name, timeout)
                 })),
                 raced: Some(containerd::deletion_raced),

@@ -3,11 +3,12 @@
 //! imported; containers run once, their cgroup read, the shim's compile cache emptied or
 //! warmed.
 //!
-//! Every `ctr` command runs through `run_once`, so a hung one is killed with its process
-//! group after the timeout. What it leaves in containerd (a container, a task) is removed
-//! by a [`Cleanup`] guard, even when a run fails or panics. Containers are named
+//! Every `ctr` command runs through [`run`], so a hung one is killed with its process
+//! group after the timeout, and once containerd stopped answering the rest fail at once.
+//! What it leaves in containerd (a container, a task) is removed by a [`Cleanup`] guard, even when a run fails or panics. Containers are named
 //! `wasmlab-<pid>-...`, so [`remove_containers`] can remove this process's own.
 
+use super::containerd_api;
 use crate::ctx::Ctx;
 use crate::oci::{self, ImageInfo, Platform};
 use crate::runner::{describe, run_once, Exit, Run};
@@ -25,10 +26,21 @@ pub use wasmlab_shim_contract::DEFAULT_CACHE_DIR as SHIM_CACHE_DIR;
 use wasmlab_shim_contract::{ShimEngine, SHIM_ENGINES};
 /// containerd's runtime name for the shim, and the shim's binary.
 pub use wasmlab_shim_contract::{RUNTIME_NAME as WASM_RUNTIME, SHIM_BINARY};
+/// The default app's images ([`Image::name`] names another app's after it).
 pub const WASM_IMAGE: &str = "docker.io/wasmlab/moscow-time-wasm:latest";
 pub const NATIVE_IMAGE: &str = "docker.io/wasmlab/moscow-time-native:latest";
 /// The `wasm32-wasip2` wasi:http component in a `wasi/wasm` image: the shim serves it.
 pub const HTTP_IMAGE: &str = "docker.io/wasmlab/moscow-time-http:latest";
+
+/// The names of the app's three images, after the app: the default app's are
+/// [`NATIVE_IMAGE`], [`WASM_IMAGE`] and [`HTTP_IMAGE`].
+fn names() -> &'static [String; 3] {
+    static NAMES: OnceLock<[String; 3]> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let app = &crate::app::current().name;
+        ["native", "wasm", "http"].map(|kind| format!("docker.io/wasmlab/{app}-{kind}:latest"))
+    })
+}
 
 /// An image of one file that measure writes and imports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +71,9 @@ impl Image {
 
     pub fn name(self) -> &'static str {
         match self {
-            Image::Native => NATIVE_IMAGE,
-            Image::Module => WASM_IMAGE,
-            Image::Component => HTTP_IMAGE,
+            Image::Native => &names()[0],
+            Image::Module => &names()[1],
+            Image::Component => &names()[2],
         }
     }
 
@@ -114,8 +126,8 @@ impl Runtime {
 
     pub fn image(self) -> &'static str {
         match self {
-            Runtime::Runc => NATIVE_IMAGE,
-            Runtime::Shim(_) => WASM_IMAGE,
+            Runtime::Runc => Image::Native.name(),
+            Runtime::Shim(_) => Image::Module.name(),
         }
     }
 
@@ -209,19 +221,76 @@ fn own_prefix() -> String {
     format!("wasmlab-{}-", std::process::id())
 }
 
+/// How long containerd has to answer a version request, once a command of it failed,
+/// before it counts as stopped.
+const ANSWER_WITHIN: Duration = Duration::from_secs(3);
+/// Set once containerd stopped answering during this run: why, with the fix. Every command
+/// of it after that fails at once with this, instead of waiting out its own timeout.
+static STOPPED: OnceLock<String> = OnceLock::new();
+
+/// Whether containerd was found to have stopped answering during this run (asking it
+/// nothing).
+pub fn stopped() -> Result<(), String> {
+    STOPPED.get().map_or(Ok(()), |reason| Err(reason.clone()))
+}
+
+/// Whether containerd still answers: asked after one of its commands did not finish (a
+/// request to the daemon, no process started).
+pub fn still_answering() -> Result<(), String> {
+    stopped()?;
+    containerd_api::block_on(still_answering_async()).and_then(|answered| answered)
+}
+
+/// [`still_answering`] for async code (a tokio runtime cannot start inside another).
+pub async fn still_answering_async() -> Result<(), String> {
+    stopped()?;
+    containerd_api::Api::answers(ANSWER_WITHIN)
+        .await
+        .map_err(stopped_answering)
+}
+
+/// Records that containerd stopped answering (`why`); the reason every later command gets.
+fn stopped_answering(why: String) -> String {
+    STOPPED
+        .get_or_init(|| {
+            format!(
+                "containerd stopped answering during this run ({why}); start it again (as root, \
+                 `make setup`) and re-run the probe: what this run left in containerd is \
+                 removed at the next run's start"
+            )
+        })
+        .clone()
+}
+
+/// `error` of a containerd command, with the daemon's state when it no longer answers.
+fn with_daemon_state(error: String) -> String {
+    match still_answering() {
+        Ok(()) => error,
+        Err(stopped) => format!("{error}: {stopped}"),
+    }
+}
+
+/// Runs a containerd command (`ctr ...`) as [`run_once`] does, except that once containerd
+/// stopped answering it fails at once, and a run that failed says whether it has.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Result<Run, String> {
+    stopped()?;
+    run_once(cmd, timeout).map_err(|e| with_daemon_state(format!("{e:#}")))
+}
+
 /// Runs `ctr args`; its output when it exits 0, else the error with ctr's stderr.
 pub fn ctr(args: &[&str], timeout: Duration) -> Result<Run, String> {
     let mut cmd = Command::new("ctr");
     cmd.args(args);
-    match run_once(&mut cmd, timeout) {
+    match run(&mut cmd, timeout) {
         Ok(run) if run.exit == Exit::Code(0) => Ok(run),
+        // ctr exited: containerd answered it (or ctr says why it could not reach it).
         Ok(run) => Err(format!(
             "`{}` failed with {}: {}",
             describe(&cmd),
             run.exit,
             run.stderr_tail()
         )),
-        Err(e) => Err(format!("`{}`: {e:#}", describe(&cmd))),
+        Err(e) => Err(format!("`{}`: {e}", describe(&cmd))),
     }
 }
 
@@ -252,9 +321,9 @@ pub fn run_image(
     timeout: Duration,
 ) -> Result<Run, String> {
     let guard = Cleanup::new(vec![name.to_owned()]);
-    guard.remove_all();
+    guard.remove_all()?;
     let mut cmd = run_command_of(runtime, image, name, env);
-    let run = run_once(&mut cmd, timeout).map_err(|e| format!("{e:#}"))?;
+    let run = run(&mut cmd, timeout)?;
     if run.exit != Exit::Code(0) {
         return Err(format!(
             "`{}` failed with {}: {}",
@@ -280,18 +349,22 @@ impl Cleanup {
         &self.names
     }
 
-    /// Removes those of its containers that exist, whatever state their task is in.
-    pub fn remove_all(&self) {
-        let Ok(present) = containers() else { return };
+    /// Removes those of its containers that exist, whatever state their task is in. When
+    /// containerd stopped answering, that is the error, and removing is left to the next
+    /// run's start.
+    pub fn remove_all(&self) -> Result<(), String> {
+        stopped()?;
+        let present = containers()?;
         for name in self.names.iter().filter(|n| present.contains(n)) {
             remove_container(name);
         }
+        Ok(())
     }
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        self.remove_all();
+        let _ = self.remove_all();
     }
 }
 
@@ -306,6 +379,15 @@ pub fn deletion_raced(run: &Run) -> bool {
 /// The names of the containers in the namespace.
 pub fn container_names() -> Result<Vec<String>, String> {
     containers()
+}
+
+/// The names of the containers in `namespace`.
+pub fn container_names_in(namespace: &str) -> Result<Vec<String>, String> {
+    let run = ctr(
+        &["-n", namespace, "containers", "ls", "-q"],
+        CLEANUP_TIMEOUT,
+    )?;
+    Ok(run.stdout.split_whitespace().map(str::to_owned).collect())
 }
 
 /// Removes the containers (and tasks) of dead runs; what it removed.
@@ -327,8 +409,7 @@ pub fn remove_stale() -> Vec<String> {
 }
 
 fn containers() -> Result<Vec<String>, String> {
-    let run = ctr(&["containers", "ls", "-q"], CLEANUP_TIMEOUT)?;
-    Ok(run.stdout.split_whitespace().map(str::to_owned).collect())
+    container_names_in(NAMESPACE)
 }
 
 /// Kills and deletes the task of container `name`, then the container; errors ignored
@@ -343,15 +424,32 @@ pub fn remove_container(name: &str) {
 /// interruption handler, beside the docker cleanup.
 pub fn remove_containers() {
     let prefix = own_prefix();
-    if containerd().is_err() {
+    if containerd().is_err() || stopped().is_err() {
         return;
     }
-    if let Ok(names) = containers() {
-        for name in names.iter().filter(|n| n.starts_with(&prefix)) {
-            remove_container(name);
-        }
+    // A `ctr` killed a moment ago may have asked for a container that containerd creates
+    // only now.
+    let ours = || {
+        let names = containers().ok()?;
+        Some(
+            names
+                .into_iter()
+                .filter(|n| n.starts_with(&prefix))
+                .collect(),
+        )
+    };
+    crate::cleanup::remove_until_quiet(REMOVE_ROUNDS, ours, |names: &[String]| {
+        names.iter().for_each(|name| remove_container(name))
+    });
+    // A task whose creation was still going on when its container was removed has no
+    // container to remove it by: its shim is all that is left of it.
+    for killed in super::leftovers::kill_orphan_shims(|id| id.starts_with(&prefix)) {
+        eprintln!("measure: killed {killed}, serving a container that is gone");
     }
 }
+
+/// How many times [`remove_containers`] looks for containers of this run.
+const REMOVE_ROUNDS: usize = 20;
 
 /// Where `runtime`'s image tar is written.
 pub fn image_tar(ctx: &Ctx, runtime: Runtime) -> PathBuf {
@@ -492,7 +590,7 @@ pub fn warm_shim_cache(runtime: Runtime, name: &str, timeout: Duration) -> Resul
         return Ok(());
     }
     empty_shim_cache()?;
-    run_image(runtime, WASM_IMAGE, name, &["MODE=once"], timeout)?;
+    run_image(runtime, Image::Module.name(), name, &["MODE=once"], timeout)?;
     match cached_modules()?.as_slice() {
         [module] => {
             ours.retain(|(e, _)| *e != engine);
@@ -539,10 +637,15 @@ pub fn peak_file(name: &str) -> PathBuf {
 /// A file of container `name`'s cgroup: `v2` under cgroup v2, `v1` in v1's memory
 /// controller.
 pub fn cgroup_file(name: &str, v2: &str, v1: &str) -> PathBuf {
+    cgroup_file_in(NAMESPACE, name, v2, v1)
+}
+
+/// [`cgroup_file`] of a container in `namespace` (cgroups `/<namespace>/<name>`).
+pub fn cgroup_file_in(namespace: &str, name: &str, v2: &str, v1: &str) -> PathBuf {
     if Path::new("/sys/fs/cgroup/memory").is_dir() {
-        PathBuf::from(format!("/sys/fs/cgroup/memory/{NAMESPACE}/{name}/{v1}"))
+        PathBuf::from(format!("/sys/fs/cgroup/memory/{namespace}/{name}/{v1}"))
     } else {
-        PathBuf::from(format!("/sys/fs/cgroup/{NAMESPACE}/{name}/{v2}"))
+        PathBuf::from(format!("/sys/fs/cgroup/{namespace}/{name}/{v2}"))
     }
 }
 
@@ -561,7 +664,7 @@ pub fn task_status(name: &str, timeout: Duration) -> Result<Option<String>, Stri
 /// must have exited 0 (`ctr task rm` warns of a non-zero exit).
 pub fn memory_peak(runtime: Runtime, name: &str, timeout: Duration) -> Result<MemoryPeak, String> {
     let guard = Cleanup::new(vec![name.to_owned()]);
-    guard.remove_all();
+    guard.remove_all()?;
     let mut args = vec!["run", "-d", "--null-io"];
     args.extend(runtime.run_flags());
     args.extend(["--env", "MODE=once", runtime.image(), name]);

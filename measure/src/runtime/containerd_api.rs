@@ -14,6 +14,7 @@ use containerd_client::services::v1::container::Runtime as ContainerRuntime;
 use containerd_client::services::v1::containers_client::ContainersClient;
 use containerd_client::services::v1::namespaces_client::NamespacesClient;
 use containerd_client::services::v1::tasks_client::TasksClient;
+use containerd_client::services::v1::version_client::VersionClient;
 use containerd_client::services::v1::{
     Container, CreateContainerRequest, CreateTaskRequest, DeleteContainerRequest,
     DeleteNamespaceRequest, DeleteTaskRequest, KillRequest, ListContainersRequest, StartRequest,
@@ -174,6 +175,27 @@ impl Api {
         Ok(Self { channel })
     }
 
+    /// Whether containerd answers a version request within `within` (a daemon that is
+    /// stopped accepts the connection and never answers; one that is gone refuses it).
+    pub async fn answers(within: Duration) -> Result<(), String> {
+        let asked = async {
+            let api = Self::connect().await?;
+            VersionClient::new(api.channel)
+                .version(Request::new(()))
+                .await
+                .map(drop)
+                .map_err(|e| format!("its version request failed: {}", e.message()))
+        };
+        tokio::time::timeout(within, asked)
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "it did not answer a version request within {} s",
+                    within.as_secs_f64()
+                ))
+            })
+    }
+
     fn containers(&self) -> ContainersClient<Channel> {
         ContainersClient::new(self.channel.clone())
     }
@@ -207,7 +229,11 @@ impl Api {
                 timeout.as_secs_f64()
             )),
         };
-        self.remove(id).await;
+        // A daemon that stopped answering would hold the removal too: what it has of the
+        // task is left to the next run's start.
+        if super::containerd::still_answering_async().await.is_ok() {
+            let _ = tokio::time::timeout(CLEANUP_TIMEOUT, self.remove(id)).await;
+        }
         result
     }
 
@@ -329,15 +355,23 @@ impl Api {
         for id in self.containers_with(&own_prefix()).await? {
             self.remove(&id).await;
         }
+        self.remove_namespace().await;
+        Ok(())
+    }
+
+    /// Deletes [`NAMESPACE`] and its cgroups when nothing is left in it (containerd
+    /// refuses to delete a namespace in use, a concurrent run's for example); whether it did.
+    async fn remove_namespace(&self) -> bool {
         let deleted = NamespacesClient::new(self.channel.clone())
             .delete(Request::new(DeleteNamespaceRequest {
                 name: NAMESPACE.to_owned(),
             }))
-            .await;
-        if deleted.is_ok() {
+            .await
+            .is_ok();
+        if deleted {
             remove_cgroups();
         }
-        Ok(())
+        deleted
     }
 }
 
@@ -373,6 +407,10 @@ pub fn block_on<F: std::future::Future>(work: F) -> Result<F::Output, String> {
 /// [`NAMESPACE`] are removed. Quiet when containerd does not answer.
 pub fn remove_leftovers() {
     STOPPING.store(true, Ordering::SeqCst);
+    if super::containerd::stopped().is_err() {
+        // Left for the next run's start: waiting here would only delay the exit.
+        return;
+    }
     // The timer is made inside the runtime: tokio's clock belongs to it.
     let _ = block_on(async {
         tokio::time::timeout(CLEANUP_TIMEOUT, async {
@@ -398,6 +436,10 @@ pub fn remove_stale() -> Vec<String> {
             for id in ids.into_iter().filter(|id| super::leftovers::is_stale(id)) {
                 api.remove(&id).await;
                 removed.push(format!("container {id} (containerd, {NAMESPACE})"));
+            }
+            // A run that finishes deletes the namespace; one left (empty) is a dead run's.
+            if api.remove_namespace().await {
+                removed.push(format!("namespace {NAMESPACE} (containerd)"));
             }
             Some(removed)
         })

@@ -72,7 +72,8 @@ impl CtrServer {
         match self.runtime {
             Runtime::Runc => {
                 let port = addr.rsplit(':').next().unwrap_or(addr);
-                vec!["HOST=127.0.0.1".into(), format!("PORT={port}")]
+                let port_env = &crate::app::checks().server.port_env;
+                vec!["HOST=127.0.0.1".into(), format!("{port_env}={port}")]
             }
             Runtime::Shim(_) => {
                 let mut env = vec![format!(
@@ -157,12 +158,10 @@ impl Server for CtrServer {
         if let Some(reason) = self.runtime.unavailable() {
             return Some(reason);
         }
-        (self.image() == Image::Component && !ctx.component.is_file()).then(|| {
-            format!(
-                "no wasi:http component at {}: run `make build` (or set WASI_HTTP_COMPONENT)",
-                ctx.component.display()
-            )
-        })
+        if self.image() == Image::Component {
+            return ctx.component_missing();
+        }
+        None
     }
 
     fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
@@ -174,7 +173,7 @@ impl Server for CtrServer {
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
         let name = container_name(&format!("serve-{}", self.variant().name));
         let guard = Cleanup::new(vec![name.clone()]);
-        guard.remove_all();
+        guard.remove_all().map_err(|e| anyhow!(e))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], http::free_port()?));
         let args = self.args(&name, &addr.to_string());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -13,7 +13,14 @@ use std::time::Duration;
 use wasmlab_model::metric::{self, Variant};
 
 /// Tag of the traditional (native, `FROM scratch`) image.
+/// The default app's image; another app's is named after it ([`image`]).
 pub const IMAGE: &str = "wasmlab/moscow-time:latest";
+
+/// The app's traditional image: `wasmlab/<app>:latest`.
+pub fn image() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| format!("wasmlab/{}:latest", crate::app::current().name))
+}
 /// Label on every container `measure` starts, so a person (and a test) can find them all.
 pub const CONTAINER_LABEL: &str = "wasmlab=1";
 
@@ -29,7 +36,7 @@ pub fn build_command(ctx: &Ctx) -> Command {
     let mut cmd = Command::new("docker");
     cmd.args(["build", "--quiet", "--no-cache", "--file"])
         .arg(&ctx.dockerfile)
-        .args(["--tag", IMAGE])
+        .args(["--tag", image()])
         .arg(ctx.work_dir.join("docker-context"));
     cmd
 }
@@ -60,7 +67,7 @@ pub fn build(ctx: &Ctx, mut cmd: Command) -> Result<(String, Run), (String, Stri
             ),
         ));
     }
-    let before = image_id(IMAGE);
+    let before = image_id(image());
     let built = match run_once(&mut cmd, ctx.timeout) {
         Ok(run) if run.exit == Exit::Code(0) => Ok((command, run)),
         Ok(run) => Err((command, format!("{}: {}", run.exit, run.stderr_tail()))),
@@ -106,28 +113,33 @@ pub fn image_size() -> Result<(f64, String)> {
         "inspect",
         "--format",
         "{{.Size}}",
-        IMAGE,
+        image(),
     ]))
     .map_err(anyhow::Error::msg)?
     .parse::<f64>()
     .context("docker image inspect printed no size")?;
     let shown =
-        tools::query(Command::new("docker").args(["images", "--format", "{{.Size}}", IMAGE]))
+        tools::query(Command::new("docker").args(["images", "--format", "{{.Size}}", image()]))
             .map_err(anyhow::Error::msg)?;
     Ok((bytes, shown))
 }
 
-/// `docker run --rm` of the image with `MODE=once`, for the startup comparison; the reason
-/// when docker or the image is missing.
+/// Builds the app's image when docker does not have it (a probe run on its own, before the
+/// docker-image probe has built it), as the containerd probes import theirs.
+fn ensure_built(ctx: &Ctx) -> Result<(), String> {
+    if image_id(image()).is_none() {
+        if let Err((command, why)) = build(ctx, build_command(ctx)) {
+            return Err(format!("building {} ({command}) failed: {why}", image()));
+        }
+    }
+    Ok(())
+}
+
+/// `docker run --rm` of the image with `MODE=once`, for the startup comparison (the image
+/// built first when docker does not have it); the reason when docker or the build fails.
 pub fn cli_command(ctx: &Ctx) -> Result<Command, String> {
     ctx.docker().map_err(str::to_owned)?;
-    if tools::query(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", IMAGE]))
-        .is_err()
-    {
-        return Err(format!(
-            "image {IMAGE} was not built (see build.image.docker)"
-        ));
-    }
+    ensure_built(ctx)?;
     let mut command = Command::new("docker");
     command
         .args([
@@ -140,7 +152,7 @@ pub fn cli_command(ctx: &Ctx) -> Result<Command, String> {
             "--label",
         ])
         .arg(run_label())
-        .args(["--env", "MODE=once", IMAGE]);
+        .args(["--env", "MODE=once", image()]);
     Ok(command)
 }
 
@@ -192,26 +204,17 @@ pub fn remove_containers() {
             })
     };
     // A `docker run` client killed a moment ago may have asked for a container that the
-    // daemon creates only now: look again until two looks in a row find none.
-    let mut quiet = 0;
-    for _ in 0..REMOVE_ROUNDS {
-        let Ok(ids) = list() else {
-            return;
-        };
-        if ids.is_empty() {
-            quiet += 1;
-            if quiet == 2 {
-                return;
-            }
-        } else {
-            quiet = 0;
+    // daemon creates only now.
+    crate::cleanup::remove_until_quiet(
+        REMOVE_ROUNDS,
+        || list().ok(),
+        |ids| {
             let _ = run_once(
-                Command::new("docker").args(["rm", "--force"]).args(&ids),
+                Command::new("docker").args(["rm", "--force"]).args(ids),
                 Duration::from_secs(30),
             );
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+        },
+    );
 }
 
 /// How many times [`remove_containers`] looks for containers of this run.
@@ -238,6 +241,14 @@ fn docker(args: &[&str], timeout: Duration) -> Result<String> {
     Ok(run.stdout.trim().to_owned())
 }
 
+/// The port the server listens on inside its container, published on a free loopback port.
+const CONTAINER_PORT: u16 = 8080;
+
+/// The app's port variable set to [`CONTAINER_PORT`].
+fn port_setting() -> String {
+    format!("{}={CONTAINER_PORT}", crate::app::checks().server.port_env)
+}
+
 impl Server for DockerServer {
     fn variant(&self) -> &'static Variant {
         &metric::DOCKER
@@ -245,7 +256,10 @@ impl Server for DockerServer {
 
     fn command(&self, _ctx: &Ctx) -> String {
         format!(
-            "docker run --detach --rm --label {CONTAINER_LABEL} --publish 127.0.0.1::8080 {IMAGE}"
+            "docker run --detach --rm --label {CONTAINER_LABEL} --env {} \
+             --publish 127.0.0.1::{CONTAINER_PORT} {}",
+            port_setting(),
+            image()
         )
     }
 
@@ -253,15 +267,8 @@ impl Server for DockerServer {
         ctx.docker().err().map(str::to_owned)
     }
 
-    /// Builds the image when docker does not have it (a probe run on its own, before the
-    /// docker-image probe has built it), as the containerd servers import theirs.
     fn prepare(&mut self, ctx: &Ctx) -> Result<()> {
-        if image_id(IMAGE).is_none() {
-            if let Err((command, why)) = build(ctx, build_command(ctx)) {
-                bail!("building {IMAGE} ({command}) failed: {why}");
-            }
-        }
-        Ok(())
+        ensure_built(ctx).map_err(anyhow::Error::msg)
     }
 
     fn start(&mut self, ctx: &Ctx) -> Result<SocketAddr> {
@@ -277,13 +284,18 @@ impl Server for DockerServer {
             CONTAINER_LABEL,
             "--label",
             &run,
+            "--env",
+            &port_setting(),
             "--publish",
-            "127.0.0.1::8080",
-            IMAGE,
+            &format!("127.0.0.1::{CONTAINER_PORT}"),
+            image(),
         ];
         let id = docker(&args, ctx.timeout)?;
         self.id = Some(id.clone());
-        let port = docker(&["port", &id, "8080/tcp"], ctx.timeout)?;
+        let port = docker(
+            &["port", &id, &format!("{CONTAINER_PORT}/tcp")],
+            ctx.timeout,
+        )?;
         let addr = port.lines().next().unwrap_or_default();
         addr.parse()
             .with_context(|| format!("docker port printed {addr:?}"))

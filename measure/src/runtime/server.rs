@@ -98,10 +98,12 @@ pub fn not_here(
     ctx.lacking(!server.optional(), subject, command, reason)
 }
 
-/// Starts `server` and waits until it answers `/api/time` with 200.
+/// Starts `server` and waits until it answers the app's timed path with 200.
 pub fn start_ready(server: &mut dyn Server, ctx: &Ctx) -> Result<SocketAddr> {
     let addr = server.start(ctx)?;
-    http::wait_ready(addr, "/api/time", READY_WITHIN, || server.alive())?;
+    http::wait_ready(addr, crate::app::timed_path(), READY_WITHIN, || {
+        server.alive()
+    })?;
     Ok(addr)
 }
 

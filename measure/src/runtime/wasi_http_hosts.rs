@@ -51,15 +51,6 @@ impl Embedded {
     }
 }
 
-fn missing(ctx: &Ctx) -> Option<String> {
-    (!ctx.component.is_file()).then(|| {
-        format!(
-            "{} not found: `make build` builds the wasm32-wasip2 component",
-            ctx.component.display()
-        )
-    })
-}
-
 /// The components this process has precompiled, per allocator: each is compiled once per
 /// `measure` run, before any timed start, so a rebuilt component, another
 /// `WASI_HTTP_COMPONENT` or changed engine settings are never served from a stale file.
@@ -101,7 +92,7 @@ impl Launch for Embedded {
     }
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
-        missing(ctx)
+        ctx.component_missing()
     }
 
     /// Compiles the component for this allocator's engine (see [`COMPILED`]), so every
@@ -142,11 +133,12 @@ impl Launch for WasmtimeServe {
     }
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
-        missing(ctx).or_else(|| tools::WASMTIME.which().err())
+        ctx.component_missing()
+            .or_else(|| tools::WASMTIME.which().err())
     }
 
     fn prepare(&self, ctx: &Ctx) -> Result<()> {
-        match missing(ctx) {
+        match ctx.component_missing() {
             Some(why) => bail!(why),
             None => Ok(()),
         }

@@ -195,3 +195,24 @@ pub fn leftover_containers() -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A WASI command module assembled by hand (no wat parser needed): one page of memory
+/// exported as `memory`, and `_start` with `body` (its code, without locals or the end).
+pub fn command_module(body: &[u8]) -> Vec<u8> {
+    let header: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+        0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+        0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least 1 page
+        0x07, 0x13, 0x02, // export section: two exports
+        0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x00, // "_start": function 0
+        0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, // "memory": memory 0
+    ];
+    // The one body: no locals, the code, `end`.
+    let size = body.len() as u8 + 2;
+    let mut module = header.to_vec();
+    module.extend([0x0a, size + 2, 0x01, size, 0x00]);
+    module.extend(body);
+    module.push(0x0b);
+    module
+}

@@ -8,6 +8,7 @@ use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub fn which_chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser"]
@@ -17,6 +18,9 @@ pub fn which_chromium() -> Option<PathBuf> {
 
 pub struct Browser {
     child: Child,
+    /// Whether `child` has been reaped: the watchdog that kills a browser outliving its
+    /// test signals its pid only while it has not.
+    reaped: Arc<Mutex<bool>>,
     to: std::fs::File,
     from: BufReader<std::fs::File>,
     next: u64,
@@ -77,13 +81,20 @@ impl Browser {
             )
         };
         let pid = child.id();
+        let reaped = Arc::new(Mutex::new(false));
+        let watched = Arc::clone(&reaped);
         std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_secs(180));
-            // SAFETY: kill(2) on our own child, should it outlive the test.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            // Under the lock, as `drop` reaps: once reaped, the pid may be another process's.
+            let reaped = watched.lock().unwrap_or_else(|p| p.into_inner());
+            if !*reaped {
+                // SAFETY: kill(2) on our own child, not reaped yet, should it outlive the test.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
         });
         let mut b = Self {
             child,
+            reaped,
             to,
             from: BufReader::new(from),
             next: 0,
@@ -180,8 +191,10 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let mut reaped = self.reaped.lock().unwrap_or_else(|p| p.into_inner());
         self.child.kill().ok();
         self.child.wait().ok();
+        *reaped = true;
     }
 }
 

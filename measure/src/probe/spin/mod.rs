@@ -375,7 +375,7 @@ fn first_answer(
         if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
             let asked = launched.elapsed();
             let transfers = curl::fetch(std::slice::from_ref(&url), options)?;
-            let transfer = transfers.first().map(|t| (t, t.check(expect::moscow_json)));
+            let transfer = transfers.first().map(|t| (t, t.check(expect::cli_output)));
             match transfer {
                 Some((t, Ok(()))) => return Ok(asked.as_secs_f64() + t.timings.total),
                 Some((_, Err(why))) => last = why,

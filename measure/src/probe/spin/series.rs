@@ -4,13 +4,12 @@
 //! exit 0, status 200, the Moscow Time JSON); a series stops at its first failure and keeps
 //! the samples taken before it.
 
+use crate::app::timed_path;
 use crate::curl::{self, Phases, Transfer};
 use crate::expect;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmlab_model::metric::{Metric, Subject, Variant, SPIN_COLD, SPIN_KEEPALIVE, SPIN_WARM};
 use wasmlab_model::results::Observation;
-
-const PATH: &str = "/api/time";
 
 /// A host the series are run against.
 pub struct Target {
@@ -27,9 +26,9 @@ impl Target {
             let ns = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-            format!("{}{PATH}?_cold={ns}", self.base)
+            format!("{}{}?_cold={ns}", self.base, timed_path())
         } else {
-            format!("{}{PATH}", self.base)
+            format!("{}{}", self.base, timed_path())
         }
     }
 
@@ -94,7 +93,7 @@ pub struct Taken {
 impl Taken {
     /// Records `transfer` if it is correct; otherwise the series ends with the reason.
     fn record(&mut self, transfer: &Transfer) {
-        match transfer.check(expect::moscow_json) {
+        match transfer.check(expect::cli_output) {
             Ok(()) => {
                 self.phases.push(transfer.timings.phases());
                 self.reused += usize::from(transfer.num_connects == 0);
@@ -113,7 +112,7 @@ impl Taken {
 
     /// Checks a transfer that is not recorded (a warm-up, a connection's opening).
     fn check_unrecorded(&mut self, transfer: Option<&Transfer>, what: &str) {
-        match transfer.map(|t| t.check(expect::moscow_json)) {
+        match transfer.map(|t| t.check(expect::cli_output)) {
             Some(Ok(())) => {}
             Some(Err(why)) => self.fail(format!("{what}: {why}")),
             None => self.fail(format!("{what}: curl reported no transfer")),
@@ -213,9 +212,9 @@ pub fn keepalive(target: &Target, n: usize, options: curl::Options) -> Taken {
 /// The curl command of a series, for the report.
 pub fn command(target: &Target, series: &Metric, options: curl::Options) -> String {
     let url = if series == &SPIN_COLD {
-        format!("{}{PATH}?_cold=<ns>", target.base)
+        format!("{}{}?_cold=<ns>", target.base, timed_path())
     } else {
-        format!("{}{PATH}", target.base)
+        format!("{}{}", target.base, timed_path())
     };
     let one = curl::command_line(&url, options);
     if series == &SPIN_KEEPALIVE {

@@ -1,0 +1,3 @@
+module wasmlab/moscow-time-go
+
+go 1.21
