@@ -71,7 +71,25 @@ pub struct Build {
     /// A `wasi:http` component (optional: its probes are skipped without one).
     #[serde(default)]
     pub component: Option<String>,
+    /// A second `wasm32-wasip1` module, built with TinyGo (the lab's own compiler) to
+    /// `$TINYGO_OUT`: run when `tinygo` is on PATH, its rows skipped with that reason
+    /// otherwise (optional).
+    #[serde(default)]
+    pub tinygo: Option<String>,
 }
+
+/// The TinyGo module of an app whose manifest names one: built, or why not.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TinyGo {
+    Built(PathBuf),
+    Skipped(String),
+}
+
+/// Why the TinyGo module is not built when `tinygo` is missing.
+pub const NO_TINYGO: &str = "tinygo is not on PATH: TinyGo, the lab's compiler, builds this \
+                             module when it is (install it to add its rows; standard Go's \
+                             module stands in)";
 
 /// What the app's contexts must do for a run to count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -206,6 +224,9 @@ pub struct Built {
     pub native: PathBuf,
     pub wasm: PathBuf,
     pub component: Option<PathBuf>,
+    /// Its TinyGo module, when its manifest names one.
+    #[serde(default)]
+    pub tinygo: Option<TinyGo>,
     /// The app's own Dockerfile; the lab's when None.
     #[serde(default)]
     pub dockerfile: Option<PathBuf>,
@@ -277,7 +298,8 @@ impl Manifest {
                 .env("PATH", &path)
                 .env("NATIVE_OUT", out.join("native"))
                 .env("WASM_OUT", out.join("module.wasm"))
-                .env("COMPONENT_OUT", out.join("component.wasm"));
+                .env("COMPONENT_OUT", out.join("component.wasm"))
+                .env("TINYGO_OUT", out.join("tinygo.wasm"));
             let done = cmd
                 .output()
                 .with_context(|| format!("cannot run sh for {what}"))?;
@@ -288,7 +310,7 @@ impl Manifest {
             }
             Ok(String::from_utf8_lossy(&done.stdout).trim().to_owned())
         };
-        let toolchain = shell(&self.toolchain.version, "the toolchain's version")?;
+        let mut toolchain = shell(&self.toolchain.version, "the toolchain's version")?;
         let build = |script: &str, what: &str, file: &str| -> Result<PathBuf> {
             eprintln!("measure app build: {what}: {script}");
             shell(script, what)?;
@@ -304,6 +326,18 @@ impl Manifest {
             Some(script) => Some(build(script, "build.component", "component.wasm")?),
             None => None,
         };
+        let tinygo = match &self.build.tinygo {
+            Some(script) if on_path(&path, "tinygo") => {
+                let version = shell("tinygo version", "TinyGo's version")?;
+                toolchain = format!("{toolchain}; {version}");
+                Some(TinyGo::Built(build(script, "build.tinygo", "tinygo.wasm")?))
+            }
+            Some(_) => {
+                eprintln!("measure app build: build.tinygo skipped: {NO_TINYGO}");
+                Some(TinyGo::Skipped(NO_TINYGO.to_owned()))
+            }
+            None => None,
+        };
         let built = Built {
             app: App {
                 name: self.name.clone(),
@@ -315,6 +349,7 @@ impl Manifest {
             native,
             wasm,
             component,
+            tinygo,
             dockerfile: match &self.image {
                 Some(image) => Some(dir.join(&image.dockerfile).canonicalize().with_context(
                     || format!("cannot resolve image.dockerfile {:?}", image.dockerfile),
@@ -375,6 +410,15 @@ impl Manifest {
         dirs.extend(std::env::split_paths(&path));
         std::env::join_paths(dirs).context("the toolchain's folder cannot go on PATH")
     }
+}
+
+/// Whether an executable `name` is in one of the folders of `path` (a PATH value).
+fn on_path(path: &std::ffi::OsStr, name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path).any(|dir| {
+        std::fs::metadata(dir.join(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 impl Built {

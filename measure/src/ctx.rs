@@ -45,6 +45,8 @@ pub struct Ctx {
     pub stress: Stress,
     /// Why the component's probes are skipped: the app has none.
     pub no_component: Option<String>,
+    /// The app's TinyGo module, or why it was not built; `None` when it names none.
+    pub tinygo: Option<Result<PathBuf, String>>,
     docker: OnceLock<Result<String, String>>,
 }
 
@@ -173,6 +175,7 @@ impl Ctx {
             load_duration: options.load_duration,
             stress: options.stress,
             no_component: None,
+            tinygo: None,
             docker: OnceLock::new(),
         }
     }

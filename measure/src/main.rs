@@ -347,6 +347,10 @@ impl Common {
                     built.app.name
                 ));
             }
+            ctx.tinygo = built.tinygo.map(|t| match t {
+                app::TinyGo::Built(path) => Ok(path),
+                app::TinyGo::Skipped(why) => Err(why),
+            });
             app::choose(built.app, built.check);
         }
         ctx.check_artifacts()?;

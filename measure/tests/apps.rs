@@ -7,6 +7,29 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
+/// A stand-in `tinygo` in a folder of its own (none is installable here): `tinygo version`
+/// prints a version, `tinygo build -o OUT IN` copies IN to OUT.
+fn stand_in_tinygo(dir: &Path) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    let script = dir.join("tinygo");
+    std::fs::write(
+        &script,
+        "#!/bin/sh
+case \"$1\" in
+  version) echo 'tinygo version 0.0.0-stand-in' ;;
+           build) cp \"$4\" \"$3\" ;;
+  *) exit 2 ;;
+esac
+",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut path = vec![dir.to_owned()];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    std::env::join_paths(path).unwrap()
+}
+
 /// A static binary and a module that do nothing, copied into place by the manifest's
 /// build commands and checked by their exit status only, and an image of its own.
 fn minimal_app(dir: &Path) {
@@ -30,6 +53,7 @@ version = "cp --version | head -n 1"
 [build]
 native = 'cp tiny "$NATIVE_OUT"'
 wasm = 'cp tiny.wasm "$WASM_OUT"'
+tinygo = 'tinygo build -o "$TINYGO_OUT" tiny.wasm'
 
 [check]
 cli = "exit-zero"
@@ -47,11 +71,28 @@ fn a_minimal_app_outside_the_repository_is_built_and_measured() {
     let app = dir.path().join("tiny");
     minimal_app(&app);
     let out = dir.path().join("built");
+    // Without tinygo on PATH its build is skipped, saying why, and the rest is built.
+    let without = measure()
+        .args(["app", "build"])
+        .arg(&app)
+        .arg("--out")
+        .arg(&out)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(without.status.success(), "{}", stderr(&without));
+    let recorded = std::fs::read_to_string(out.join("app.json")).unwrap();
+    assert!(
+        recorded.contains("tinygo is not on PATH") || Path::new("/usr/bin/tinygo").exists(),
+        "{recorded}\n{}",
+        stderr(&without)
+    );
     let built = measure()
         .args(["app", "build"])
         .arg(&app)
         .arg("--out")
         .arg(&out)
+        .env("PATH", stand_in_tinygo(&dir.path().join("bin")))
         .output()
         .unwrap();
     assert!(built.status.success(), "{}", stderr(&built));
@@ -84,6 +125,15 @@ fn a_minimal_app_outside_the_repository_is_built_and_measured() {
         app_record["toolchain"].as_str().unwrap().contains("cp"),
         "{app_record}"
     );
+    assert!(
+        app_record["toolchain"]
+            .as_str()
+            .unwrap()
+            .contains("tinygo version 0.0.0-stand-in"),
+        "TinyGo's version is recorded: {app_record}"
+    );
+    let tinygo = observation(&results, "size.binary.tinygo");
+    assert_eq!(tinygo["status"]["status"], "measured", "{tinygo}");
     let floor = std::fs::metadata(artifact("FLOOR_BIN")).unwrap().len() as f64;
     let native = observation(&results, "size.binary.native");
     assert_eq!(native["samples"][0].as_f64(), Some(floor), "{native}");
@@ -97,7 +147,12 @@ fn a_minimal_app_outside_the_repository_is_built_and_measured() {
             .contains("has no wasi:http component"),
         "{component}"
     );
-    let mut started = vec!["startup.cli.native-process", "startup.cli.embedded-wasmi"];
+    let mut started = vec![
+        "startup.cli.native-process",
+        "startup.cli.embedded-wasmi",
+        "startup.cli.tinygo-embedded-wasmi",
+        "startup.cli.tinygo-embedded-wasmtime-jit",
+    ];
     // The containers, when the runtimes must be there (as in CI).
     if std::env::var("REQUIRE_RUNTIMES").is_ok_and(|v| v == "1" || v == "true") {
         started.extend(["startup.cli.docker", "startup.cli.ctr-wasmtime-cached"]);

@@ -705,8 +705,9 @@ fn left_by(pid: u32, children: &[u32]) -> Vec<String> {
 }
 
 /// `measure run --probe <probe>` killed with SIGKILL once `started` says it is in the
-/// middle of its work: its children die with it, and one more run (`--probe size`)
-/// removes everything it left in containerd, so nothing of it is left at all.
+/// middle of its work: its children end (servers with it, a one-shot command when it is
+/// done), and one more run (`--probe size`) removes everything it left in containerd, so
+/// nothing of it is left at all.
 fn a_killed_run_leaves_nothing(probe: &str, started: impl Fn(u32) -> bool) {
     if !ctr_ready(&format!("a_killed_{probe}_run"), Runtime::WASMTIME) {
         return;
@@ -719,6 +720,14 @@ fn a_killed_run_leaves_nothing(probe: &str, started: impl Fn(u32) -> bool) {
     let children = children_of(pid);
     child.kill().unwrap();
     child.wait().unwrap();
+    // A one-shot command (a `ctr run --rm`, wrk) is not killed with measure: it is spawned
+    // without the parent-death signal, which would cost a fork inside its timing.
+    let running = gone(&children, Duration::from_secs(30));
+    assert_eq!(
+        running,
+        Vec::<u32>::new(),
+        "children of the killed run still running"
+    );
     let next = run_command(&dir.path().join("next.json"), &["size"])
         .output()
         .unwrap();

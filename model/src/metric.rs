@@ -504,6 +504,8 @@ variants! {
     WASM_MODULE = "wasm", "wasm module (wasm32-wasip1)";
     WASI_HTTP_COMPONENT = "wasi-http-component", "wasi:http component (wasm32-wasip2)";
     WASM_PRECOMPILED = "wasm-precompiled", "wasm module precompiled (cranelift, x86-64)";
+    /// A Go app's module built with TinyGo, the lab's own compiler, beside standard Go's.
+    TINYGO_MODULE = "tinygo", "wasm module (TinyGo, wasip1)";
     // Images.
     CTR_WASM_IMAGE = "ctr-wasm", "wasm image in containerd";
     CTR_NATIVE_IMAGE = "ctr-native", "native image in containerd";
@@ -518,6 +520,8 @@ variants! {
     DOCKER = "docker", "docker";
     CTR_RUNC = "ctr-runc", "ctr + runc";
     CTR_WASMTIME_REUSE = "ctr-wasmtime-reuse", "ctr + wasmtime shim, an instance reused for up to 128 requests";
+    TINYGO_EMBEDDED_WASMTIME = "tinygo-embedded-wasmtime-jit", "TinyGo module, embedded wasmtime (cranelift), compiled at start";
+    TINYGO_EMBEDDED_WASMI = "tinygo-embedded-wasmi", "TinyGo module, embedded wasmi (interpreter)";
     // Servers.
     EMBEDDED_WAGI = "embedded-wagi", "embedded WAGI host (measure wagi, not Spin)";
     SPIN = "spin", "Spin (spin up, WAGI executor)";

@@ -18,7 +18,8 @@ use wasmlab_model::metric::{
     CTR_WASMTIME_WINCH_FIRST, CTR_WASM_IMAGE, DOCKER, EMBEDDED_WASMI, EMBEDDED_WASMTIME_AOT,
     EMBEDDED_WASMTIME_JIT, EMBEDDED_WINCH_JIT, LOAD_RPS, MEMORY_CLI_CONTAINER_TOTAL,
     MEMORY_SERVER_CONTAINER_TOTAL, MEMORY_SERVER_DOCKER_STATS, NATIVE_BINARY, NATIVE_PROCESS,
-    SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI, WASM_MODULE, WASM_PRECOMPILED,
+    SIZE_BINARY, SIZE_IMAGE, STARTUP_CLI, TINYGO_EMBEDDED_WASMI, TINYGO_EMBEDDED_WASMTIME,
+    TINYGO_MODULE, WASM_MODULE, WASM_PRECOMPILED,
 };
 use wasmlab_model::results::Results;
 
@@ -107,6 +108,7 @@ const GROUPS: &[(&str, &[Quantity])] = &[
                 ..quoting(of(&SIZE_BINARY, &NATIVE_BINARY), "binary-size/traditional")
             },
             quoting(of(&SIZE_BINARY, &WASM_MODULE), "binary-size/wasm"),
+            of(&SIZE_BINARY, &TINYGO_MODULE),
             of(&SIZE_BINARY, &WASM_PRECOMPILED),
             quoting(of(&SIZE_IMAGE, &DOCKER), "image-size/traditional"),
             of(&SIZE_IMAGE, &CTR_NATIVE_IMAGE),
@@ -129,6 +131,8 @@ const GROUPS: &[(&str, &[Quantity])] = &[
             of(&STARTUP_CLI, &EMBEDDED_WINCH_JIT),
             of(&STARTUP_CLI, &EMBEDDED_WASMTIME_AOT),
             of(&STARTUP_CLI, &EMBEDDED_WASMI),
+            of(&STARTUP_CLI, &TINYGO_EMBEDDED_WASMTIME),
+            of(&STARTUP_CLI, &TINYGO_EMBEDDED_WASMI),
         ],
     ),
     (
@@ -199,6 +203,8 @@ pub fn compare(files: &[PathBuf], out: &Path, quoted: &Quoted) -> Result<Compari
             title,
             rows: rows
                 .iter()
+                // A row no file has (TinyGo's, for apps without that build) is left out.
+                .filter(|q| loaded.iter().any(|(_, r)| r.get(&q.id()).is_some()))
                 .map(|q| {
                     let id = q.id();
                     let at = q.at.map(|a| format!(" ({a})")).unwrap_or_default();

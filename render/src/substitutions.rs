@@ -25,6 +25,12 @@ pub fn substitutions(results: &Results) -> Vec<String> {
             "The app is Rust, not Go: one `{source}`, built by {toolchain} natively and to \
              `wasm32-wasip1`, where the lab uses Go and TinyGo."
         )
+    } else if app.tinygo {
+        format!(
+            "The app is the lab's program in Go (`{source}`), built by {toolchain}: natively, \
+             to `wasm32-wasip1` with standard Go (`GOOS=wasip1`), and with TinyGo, the lab's \
+             compiler, whose module is measured beside standard Go's."
+        )
     } else if app.language == "Go" {
         format!(
             "The app is the lab's program in Go (`{source}`), built by {toolchain} natively \

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use wasmlab_model::format::{format_value, times};
 use wasmlab_model::metric::{
     Id, Metric, Unit, CRITERION, EMBEDDED_WAGI, LOAD_ERRORS, LOAD_LATENCY_P50, LOAD_LATENCY_P99,
-    LOAD_RPS, REMOTE, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_KEEPALIVE, SPIN_WARM,
+    LOAD_RPS, REMOTE, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_KEEPALIVE, SPIN_WARM, TINYGO_MODULE,
     WASI_HTTP_COMPONENT,
 };
 use wasmlab_model::results::{App, Kind, Observation, Provenance, Results};
@@ -175,6 +175,8 @@ pub struct AppView {
     /// It has a wasi:http component: its size was taken (or failed), not skipped for
     /// having none.
     pub component: bool,
+    /// Its TinyGo module was built and its size taken (a Go app with `tinygo` on PATH).
+    pub tinygo: bool,
 }
 
 impl AppView {
@@ -198,8 +200,12 @@ impl AppView {
         let component = results
             .get(&SIZE_BINARY.id(&WASI_HTTP_COMPONENT))
             .is_none_or(|o| !matches!(o.status, wasmlab_model::results::Status::Skipped { .. }));
+        let tinygo = results
+            .measured(&[SIZE_BINARY.id(&TINYGO_MODULE)])
+            .is_some();
         Self {
             component,
+            tinygo,
             default,
             name: app.name,
             language: app.language,

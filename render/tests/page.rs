@@ -811,7 +811,7 @@ fn the_contradictions_found_on_one_page_do_not_return() {
 /// hyper and tokio left out, no component that serves, no `service/src/main.rs`.
 #[test]
 fn another_apps_write_up_says_only_what_holds_of_it() {
-    use wasmlab_model::metric::{SIZE_BINARY, WASI_HTTP_COMPONENT};
+    use wasmlab_model::metric::{SIZE_BINARY, TINYGO_MODULE, WASI_HTTP_COMPONENT};
     use wasmlab_model::results::App;
     let mut results = fixture(0.05, 0.2);
     let provenance = &mut results.invocations[0].provenance;
@@ -853,6 +853,27 @@ fn another_apps_write_up_says_only_what_holds_of_it() {
             );
         }
     }
+
+    // With TinyGo on PATH its module is measured, and the page says so instead.
+    results.merge(
+        SIZE_BINARY
+            .of(&TINYGO_MODULE)
+            .label(TINYGO_MODULE.label)
+            .measured("stat --format=%s tinygo.wasm", vec![2_400_000.0]),
+    );
+    let page = render(&results, None);
+    for doc in [page.read("index.html"), page.read("lab12.md")] {
+        assert!(doc.contains("TinyGo's module"), "TinyGo's module is named");
+        assert!(
+            !doc.contains("standard Go stands in"),
+            "no stand-in is said"
+        );
+    }
+    let html = page.read("index.html");
+    assert!(
+        html.contains(TINYGO_MODULE.label),
+        "its size is in the appendix"
+    );
 }
 
 /// Two apps' results side by side: each column's figures are its own file's (the same text

@@ -1,11 +1,13 @@
 //! File sizes of what each build ships: the native binary, the wasm module, the WASI 0.2
-//! component of the server context, and the module compiled ahead of time.
+//! component of the server context, the module compiled ahead of time, and a Go app's
+//! TinyGo module.
 
 use super::{Claim, Probe};
 use crate::ctx::Ctx;
 use std::path::Path;
 use wasmlab_model::metric::{
-    Variant, NATIVE_BINARY, SIZE_BINARY, WASI_HTTP_COMPONENT, WASM_MODULE, WASM_PRECOMPILED,
+    Variant, NATIVE_BINARY, SIZE_BINARY, TINYGO_MODULE, WASI_HTTP_COMPONENT, WASM_MODULE,
+    WASM_PRECOMPILED,
 };
 use wasmlab_model::results::Observation;
 
@@ -36,6 +38,17 @@ impl Probe for SizeProbe {
             },
             file_size(&WASM_PRECOMPILED, &ctx.precompiled),
         ]
+        .into_iter()
+        .chain(ctx.tinygo.as_ref().map(|built| {
+            match built {
+                Ok(path) => file_size(&TINYGO_MODULE, path),
+                Err(reason) => SIZE_BINARY
+                    .of(&TINYGO_MODULE)
+                    .label(TINYGO_MODULE.label)
+                    .skipped("stat --format=%s tinygo.wasm", reason),
+            }
+        }))
+        .collect()
     }
 }
 

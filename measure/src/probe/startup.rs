@@ -39,6 +39,15 @@ impl Probe for StartupProbe {
                 Err(u) => not_run.push(ctx.unavailable(u.subject, u.command, &u.reason)),
             }
         }
+        match cli::tinygo(ctx) {
+            Ok(tinygo) => variants.extend(tinygo),
+            // An optional extra of the app's: skipped, never failed.
+            Err(not_built) => not_run.extend(
+                not_built
+                    .into_iter()
+                    .map(|u| u.subject.skipped(u.command, &u.reason)),
+            ),
+        }
         let (wasmtime_cli, not_here) = cli::wasmtime_cli(ctx);
         variants.extend(wasmtime_cli);
         not_run.extend(not_here);

@@ -103,6 +103,41 @@ pub fn local(ctx: &Ctx) -> (Vec<TimedCommand>, Vec<(TimedCommand, String)>) {
     (variants, failed)
 }
 
+/// A Go app's TinyGo module in the embedded host, compiled at start by cranelift and run by
+/// wasmi, beside standard Go's module under the same engines: its variants, or, when it
+/// was not built, their subjects and commands with why not.
+pub fn tinygo(ctx: &Ctx) -> Result<Vec<TimedCommand>, Vec<Unavailable>> {
+    let Some(built) = &ctx.tinygo else {
+        return Ok(Vec::new());
+    };
+    let module = built
+        .as_ref()
+        .map_or_else(|_| Path::new("tinygo.wasm"), |p| p.as_path());
+    let runs = [
+        (Engine::Cranelift, &metric::TINYGO_EMBEDDED_WASMTIME),
+        (Engine::Wasmi, &metric::TINYGO_EMBEDDED_WASMI),
+    ]
+    .map(|(engine, variant)| {
+        let mut cmd = service_command(&ctx.measure);
+        cmd.args(["exec", "--engine", engine.name()]).arg(module);
+        (variant, cmd)
+    });
+    match built {
+        Ok(_) => Ok(runs
+            .into_iter()
+            .map(|(v, cmd)| timed(v, v.label, cmd, expect::cli_run))
+            .collect()),
+        Err(reason) => Err(runs
+            .into_iter()
+            .map(|(v, cmd)| Unavailable {
+                subject: STARTUP_CLI.of(v).label(v.label),
+                command: describe(&cmd),
+                reason: reason.clone(),
+            })
+            .collect()),
+    }
+}
+
 /// The same command as `local`'s native variant, under another subject (the cross-check).
 pub fn native(subject: Subject, ctx: &Ctx) -> TimedCommand {
     TimedCommand {
