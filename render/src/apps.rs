@@ -108,7 +108,8 @@ const GROUPS: &[(&str, &[Quantity])] = &[
                 ..quoting(of(&SIZE_BINARY, &NATIVE_BINARY), "binary-size/traditional")
             },
             quoting(of(&SIZE_BINARY, &WASM_MODULE), "binary-size/wasm"),
-            of(&SIZE_BINARY, &TINYGO_MODULE),
+            // The reference's module was TinyGo's: quoted here when one was measured.
+            quoting(of(&SIZE_BINARY, &TINYGO_MODULE), "binary-size/wasm"),
             of(&SIZE_BINARY, &WASM_PRECOMPILED),
             quoting(of(&SIZE_IMAGE, &DOCKER), "image-size/traditional"),
             of(&SIZE_IMAGE, &CTR_NATIVE_IMAGE),
@@ -197,6 +198,18 @@ pub fn compare(files: &[PathBuf], out: &Path, quoted: &Quoted) -> Result<Compari
             twice[0]
         );
     }
+    // The reference's wasm size stands beside a measured TinyGo module when there is one,
+    // else beside the app's own module, never twice.
+    let tinygo = loaded
+        .iter()
+        .any(|(_, r)| r.measured(&[SIZE_BINARY.id(&TINYGO_MODULE)]).is_some());
+    let quote_here = |q: &Quantity| {
+        if *q.variant == TINYGO_MODULE {
+            tinygo
+        } else {
+            !(tinygo && *q.variant == WASM_MODULE && *q.metric == SIZE_BINARY)
+        }
+    };
     let groups = GROUPS
         .iter()
         .map(|(title, rows)| Group {
@@ -214,7 +227,7 @@ pub fn compare(files: &[PathBuf], out: &Path, quoted: &Quoted) -> Result<Compari
                             str::to_owned,
                         ),
                         cells: loaded.iter().map(|(_, r)| cell(r, &id)).collect(),
-                        quoted: q.quoted.and_then(|key| {
+                        quoted: q.quoted.filter(|_| quote_here(q)).and_then(|key| {
                             let (key, side) = key.split_once('/')?;
                             quoted.figures.get(key)?.get(side).cloned()
                         }),

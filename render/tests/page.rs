@@ -881,7 +881,7 @@ fn another_apps_write_up_says_only_what_holds_of_it() {
 /// links the comparison once it exists, and two files of one app are refused.
 #[test]
 fn the_comparison_sets_each_apps_own_figures_side_by_side() {
-    use wasmlab_model::metric::{NATIVE_BINARY, SIZE_BINARY};
+    use wasmlab_model::metric::{NATIVE_BINARY, SIZE_BINARY, TINYGO_MODULE};
     use wasmlab_model::results::App;
     let dir = tempfile::tempdir().unwrap();
     let rust = fixture(0.05, 0.2);
@@ -940,9 +940,34 @@ fn the_comparison_sets_each_apps_own_figures_side_by_side() {
         "the notebook links back"
     );
     let twice = wasmlab_render::render_comparison(
-        &[rust_file.clone(), rust_file],
+        &[rust_file.clone(), rust_file.clone()],
         dir.path(),
         &templates(),
     );
     assert!(format!("{:#}", twice.unwrap_err()).contains("moscow-time"));
+
+    // The reference's wasm module was TinyGo's: with one measured, its quote moves there.
+    let row_of = |page: &str, what: &str| {
+        page.split("<tr>")
+            .find(|row| row.contains(what))
+            .unwrap_or_else(|| panic!("no row {what:?}"))
+            .to_owned()
+    };
+    let module = "file size: wasm module (wasm32-wasip1)";
+    assert!(row_of(&page, module).contains("2.4MB (quoted)"));
+    assert!(
+        !page.contains(TINYGO_MODULE.label),
+        "no TinyGo row without TinyGo"
+    );
+    go.merge(
+        SIZE_BINARY
+            .of(&TINYGO_MODULE)
+            .label(TINYGO_MODULE.label)
+            .measured("stat --format=%s tinygo.wasm", vec![2_400_000.0]),
+    );
+    go.save(&go_file).unwrap();
+    wasmlab_render::render_comparison(&[rust_file, go_file], dir.path(), &templates()).unwrap();
+    let page = std::fs::read_to_string(dir.path().join("compare.html")).unwrap();
+    assert!(row_of(&page, TINYGO_MODULE.label).contains("2.4MB (quoted)"));
+    assert!(!row_of(&page, module).contains("(quoted)"), "quoted once");
 }
