@@ -327,7 +327,7 @@ impl Manifest {
             None => None,
         };
         let tinygo = match &self.build.tinygo {
-            Some(script) if on_path(&path, "tinygo") => {
+            Some(script) if which::which_in("tinygo", Some(&path), dir).is_ok() => {
                 let version = shell("tinygo version", "TinyGo's version")?;
                 toolchain = format!("{toolchain}; {version}");
                 Some(TinyGo::Built(build(script, "build.tinygo", "tinygo.wasm")?))
@@ -410,15 +410,6 @@ impl Manifest {
         dirs.extend(std::env::split_paths(&path));
         std::env::join_paths(dirs).context("the toolchain's folder cannot go on PATH")
     }
-}
-
-/// Whether an executable `name` is in one of the folders of `path` (a PATH value).
-fn on_path(path: &std::ffi::OsStr, name: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(path).any(|dir| {
-        std::fs::metadata(dir.join(name))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
 }
 
 impl Built {

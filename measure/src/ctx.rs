@@ -46,7 +46,7 @@ pub struct Ctx {
     /// Why the component's probes are skipped: the app has none.
     pub no_component: Option<String>,
     /// The app's TinyGo module, or why it was not built; `None` when it names none.
-    pub tinygo: Option<Result<PathBuf, String>>,
+    pub tinygo: Option<crate::app::TinyGo>,
     docker: OnceLock<Result<String, String>>,
 }
 

@@ -347,10 +347,7 @@ impl Common {
                     built.app.name
                 ));
             }
-            ctx.tinygo = built.tinygo.map(|t| match t {
-                app::TinyGo::Built(path) => Ok(path),
-                app::TinyGo::Skipped(why) => Err(why),
-            });
+            ctx.tinygo = built.tinygo;
             app::choose(built.app, built.check);
         }
         ctx.check_artifacts()?;

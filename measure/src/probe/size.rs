@@ -3,6 +3,7 @@
 //! TinyGo module.
 
 use super::{Claim, Probe};
+use crate::app::TinyGo;
 use crate::ctx::Ctx;
 use std::path::Path;
 use wasmlab_model::metric::{
@@ -41,8 +42,8 @@ impl Probe for SizeProbe {
         .into_iter()
         .chain(ctx.tinygo.as_ref().map(|built| {
             match built {
-                Ok(path) => file_size(&TINYGO_MODULE, path),
-                Err(reason) => SIZE_BINARY
+                TinyGo::Built(path) => file_size(&TINYGO_MODULE, path),
+                TinyGo::Skipped(reason) => SIZE_BINARY
                     .of(&TINYGO_MODULE)
                     .label(TINYGO_MODULE.label)
                     .skipped("stat --format=%s tinygo.wasm", reason),

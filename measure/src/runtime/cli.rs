@@ -5,6 +5,7 @@
 
 use super::containerd::{self, CacheState, Cleanup, Runtime};
 use super::docker;
+use crate::app::TinyGo;
 use crate::ctx::Ctx;
 use crate::expect;
 use crate::runner::{describe, run_once, Exit, Run, TimedCommand};
@@ -110,9 +111,10 @@ pub fn tinygo(ctx: &Ctx) -> Result<Vec<TimedCommand>, Vec<Unavailable>> {
     let Some(built) = &ctx.tinygo else {
         return Ok(Vec::new());
     };
-    let module = built
-        .as_ref()
-        .map_or_else(|_| Path::new("tinygo.wasm"), |p| p.as_path());
+    let module = match built {
+        TinyGo::Built(path) => path.as_path(),
+        TinyGo::Skipped(_) => Path::new("tinygo.wasm"),
+    };
     let runs = [
         (Engine::Cranelift, &metric::TINYGO_EMBEDDED_WASMTIME),
         (Engine::Wasmi, &metric::TINYGO_EMBEDDED_WASMI),
@@ -123,11 +125,11 @@ pub fn tinygo(ctx: &Ctx) -> Result<Vec<TimedCommand>, Vec<Unavailable>> {
         (variant, cmd)
     });
     match built {
-        Ok(_) => Ok(runs
+        TinyGo::Built(_) => Ok(runs
             .into_iter()
             .map(|(v, cmd)| timed(v, v.label, cmd, expect::cli_run))
             .collect()),
-        Err(reason) => Err(runs
+        TinyGo::Skipped(reason) => Err(runs
             .into_iter()
             .map(|(v, cmd)| Unavailable {
                 subject: STARTUP_CLI.of(v).label(v.label),
