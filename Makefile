@@ -21,6 +21,8 @@ export NATIVE_BIN  := $(CURDIR)/target/$(NATIVE_TARGET)/dist/moscow-time
 export FLOOR_BIN   := $(CURDIR)/target/$(NATIVE_TARGET)/dist/floor
 export WASM_MODULE := $(CURDIR)/target/$(WASM_TARGET)/dist/moscow-time.wasm
 export WASI_HTTP_COMPONENT := $(CURDIR)/target/$(HTTP_TARGET)/dist/moscow-time.wasm
+# The same as a wasi:http@0.3 component (feature wasi-http-p3, its own profile's folder).
+export WASI_HTTP_P3_COMPONENT := $(CURDIR)/target/$(HTTP_TARGET)/dist-p3/moscow-time.wasm
 # The Spin manifest served by `spin up` and by measure's embedded WAGI host.
 export SPIN_TOML   := $(CURDIR)/service/spin.toml
 export SPIN_HTTP_TOML := $(CURDIR)/service/spin-http.toml
@@ -96,9 +98,13 @@ build: build-component
 	$(CARGO) build --profile dist --target $(WASM_TARGET) -p moscow-time --bin moscow-time
 	$(CARGO) build --release $(WORKSPACE) $(REPORT_TARGETS)
 
-# The service's wasi:http component alone (service/app.toml builds it this way too).
+# The service's wasi:http components alone (service/app.toml builds the 0.2 one this way
+# too): for wasi:http 0.2, and for 0.3 (its handler async, so an instance can take several
+# requests at once), exporting the handler only, like the other.
 build-component:
 	$(CARGO) rustc --profile dist --target $(HTTP_TARGET) -p moscow-time --bin moscow-time -- $(HTTP_PROXY_ONLY)
+	$(CARGO) rustc --profile dist-p3 --target $(HTTP_TARGET) -p moscow-time --bin moscow-time \
+		--features wasi-http-p3 -- $(HTTP_PROXY_ONLY)
 
 # In-process phases (criterion); `measure run` imports their results into results.json.
 bench: build

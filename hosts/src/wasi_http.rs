@@ -1,5 +1,5 @@
-//! The embedded `wasi:http` host (`measure serve-http`): the service built for WASI 0.2 as a
-//! component that exports `wasi:http/incoming-handler`, served as the containerd shim
+//! The embedded `wasi:http` host (`measure serve-http`): the service built as a component
+//! that exports `wasi:http/incoming-handler` (WASI 0.2) or `wasi:http/handler` (0.3), served as the containerd shim
 //! serves it (`wasmlab-serve-http`), from this host's engine. The component is compiled
 //! (or loaded precompiled) once and pre-instantiated once; each request gets a fresh
 //! instance (the isolation the component model promises) or, with `reuse` above 1, an
@@ -56,7 +56,7 @@ pub fn precompile(engine: &Engine, wasm: &Path, out: &Path) -> Result<()> {
     let bytes = crate::wasm::read(wasm)?;
     let compiled = engine.precompile_component(&bytes).map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a WASI 0.2 component ({}); build it with `make build`",
+            "{} is not a wasi:http component ({}); build it with `make build`",
             wasm.display(),
             crate::wasm::one_line(&e.into())
         )
@@ -79,7 +79,7 @@ pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component
     // without its cause.
     loaded.map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a WASI 0.2 component this host can load: {}",
+            "{} is not a wasi:http component this host can load: {}",
             path.display(),
             crate::wasm::one_line(&e.into())
         )
@@ -87,6 +87,17 @@ pub fn load(engine: &Engine, path: &Path, precompiled: bool) -> Result<Component
 }
 
 pub use wasmlab_serve_http::{pre_instantiate, Guest};
+
+/// The component at hand pre-instantiated as a 0.2 one, whose request the steps below
+/// take apart (a 0.3 handler's call is driven by the concurrent event loop, not by them).
+pub fn pre_instantiate_0_2(engine: &Engine, component: &Component) -> Result<ProxyPre<Guest>> {
+    match pre_instantiate(engine, component)? {
+        wasmtime_wasi_http::handler::ProxyPre::P2(pre) => Ok(pre),
+        wasmtime_wasi_http::handler::ProxyPre::P3(_) => {
+            anyhow::bail!("a wasi:http@0.3 component: its request is not split into steps here")
+        }
+    }
+}
 
 /// A request made ready for a fresh instance: its store, and the request and the place the
 /// guest puts its response, as wasi:http resources in it.
@@ -178,21 +189,30 @@ pub async fn call(
 /// How long one request may take before its client gets 504 (as in the shim).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serves `component` on `listen` until SIGTERM or SIGINT, each instance serving up to
-/// `reuse` requests (1: a fresh instance per request).
+/// How instances serve: up to `reuse` requests each (1: a fresh instance per request),
+/// `at_once` of them at a time (a 0.3 component only).
+#[derive(Debug, Clone, Copy)]
+pub struct Reuse {
+    pub reuse: usize,
+    pub at_once: usize,
+}
+
+/// Serves `component` on `listen` until SIGTERM or SIGINT, its instances reused as `reuse`
+/// says.
 pub fn serve(
     component: &Path,
     precompiled: bool,
     listen: SocketAddr,
     allocator: Allocator,
-    reuse: usize,
+    reuse: Reuse,
 ) -> Result<()> {
     let engine = engine(allocator)?;
     let component = load(&engine, component, precompiled)?;
     let pre = pre_instantiate(&engine, &component)?;
     let options = wasmlab_serve_http::Options {
         timeout: REQUEST_TIMEOUT,
-        reuse,
+        reuse: reuse.reuse,
+        at_once: reuse.at_once,
         args: vec![],
         env: vec![],
         grace: crate::http::GRACE,

@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
     };
     let engine = wasi_http::engine(Allocator::Pooling).expect("engine");
     let loaded = wasi_http::load(&engine, component.as_ref(), false).expect("component");
-    let pre = wasi_http::pre_instantiate(&engine, &loaded).expect("pre-instantiate");
+    let pre = wasi_http::pre_instantiate_0_2(&engine, &loaded).expect("pre-instantiate");
     // One thread, as the host has.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

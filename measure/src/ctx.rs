@@ -20,6 +20,9 @@ pub struct Ctx {
     /// The service compiled to wasm32-wasip2, a wasi:http component. Optional: the probes
     /// that serve it fail with the fix when it is missing.
     pub component: PathBuf,
+    /// The service built as a wasi:http@0.3 component, or why there is none (an app's
+    /// build makes none). Optional as the component is.
+    pub component_p3: Result<PathBuf, String>,
     /// The same module compiled ahead of time by the embedded wasmtime with cranelift
     /// (written by `run`, as are the other engines' beside it).
     pub precompiled: PathBuf,
@@ -60,6 +63,8 @@ pub struct Artifacts {
     pub measure: PathBuf,
     /// The wasi:http component; beside the wasm module's target directory when `None`.
     pub component: Option<PathBuf>,
+    /// The wasi:http@0.3 component; beside the component, under `dist-p3`, when `None`.
+    pub component_p3: Option<PathBuf>,
 }
 
 /// How a run measures.
@@ -145,6 +150,7 @@ impl Ctx {
             dockerfile,
             measure,
             component,
+            component_p3,
         } = artifacts;
         let work_dir = native
             .parent()
@@ -158,10 +164,17 @@ impl Ctx {
                 })
                 .collect()
         });
+        // target/wasm32-wasip2/dist/x.wasm → target/wasm32-wasip2/dist-p3/x.wasm
+        let component_p3 = component_p3.unwrap_or_else(|| {
+            let profiles = component.parent().and_then(|dist| dist.parent());
+            let name = component.file_name().unwrap_or_default();
+            profiles.map_or_else(PathBuf::new, |dir| dir.join("dist-p3").join(name))
+        });
         Self {
             precompiled: Engine::Cranelift.precompiled_path(&wasm),
             precompile_errors: Vec::new(),
             component,
+            component_p3: Ok(component_p3),
             native,
             wasm,
             floor,
@@ -191,6 +204,23 @@ impl Ctx {
                 self.component.display()
             )
         })
+    }
+
+    /// Why the wasi:http@0.3 component cannot be served: the app has none, or it is not
+    /// built.
+    pub fn component_p3_missing(&self) -> Option<String> {
+        if let Some(reason) = &self.no_component {
+            return Some(reason.clone());
+        }
+        match &self.component_p3 {
+            Err(reason) => Some(reason.clone()),
+            Ok(path) if !path.is_file() => Some(format!(
+                "no wasi:http@0.3 component at {}: run `make build` (or set \
+                 WASI_HTTP_P3_COMPONENT)",
+                path.display()
+            )),
+            Ok(_) => None,
+        }
     }
 
     /// Checks that the artifacts exist, so a missing build is one clear error up front.
@@ -310,7 +340,8 @@ impl Ctx {
         reason: &str,
     ) -> Observation {
         // Not a runtime that is missing: the app has nothing to run there.
-        let not_applicable = self.no_component.as_deref() == Some(reason);
+        let not_applicable = self.no_component.as_deref() == Some(reason)
+            || self.component_p3.as_ref().err().map(String::as_str) == Some(reason);
         if required && self.require_runtimes && !not_applicable {
             subject.failed(command, format!("REQUIRE_RUNTIMES is set and {reason}"))
         } else {

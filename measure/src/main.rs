@@ -1,7 +1,7 @@
 //! `measure`: the wasmlab bench. `run` measures and writes results.json, `spin` adds the
 //! Spin bonus task's curl series, `render` turns it into the write-up, `exec` runs a wasm
 //! module as a process, `wagi` serves a Spin manifest with the embedded WAGI host,
-//! `serve-http` serves the WASI 0.2 component with the embedded wasi:http host, `env` lists
+//! `serve-http` serves the wasi:http component (0.2 or 0.3) with the embedded wasi:http host, `env` lists
 //! what was found.
 
 use anyhow::{Context as _, Result};
@@ -110,8 +110,8 @@ enum Cmd {
         #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = guest_timeout)]
         guest_timeout: Duration,
     },
-    /// Serve a WASI 0.2 component that exports wasi:http/incoming-handler with the embedded
-    /// host (wasmtime-wasi-http on hyper, as the shim serves it) until SIGTERM or Ctrl-C.
+    /// Serve a component that exports wasi:http/incoming-handler (WASI 0.2) or
+    /// wasi:http/handler (0.3) with the embedded host (wasmtime-wasi-http on hyper, as the shim serves it) until SIGTERM or Ctrl-C.
     ServeHttp {
         /// The component (`make build` writes target/wasm32-wasip2/dist/moscow-time.wasm).
         component: PathBuf,
@@ -122,12 +122,17 @@ enum Cmd {
         listen: std::net::SocketAddr,
         #[arg(long, value_enum, default_value = "pooling")]
         allocator: wasi_http::Allocator,
-        /// Requests an instance serves, one after another, before it is dropped: 1 (the
-        /// default, as runwasi, Spin and `wasmtime serve` serve 0.2 components) is a
-        /// fresh instance per request; more saves instantiating, but a guest's state
-        /// then carries from one request to the next.
+        /// Requests an instance serves before it is dropped: 1 (the default, as runwasi,
+        /// Spin and `wasmtime serve` serve 0.2 components) is a fresh instance per
+        /// request; more saves instantiating, but a guest's state then carries from one
+        /// request to the next.
         #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
         reuse: u32,
+        /// Of those, how many an instance serves at once: a 0.3 component's handler is
+        /// async and may take more than one; a 0.2 one takes them one after another
+        /// whatever this says.
+        #[arg(long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+        at_once: u32,
     },
 }
 
@@ -152,6 +157,10 @@ struct Common {
     /// target directory, under wasm32-wasip2).
     #[arg(long, env = "WASI_HTTP_COMPONENT")]
     component: Option<PathBuf>,
+    /// The same built as a wasi:http@0.3 component (default: beside --component, under
+    /// the `dist-p3` profile's folder).
+    #[arg(long, env = "WASI_HTTP_P3_COMPONENT")]
+    component_p3: Option<PathBuf>,
     /// Dockerfile of the traditional image (a relative path is from the working directory).
     #[arg(long, env = "DOCKERFILE", default_value = "service/Dockerfile")]
     dockerfile: PathBuf,
@@ -231,7 +240,7 @@ struct SpinArgs {
     deploy: bool,
     /// Only these hosts (repeatable): spin, spin-http, native-process, docker, ctr-runc,
     /// ctr-wasmtime, ctr-wasmtime-reuse, embedded-wagi, wasi-http-pooling,
-    /// wasi-http-ondemand, wasi-http-reuse, wasmtime-serve, remote.
+    /// wasi-http-ondemand, wasi-http-reuse, wasi-http-p3, wasmtime-serve, remote.
     #[arg(long = "host", value_parser = host)]
     hosts: Vec<String>,
     /// Seconds one request may take (at most 3600).
@@ -291,7 +300,14 @@ fn main() -> ExitCode {
             listen,
             allocator,
             reuse,
-        } => wasi_http::serve(&component, precompiled, listen, allocator, reuse as usize),
+            at_once,
+        } => {
+            let reuse = wasi_http::Reuse {
+                reuse: reuse as usize,
+                at_once: at_once as usize,
+            };
+            wasi_http::serve(&component, precompiled, listen, allocator, reuse)
+        }
     };
     // Returning would end the process while an interruption still removes what is left.
     cleanup::wait_if_stopping();
@@ -329,6 +345,7 @@ impl Common {
                 .unwrap_or_else(|| self.dockerfile.clone()),
             measure: std::env::current_exe().context("cannot find this executable")?,
             component,
+            component_p3: self.component_p3.clone(),
         };
         let options = ctx::Options {
             runs: self.runs,
@@ -347,6 +364,11 @@ impl Common {
                     built.app.name
                 ));
             }
+            ctx.component_p3 = Err(format!(
+                "the app {:?} has no wasi:http@0.3 component (only the Rust service is built \
+                 as one)",
+                built.app.name
+            ));
             ctx.tinygo = built.tinygo;
             app::choose(built.app, built.check);
         }

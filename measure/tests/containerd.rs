@@ -55,6 +55,7 @@ fn ctx(work_dir: PathBuf, runs: usize) -> Ctx {
         dockerfile: PathBuf::from("unused-dockerfile"),
         measure: PathBuf::from(env!("CARGO_BIN_EXE_measure")),
         component: None,
+        component_p3: None,
     };
     let options = Options {
         runs,

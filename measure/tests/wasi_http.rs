@@ -160,7 +160,7 @@ fn a_missing_or_invalid_component_is_a_one_line_error() {
             dir.path().join("missing.wasm"),
             "not found: run `make build`",
         ),
-        (not_a_component, "is not a WASI 0.2 component"),
+        (not_a_component, "is not a wasi:http component"),
     ] {
         let out = measure()
             .arg("serve-http")

@@ -529,6 +529,9 @@ variants! {
     WASI_HTTP_POOLING = "wasi-http-pooling", "wasi:http component, embedded host (pooling allocator)";
     WASI_HTTP_ONDEMAND = "wasi-http-ondemand", "wasi:http component, embedded host (on-demand allocator)";
     WASI_HTTP_REUSE = "wasi-http-reuse", "wasi:http component, embedded host, an instance reused for up to 128 requests";
+    /// The service built for wasi:http@0.3, whose async handler an instance may run
+    /// several times at once.
+    WASI_HTTP_P3 = "wasi-http-p3", "wasi:http@0.3 component, embedded host, an instance reused for up to 128 requests, up to 16 at once";
     WASMTIME_SERVE = "wasmtime-serve", "wasi:http component, wasmtime serve (its defaults)";
     REMOTE = "remote", "remote Spin deployment ($SPIN_URL)";
 }
@@ -537,6 +540,10 @@ variants! {
 /// [`CTR_WASMTIME_REUSE`]; their labels say it): `wasmtime serve`'s default for WASI 0.3
 /// components. With 0.2 components they are served one after another.
 pub const REUSED_REQUESTS: usize = 128;
+
+/// How many requests a reused instance of a wasi:http@0.3 component serves at once
+/// ([`WASI_HTTP_P3`]): `wasmtime serve`'s default.
+pub const REQUESTS_AT_ONCE: usize = 16;
 
 /// One engine's variants: in the embedded host (a start that compiles or translates, one
 /// from the precompiled module, its in-process phases) and, for wasmtime's engines, under
@@ -704,10 +711,12 @@ mod tests {
 
     #[test]
     fn the_reusing_variants_say_how_many_requests_an_instance_serves() {
-        for variant in [&WASI_HTTP_REUSE, &CTR_WASMTIME_REUSE] {
+        for variant in [&WASI_HTTP_REUSE, &CTR_WASMTIME_REUSE, &WASI_HTTP_P3] {
             let said = format!("up to {REUSED_REQUESTS} requests");
             assert!(variant.label.contains(&said), "{}", variant.label);
         }
+        let said = format!("up to {REQUESTS_AT_ONCE} at once");
+        assert!(WASI_HTTP_P3.label.contains(&said), "{}", WASI_HTTP_P3.label);
     }
 
     #[test]

@@ -15,10 +15,11 @@ use wasmlab_model::metric::{
     EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT,
     LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK,
     MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS,
-    PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, REUSED_REQUESTS,
-    SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE,
-    SPIN_WARM, STARTUP_CLI, THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_COMPONENT, WASI_HTTP_POOLING,
-    WASI_HTTP_REUSE, WASM_MODULE, WASM_PRECOMPILED,
+    PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, REQUESTS_AT_ONCE,
+    REUSED_REQUESTS, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_COLD,
+    SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, THROUGHPUT_CONTAINER_STARTS,
+    WASI_HTTP_COMPONENT, WASI_HTTP_P3, WASI_HTTP_POOLING, WASI_HTTP_REUSE, WASM_MODULE,
+    WASM_PRECOMPILED,
 };
 use wasmlab_model::results::{setting, Observation, Results, Status, Unit};
 
@@ -603,44 +604,58 @@ fn in_containers(results: &Results) -> Option<String> {
 }
 
 /// What reusing instances changes: each reusing server against its fresh-instance twin at
-/// 10 connections, and what the guest's handler costs of a request in a reused instance.
+/// 10 connections, the 0.3 component's concurrent reuse against the 0.2 one's serial reuse,
+/// and what the guest's handler costs of a request in a reused instance.
 fn reuse(results: &Results) -> Option<String> {
     let at = keys::AT_C10;
+    const FRESH: &str = "a fresh instance per request";
+    const SERIAL: &str = "the 0.2 component's instances reused one request at a time";
     let pairs = [
-        ("the embedded host", &WASI_HTTP_POOLING, &WASI_HTTP_REUSE),
+        (
+            "the embedded host",
+            &WASI_HTTP_POOLING,
+            FRESH,
+            &WASI_HTTP_REUSE,
+        ),
         (
             "in a container, the shim",
             &CTR_WASMTIME,
+            FRESH,
             &CTR_WASMTIME_REUSE,
+        ),
+        (
+            "the embedded host with the wasi:http@0.3 build",
+            &WASI_HTTP_REUSE,
+            SERIAL,
+            &WASI_HTTP_P3,
         ),
     ];
     let compared: Vec<String> = pairs
         .iter()
-        .filter_map(|(host, fresh, reused)| {
-            let fresh = results.measured(&[LOAD_RPS.id_at(at, fresh)])?;
+        .filter_map(|(host, base, base_name, reused)| {
+            let base = results.measured(&[LOAD_RPS.id_at(at, base)])?;
             let reused = results.measured(&[LOAD_RPS.id_at(at, reused)])?;
-            let ratio = wasmlab_model::stats::ratio_of_medians(&reused.samples, &fresh.samples)?;
+            let ratio = wasmlab_model::stats::ratio_of_medians(&reused.samples, &base.samples)?;
             let label = crate::figure::label();
             let weighed = match (ratio.interval, ratio.is_significant()) {
                 (Some(i), true) => format!(
-                    "{}× the rate of a fresh instance per request, {} ({label} {}–{}×)",
+                    "{}× the rate of {base_name}, {} ({label} {}–{}×)",
                     times(ratio.value),
-                    value_of(fresh),
+                    value_of(base),
                     wasmlab_model::format::bound(i.low),
                     wasmlab_model::format::bound(i.high)
                 ),
                 (Some(i), false) => format!(
-                    "no measurable difference from a fresh instance per request, {} (ratio \
-                     {}, {label} {}–{})",
-                    value_of(fresh),
+                    "no measurable difference from {base_name}, {} (ratio {}, {label} {}–{})",
+                    value_of(base),
                     times(ratio.value),
                     times(i.low),
                     times(i.high)
                 ),
                 (None, _) => format!(
-                    "beside {} with a fresh instance per request (not weighed: an interval \
-                     needs six runs a side)",
-                    value_of(fresh)
+                    "beside {} with {base_name} (not weighed: an interval needs six runs a \
+                     side)",
+                    value_of(base)
                 ),
             };
             Some(format!("{host} serves {}, {weighed}", value_of(reused)))
@@ -650,19 +665,24 @@ fn reuse(results: &Results) -> Option<String> {
         return None;
     }
     let handler = results.measured(&[CRITERION.id_named(Some(WASI_HTTP_GROUP), "handler_reused")]);
-    let best = results.measured(&[LOAD_RPS.id_at(at, &WASI_HTTP_REUSE)]);
-    let medians = handler
-        .zip(best)
-        .and_then(|(h, b)| Some((h, b, h.median()?, b.median()?)));
-    let limit = match medians {
-        Some((h, b, handler_s, rate)) if rate > 0.0 => {
+    // The best reusing variant of the embedded host, by its median rate.
+    let best = [&WASI_HTTP_REUSE, &WASI_HTTP_P3]
+        .into_iter()
+        .filter_map(|v| results.measured(&[LOAD_RPS.id_at(at, v)]))
+        .filter_map(|o| Some((o, o.median()?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let limit = match handler.zip(best) {
+        Some((h, (b, rate))) if rate > 0.0 => {
+            let handler_s = h.median().unwrap_or_default();
             // The host runs on one pinned core, so a rate is at most one request per
             // this much of that core.
             let per_request = 1.0 / rate;
             format!(
-                " What limits it: at {} the host's one core has {} per request, and in \
-                 process the guest's handler alone (in a reused instance, no socket) takes {}, \
-                 {:.0}% of that; the rest is hyper and wasi:http around the guest.",
+                " What limits the best of them ({}): at {} the host's one core has {} per \
+                 request, and in process the guest's handler alone (in a reused instance, no \
+                 socket) takes {}, {:.0}% of that; the rest is hyper and wasi:http around the \
+                 guest.",
+                b.label,
                 value_of(b),
                 format_value(per_request, Unit::Seconds),
                 value_of(h),
@@ -671,14 +691,37 @@ fn reuse(results: &Results) -> Option<String> {
         }
         _ => String::new(),
     };
+    let concurrent = match results.get(&LOAD_RPS.id_at(at, &WASI_HTTP_P3)) {
+        Some(o) if o.is_measured() => format!(
+            "Several requests at once in one instance (concurrent reuse, `wasmtime serve`'s \
+             default for WASI 0.3) needs a wasi:http@0.3 component, whose handler is async: \
+             the service's 0.3 build, its instances reused for up to {REUSED_REQUESTS} \
+             requests, up to {REQUESTS_AT_ONCE} at once, is measured beside the others. A \
+             guest that computes holds its instance, so a request looping to its deadline \
+             delays the others sharing that instance."
+        ),
+        Some(o) => {
+            let why = match &o.status {
+                Status::Skipped { reason } => format!("skipped: {reason}"),
+                Status::Failed { error } => format!("failed: {error}"),
+                Status::Measured => String::new(),
+            };
+            format!(
+                "Several requests at once in one instance (concurrent reuse) needs a \
+                 wasi:http@0.3 component; the service's 0.3 build was not measured in this \
+                 run ({why})."
+            )
+        }
+        None => "Several requests at once in one instance (concurrent reuse) needs a \
+                 wasi:http@0.3 component; this run did not measure one."
+            .to_owned(),
+    };
     Some(format!(
         "Reusing an instance for up to {REUSED_REQUESTS} requests, one after another (a \
          fresh one per request is what runwasi, Spin and `wasmtime serve` do for WASI 0.2 \
          components): {}. What it changes for an application: its globals and heap carry \
          from one request to the next, so a request can see what an earlier one left, \
-         which a fresh instance rules out. Several requests at once in one instance \
-         (concurrent reuse) needs a wasi:http@0.3 component; the service is built as a 0.2 \
-         one, so that is not measured.{limit}",
+         which a fresh instance rules out. {concurrent}{limit}",
         compared.join("; ")
     ))
 }
@@ -1547,6 +1590,45 @@ mod tests {
             reuse(&results([rate(&WASI_HTTP_REUSE, "c10", 20_000.0)])),
             None
         );
+    }
+
+    #[test]
+    fn concurrent_reuse_is_weighed_against_serial_reuse_or_its_absence_explained() {
+        let serial = || rate(&WASI_HTTP_REUSE, "c10", 20_000.0);
+        let handler = || {
+            CRITERION
+                .at(WASI_HTTP_GROUP)
+                .named("handler_reused", "handler_reused")
+                .measured("bench", around(10e-6))
+        };
+        let r = results([
+            rate(&WASI_HTTP_POOLING, "c10", 10_000.0),
+            serial(),
+            rate(&WASI_HTTP_P3, "c10", 40_000.0),
+            handler(),
+        ]);
+        let text = reuse(&r).unwrap();
+        assert!(text.contains("the embedded host with the wasi:http@0.3 build serves 40,000 req/s (median of 11), 2.0× the rate of the 0.2 component's instances reused one request at a time, 20,000 req/s (median of 11) (95% interval"), "{text}");
+        assert!(
+            text.contains("up to 16 at once, is measured beside the others"),
+            "{text}"
+        );
+        // The best of the reusing variants is the one whose limit is told: 25 µs a request.
+        assert!(
+            text.contains(&format!(
+                "What limits the best of them ({})",
+                WASI_HTTP_P3.label
+            )) && text.contains("has 25.0 µs per request"),
+            "{text}"
+        );
+        let skipped = LOAD_RPS
+            .at("c10")
+            .of(&WASI_HTTP_P3)
+            .skipped("wrk", "no wasi:http@0.3 component at x: run `make build`");
+        let r = results([rate(&WASI_HTTP_POOLING, "c10", 10_000.0), serial(), skipped]);
+        let text = reuse(&r).unwrap();
+        assert!(text.contains("the service's 0.3 build was not measured in this run (skipped: no wasi:http@0.3 component at x: run `make build`)"), "{text}");
+        assert!(!text.contains("is measured beside the others"), "{text}");
     }
 
     #[test]

@@ -7,14 +7,17 @@ use std::future::Future;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, PoolingAllocationConfig, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::handler::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 /// What an engine that serves needs: epoch interruption, by which a request's deadline
 /// stops a computing guest (the compiled code checks the epoch at loop headers and
-/// function entries). A component precompiled for serving must come from such an engine.
+/// function entries). And the component model's async ABI, which a `wasi:http@0.3`
+/// handler is exported with. A component precompiled for serving must come from such an
+/// engine.
 pub fn configure(config: &mut Config) {
     config.epoch_interruption(true);
+    config.wasm_component_model_async(true);
 }
 
 /// How many instances are live at once, at most: a request beyond waits for one to end
@@ -38,21 +41,33 @@ pub fn pool() -> PoolingAllocationConfig {
     pool
 }
 
-/// Links the component against WASI 0.2 and wasi:http and pre-instantiates it: the work
-/// left per instance is then only instantiation.
+/// Links the component against WASI and wasi:http, 0.2 and 0.3, and pre-instantiates it:
+/// the work left per instance is then only instantiation. A component exporting
+/// `wasi:http/handler@0.3` is served as 0.3 (an instance may take several requests at
+/// once), one exporting `wasi:http/incoming-handler@0.2` as 0.2.
 pub fn pre_instantiate(engine: &Engine, component: &Component) -> Result<ProxyPre<Guest>> {
     let mut linker = Linker::new(engine);
     // Guests built with a language's standard library import wasi:cli and friends too,
-    // not only what the proxy world names.
+    // not only what the proxy world names; a 0.3 guest built with Rust's wasm32-wasip2
+    // standard library imports WASI 0.2 for it.
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     let pre = linker
         .instantiate_pre(component)
         .map_err(anyhow::Error::from)
-        .context("the component's imports are not all WASI 0.2 or wasi:http")?;
-    ProxyPre::new(pre)
+        .context("the component's imports are not all WASI or wasi:http (0.2 or 0.3)")?;
+    if let Ok(service) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
+        return Ok(ProxyPre::P3(service));
+    }
+    wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre)
+        .map(ProxyPre::P2)
         .map_err(anyhow::Error::from)
-        .context("the component does not export the proxy world's wasi:http/incoming-handler")
+        .context(
+            "the component exports neither wasi:http/incoming-handler (0.2) nor \
+             wasi:http/handler (0.3)",
+        )
 }
 
 /// A store for one instance of `guest`, on an engine made with [`configure`]. At each

@@ -39,6 +39,11 @@ impl Server {
     }
 
     fn reusing(wasm: &[u8], timeout: Duration, reuse: usize) -> Self {
+        Self::with(wasm, timeout, reuse, 1)
+    }
+
+    /// Instances reused for up to `reuse` requests, `at_once` at a time (0.3 only).
+    fn with(wasm: &[u8], timeout: Duration, reuse: usize, at_once: usize) -> Self {
         let mut config = wasmtime::Config::new();
         crate::configure(&mut config);
         let engine = wasmtime::Engine::new(&config).unwrap();
@@ -47,6 +52,7 @@ impl Server {
         let options = Options {
             timeout,
             reuse,
+            at_once,
             args: vec![],
             env: vec![],
             grace: GRACE,
@@ -259,15 +265,74 @@ fn the_service_component_answers_its_routes() {
 
 /// The service's wasm32-wasip2 build (`make build`), or `WASI_HTTP_COMPONENT`.
 fn service_component() -> Vec<u8> {
-    let path = std::env::var_os("WASI_HTTP_COMPONENT").map_or_else(
+    built("WASI_HTTP_COMPONENT", "dist")
+}
+
+/// The service's wasi:http@0.3 build (`make build`), or `WASI_HTTP_P3_COMPONENT`.
+fn service_p3_component() -> Vec<u8> {
+    built("WASI_HTTP_P3_COMPONENT", "dist-p3")
+}
+
+fn built(variable: &str, profile: &str) -> Vec<u8> {
+    let path = std::env::var_os(variable).map_or_else(
         || {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/wasm32-wasip2/dist/moscow-time.wasm")
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "../target/wasm32-wasip2/{profile}/moscow-time.wasm"
+            ))
         },
         std::path::PathBuf::from,
     );
     std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; `make build` builds it", path.display()))
+}
+
+/// The same routes from the 0.3 build, fresh and from instances taking several requests
+/// at once.
+#[test]
+fn the_service_p3_component_answers_its_routes() {
+    let wasm = service_p3_component();
+    for (reuse, at_once) in [(1, 1), (100, 16)] {
+        let server = Server::with(&wasm, Duration::from_secs(5), reuse, at_once);
+        let (status, body) = request(server.addr, "GET", "/api/time");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"moscow_time\""), "{body}");
+        let (status, body) = request(server.addr, "GET", "/");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("<html"), "{body}");
+        assert_eq!(request(server.addr, "HEAD", "/").0, 200);
+        assert_eq!(request(server.addr, "GET", "/nowhere").0, 404);
+        assert_eq!(request(server.addr, "POST", "/api/time").0, 405);
+        server.stop();
+    }
+}
+
+/// Clients at once, each with its own kept-alive connection: every request answered,
+/// and the most any instance took at once.
+fn clients_at_once(server: &Server, clients: usize, each: usize) -> usize {
+    let addr = server.addr;
+    let threads: Vec<_> = (0..clients)
+        .map(|_| std::thread::spawn(move || requests_on_one_connection(addr, "/api/time", each)))
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), vec![200; each]);
+    }
+    server.handler.most_at_once()
+}
+
+/// A 0.3 instance takes several requests at once when allowed; a 0.2 one never does.
+#[test]
+fn only_a_0_3_instance_takes_several_requests_at_once() {
+    let server = Server::with(&service_p3_component(), Duration::from_secs(5), 1000, 16);
+    let most = clients_at_once(&server, 8, 40);
+    assert!(most > 1, "a 0.3 instance took {most} request at once");
+    assert!(
+        most <= 16,
+        "{most} requests at once in one instance, above the 16 allowed"
+    );
+    server.stop();
+    let server = Server::with(&service_component(), Duration::from_secs(5), 1000, 16);
+    assert_eq!(clients_at_once(&server, 8, 40), 1);
+    server.stop();
 }
 
 /// `GET path` `times` times on one kept-alive connection; the statuses.

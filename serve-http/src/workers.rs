@@ -21,11 +21,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Engine, StoreContextMut};
 use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, Proxy, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState,
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
     WorkerStatus,
 };
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpCtxView, WasiHttpView};
 
 /// How long an instance that may take more requests waits for the next before it is
@@ -41,9 +40,13 @@ pub struct Options {
     /// How long one request may run: past it the client gets 504 and the instance that
     /// ran it is dropped.
     pub timeout: Duration,
-    /// How many requests one instance serves, one after another, before it is dropped:
-    /// 1 is a fresh instance per request.
+    /// How many requests one instance serves before it is dropped: 1 is a fresh instance
+    /// per request.
     pub reuse: usize,
+    /// How many of them it serves at once: a `wasi:http@0.3` handler is async and may be
+    /// entered again while a request waits; a 0.2 handler takes one at a time whatever
+    /// this says.
+    pub at_once: usize,
     /// The guest's arguments and environment.
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
@@ -70,7 +73,7 @@ pub(crate) async fn serve_with(
     handler: Arc<Handler>,
     stop: impl Future<Output = ()>,
 ) -> Result<()> {
-    let _ticker = EpochTicker::start(handler.workers.state().pre.engine())?;
+    let _ticker = EpochTicker::start(&handler.workers.state().engine)?;
     let options = &handler.workers.state().options;
     let (grace, name) = (options.grace, options.name);
     crate::serve_connections(
@@ -94,11 +97,17 @@ pub(crate) struct Handler {
 
 impl Handler {
     pub(crate) fn new(pre: ProxyPre<Guest>, options: Options) -> Arc<Self> {
+        let engine = match &pre {
+            ProxyPre::P2(pre) => pre.engine(),
+            ProxyPre::P3(pre) => pre.engine(),
+        };
         Arc::new(Self {
             workers: ProxyHandler::new(Workers {
+                engine: engine.clone(),
                 pre,
                 options,
                 instances: AtomicUsize::new(0),
+                most_at_once: Arc::new(AtomicUsize::new(0)),
                 live: Arc::new(Semaphore::new(INSTANCES)),
             }),
         })
@@ -110,14 +119,20 @@ impl Handler {
         self.workers.state().instances.load(Ordering::Relaxed)
     }
 
+    /// The most requests one instance has taken at once so far.
+    #[cfg(test)]
+    pub(crate) fn most_at_once(&self) -> usize {
+        self.workers.state().most_at_once.load(Ordering::Relaxed)
+    }
+
     async fn handle(
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<WasiBody>, Infallible> {
-        Ok(if self.workers.state().options.reuse == 1 {
-            self.fresh(request).await
-        } else {
-            self.reused(request).await
+        let workers = self.workers.state();
+        Ok(match &workers.pre {
+            ProxyPre::P2(pre) if workers.options.reuse == 1 => self.fresh(pre, request).await,
+            _ => self.reused(request).await,
         })
     }
 
@@ -125,17 +140,18 @@ impl Handler {
     /// `ProxyHandler`: as runwasi's shim serves, and measurably quicker (the worker's
     /// queue and concurrent event loop cost more than they save when an instance takes
     /// one request).
-    async fn fresh(&self, request: Request<Incoming>) -> Response<WasiBody> {
+    async fn fresh(
+        &self,
+        pre: &wasmtime_wasi_http::p2::bindings::ProxyPre<Guest>,
+        request: Request<Incoming>,
+    ) -> Response<WasiBody> {
         let workers = self.workers.state();
         let options = &workers.options;
         let (name, timeout) = (options.name, options.timeout);
         let (method, uri) = (request.method().clone(), request.uri().clone());
         let slot = workers.slot().await;
         workers.instances.fetch_add(1, Ordering::Relaxed);
-        let mut store = store(
-            workers.pre.engine(),
-            Guest::new(&options.args, &options.env),
-        );
+        let mut store = store(&workers.engine, Guest::new(&options.args, &options.env));
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let resources = store
             .data_mut()
@@ -154,7 +170,7 @@ impl Handler {
         };
         // The guest runs in a task of its own: it may go on writing the body after it
         // has handed over the response, which hyper then streams.
-        let pre = workers.pre.clone();
+        let pre = pre.clone();
         let (guest_method, guest_uri) = (method.clone(), uri.clone());
         let guest = tokio::spawn(async move {
             let (method, uri) = (guest_method, guest_uri);
@@ -237,9 +253,13 @@ enum Outcome {
 
 /// Makes the instances.
 struct Workers {
+    /// The pre-instance's engine.
+    engine: Engine,
     pre: ProxyPre<Guest>,
     options: Options,
     instances: AtomicUsize,
+    /// The most requests an instance has taken at once (the tests read it).
+    most_at_once: Arc<AtomicUsize>,
     /// A permit per live instance.
     live: Arc<Semaphore>,
 }
@@ -270,15 +290,21 @@ impl HandlerState for Workers {
         let options = &self.options;
         let slot = self.slot().await;
         self.instances.fetch_add(1, Ordering::Relaxed);
-        let mut store = store(self.pre.engine(), Guest::new(&options.args, &options.env));
+        let mut store = store(&self.engine, Guest::new(&options.args, &options.env));
         let proxy = self.pre.instantiate_async(&mut store).await?;
+        let at_once = match self.pre {
+            ProxyPre::P2(_) => 1,
+            ProxyPre::P3(_) => options.at_once.max(1),
+        };
         Ok(Instance {
             store,
-            proxy: Proxy::P2(proxy),
+            proxy,
             view: http_view,
             expiration: Expiration::new(options.timeout),
             state: Worker {
                 reuse: options.reuse,
+                at_once,
+                most_at_once: self.most_at_once.clone(),
                 timeout: options.timeout,
                 _slot: slot,
             },
@@ -289,6 +315,8 @@ impl HandlerState for Workers {
 /// One instance: how many requests it takes, and for how long each.
 struct Worker {
     reuse: usize,
+    at_once: usize,
+    most_at_once: Arc<AtomicUsize>,
     timeout: Duration,
     /// Freed with the instance, which the worker state goes with.
     _slot: OwnedSemaphorePermit,
@@ -301,10 +329,13 @@ impl WorkerState for Worker {
     fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
         if total >= self.reuse {
             ShouldAccept::Never
-        } else if concurrent == 0 {
+        } else if concurrent < self.at_once {
+            self.most_at_once
+                .fetch_max(concurrent + 1, Ordering::Relaxed);
             ShouldAccept::Yes
         } else {
-            // A 0.2 handler cannot be entered twice at once; the next waits its turn.
+            // Full (a 0.2 handler cannot be entered twice at once): the next request
+            // waits for a turn here or goes to another instance.
             ShouldAccept::No
         }
     }

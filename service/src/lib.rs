@@ -11,6 +11,8 @@ pub mod server;
 pub mod wagi;
 #[cfg(all(target_os = "wasi", target_env = "p2"))]
 pub mod wasi_http;
+#[cfg(all(target_os = "wasi", target_env = "p2", feature = "wasi-http-p3"))]
+pub mod wasi_http_p3;
 
 pub use clock::MoscowTime;
 pub use context::Context;

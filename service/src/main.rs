@@ -3,7 +3,11 @@
 //! `PATH_INFO` on stdout; otherwise it serves HTTP on `PORT` (default 8080).
 //!
 //! Built for WASI 0.2 (`wasm32-wasip2`) the same routes are a `wasi:http` component: its
-//! host owns the sockets, so there is no context to decide (see `wasi_http` below).
+//! host owns the sockets, so there is no context to decide (see `wasi_http` below). With
+//! the `wasi-http-p3` feature they are a WASI 0.3 `wasi:http` service instead, whose
+//! handler is exported with no `main` at all.
+
+#![cfg_attr(feature = "wasi-http-p3", no_main)]
 
 #[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use moscow_time::{respond, wagi, Context, MoscowTime};
@@ -12,7 +16,12 @@ use std::io::{self, Write};
 #[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use std::process::ExitCode;
 
-#[cfg(all(target_os = "wasi", target_env = "p2"))]
+#[cfg(all(target_os = "wasi", target_env = "p2", feature = "wasi-http-p3"))]
+use moscow_time::wasi_http_p3::Service;
+#[cfg(all(target_os = "wasi", target_env = "p2", feature = "wasi-http-p3"))]
+wasip3::http::service::export!(Service);
+
+#[cfg(all(target_os = "wasi", target_env = "p2", not(feature = "wasi-http-p3")))]
 #[wstd::http_server]
 async fn main(
     request: wstd::http::Request<wstd::http::Body>,

@@ -137,6 +137,9 @@ impl Settings {
         wasmlab_serve_http::Options {
             timeout: self.timeout,
             reuse: self.reuse,
+            // The shim serves 0.2 components (runwasi's contract), one request at a time
+            // per instance.
+            at_once: 1,
             args,
             env: self.guest_env,
             grace: GRACE,

@@ -82,6 +82,7 @@ pub fn all() -> Vec<Box<dyn Server>> {
         Box::new(ChildServer::new(Embedded::fresh(Allocator::Pooling))),
         Box::new(ChildServer::new(Embedded::fresh(Allocator::OnDemand))),
         Box::new(ChildServer::new(Embedded::reusing())),
+        Box::new(ChildServer::new(Embedded::concurrent())),
         Box::new(ChildServer::new(WasmtimeServe)),
     ]
 }

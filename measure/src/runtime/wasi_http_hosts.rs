@@ -1,7 +1,8 @@
-//! The server context as a WASI 0.2 `wasi:http` component, as child servers, so the
-//! server and load probes measure it like every other server: with `measure serve-http`
-//! (the embedded host, with wasmtime's pooling allocator and with its default on-demand
-//! one) and with `wasmtime serve` when the wasmtime CLI is on PATH.
+//! The server context as a `wasi:http` component, as child servers, so the server and load
+//! probes measure it like every other server: with `measure serve-http` (the embedded
+//! host: the 0.2 component with wasmtime's pooling allocator and with its default
+//! on-demand one, fresh or reused, and the 0.3 component reused several requests at once)
+//! and with `wasmtime serve` when the wasmtime CLI is on PATH.
 
 use super::child_server::Launch;
 use crate::ctx::Ctx;
@@ -13,12 +14,15 @@ use std::sync::{Mutex, PoisonError};
 use wasmlab_hosts::wasi_http::{self, Allocator};
 use wasmlab_model::metric::{self, Variant};
 
-/// `measure serve-http --allocator A --reuse N`, on the component precompiled for that
-/// allocator.
+/// `measure serve-http --allocator A --reuse N --at-once M`, on the component precompiled
+/// for that allocator.
 pub struct Embedded {
     pub allocator: Allocator,
     /// Requests per instance: 1 is a fresh instance per request.
     pub reuse: usize,
+    /// The wasi:http@0.3 build, its instances taking [`metric::REQUESTS_AT_ONCE`] at once;
+    /// else the 0.2 one, taking them in turn.
+    pub p3: bool,
 }
 
 /// `wasmtime serve -S cli`: the runtime's own server. `-S cli` links the wasi:cli
@@ -31,6 +35,7 @@ impl Embedded {
         Self {
             allocator,
             reuse: 1,
+            p3: false,
         }
     }
 
@@ -39,15 +44,49 @@ impl Embedded {
         Self {
             allocator: Allocator::Pooling,
             reuse: metric::REUSED_REQUESTS,
+            p3: false,
+        }
+    }
+
+    /// The wasi:http@0.3 component, an instance reused for up to
+    /// [`metric::REUSED_REQUESTS`], [`metric::REQUESTS_AT_ONCE`] at once, from the pool.
+    pub fn concurrent() -> Self {
+        Self {
+            p3: true,
+            ..Self::reusing()
+        }
+    }
+
+    fn at_once(&self) -> usize {
+        if self.p3 {
+            metric::REQUESTS_AT_ONCE
+        } else {
+            1
+        }
+    }
+
+    /// The component it serves, or why it cannot.
+    fn component(&self, ctx: &Ctx) -> Result<PathBuf, String> {
+        let missing = if self.p3 {
+            ctx.component_p3_missing()
+        } else {
+            ctx.component_missing()
+        };
+        match (missing, &ctx.component_p3) {
+            (Some(why), _) => Err(why),
+            (None, Ok(p3)) if self.p3 => Ok(p3.clone()),
+            (None, _) => Ok(ctx.component.clone()),
         }
     }
 
     fn precompiled(&self, ctx: &Ctx) -> PathBuf {
-        let name = match self.allocator {
-            Allocator::Pooling => "moscow-time.component.pooling.cwasm",
-            Allocator::OnDemand => "moscow-time.component.on-demand.cwasm",
+        let build = if self.p3 { "component-p3" } else { "component" };
+        let allocator = match self.allocator {
+            Allocator::Pooling => "pooling",
+            Allocator::OnDemand => "on-demand",
         };
-        ctx.work_dir.join(name)
+        ctx.work_dir
+            .join(format!("moscow-time.{build}.{allocator}.cwasm"))
     }
 }
 
@@ -66,10 +105,11 @@ fn bare(program: impl AsRef<std::ffi::OsStr>) -> Command {
 
 impl Launch for Embedded {
     fn variant(&self) -> &'static Variant {
-        match (self.allocator, self.reuse) {
-            (Allocator::Pooling, 1) => &metric::WASI_HTTP_POOLING,
-            (Allocator::OnDemand, 1) => &metric::WASI_HTTP_ONDEMAND,
-            _ => &metric::WASI_HTTP_REUSE,
+        match (self.p3, self.allocator, self.reuse) {
+            (true, ..) => &metric::WASI_HTTP_P3,
+            (false, Allocator::Pooling, 1) => &metric::WASI_HTTP_POOLING,
+            (false, Allocator::OnDemand, 1) => &metric::WASI_HTTP_ONDEMAND,
+            (false, ..) => &metric::WASI_HTTP_REUSE,
         }
     }
 
@@ -87,18 +127,21 @@ impl Launch for Embedded {
             listen,
             "--reuse",
             &self.reuse.to_string(),
+            "--at-once",
+            &self.at_once().to_string(),
         ]);
         cmd
     }
 
     fn unavailable(&self, ctx: &Ctx) -> Option<String> {
-        ctx.component_missing()
+        self.component(ctx).err()
     }
 
     /// Compiles the component for this allocator's engine (see [`COMPILED`]), so every
     /// start loads it precompiled, as a deployment would.
     fn prepare(&self, ctx: &Ctx) -> Result<()> {
-        let key = (self.allocator, ctx.component.clone());
+        let component = self.component(ctx).map_err(anyhow::Error::msg)?;
+        let key = (self.allocator, component.clone());
         let mut compiled = COMPILED.lock().unwrap_or_else(PoisonError::into_inner);
         if compiled.contains(&key) {
             return Ok(());
@@ -108,7 +151,7 @@ impl Launch for Embedded {
         // never loads half a file.
         let partial = tempfile::NamedTempFile::new_in(&ctx.work_dir)?;
         let engine = wasi_http::engine(self.allocator)?;
-        wasi_http::precompile(&engine, &ctx.component, partial.path())?;
+        wasi_http::precompile(&engine, &component, partial.path())?;
         partial.persist(self.precompiled(ctx))?;
         compiled.push(key);
         Ok(())
