@@ -668,21 +668,23 @@ fn reuse(results: &Results) -> Option<String> {
     // The best reusing variant of the embedded host, by its median rate.
     let best = [&WASI_HTTP_REUSE, &WASI_HTTP_P3]
         .into_iter()
-        .filter_map(|v| results.measured(&[LOAD_RPS.id_at(at, v)]))
-        .filter_map(|o| Some((o, o.median()?)))
-        .max_by(|a, b| a.1.total_cmp(&b.1));
+        .filter_map(|v| {
+            let o = results.measured(&[LOAD_RPS.id_at(at, v)])?;
+            Some((v, o, o.median()?))
+        })
+        .max_by(|a, b| a.2.total_cmp(&b.2));
     let limit = match handler.zip(best) {
-        Some((h, (b, rate))) if rate > 0.0 => {
+        Some((h, (variant, b, rate))) if rate > 0.0 => {
             let handler_s = h.median().unwrap_or_default();
             // The host runs on one pinned core, so a rate is at most one request per
             // this much of that core.
             let per_request = 1.0 / rate;
             format!(
                 " What limits the best of them ({}): at {} the host's one core has {} per \
-                 request, and in process the guest's handler alone (in a reused instance, no \
-                 socket) takes {}, {:.0}% of that; the rest is hyper and wasi:http around the \
+                 request, and in process the guest's handler alone (the 0.2 build, in a \
+                 reused instance, no socket) takes {}, {:.0}% of that; the rest is hyper and wasi:http around the \
                  guest.",
-                b.label,
+                variant.label,
                 value_of(b),
                 format_value(per_request, Unit::Seconds),
                 value_of(h),

@@ -76,7 +76,7 @@ impl Verdict {
     pub fn than(&self) -> String {
         match self.winner {
             Winner::Neither => "within noise of".to_owned(),
-            Winner::Unweighed => format!("{}, beside", self.short()),
+            Winner::Unweighed => "not weighed, beside".to_owned(),
             _ => format!("{} than", self.short()),
         }
     }
@@ -88,8 +88,10 @@ impl Verdict {
         match (self.evidence, self.ratio.interval) {
             (Evidence::Exact, _) => None,
             (Evidence::TooFewRuns(..), _) => Some(format!(
-                "ratio {:.2} ({}); an interval needs six runs a side",
-                self.ratio.value, self.orientation
+                "ratio {:.2}, {}, from {}; an interval needs six runs a side",
+                self.ratio.value,
+                self.orientation,
+                self.runs()
             )),
             (Evidence::Interval, Some(i)) if self.winner == Winner::Neither => Some(format!(
                 "ratio {:.2} ({}), {label} {:.2}–{:.2}",
@@ -118,9 +120,13 @@ impl Verdict {
         }
     }
 
-    /// The short form with its interval in parentheses.
+    /// The short form with its interval in parentheses; unweighed, what there is instead,
+    /// after a colon (the phrase is often itself in parentheses: no nesting).
     pub fn phrase(&self) -> String {
         match self.interval() {
+            Some(interval) if self.winner == Winner::Unweighed => {
+                format!("not weighed: {interval}")
+            }
             Some(interval) => format!("{} ({interval})", self.short()),
             None => self.short(),
         }
@@ -315,8 +321,8 @@ mod tests {
         assert_eq!(v.factor(), 1.0);
         assert_eq!(
             v.phrase(),
-            "not weighed (one run each) (ratio 0.20 (WASM ÷ traditional); an interval needs six \
-             runs a side)"
+            "not weighed: ratio 0.20, WASM ÷ traditional, from one run each; an interval needs \
+             six runs a side"
         );
         let five = verdict(
             &startup_of(&[1.0, 1.01, 0.99, 1.0, 1.02]),
