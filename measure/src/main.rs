@@ -239,7 +239,7 @@ struct SpinArgs {
     #[arg(long)]
     deploy: bool,
     /// Only these hosts (repeatable): spin, spin-http, native-process, docker, ctr-runc,
-    /// ctr-wasmtime, ctr-wasmtime-reuse, embedded-wagi, wasi-http-pooling,
+    /// ctr-wasmtime, ctr-wasmtime-reuse, ctr-wasmtime-p3, embedded-wagi, wasi-http-pooling,
     /// wasi-http-ondemand, wasi-http-reuse, wasi-http-p3, wasmtime-serve, remote.
     #[arg(long = "host", value_parser = host)]
     hosts: Vec<String>,

@@ -842,6 +842,49 @@ fn the_shim_serves_the_component_image_under_every_engine_and_stops_within_5_s()
     }
 }
 
+/// The wasi:http@0.3 component's image under the shim, its instances reused and taking
+/// several requests at once: the same routes as the 0.2 one's, to clients at once.
+#[test]
+fn the_shim_serves_the_0_3_component_image_to_clients_at_once() {
+    if !ctr_ready("the_shim_serves_the_0_3_component_image", Runtime::WASMTIME) {
+        return;
+    }
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path().to_owned(), 1);
+    ctx.component_p3 = Ok(artifact("WASI_HTTP_P3_COMPONENT"));
+    ctr::ensure(&ctx, ctr::Image::ComponentP3, false).unwrap();
+    let name = ctr::container_name("serve-test-p3");
+    let guard = ctr::Cleanup::new(vec![name.clone()]);
+    guard.remove_all().unwrap();
+    let env = [
+        format!("{}=128", wasmlab_shim_contract::INSTANCE_REUSE_ENV),
+        format!("{}=16", wasmlab_shim_contract::INSTANCE_AT_ONCE_ENV),
+    ];
+    let addr = serve_detached(Runtime::WASMTIME, ctr::HTTP_P3_IMAGE, &name, &env);
+    wasmlab_hosts::http::wait_ready(addr, "/api/time", TIMEOUT, || Ok(())).unwrap();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    let (code, body) =
+                        wasmlab_hosts::http::get(addr, "/api/time", TIMEOUT).unwrap();
+                    assert_eq!(code, 200, "{body}");
+                    assert_moscow_json(&body);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let (code, page) = wasmlab_hosts::http::get(addr, "/", TIMEOUT).unwrap();
+    assert_eq!(code, 200);
+    assert!(page.contains("Current time in Moscow"), "{page}");
+    drop(guard);
+    assert_eq!(leftovers("wasmlab-"), Vec::<String>::new());
+}
+
 /// The server probe under the real containerd: the native server container under runc
 /// and the component's under the shim, its first start (compile cache emptied) apart from
 /// its cached one, and the instance-reusing container, each with its time to the first
@@ -864,6 +907,7 @@ fn the_server_probe_times_each_server_container_first_cached_and_reusing() {
         "ctr-wasmtime-first",
         "ctr-wasmtime",
         "ctr-wasmtime-reuse",
+        "ctr-wasmtime-p3",
     ] {
         for metric in [
             "ready.server",

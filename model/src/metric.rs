@@ -520,6 +520,9 @@ variants! {
     DOCKER = "docker", "docker";
     CTR_RUNC = "ctr-runc", "ctr + runc";
     CTR_WASMTIME_REUSE = "ctr-wasmtime-reuse", "ctr + wasmtime shim, an instance reused for up to 128 requests";
+    /// The wasi:http@0.3 component's image under the shim, instances taking several
+    /// requests at once.
+    CTR_WASMTIME_P3 = "ctr-wasmtime-p3", "ctr + wasmtime shim, wasi:http@0.3 component, an instance reused for up to 128 requests, up to 16 at once";
     TINYGO_EMBEDDED_WASMTIME = "tinygo-embedded-wasmtime-jit", "TinyGo module, embedded wasmtime (cranelift), compiled at start";
     TINYGO_EMBEDDED_WASMI = "tinygo-embedded-wasmi", "TinyGo module, embedded wasmi (interpreter)";
     // Servers.
@@ -542,7 +545,7 @@ variants! {
 pub const REUSED_REQUESTS: usize = 128;
 
 /// How many requests a reused instance of a wasi:http@0.3 component serves at once
-/// ([`WASI_HTTP_P3`]): `wasmtime serve`'s default.
+/// ([`WASI_HTTP_P3`], [`CTR_WASMTIME_P3`]): `wasmtime serve`'s default.
 pub const REQUESTS_AT_ONCE: usize = 16;
 
 /// One engine's variants: in the embedded host (a start that compiles or translates, one
@@ -711,12 +714,20 @@ mod tests {
 
     #[test]
     fn the_reusing_variants_say_how_many_requests_an_instance_serves() {
-        for variant in [&WASI_HTTP_REUSE, &CTR_WASMTIME_REUSE, &WASI_HTTP_P3] {
+        let reusing = [
+            &WASI_HTTP_REUSE,
+            &CTR_WASMTIME_REUSE,
+            &WASI_HTTP_P3,
+            &CTR_WASMTIME_P3,
+        ];
+        for variant in reusing {
             let said = format!("up to {REUSED_REQUESTS} requests");
             assert!(variant.label.contains(&said), "{}", variant.label);
         }
-        let said = format!("up to {REQUESTS_AT_ONCE} at once");
-        assert!(WASI_HTTP_P3.label.contains(&said), "{}", WASI_HTTP_P3.label);
+        for variant in [&WASI_HTTP_P3, &CTR_WASMTIME_P3] {
+            let said = format!("up to {REQUESTS_AT_ONCE} at once");
+            assert!(variant.label.contains(&said), "{}", variant.label);
+        }
     }
 
     #[test]

@@ -11,15 +11,15 @@ use super::verdict::{verdict, Winner};
 use serde::Serialize;
 use wasmlab_model::format::{format_value, group, times};
 use wasmlab_model::metric::{
-    Id, Metric, CRITERION, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_REUSE, DOCKER,
-    EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT, EMBEDDED_WASMTIME_JIT,
-    LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK, MEMORY_CLI_SHIM_PEAK,
-    MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY, NATIVE_PROCESS,
-    PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN, REQUESTS_AT_ONCE,
-    REUSED_REQUESTS, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN, SPIN_COLD,
-    SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI, THROUGHPUT_CONTAINER_STARTS,
-    WASI_HTTP_COMPONENT, WASI_HTTP_P3, WASI_HTTP_POOLING, WASI_HTTP_REUSE, WASM_MODULE,
-    WASM_PRECOMPILED,
+    Id, Metric, CRITERION, CTR_RUNC, CTR_WASMTIME, CTR_WASMTIME_CACHED, CTR_WASMTIME_P3,
+    CTR_WASMTIME_REUSE, DOCKER, EMBEDDED_WAGI, EMBEDDED_WASMTIME, EMBEDDED_WASMTIME_AOT,
+    EMBEDDED_WASMTIME_JIT, LOAD_LATENCY_P50, LOAD_LATENCY_P99, LOAD_RPS, MEMORY_CLI_PEAK,
+    MEMORY_CLI_SHIM_PEAK, MEMORY_HOST_RSS_GROWTH, MEMORY_LINEAR, MEMORY_SERVER_RSS, NATIVE_BINARY,
+    NATIVE_PROCESS, PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_LOAD_PRECOMPILED, PHASE_RUN,
+    REQUESTS_AT_ONCE, REUSED_REQUESTS, SECTION_UNCOVERED, SIZE_BINARY, SIZE_SECTION, SPIN,
+    SPIN_COLD, SPIN_COLD_START, SPIN_KEEPALIVE, SPIN_WARM, STARTUP_CLI,
+    THROUGHPUT_CONTAINER_STARTS, WASI_HTTP_COMPONENT, WASI_HTTP_P3, WASI_HTTP_POOLING,
+    WASI_HTTP_REUSE, WASM_MODULE, WASM_PRECOMPILED,
 };
 use wasmlab_model::results::{setting, Observation, Results, Status, Unit};
 
@@ -629,6 +629,12 @@ fn reuse(results: &Results) -> Option<String> {
             SERIAL,
             &WASI_HTTP_P3,
         ),
+        (
+            "in a container, the shim with the wasi:http@0.3 build",
+            &CTR_WASMTIME_REUSE,
+            SERIAL,
+            &CTR_WASMTIME_P3,
+        ),
     ];
     let compared: Vec<String> = pairs
         .iter()
@@ -698,7 +704,8 @@ fn reuse(results: &Results) -> Option<String> {
             "Several requests at once in one instance (concurrent reuse, `wasmtime serve`'s \
              default for WASI 0.3) needs a wasi:http@0.3 component, whose handler is async: \
              the service's 0.3 build, its instances reused for up to {REUSED_REQUESTS} \
-             requests, up to {REQUESTS_AT_ONCE} at once, is measured beside the others. A \
+             requests, up to {REQUESTS_AT_ONCE} at once, is measured beside the others (in \
+             the embedded host and, where containerd runs, in a container). A \
              guest that computes holds its instance, so a request looping to its deadline \
              delays the others sharing that instance."
         ),

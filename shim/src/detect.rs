@@ -1,6 +1,7 @@
 //! What the container's entrypoint is, and so what the shim does with it: a core module
 //! runs as a WASI preview 1 command, a component exporting `wasi:http/incoming-handler`
-//! is served over HTTP, one exporting only `wasi:cli/run` runs as a command.
+//! (WASI 0.2) or `wasi:http/handler` (0.3) is served over HTTP, one exporting only
+//! `wasi:cli/run` runs as a command.
 //!
 //! Decided from the binary's own top-level exports, before an engine is made for it: the
 //! server needs an engine of its own (pooling allocator, epoch interruption), and the
@@ -18,12 +19,14 @@ pub enum Role {
     Module,
     /// A component to run once: `wasi:cli/run`.
     Command,
-    /// A component to serve: `wasi:http/incoming-handler`.
+    /// A component to serve: `wasi:http/incoming-handler` or `wasi:http/handler`.
     HttpProxy,
 }
 
 /// The interface a served component exports, without its version.
 pub const HTTP_HANDLER: &str = "wasi:http/incoming-handler";
+/// The same in WASI 0.3.
+pub const HTTP_HANDLER_0_3: &str = "wasi:http/handler";
 /// The interface a command component exports, without its version.
 pub const CLI_RUN: &str = "wasi:cli/run";
 
@@ -36,14 +39,16 @@ pub fn role(wasm: &[u8]) -> Result<Role> {
         bail!("the entrypoint is not a wasm binary (neither a core module nor a component)");
     }
     let exports = component_exports(wasm).context("reading the component's exports")?;
-    if exports.iter().any(|name| is_interface(name, HTTP_HANDLER)) {
+    let served =
+        |name: &String| is_interface(name, HTTP_HANDLER) || is_interface(name, HTTP_HANDLER_0_3);
+    if exports.iter().any(served) {
         Ok(Role::HttpProxy)
     } else if exports.iter().any(|name| is_interface(name, CLI_RUN)) {
         Ok(Role::Command)
     } else {
         bail!(
-            "the component exports neither {HTTP_HANDLER} (to serve) nor {CLI_RUN} (to run); \
-             it exports: {}",
+            "the component exports neither {HTTP_HANDLER} or {HTTP_HANDLER_0_3} (to serve) \
+             nor {CLI_RUN} (to run); it exports: {}",
             if exports.is_empty() {
                 "nothing".to_owned()
             } else {
@@ -134,6 +139,8 @@ mod tests {
             &["wasi:cli/run@0.2.0", "wasi:http/incoming-handler@0.2.0"],
             &["wasi:http/incoming-handler@0.2.4", "wasi:cli/run@0.2.4"],
             &["wasi:http/incoming-handler"],
+            &["wasi:http/handler@0.3.0"],
+            &["wasi:cli/run@0.3.0", "wasi:http/handler@0.3.0"],
         ] {
             assert_eq!(
                 role(&exporting(names)).unwrap(),

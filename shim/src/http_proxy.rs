@@ -1,7 +1,9 @@
 //! Serving a component that exports `wasi:http/incoming-handler`, with the contract of
 //! runwasi's wasmtime shim, so an image runs alike under either: HTTP/1 with keep-alive
 //! on `WASMTIME_HTTP_PROXY_SOCKET_ADDR` from the container's environment (default
-//! `0.0.0.0:8080`), a fresh instance per request from one pre-instance.
+//! `0.0.0.0:8080`), a fresh instance per request from one pre-instance. A component
+//! exporting `wasi:http/handler` (WASI 0.3) is served the same way, its instances taking
+//! up to [`INSTANCE_AT_ONCE_ENV`] requests at once when reused.
 //!
 //! The serving itself is `wasmlab-serve-http`'s (shared with `measure serve-http`): a
 //! deadline per request (504 while other requests go on being served), 500 and a line on
@@ -17,7 +19,7 @@ use anyhow::{Context, Result};
 use containerd_shim_wasm::sandbox::context::RuntimeContext;
 use wasmlab_shim_contract::{
     DEFAULT_HTTP_PROXY_ADDR, DEFAULT_REQUEST_TIMEOUT_SECS, HTTP_BACKLOG_ENVS, HTTP_PROXY_ADDR_ENV,
-    INSTANCE_REUSE_ENV, REQUEST_TIMEOUT_ENV,
+    INSTANCE_AT_ONCE_ENV, INSTANCE_REUSE_ENV, REQUEST_TIMEOUT_ENV,
 };
 use wasmtime::component::Component;
 use wasmtime::Engine;
@@ -63,6 +65,7 @@ pub struct Settings {
     pub backlog: u32,
     pub timeout: Duration,
     pub reuse: usize,
+    pub at_once: usize,
     /// The rest of the environment, which the guest sees, in order.
     pub guest_env: Vec<(String, String)>,
 }
@@ -71,8 +74,8 @@ impl Settings {
     /// Reads and removes the server's variables from `envs` (`KEY=VALUE` strings); a
     /// malformed value is an error naming the variable, not a silent default.
     pub fn from_env(envs: &[String]) -> Result<Self> {
-        let (mut addr, mut backlog, mut backlog_alias, mut timeout, mut reuse) =
-            (None, None, None, None, None);
+        let (mut addr, mut backlog, mut backlog_alias, mut timeout, mut reuse, mut at_once) =
+            (None, None, None, None, None, None);
         let mut guest_env = Vec::new();
         for (key, value) in split_envs(envs) {
             let slot = match key {
@@ -81,6 +84,7 @@ impl Settings {
                 _ if key == HTTP_BACKLOG_ENVS[1] => &mut backlog_alias,
                 REQUEST_TIMEOUT_ENV => &mut timeout,
                 INSTANCE_REUSE_ENV => &mut reuse,
+                INSTANCE_AT_ONCE_ENV => &mut at_once,
                 _ => {
                     guest_env.push((key.to_owned(), value.to_owned()));
                     continue;
@@ -113,21 +117,24 @@ impl Settings {
                 })?,
             None => Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
         };
-        let reuse = match reuse {
-            Some((key, value)) => value
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .with_context(|| {
-                    format!("{key}={value:?} is not a number of requests of 1 or more")
-                })?,
-            None => 1,
+        let requests = |setting: Option<(&str, &str)>| match setting {
+            Some((key, value)) => {
+                value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .with_context(|| {
+                        format!("{key}={value:?} is not a number of requests of 1 or more")
+                    })
+            }
+            None => Ok(1),
         };
         Ok(Self {
             addr,
             backlog,
             timeout,
-            reuse,
+            reuse: requests(reuse)?,
+            at_once: requests(at_once)?,
             guest_env,
         })
     }
@@ -137,9 +144,7 @@ impl Settings {
         wasmlab_serve_http::Options {
             timeout: self.timeout,
             reuse: self.reuse,
-            // The shim serves 0.2 components (runwasi's contract), one request at a time
-            // per instance.
-            at_once: 1,
+            at_once: self.at_once,
             args,
             env: self.guest_env,
             grace: GRACE,
@@ -172,6 +177,7 @@ mod tests {
                 backlog: 100,
                 timeout: Duration::from_secs(5),
                 reuse: 1,
+                at_once: 1,
                 guest_env: pairs(&[("PATH", "/bin"), ("EMPTY", "")]),
             }
         );
@@ -185,10 +191,12 @@ mod tests {
             "WASMTIME_HTTP_PROXY_BACKLOG=7",
             "WASMLAB_REQUEST_TIMEOUT=0.25",
             "WASMLAB_HTTP_INSTANCE_REUSE=64",
+            "WASMLAB_HTTP_INSTANCE_AT_ONCE=8",
             "B=2=3",
         ]))
         .unwrap();
         assert_eq!(settings.reuse, 64);
+        assert_eq!(settings.at_once, 8);
         assert_eq!(settings.addr, "127.0.0.1:9000".parse().unwrap());
         assert_eq!(settings.backlog, 7);
         assert_eq!(settings.timeout, Duration::from_millis(250));
@@ -231,6 +239,7 @@ mod tests {
             "WASMLAB_REQUEST_TIMEOUT=NaN",
             "WASMLAB_HTTP_INSTANCE_REUSE=0",
             "WASMLAB_HTTP_INSTANCE_REUSE=all",
+            "WASMLAB_HTTP_INSTANCE_AT_ONCE=0",
         ] {
             let err = format!("{:#}", Settings::from_env(&envs(&[bad])).unwrap_err());
             let (name, _) = bad.split_once('=').unwrap();

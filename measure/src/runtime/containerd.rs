@@ -31,14 +31,17 @@ pub const WASM_IMAGE: &str = "docker.io/wasmlab/moscow-time-wasm:latest";
 pub const NATIVE_IMAGE: &str = "docker.io/wasmlab/moscow-time-native:latest";
 /// The `wasm32-wasip2` wasi:http component in a `wasi/wasm` image: the shim serves it.
 pub const HTTP_IMAGE: &str = "docker.io/wasmlab/moscow-time-http:latest";
+/// The same built for wasi:http@0.3.
+pub const HTTP_P3_IMAGE: &str = "docker.io/wasmlab/moscow-time-http-p3:latest";
 
-/// The names of the app's three images, after the app: the default app's are
-/// [`NATIVE_IMAGE`], [`WASM_IMAGE`] and [`HTTP_IMAGE`].
-fn names() -> &'static [String; 3] {
-    static NAMES: OnceLock<[String; 3]> = OnceLock::new();
+/// The names of the app's four images, after the app: the default app's are
+/// [`NATIVE_IMAGE`], [`WASM_IMAGE`], [`HTTP_IMAGE`] and [`HTTP_P3_IMAGE`].
+fn names() -> &'static [String; 4] {
+    static NAMES: OnceLock<[String; 4]> = OnceLock::new();
     NAMES.get_or_init(|| {
         let app = &crate::app::current().name;
-        ["native", "wasm", "http"].map(|kind| format!("docker.io/wasmlab/{app}-{kind}:latest"))
+        ["native", "wasm", "http", "http-p3"]
+            .map(|kind| format!("docker.io/wasmlab/{app}-{kind}:latest"))
     })
 }
 
@@ -51,6 +54,8 @@ pub enum Image {
     Module,
     /// The wasi:http component, `wasi/wasm`, which the shim serves.
     Component,
+    /// The same built for wasi:http@0.3.
+    ComponentP3,
 }
 
 impl Image {
@@ -74,23 +79,25 @@ impl Image {
             Image::Native => &names()[0],
             Image::Module => &names()[1],
             Image::Component => &names()[2],
+            Image::ComponentP3 => &names()[3],
         }
     }
 
     fn platform(self) -> Platform {
         match self {
             Image::Native => Platform::LinuxAmd64,
-            Image::Module | Image::Component => Platform::WasiWasm,
+            Image::Module | Image::Component | Image::ComponentP3 => Platform::WasiWasm,
         }
     }
 
     /// The artifact it holds and its path inside the image.
-    fn file(self, ctx: &Ctx) -> (&Path, &'static str) {
-        match self {
+    fn file(self, ctx: &Ctx) -> Result<(&Path, &'static str), String> {
+        Ok(match self {
             Image::Native => (&ctx.native, "moscow-time"),
             Image::Module => (&ctx.wasm, "moscow-time.wasm"),
             Image::Component => (&ctx.component, "moscow-time-http.wasm"),
-        }
+            Image::ComponentP3 => (ctx.component_p3.as_ref()?, "moscow-time-http.wasm"),
+        })
     }
 }
 /// ctr's default namespace, where everything here lives; a container's cgroup is
@@ -464,7 +471,7 @@ pub fn ensure_image(ctx: &Ctx, runtime: Runtime, always: bool) -> Result<ImageIn
 
 /// The same for any image: written from its artifact, imported unless containerd holds it.
 pub fn ensure(ctx: &Ctx, image: Image, always: bool) -> Result<ImageInfo, String> {
-    let (file, entry) = image.file(ctx);
+    let (file, entry) = image.file(ctx)?;
     let tar = image.tar(ctx);
     let info = oci::write_image(&tar, image.name(), file, entry, image.platform())
         .map_err(|e| format!("cannot write the image: {e:#}"))?;

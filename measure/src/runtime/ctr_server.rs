@@ -26,6 +26,9 @@ pub struct CtrServer {
     first: bool,
     /// Whether the shim reuses an instance for [`metric::REUSED_REQUESTS`] requests.
     reuse: bool,
+    /// Whether it serves the wasi:http@0.3 component's image, its reused instances taking
+    /// [`metric::REQUESTS_AT_ONCE`] at once.
+    p3: bool,
     running: Option<Cleanup>,
 }
 
@@ -45,6 +48,15 @@ impl CtrServer {
         Self::new(Runtime::WASMTIME, false, true)
     }
 
+    /// The wasi:http@0.3 component's image, an instance reused for up to
+    /// [`metric::REUSED_REQUESTS`] requests, [`metric::REQUESTS_AT_ONCE`] at once.
+    pub fn wasmtime_concurrent() -> Self {
+        Self {
+            p3: true,
+            ..Self::wasmtime_reusing()
+        }
+    }
+
     /// The same, each start after the shim's compile cache was emptied: a first start,
     /// which compiles the component.
     pub fn wasmtime_first() -> Self {
@@ -56,14 +68,16 @@ impl CtrServer {
             runtime,
             first,
             reuse,
+            p3: false,
             running: None,
         }
     }
 
     fn image(&self) -> Image {
-        match self.runtime {
-            Runtime::Runc => Image::Native,
-            Runtime::Shim(_) => Image::Component,
+        match (self.runtime, self.p3) {
+            (Runtime::Runc, _) => Image::Native,
+            (Runtime::Shim(_), false) => Image::Component,
+            (Runtime::Shim(_), true) => Image::ComponentP3,
         }
     }
 
@@ -85,6 +99,13 @@ impl CtrServer {
                         "{}={}",
                         wasmlab_shim_contract::INSTANCE_REUSE_ENV,
                         metric::REUSED_REQUESTS
+                    ));
+                }
+                if self.p3 {
+                    env.push(format!(
+                        "{}={}",
+                        wasmlab_shim_contract::INSTANCE_AT_ONCE_ENV,
+                        metric::REQUESTS_AT_ONCE
                     ));
                 }
                 env
@@ -133,6 +154,7 @@ impl Server for CtrServer {
     fn variant(&self) -> &'static Variant {
         match (self.runtime, self.first, self.reuse) {
             (Runtime::Runc, ..) => &metric::CTR_RUNC,
+            _ if self.p3 => &metric::CTR_WASMTIME_P3,
             (Runtime::Shim(_), true, _) => &metric::CTR_WASMTIME_FIRST,
             (Runtime::Shim(_), false, true) => &metric::CTR_WASMTIME_REUSE,
             (Runtime::Shim(_), false, false) => &metric::CTR_WASMTIME,
@@ -158,8 +180,10 @@ impl Server for CtrServer {
         if let Some(reason) = self.runtime.unavailable() {
             return Some(reason);
         }
-        if self.image() == Image::Component {
-            return ctx.component_missing();
+        match self.image() {
+            Image::Component => return ctx.component_missing(),
+            Image::ComponentP3 => return ctx.component_p3_missing(),
+            _ => {}
         }
         None
     }

@@ -76,6 +76,7 @@ pub fn all() -> Vec<Box<dyn Server>> {
         Box::new(super::ctr_server::CtrServer::wasmtime_first()),
         Box::new(super::ctr_server::CtrServer::wasmtime()),
         Box::new(super::ctr_server::CtrServer::wasmtime_reusing()),
+        Box::new(super::ctr_server::CtrServer::wasmtime_concurrent()),
         Box::new(super::wagi_hosts::embedded(
             wasmlab_hosts::wagi::default_manifest(),
         )),

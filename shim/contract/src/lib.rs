@@ -100,6 +100,10 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 5;
 /// but lets a guest's state carry from one request to the next.
 pub const INSTANCE_REUSE_ENV: &str = "WASMLAB_HTTP_INSTANCE_REUSE";
 
+/// Of those, how many one instance serves at once: `1` when unset. Only a `wasi:http@0.3`
+/// component's handler (async) can take more than one; a 0.2 one takes them in turn.
+pub const INSTANCE_AT_ONCE_ENV: &str = "WASMLAB_HTTP_INSTANCE_AT_ONCE";
+
 #[cfg(test)]
 mod tests {
     use super::*;
