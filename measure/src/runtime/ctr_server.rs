@@ -161,9 +161,15 @@ impl Server for CtrServer {
         }
     }
 
-    fn before_start(&mut self, _ctx: &Ctx) -> Result<()> {
+    fn before_start(&mut self, ctx: &Ctx) -> Result<()> {
         if self.first {
             containerd::empty_shim_cache().map_err(|e| anyhow!(e))?;
+        } else if self.image() == Image::ComponentP3 {
+            // Each round's first start empties the shim's cache and leaves only the 0.2
+            // component compiled in it: one untimed start compiles this image's, so the
+            // timed one is a cached start like the other shim servers'.
+            super::server::start_ready(self, ctx)?;
+            self.stop(ctx)?;
         }
         Ok(())
     }
