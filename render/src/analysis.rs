@@ -705,9 +705,11 @@ fn reuse(results: &Results) -> Option<String> {
              default for WASI 0.3) needs a wasi:http@0.3 component, whose handler is async: \
              the service's 0.3 build, its instances reused for up to {REUSED_REQUESTS} \
              requests, up to {REQUESTS_AT_ONCE} at once, is measured beside the others (in \
-             the embedded host and, where containerd runs, in a container). A \
-             guest that computes holds its instance, so a request looping to its deadline \
-             delays the others sharing that instance."
+             the embedded host and, where containerd runs, in a container). Taking \
+             requests at once saves only while a request waits (on a backend, a timer): \
+             the service's handler computes its answer without waiting, so its requests \
+             have nothing to overlap, and a guest that computes holds its instance, so a \
+             request looping to its deadline delays the others sharing that instance."
         ),
         Some(o) => {
             let why = match &o.status {
