@@ -64,7 +64,7 @@ enum Chart {
 }
 
 /// How wide a chart is drawn, and where its row labels go.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Layout {
     /// For a desktop page: labels left of their rows.
     Wide,
@@ -716,11 +716,16 @@ fn rate_chart(
     let root = SVGBackend::with_string(svg, (layout.width(), 560)).into_drawing_area();
     root.fill(&PAPER).map_err(text_err)?;
     // Connections are categories on the axis, evenly spaced: each tick is a measured level.
-    // The legend sits over the top third, which the rate axis leaves free.
-    let headroom = match layout {
+    // The legend sits over the top of the plot area, which the rate axis leaves free: the
+    // axis reaches far enough above the highest rate that no line runs under the legend,
+    // however many servers it lists (an entry is about 19 px of the some 440 px of the
+    // plot area; 16 px of padding, and a little air).
+    let legend_share = (19.0 * names.len() as f64 + 16.0) / 440.0;
+    let headroom: f64 = match layout {
         Layout::Wide => 1.5,
         Layout::Narrow => 1.8,
     };
+    let headroom = headroom.max(1.0 / (1.0 - legend_share - 0.05).max(0.2));
     let mut chart = ChartBuilder::on(&root)
         .caption(title, font(layout.title_size()))
         .margin(16)
@@ -907,6 +912,57 @@ mod tests {
         assert!(!texts.iter().any(|t| t.starts_with("docker")), "{texts:?}");
         // The value printed at each bar's end is its median, in its unit.
         assert!(texts.contains(&"724 KiB".to_owned()), "{texts:?}");
+    }
+
+    /// However many servers the legend lists, no line runs under it: the rate axis reaches
+    /// high enough above the highest rate.
+    #[test]
+    fn no_line_of_the_rate_chart_runs_under_its_legend() {
+        use wasmlab_model::metric::VARIANTS;
+        for layout in [Layout::Wide, Layout::Narrow] {
+            for servers in [3, 9, 12] {
+                let rates: Vec<Observation> = VARIANTS
+                    .iter()
+                    .take(servers)
+                    .flat_map(|v| {
+                        [("c1", 10_000.0), ("c10", 100_000.0), ("c50", 90_000.0)]
+                            .map(|(c, x)| LOAD_RPS.at(c).of(v).measured("wrk", vec![x]))
+                    })
+                    .collect();
+                let rows: Vec<&Observation> = rates.iter().collect();
+                let mut svg = String::new();
+                rate_chart(&mut svg, layout, "t", |n| format!("{n}"), "r", &rows).unwrap();
+                let doc = roxmltree::Document::parse(&svg).unwrap();
+                let number = |n: &roxmltree::Node, a: &str| -> f64 {
+                    n.attribute(a).unwrap().parse().unwrap()
+                };
+                // The legend's background: the translucent box.
+                let legend = doc
+                    .descendants()
+                    .find(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.9"))
+                    .unwrap();
+                let legend_bottom = number(&legend, "y") + number(&legend, "height");
+                // The lines are the 3 px polylines; the highest point is the least y.
+                let top_of_lines = doc
+                    .descendants()
+                    .filter(|n| {
+                        n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("3")
+                    })
+                    .flat_map(|n| {
+                        let points = n.attribute("points").unwrap().to_owned();
+                        points
+                            .split_whitespace()
+                            .map(|p| p.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                    .fold(f64::MAX, f64::min);
+                assert!(
+                    top_of_lines > legend_bottom,
+                    "{layout:?}, {servers} servers: a line reaches y {top_of_lines}, the legend \
+                     ends at {legend_bottom}"
+                );
+            }
+        }
     }
 
     #[test]
