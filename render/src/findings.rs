@@ -139,12 +139,13 @@ fn answer(results: &Results, case: &Case) -> String {
                     Winner::Unweighed => 3,
                 };
                 wins[side].1.push(need);
-                // The median alone: the phrase beside it says how sure the ratio is.
+                // The median alone: the phrase after it says how sure the ratio is (after a
+                // comma: the phrase has parentheses of its own).
                 let median = |o: &Observation| {
                     Figure::median_of(o).map_or_else(|| value_of(o), |f| f.text())
                 };
                 figures.push(format!(
-                    "{need} {} against {} ({})",
+                    "{need} {} against {}, {}",
                     median(w),
                     median(t),
                     v.phrase()

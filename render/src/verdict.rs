@@ -88,7 +88,7 @@ impl Verdict {
         match (self.evidence, self.ratio.interval) {
             (Evidence::Exact, _) => None,
             (Evidence::TooFewRuns(..), _) => Some(format!(
-                "ratio {:.2}, {}, from {}; an interval needs six runs a side",
+                "ratio {:.2}, {}, from {}, short of the six runs a side an interval needs",
                 self.ratio.value,
                 self.orientation,
                 self.runs()
@@ -321,8 +321,8 @@ mod tests {
         assert_eq!(v.factor(), 1.0);
         assert_eq!(
             v.phrase(),
-            "not weighed: ratio 0.20, WASM ÷ traditional, from one run each; an interval needs \
-             six runs a side"
+            "not weighed: ratio 0.20, WASM ÷ traditional, from one run each, short of the six \
+             runs a side an interval needs"
         );
         let five = verdict(
             &startup_of(&[1.0, 1.01, 0.99, 1.0, 1.02]),
