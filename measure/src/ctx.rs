@@ -4,7 +4,7 @@
 use crate::tools;
 use anyhow::{bail, Result};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -206,20 +206,20 @@ impl Ctx {
         })
     }
 
-    /// Why the wasi:http@0.3 component cannot be served: the app has none, or it is not
-    /// built.
-    pub fn component_p3_missing(&self) -> Option<String> {
+    /// The wasi:http@0.3 component, or why it cannot be served: the app has none, or it is
+    /// not built.
+    pub fn built_component_p3(&self) -> Result<&Path, String> {
         if let Some(reason) = &self.no_component {
-            return Some(reason.clone());
+            return Err(reason.clone());
         }
         match &self.component_p3 {
-            Err(reason) => Some(reason.clone()),
-            Ok(path) if !path.is_file() => Some(format!(
+            Err(reason) => Err(reason.clone()),
+            Ok(path) if !path.is_file() => Err(format!(
                 "no wasi:http@0.3 component at {}: run `make build` (or set \
                  WASI_HTTP_P3_COMPONENT)",
                 path.display()
             )),
-            Ok(_) => None,
+            Ok(path) => Ok(path),
         }
     }
 

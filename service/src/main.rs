@@ -7,7 +7,10 @@
 //! the `wasi-http-p3` feature they are a WASI 0.3 `wasi:http` service instead, whose
 //! handler is exported with no `main` at all.
 
-#![cfg_attr(feature = "wasi-http-p3", no_main)]
+#![cfg_attr(
+    all(target_os = "wasi", target_env = "p2", feature = "wasi-http-p3"),
+    no_main
+)]
 
 #[cfg(not(all(target_os = "wasi", target_env = "p2")))]
 use moscow_time::{respond, wagi, Context, MoscowTime};

@@ -37,6 +37,23 @@ pub struct Response {
     pub body: String,
 }
 
+impl Response {
+    /// What a wasi:http writer sends for `method`: the headers and the body. HEAD gets the
+    /// headers alone and announces no length: the host checks a Content-Length against
+    /// the bytes sent, and HEAD sends none.
+    pub fn for_wasi_http(self, method: &str) -> (Vec<(&'static str, String)>, Option<String>) {
+        let mut headers = vec![("content-type", self.content_type.to_owned())];
+        if self.status == Status::MethodNotAllowed {
+            headers.push(("allow", ALLOWED_METHODS.to_owned()));
+        }
+        if method == "HEAD" {
+            return (headers, None);
+        }
+        headers.push(("content-length", self.body.len().to_string()));
+        (headers, Some(self.body))
+    }
+}
+
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -105,5 +122,16 @@ mod tests {
     fn unknown_path_is_404_and_post_is_405() {
         assert_eq!(respond("GET", "/nope", NOW).status, Status::NotFound);
         assert_eq!(respond("POST", "/", NOW).status, Status::MethodNotAllowed);
+    }
+
+    #[test]
+    fn a_wasi_http_writer_sends_the_length_unless_head_and_allow_on_405() {
+        let (headers, body) = respond("GET", "/api/time", NOW).for_wasi_http("GET");
+        let body = body.unwrap();
+        assert!(headers.contains(&("content-length", body.len().to_string())));
+        let (headers, body) = respond("HEAD", "/api/time", NOW).for_wasi_http("HEAD");
+        assert_eq!((headers.len(), body), (1, None));
+        let (headers, _) = respond("POST", "/", NOW).for_wasi_http("POST");
+        assert!(headers.contains(&("allow", ALLOWED_METHODS.to_owned())));
     }
 }

@@ -16,32 +16,19 @@ impl wasip3::exports::http::handler::Guest for Service {
         let target = request.get_path_with_query().unwrap_or_default();
         let path = target.split('?').next().unwrap_or_default();
         let reply = respond(&method, path, MoscowTime::now());
-        let mut headers = vec![(
-            "content-type".to_owned(),
-            reply.content_type.as_bytes().to_vec(),
-        )];
-        if reply.status == Status::MethodNotAllowed {
-            headers.push((
-                "allow".to_owned(),
-                crate::routes::ALLOWED_METHODS.as_bytes().to_vec(),
-            ));
-        }
-        // The host checks a Content-Length against the bytes sent, so HEAD, which sends
-        // none, announces none.
-        let body = (method != "HEAD").then_some(reply.body);
-        if let Some(body) = &body {
-            headers.push((
-                "content-length".to_owned(),
-                body.len().to_string().into_bytes(),
-            ));
-        }
+        let status = reply.status;
+        let (headers, body) = reply.for_wasi_http(&method);
+        let headers: Vec<(String, Vec<u8>)> = headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.into_bytes()))
+            .collect();
         let headers = Fields::from_list(&headers)
             .map_err(|e| ErrorCode::InternalError(Some(format!("{e:?}"))))?;
         let (trailers_tx, trailers) = wit_future::new(|| Ok(None));
         drop(trailers_tx);
         let Some(body) = body else {
             let (response, _sent) = Response::new(headers, None, trailers);
-            return set_status(response, reply.status);
+            return set_status(response, status);
         };
         let (mut writer, contents) = wit_stream::new();
         let (response, _sent) = Response::new(headers, Some(contents), trailers);
@@ -50,7 +37,7 @@ impl wasip3::exports::http::handler::Guest for Service {
         wit_bindgen::spawn_local(async move {
             writer.write_all(body.into_bytes()).await;
         });
-        set_status(response, reply.status)
+        set_status(response, status)
     }
 }
 

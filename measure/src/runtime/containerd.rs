@@ -96,7 +96,7 @@ impl Image {
             Image::Native => (&ctx.native, "moscow-time"),
             Image::Module => (&ctx.wasm, "moscow-time.wasm"),
             Image::Component => (&ctx.component, "moscow-time-http.wasm"),
-            Image::ComponentP3 => (ctx.component_p3.as_ref()?, "moscow-time-http.wasm"),
+            Image::ComponentP3 => (ctx.built_component_p3()?, "moscow-time-http.wasm"),
         })
     }
 }

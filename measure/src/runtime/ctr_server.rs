@@ -188,7 +188,7 @@ impl Server for CtrServer {
         }
         match self.image() {
             Image::Component => return ctx.component_missing(),
-            Image::ComponentP3 => return ctx.component_p3_missing(),
+            Image::ComponentP3 => return ctx.built_component_p3().err(),
             _ => {}
         }
         None

@@ -8,7 +8,7 @@ use super::child_server::Launch;
 use crate::ctx::Ctx;
 use crate::tools;
 use anyhow::{bail, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
 use wasmlab_hosts::wasi_http::{self, Allocator};
@@ -67,15 +67,12 @@ impl Embedded {
 
     /// The component it serves, or why it cannot.
     fn component(&self, ctx: &Ctx) -> Result<PathBuf, String> {
-        let missing = if self.p3 {
-            ctx.component_p3_missing()
-        } else {
-            ctx.component_missing()
-        };
-        match (missing, &ctx.component_p3) {
-            (Some(why), _) => Err(why),
-            (None, Ok(p3)) if self.p3 => Ok(p3.clone()),
-            (None, _) => Ok(ctx.component.clone()),
+        if self.p3 {
+            return ctx.built_component_p3().map(Path::to_path_buf);
+        }
+        match ctx.component_missing() {
+            Some(why) => Err(why),
+            None => Ok(ctx.component.clone()),
         }
     }
 
